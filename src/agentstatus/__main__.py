@@ -1,0 +1,5 @@
+"""Allow ``python -m agentstatus``."""
+
+from agentstatus.cli.main import main
+
+main()

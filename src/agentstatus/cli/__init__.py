@@ -1,0 +1,1 @@
+"""The ``agentstatus`` command line: serve, and manage a database directly."""

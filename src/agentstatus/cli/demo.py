@@ -1,0 +1,64 @@
+"""``agentstatus demo``: a ready-to-try organisation, created or refreshed idempotently."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import Engine
+
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.service import agents, extensions, organisations
+from agentstatus.service.errors import NotFound
+
+DEMO_ORG = "demo"
+DEMO_AGENTS = (
+    ("1001", "Dana Levi"),
+    ("1002", "Yossi Cohen"),
+    ("1003", "Noa Mizrahi"),
+    ("1004", "Avi Peretz"),
+    ("1005", "Maya Friedman"),
+)
+
+
+def ensure_demo(engine: Engine) -> str:
+    """Make sure the demo organisation exists with its agents and extensions, and give it
+    a fresh Code (codes are stored only as digests, so a new one is the only one we can show).
+    """
+    try:
+        code = organisations.rotate_code(engine, DEMO_ORG).code
+    except NotFound:
+        code = organisations.create_organisation(engine, DEMO_ORG).code
+    known_agents = {a.user_id for a in agents.list_agents(engine, DEMO_ORG)}
+    known_extensions = {e.extension for e in extensions.list_extensions(engine, DEMO_ORG)}
+    for user_id, name in DEMO_AGENTS:
+        if user_id not in known_agents:
+            agents.add_agent(engine, DEMO_ORG, user_id, name)
+        if f"sip{user_id}" not in known_extensions:
+            extensions.add_extension(engine, DEMO_ORG, f"sip{user_id}", f"Desk of {name}")
+    return code
+
+
+@click.command("demo")
+@click.option(
+    "--base-url", default="http://127.0.0.1:8000", show_default=True, help="For the curl lines."
+)
+@pass_state
+def demo(state: CliState, base_url: str) -> None:
+    """Create (or refresh) the "demo" organisation: agents 1001-1005 at extensions
+    sip1001-sip1005. Prints its new Code and curl lines to try; the Code changes each run."""
+    code = ensure_demo(state.engine)
+    url = base_url.rstrip("/")
+    click.echo(
+        f'demo organisation "{DEMO_ORG}" ready: agents 1001-1005, extensions sip1001-sip1005'
+    )
+    click.echo("try (with the server running):")
+    click.echo(
+        f"  curl '{url}/UserLogin/SetStatusFromAPI"
+        f"?Code={code}&UserId=1001&ExtensionUser=sip1001&Status=1'"
+    )
+    click.echo(
+        f"  curl -X POST {url}/UserLogin/SetStatusFromAPI -H 'Content-Type: application/json' "
+        f"""-d '{{"Code": "{code}", "UserId": "1001", "ExtensionUser": "sip1001", "Status": 3}}'"""
+    )
+    click.echo(f"  curl '{url}/UserLogin/GetStatusesList?code={code}'")
+    click.echo("Code:")
+    click.echo(code)

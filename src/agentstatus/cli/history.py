@@ -1,0 +1,125 @@
+"""``agentstatus history`` and ``agentstatus report``: what happened, and for how long."""
+
+from __future__ import annotations
+
+import click
+
+from agentstatus.cli.output import print_json, print_table
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.domain.clock import now_ms, parse_time, to_iso
+from agentstatus.service import reports
+from agentstatus.service.history import MAX_PAGE, read_history
+
+
+class TimeParam(click.ParamType):  # type: ignore[type-arg]
+    name = "TIME"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_time(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME = TimeParam()
+DAY_MS = 24 * 3600 * 1000
+
+
+@click.command("history")
+@click.argument("org")
+@click.option("--user", "user_id", help="Only this agent.")
+@click.option("--from", "start", type=TIME, help="ISO date or time (UTC when no offset).")
+@click.option("--to", "end", type=TIME, help="ISO date or time, exclusive.")
+@click.option("--after", type=int, help="Continue after this event id (paging).")
+@click.option("--limit", type=click.IntRange(1, MAX_PAGE), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+@pass_state
+def history(
+    state: CliState,
+    org: str,
+    user_id: str | None,
+    start: int | None,
+    end: int | None,
+    after: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Show ORG's status changes in the order they happened."""
+    page = read_history(
+        state.engine, org, user_id=user_id, start_ms=start, end_ms=end, after=after, limit=limit
+    )
+    if as_json:
+        print_json({"events": [e.as_json() for e in page.events], "next_after": page.next_after})
+        return
+    print_table(
+        ["id", "at", "user_id", "from", "to", "source"],
+        [
+            (
+                e.id,
+                to_iso(e.at_ms),
+                e.user_id,
+                f"{e.prev_status}@{e.prev_extension or '-'}",
+                f"{e.new_status}@{e.new_extension or '-'}",
+                e.source,
+            )
+            for e in page.events
+        ],
+    )
+    if page.next_after is not None:
+        click.echo(f"more: --after {page.next_after}")
+
+
+@click.command("report")
+@click.argument("org")
+@click.option("--from", "start", type=TIME, help="Default: 24 hours ago.")
+@click.option("--to", "end", type=TIME, help="Default: now.")
+@click.option("--user", "user_ids", multiple=True, help="Only these agents (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@pass_state
+def report(
+    state: CliState,
+    org: str,
+    start: int | None,
+    end: int | None,
+    user_ids: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Time each agent spent in each status over a range."""
+    end_ms = end if end is not None else now_ms()
+    start_ms = start if start is not None else end_ms - DAY_MS
+    rows = reports.time_in_status(
+        state.engine, org, start_ms, end_ms, list(user_ids) if user_ids else None
+    )
+    if fmt == "csv":
+        click.echo(reports.as_csv(rows), nl=False)
+    elif fmt == "json":
+        print_json(
+            [
+                {
+                    "user_id": r.user_id,
+                    "name": r.name,
+                    "status": r.status,
+                    "status_name": r.status_name,
+                    "seconds": r.seconds,
+                }
+                for r in rows
+            ]
+        )
+    else:
+        print_table(
+            ["user_id", "name", "status", "seconds"],
+            [
+                (r.user_id, r.name, f"{r.status} {r.status_name or ''}".strip(), f"{r.seconds:.0f}")
+                for r in rows
+            ],
+        )

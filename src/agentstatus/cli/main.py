@@ -1,0 +1,78 @@
+"""The root command group; user errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from sqlalchemy.exc import DBAPIError
+
+from agentstatus import __version__
+from agentstatus.cli import agents, extensions, organisations, statuses, tokens
+from agentstatus.cli.demo import demo
+from agentstatus.cli.history import history, report
+from agentstatus.cli.presence import force_logout, presence
+from agentstatus.cli.serve import serve
+from agentstatus.cli.state import CliState
+from agentstatus.service.errors import ImportRejected, ServiceError
+from agentstatus.storage.database import DEFAULT_DATABASE_URL, DatabaseURLError
+
+EXIT_USER_ERROR = 1
+EXIT_DATABASE_ERROR = 3
+
+
+class ErrorReportingGroup(click.Group):
+    """Turns the service's refusals into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImportRejected as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+        except (ServiceError, DatabaseURLError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+        except DBAPIError as exc:
+            click.echo(
+                f"error: the database failed: {type(exc).__name__}: {exc.orig or ''}".rstrip(),
+                err=True,
+            )
+            ctx.exit(EXIT_DATABASE_ERROR)
+
+
+@click.group(cls=ErrorReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database",
+    "database_url",
+    envvar="AGENTSTATUS_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    metavar="URL",
+    help="Database URL: sqlite:///relative.db or sqlite:////absolute/path.db "
+    "(env AGENTSTATUS_DATABASE_URL).",
+)
+@click.version_option(__version__, prog_name="agentstatus")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str) -> None:
+    """agentstatus: Voicenter-compatible agent login, logout and status service.
+
+    Every command but `serve` works on the database directly; the schema is created or
+    upgraded automatically.
+    """
+    state = CliState(database_url)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+for module in (organisations, agents, extensions, statuses, tokens):
+    cli.add_command(module.group)
+for command in (serve, demo, presence, force_logout, history, report):
+    cli.add_command(command)
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="agentstatus", standalone_mode=True))

@@ -1,0 +1,85 @@
+"""``agentstatus org``: organisations, their codes and address allow-lists."""
+
+from __future__ import annotations
+
+import click
+
+from agentstatus.cli.output import json_option, print_json, print_table
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.domain.clock import to_iso
+from agentstatus.service import organisations
+
+
+@click.group("org")
+def group() -> None:
+    """Create and list organisations, rotate codes, set address allow-lists."""
+
+
+@group.command("create")
+@click.argument("org")
+@click.option("--code", help="Use this Code instead of a generated one (192 random bits).")
+@pass_state
+def create(state: CliState, org: str, code: str | None) -> None:
+    """Create ORG with the default status catalogue; prints its Code last (shown only once)."""
+    created = organisations.create_organisation(state.engine, org, code)
+    click.echo(f"created organisation {created.name}; its Code (keep it secret, shown once):")
+    click.echo(created.code)
+
+
+@group.command("list")
+@json_option
+@pass_state
+def list_(state: CliState, as_json: bool) -> None:
+    """List organisations."""
+    orgs = organisations.list_organisations(state.engine)
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": o.name,
+                    "agents": o.agents,
+                    "extensions": o.extensions,
+                    "allowlist": o.allowlist,
+                    "created": to_iso(o.created_ms),
+                }
+                for o in orgs
+            ]
+        )
+        return
+    print_table(
+        ["name", "agents", "extensions", "allow-list", "created"],
+        [
+            (
+                o.name,
+                o.agents,
+                o.extensions,
+                ",".join(o.allowlist or []) or "any",
+                to_iso(o.created_ms),
+            )
+            for o in orgs
+        ],
+    )
+
+
+@group.command("rotate-code")
+@click.argument("org")
+@click.option("--code", help="Use this Code instead of a generated one.")
+@pass_state
+def rotate_code(state: CliState, org: str, code: str | None) -> None:
+    """Replace ORG's Code; the old one stops working at once. Prints the new Code last."""
+    rotated = organisations.rotate_code(state.engine, org, code)
+    click.echo(f"new Code for {rotated.name} (the old one no longer works):")
+    click.echo(rotated.code)
+
+
+@group.command("allowlist")
+@click.argument("org")
+@click.argument("entries", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove the allow-list: every address may call.")
+@pass_state
+def allowlist(state: CliState, org: str, entries: tuple[str, ...], clear: bool) -> None:
+    """Set ORG's address allow-list to ENTRIES (addresses or CIDR ranges)."""
+    if clear == bool(entries):
+        raise click.UsageError("give the addresses and ranges to allow, or --clear")
+    result = organisations.set_allowlist(state.engine, org, None if clear else list(entries))
+    click.echo(f"{org}: " + ("every address allowed" if result is None else ", ".join(result)))

@@ -1,0 +1,112 @@
+"""``agentstatus status``: an organisation's status catalogue."""
+
+from __future__ import annotations
+
+import click
+
+from agentstatus.cli.output import json_option, print_json, print_table
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.service import statuses
+
+
+@click.group("status")
+def group() -> None:
+    """List, add, rename, recolour, enable and disable statuses."""
+
+
+@group.command("list")
+@click.argument("org")
+@json_option
+@pass_state
+def list_(state: CliState, org: str, as_json: bool) -> None:
+    """List ORG's statuses (enabled and disabled)."""
+    found = statuses.list_statuses(state.engine, org)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "color": s.color,
+                    "available": s.available,
+                    "enabled": s.enabled,
+                }
+                for s in found
+            ]
+        )
+        return
+    print_table(
+        ["id", "name", "color", "available", "enabled"],
+        [
+            (s.id, s.name, s.color, "yes" if s.available else "no", "yes" if s.enabled else "no")
+            for s in found
+        ],
+    )
+
+
+@group.command("add")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+@click.argument("name")
+@click.option("--color", help="#RRGGBB")
+@click.option("--available", is_flag=True, help="Agents in this status receive calls.")
+@pass_state
+def add(
+    state: CliState, org: str, status_id: int, name: str, color: str | None, available: bool
+) -> None:
+    """Add status ID called NAME to ORG's catalogue (enabled)."""
+    statuses.add_status(state.engine, org, status_id, name, color=color, available=available)
+    click.echo(f"added status {status_id} ({name}) to {org}")
+
+
+@group.command("rename")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=int)
+@click.argument("name")
+@pass_state
+def rename(state: CliState, org: str, status_id: int, name: str) -> None:
+    """Rename status ID."""
+    statuses.update_status(state.engine, org, status_id, name=name)
+    click.echo(f"renamed status {status_id} to {name}")
+
+
+@group.command("color")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=int)
+@click.argument("color")
+@pass_state
+def color(state: CliState, org: str, status_id: int, color: str) -> None:
+    """Set status ID's colour (#RRGGBB)."""
+    statuses.update_status(state.engine, org, status_id, color=color)
+    click.echo(f"status {status_id} is now {color}")
+
+
+@group.command("available")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=int)
+@click.argument("flag", type=click.Choice(["yes", "no"]))
+@pass_state
+def available(state: CliState, org: str, status_id: int, flag: str) -> None:
+    """Say whether agents in status ID receive calls (yes or no)."""
+    statuses.update_status(state.engine, org, status_id, available=flag == "yes")
+    click.echo(f"status {status_id} available: {flag}")
+
+
+@group.command("enable")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=int)
+@pass_state
+def enable(state: CliState, org: str, status_id: int) -> None:
+    """Accept status ID in requests again."""
+    statuses.update_status(state.engine, org, status_id, enabled=True)
+    click.echo(f"enabled status {status_id}")
+
+
+@group.command("disable")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=int)
+@pass_state
+def disable(state: CliState, org: str, status_id: int) -> None:
+    """Refuse status ID in requests ("Status not support"); 1 and 2 cannot be disabled."""
+    statuses.update_status(state.engine, org, status_id, enabled=False)
+    click.echo(f"disabled status {status_id}")

@@ -1,0 +1,23 @@
+"""What every part of a running service shares, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from agentstatus.domain.addresses import Network
+from agentstatus.http.metrics import Metrics
+from agentstatus.http.ratelimit import FailedAuthLimiter
+from agentstatus.settings import Settings
+from agentstatus.storage.protocol import StatusStore
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: Settings
+    engine: Engine
+    store: StatusStore
+    metrics: Metrics
+    limiter: FailedAuthLimiter
+    trusted_proxies: tuple[Network, ...]

@@ -1,0 +1,1 @@
+"""The domain: what a status request means, free of I/O."""

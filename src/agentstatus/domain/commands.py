@@ -1,0 +1,47 @@
+"""Status change requests as the service receives them, and what became of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from agentstatus.domain.decision import Change
+from agentstatus.domain.outcomes import Row
+
+
+class Source(StrEnum):
+    """Where a change came from, as recorded in the history."""
+
+    GET = "GET"
+    POST = "POST"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCommand:
+    """One request to change an agent's status.
+
+    Requests from the wire identify the organisation by ``code_hash`` (and are subject to
+    its address allow-list); requests from the management API and the CLI have already
+    authenticated and name ``org_id`` directly.
+    """
+
+    user_id: str
+    extension: str | None
+    status: int | None
+    source: Source
+    client_addr: str | None = None
+    code_hash: str | None = None
+    org_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    """The outcome row, and the recorded change when one was applied."""
+
+    row: Row
+    org_id: int | None = None
+    change: Change | None = None
+    history_id: int | None = None
+    at_ms: int | None = None

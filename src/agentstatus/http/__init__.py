@@ -1,0 +1,1 @@
+"""The HTTP layer: the Voicenter-compatible endpoints, the native API, and operations."""

@@ -1,0 +1,28 @@
+"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from agentstatus.http.api.dependencies import Context
+from agentstatus.http.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(context: Context) -> Response:
+    if await context.store.ping():
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "database unreachable"}, status_code=503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request, context: Context) -> Response:
+    return Response(context.metrics.render(), media_type=CONTENT_TYPE_LATEST)

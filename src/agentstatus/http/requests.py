@@ -1,0 +1,48 @@
+"""Reading raw ASGI requests: bounded bodies, headers, and the client address."""
+
+from __future__ import annotations
+
+from starlette.types import Receive, Scope
+
+from agentstatus.domain.addresses import Network, client_address
+
+
+class BodyTooLarge(Exception):
+    """The body is over the limit; the rest of it was not read."""
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def resolve_client(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
+    """The client's address, remembered in the scope's state for the access log."""
+    client = scope.get("client")
+    peer = client[0] if client else None
+    forwarded = header(scope, b"x-forwarded-for") if trusted else None
+    address = client_address(peer, forwarded, trusted)
+    scope.setdefault("state", {})["client_addr"] = address
+    return address

@@ -1,0 +1,28 @@
+"""Sending raw ASGI answers on the hot path, where a framework's response objects cost."""
+
+from __future__ import annotations
+
+from starlette.types import Send
+
+from agentstatus.domain.outcomes import Outcome
+
+JSON = b"application/json"
+
+
+async def send_bytes(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes = JSON,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if extra_headers:
+        headers.extend(extra_headers)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_outcome(send: Send, outcome: Outcome, retry_after: int = 1) -> None:
+    extra = [(b"retry-after", str(retry_after).encode())] if outcome.retry_after else None
+    await send_bytes(send, outcome.http_status, outcome.body, extra_headers=extra)

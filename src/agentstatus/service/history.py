@@ -1,0 +1,88 @@
+"""The append-only history of applied changes, read by agent and time range, in pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from agentstatus.domain.clock import to_iso
+from agentstatus.service.errors import InvalidInput
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.schema import history
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    id: int
+    user_id: str
+    prev_extension: str | None
+    new_extension: str | None
+    prev_status: int
+    new_status: int
+    at_ms: int
+    source: str
+    client_addr: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "previous": {"extension": self.prev_extension, "status": self.prev_status},
+            "new": {"extension": self.new_extension, "status": self.new_status},
+            "at": to_iso(self.at_ms),
+            "source": self.source,
+            "client_addr": self.client_addr,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    events: list[HistoryEvent]
+    next_after: int | None
+    """Pass as ``after`` to read the next page; None on the last page."""
+
+
+def read_history(
+    engine: Engine,
+    org: str,
+    *,
+    user_id: str | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> HistoryPage:
+    """Events in commit order (by id) with ``start <= at < end``."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+    if start_ms is not None and end_ms is not None and end_ms < start_ms:
+        raise InvalidInput("the end of the range is before its start")
+    with engine.connect() as conn:
+        query = select(history).where(history.c.org_id == org_id(conn, org))
+        if user_id is not None:
+            query = query.where(history.c.user_id == user_id)
+        if start_ms is not None:
+            query = query.where(history.c.at_ms >= start_ms)
+        if end_ms is not None:
+            query = query.where(history.c.at_ms < end_ms)
+        if after is not None:
+            query = query.where(history.c.id > after)
+        rows = conn.execute(query.order_by(history.c.id).limit(limit + 1)).all()
+    events = [
+        HistoryEvent(
+            r.id,
+            r.user_id,
+            r.prev_extension,
+            r.new_extension,
+            r.prev_status,
+            r.new_status,
+            r.at_ms,
+            r.source,
+            r.client_addr,
+        )
+        for r in rows[:limit]
+    ]
+    return HistoryPage(events, events[-1].id if len(rows) > limit else None)

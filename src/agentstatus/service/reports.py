@@ -1,0 +1,114 @@
+"""Time-in-status: how long each agent spent in each status over a range.
+
+An agent's status at the start of the range is the one its last earlier event set; an
+agent with no earlier event is taken to be in the status its first event in the range
+left (or, with no events at all, its current one). Time after "now" is not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.service.errors import InvalidInput
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.schema import agents, history, presence, statuses
+
+MAX_RANGE_MS = 366 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInStatus:
+    user_id: str
+    name: str
+    status: int
+    status_name: str | None
+    seconds: float
+
+
+def time_in_status(
+    engine: Engine,
+    org: str,
+    start_ms: int,
+    end_ms: int,
+    user_ids: list[str] | None = None,
+) -> list[TimeInStatus]:
+    if end_ms <= start_ms:
+        raise InvalidInput("the end of the range must be after its start")
+    if end_ms - start_ms > MAX_RANGE_MS:
+        raise InvalidInput("a report covers at most 366 days")
+    end_ms = min(end_ms, now_ms())
+    with engine.connect() as conn:
+        oid = org_id(conn, org)
+        agent_query = (
+            select(
+                agents.c.id, agents.c.user_id, agents.c.name, agents.c.created_ms, presence.c.status
+            )
+            .join(presence, presence.c.agent_id == agents.c.id)
+            .where(agents.c.org_id == oid)
+            .order_by(agents.c.user_id)
+        )
+        if user_ids is not None:
+            agent_query = agent_query.where(agents.c.user_id.in_(user_ids))
+        agent_rows = conn.execute(agent_query).all()
+        names = dict(
+            conn.execute(
+                select(statuses.c.status_id, statuses.c.name).where(statuses.c.org_id == oid)
+            ).tuples()
+        )
+        last_before = (
+            select(history.c.new_status)
+            .where(
+                history.c.org_id == oid,
+                history.c.agent_id == agents.c.id,
+                history.c.at_ms < start_ms,
+            )
+            .order_by(history.c.at_ms.desc(), history.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        initial_query = select(agents.c.id, last_before.label("status")).where(
+            agents.c.org_id == oid
+        )
+        initial = {r.id: r.status for r in conn.execute(initial_query) if r.status is not None}
+        events_query = (
+            select(history.c.agent_id, history.c.prev_status, history.c.new_status, history.c.at_ms)
+            .where(history.c.org_id == oid, history.c.at_ms >= start_ms, history.c.at_ms < end_ms)
+            .order_by(history.c.agent_id, history.c.at_ms, history.c.id)
+        )
+        events: dict[int, list[tuple[int, int, int]]] = {}
+        for e in conn.execute(events_query):
+            events.setdefault(e.agent_id, []).append((e.prev_status, e.new_status, e.at_ms))
+    report: list[TimeInStatus] = []
+    for agent in agent_rows:
+        begin = max(start_ms, agent.created_ms)
+        if begin >= end_ms:
+            continue
+        own = events.get(agent.id, [])
+        status = initial.get(agent.id, own[0][0] if own else agent.status)
+        totals: dict[int, int] = {}
+        cursor = begin
+        for _prev, new, at in own:
+            at = max(at, begin)
+            totals[status] = totals.get(status, 0) + (at - cursor)
+            status, cursor = new, at
+        totals[status] = totals.get(status, 0) + (end_ms - cursor)
+        report.extend(
+            TimeInStatus(agent.user_id, agent.name, sid, names.get(sid), ms / 1000)
+            for sid, ms in sorted(totals.items())
+            if ms > 0
+        )
+    return report
+
+
+def as_csv(rows: list[TimeInStatus]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["user_id", "name", "status", "status_name", "seconds"])
+    for r in rows:
+        writer.writerow([r.user_id, r.name, r.status, r.status_name or "", f"{r.seconds:.3f}"])
+    return out.getvalue()

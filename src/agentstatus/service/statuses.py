@@ -1,0 +1,121 @@
+"""The status catalogue of an organisation: names, colours, availability, enablement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from agentstatus.domain.catalogue import BUILT_IN
+from agentstatus.service import validation
+from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.schema import statuses
+
+DEFAULT_NEW_COLOR = "#7f8c8d"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    id: int
+    name: str
+    color: str
+    available: bool
+    enabled: bool
+
+
+def _fetch(conn: Connection, oid: int, sid: int) -> Status:
+    row = conn.execute(
+        select(statuses).where(statuses.c.org_id == oid, statuses.c.status_id == sid)
+    ).first()
+    if row is None:
+        raise NotFound(f"no status {sid} in this organisation")
+    return Status(row.status_id, row.name, row.color, bool(row.available), bool(row.enabled))
+
+
+def status_rows(conn: Connection, oid: int, *, enabled_only: bool = False) -> list[Status]:
+    query = select(statuses).where(statuses.c.org_id == oid).order_by(statuses.c.status_id)
+    if enabled_only:
+        query = query.where(statuses.c.enabled)
+    return [
+        Status(r.status_id, r.name, r.color, bool(r.available), bool(r.enabled))
+        for r in conn.execute(query)
+    ]
+
+
+def list_statuses(engine: Engine, org: str, *, enabled_only: bool = False) -> list[Status]:
+    with engine.connect() as conn:
+        return status_rows(conn, org_id(conn, org), enabled_only=enabled_only)
+
+
+def add_status(
+    engine: Engine,
+    org: str,
+    sid: int,
+    name: str,
+    *,
+    color: str | None = None,
+    available: bool = False,
+) -> Status:
+    validation.status_id(sid)
+    clean_name = validation.display_name(name, max_length=128)
+    if not clean_name:
+        raise InvalidInput("a status needs a name")
+    clean_color = validation.color(color) if color is not None else DEFAULT_NEW_COLOR
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        exists = conn.execute(
+            select(statuses.c.status_id).where(
+                statuses.c.org_id == oid, statuses.c.status_id == sid
+            )
+        ).first()
+        if exists:
+            raise AlreadyExists(f"status {sid} already exists in {org!r}")
+        conn.execute(
+            insert(statuses).values(
+                org_id=oid,
+                status_id=sid,
+                name=clean_name,
+                color=clean_color,
+                available=available,
+                enabled=True,
+            )
+        )
+    return Status(sid, clean_name, clean_color, available, True)
+
+
+def update_status(
+    engine: Engine,
+    org: str,
+    sid: int,
+    *,
+    name: str | None = None,
+    color: str | None = None,
+    available: bool | None = None,
+    enabled: bool | None = None,
+) -> Status:
+    """Change any of a status's fields; ids 1 and 2 cannot be disabled."""
+    values: dict[str, object] = {}
+    if name is not None:
+        clean_name = validation.display_name(name, max_length=128)
+        if not clean_name:
+            raise InvalidInput("a status needs a name")
+        values["name"] = clean_name
+    if color is not None:
+        values["color"] = validation.color(color)
+    if available is not None:
+        values["available"] = available
+    if enabled is not None:
+        if not enabled and sid in BUILT_IN:
+            raise InvalidInput(f"status {sid} is built in and cannot be disabled")
+        values["enabled"] = enabled
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        _fetch(conn, oid, sid)
+        if values:
+            conn.execute(
+                update(statuses)
+                .where(statuses.c.org_id == oid, statuses.c.status_id == sid)
+                .values(**values)
+            )
+        return _fetch(conn, oid, sid)

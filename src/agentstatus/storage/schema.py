@@ -1,0 +1,135 @@
+"""The relational schema, shared by every engine and by the Alembic migrations.
+
+Times are integers of milliseconds since the Unix epoch (UTC): exact, portable between
+engines and cheap to compare. The invariants of SPEC.md 3.2 live here as constraints:
+``presence.agent_id`` is the primary key (one extension per agent) and
+``presence.extension_id`` is unique (one agent per extension).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-incrementing rowid alias.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("allowlist", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("name", String(256), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "user_id", name="uq_agents_org_user"),
+)
+
+extensions = Table(
+    "extensions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("sip", String(128), nullable=False),
+    Column("name", String(256), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "sip", name="uq_extensions_org_sip"),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("status_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(128), nullable=False),
+    Column("color", String(16), nullable=False),
+    Column("available", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+)
+
+presence = Table(
+    "presence",
+    metadata,
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True, autoincrement=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("extension_id", Id, ForeignKey("extensions.id"), nullable=True, unique=True),
+    Column("status", Integer, nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("prev_extension", String(128), nullable=True),
+    Column("new_extension", String(128), nullable=True),
+    Column("prev_status", Integer, nullable=False),
+    Column("new_status", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("client_addr", String(64), nullable=True),
+    Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
+    Index("ix_history_org_at", "org_id", "at_ms"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=True),
+    Column("user_id", String(128), nullable=True),
+    Column("outcome_row", Integer, nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("client_addr", String(64), nullable=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_audit_org_at", "org_id", "at_ms"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=True),
+    Column("label", String(128), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default=false()),
+)

@@ -1,0 +1,1 @@
+"""The Voicenter wire protocol: reading tolerant requests, rendering exact answers."""

@@ -1,0 +1,146 @@
+"""Reading ``SetStatusFromAPI`` parameters the way real CRMs send them (SPEC.md 3).
+
+Names match case-insensitively, ``sipid`` is an alias of ``ExtensionUser``, values are
+trimmed, and a POST may carry JSON or a form. Anything that cannot be read is row 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import orjson
+
+from agentstatus.domain.outcomes import Row
+
+MAX_BODY = 16 * 1024
+
+
+_JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", ""})
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class Unreadable(ValueError):
+    """The request cannot be read (row 1)."""
+
+
+def canonical_key(key: str) -> str:
+    return key.strip().lower()
+
+
+def media_type(content_type: str | None) -> str:
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _scalar(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise Unreadable("a boolean is not a parameter value")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    raise Unreadable("a parameter value must be a string or a number")
+
+
+def _merge_pairs(params: dict[str, str | None], pairs: list[tuple[str, str]]) -> None:
+    for key, value in pairs:
+        params.setdefault(canonical_key(key), value)
+
+
+def read_parameters(
+    method: str, query_string: bytes, content_type: str | None, body: bytes
+) -> dict[str, str | None]:
+    """All parameters by canonical (lower-case) name; the body's win over the query's.
+
+    Within one source the first occurrence of a name wins.
+    """
+    try:
+        query = query_string.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable("the query string is not UTF-8") from exc
+    params: dict[str, str | None] = {}
+    if method == "POST" and body.strip():
+        if len(body) > MAX_BODY:
+            raise Unreadable("body too large")
+        kind = media_type(content_type)
+        if kind == _FORM_TYPE and body.lstrip().startswith(b"{"):
+            kind = "application/json"  # curl -d '{...}' labels JSON as a form
+        if kind == _FORM_TYPE:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise Unreadable("the form is not UTF-8") from exc
+            _merge_pairs(params, parse_qsl(text, keep_blank_values=True))
+        elif kind in _JSON_TYPES or kind.endswith("+json"):
+            try:
+                document = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise Unreadable("malformed JSON") from exc
+            if not isinstance(document, dict):
+                raise Unreadable("the JSON is not an object")
+            for key, value in document.items():
+                params.setdefault(canonical_key(key), _scalar(value))
+        else:
+            raise Unreadable("unsupported content type")
+    _merge_pairs(params, parse_qsl(query, keep_blank_values=True))
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class StatusParameters:
+    """A readable, complete ``SetStatusFromAPI`` request. ``status`` is None when the
+    value given is not an integer (row 9, decided after authentication)."""
+
+    code: str
+    user_id: str
+    extension: str
+    status: int | None
+
+
+def _present(params: dict[str, str | None], *names: str) -> str:
+    for name in names:
+        value = params.get(name)
+        if value is not None and value.strip():
+            return value.strip()
+    return ""
+
+
+def parse_status(text: str) -> int | None:
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def status_parameters(params: dict[str, str | None]) -> StatusParameters | Row:
+    """Rows 2-4 of the outcomes table, or the parameters."""
+    code = _present(params, "code")
+    user_id = _present(params, "userid")
+    if not code or not user_id:
+        return Row.MISSING_CODE_OR_USER
+    extension = _present(params, "extensionuser", "sipid")
+    if not extension:
+        return Row.MISSING_EXTENSION
+    status = _present(params, "status")
+    if not status:
+        return Row.MISSING_STATUS
+    return StatusParameters(code, user_id, extension, parse_status(status))
+
+
+_SAFE_IN_LOGS = frozenset({"userid", "extensionuser", "sipid", "status", "extension"})
+
+
+def redact_query(query_string: bytes) -> str:
+    """The query string with every value but the harmless ones replaced, for logs."""
+    try:
+        pairs = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    except ValueError:
+        return "[unreadable]"
+    return "&".join(
+        f"{k}={v if canonical_key(k) in _SAFE_IN_LOGS else '[redacted]'}" for k, v in pairs
+    )
