@@ -10,7 +10,26 @@ from sqlalchemy import Engine
 
 from agentstatus.app import open_database
 from tests.support.factories import OrgFixture, make_org
+from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """Fresh PostgreSQL databases on demand (skips without PostgreSQL, fails in CI)."""
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: PostgresDatabases
+) -> str:
+    """The test runs once on each engine, each time on a new database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'agentstatus.db'}"
+    return postgres_databases.create()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from agentstatus.domain.addresses import Network
+from agentstatus.events.delivery import WebhookDeliverer
+from agentstatus.events.hub import EventHub
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
 from agentstatus.settings import Settings
@@ -21,3 +23,5 @@ class AppContext:
     metrics: Metrics
     limiter: FailedAuthLimiter
     trusted_proxies: tuple[Network, ...]
+    hub: EventHub
+    deliverer: WebhookDeliverer

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(20, ge=0, description="0 turns the limiter off")
     access_log: bool = True
     log_level: str = "info"
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts webhook secrets; required on PostgreSQL, "
+        "defaults to a key file beside an SQLite database",
+    )
+    webhook_retry_base_seconds: float = Field(5.0, gt=0)
+    webhook_give_up_after_seconds: float = Field(24 * 3600.0, gt=0)
+    webhook_lease_seconds: float = Field(30.0, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    events_poll_seconds: float = Field(1.0, gt=0)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -27,11 +27,13 @@ def ensure_demo(engine: Engine) -> str:
         code = organisations.rotate_code(engine, DEMO_ORG).code
     except NotFound:
         code = organisations.create_organisation(engine, DEMO_ORG).code
-    known_agents = {a.user_id for a in agents.list_agents(engine, DEMO_ORG)}
+    known_agents = {a.user_id: a.active for a in agents.list_agents(engine, DEMO_ORG)}
     known_extensions = {e.extension for e in extensions.list_extensions(engine, DEMO_ORG)}
     for user_id, name in DEMO_AGENTS:
         if user_id not in known_agents:
             agents.add_agent(engine, DEMO_ORG, user_id, name)
+        elif not known_agents[user_id]:  # deactivated since: the curl lines must work
+            agents.set_agent_active(engine, DEMO_ORG, user_id, True)
         if f"sip{user_id}" not in known_extensions:
             extensions.add_extension(engine, DEMO_ORG, f"sip{user_id}", f"Desk of {name}")
     return code

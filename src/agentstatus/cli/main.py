@@ -9,12 +9,21 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from agentstatus import __version__
-from agentstatus.cli import agents, extensions, organisations, statuses, tokens
+from agentstatus.cli import (
+    agents,
+    database,
+    extensions,
+    organisations,
+    statuses,
+    tokens,
+    webhooks,
+)
 from agentstatus.cli.demo import demo
 from agentstatus.cli.history import history, report
 from agentstatus.cli.presence import force_logout, presence
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
+from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.service.errors import ImportRejected, ServiceError
 from agentstatus.storage.database import DEFAULT_DATABASE_URL, DatabaseURLError
 
@@ -33,13 +42,13 @@ class ErrorReportingGroup(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             ctx.exit(EXIT_USER_ERROR)
-        except (ServiceError, DatabaseURLError) as exc:
+        except (ServiceError, DatabaseURLError, SecretKeyError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except DBAPIError as exc:
+            detail = " ".join(str(exc.orig or "").split())  # drivers' messages span lines
             click.echo(
-                f"error: the database failed: {type(exc).__name__}: {exc.orig or ''}".rstrip(),
-                err=True,
+                f"error: the database failed: {type(exc).__name__}: {detail}".rstrip(), err=True
             )
             ctx.exit(EXIT_DATABASE_ERROR)
 
@@ -68,7 +77,7 @@ def cli(ctx: click.Context, database_url: str) -> None:
     ctx.call_on_close(state.close)
 
 
-for module in (organisations, agents, extensions, statuses, tokens):
+for module in (organisations, agents, extensions, statuses, tokens, webhooks, database):
     cli.add_command(module.group)
 for command in (serve, demo, presence, force_logout, history, report):
     cli.add_command(command)

@@ -101,9 +101,7 @@ def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:
     with engine.begin() as conn:
         oid = org_id(conn, org)
         existing = dict(
-            conn.execute(
-                select(agents.c.user_id, agents.c.id).where(agents.c.org_id == oid)
-            ).tuples()
+            conn.execute(select(agents.c.user_id, agents.c.id).where(agents.c.org_id == oid)).all()
         )
         for user_id, name in pairs:
             if user_id in existing:

@@ -89,7 +89,7 @@ def import_extensions(engine: Engine, org: str, csv_text: str) -> ImportSummary:
         existing = dict(
             conn.execute(
                 select(extensions.c.sip, extensions.c.id).where(extensions.c.org_id == oid)
-            ).tuples()
+            ).all()
         )
         for sip, name in pairs:
             if sip in existing:

@@ -60,6 +60,8 @@ def read_history(
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
         raise InvalidInput("the end of the range is before its start")
+    if after is not None and not -(2**63) <= after < 2**63:
+        raise InvalidInput(f"after {after} is not an event id")
     with engine.connect() as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))
         if user_id is not None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source
+from agentstatus.domain.event_types import event_type
 from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage.outbox import record_side_effects
 from agentstatus.storage.schema import agents, extensions, history, presence, statuses
+
+# See storage.schema.history.horizon_xid: the event stream's commit-order guard.
+_HORIZON = text("pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,34 +40,38 @@ class AgentPresence:
         }
 
 
-def list_presence(engine: Engine, org: str) -> list[AgentPresence]:
-    query = (
-        select(
-            agents.c.user_id,
-            agents.c.name,
-            extensions.c.sip,
-            presence.c.status,
-            statuses.c.name.label("status_name"),
-            presence.c.since_ms,
-        )
-        .select_from(
-            agents.join(presence, presence.c.agent_id == agents.c.id)
-            .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
-            .outerjoin(
-                statuses,
-                (statuses.c.org_id == presence.c.org_id)
-                & (statuses.c.status_id == presence.c.status),
-            )
-        )
-        .order_by(agents.c.user_id)
+_PRESENCE_QUERY = (
+    select(
+        agents.c.user_id,
+        agents.c.name,
+        extensions.c.sip,
+        presence.c.status,
+        statuses.c.name.label("status_name"),
+        presence.c.since_ms,
     )
+    .select_from(
+        agents.join(presence, presence.c.agent_id == agents.c.id)
+        .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
+        .outerjoin(
+            statuses,
+            (statuses.c.org_id == presence.c.org_id) & (statuses.c.status_id == presence.c.status),
+        )
+    )
+    .order_by(agents.c.user_id)
+)
+
+
+def list_presence_rows(conn: Connection, oid: int) -> list[AgentPresence]:
+    """Every active agent's presence, on the caller's connection (and snapshot)."""
+    rows = conn.execute(_PRESENCE_QUERY.where(agents.c.org_id == oid, agents.c.active))
+    return [
+        AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms) for r in rows
+    ]
+
+
+def list_presence(engine: Engine, org: str) -> list[AgentPresence]:
     with engine.connect() as conn:
-        oid = org_id(conn, org)
-        rows = conn.execute(query.where(agents.c.org_id == oid, agents.c.active))
-        return [
-            AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
-            for r in rows
-        ]
+        return list_presence_rows(conn, org_id(conn, org))
 
 
 def logout_agents(
@@ -91,8 +100,9 @@ def logout_agents(
             .where(presence.c.agent_id == row.agent_id)
             .values(extension_id=None, status=LOGOUT, since_ms=at)
         )
-        conn.execute(
-            insert(history).values(
+        history_id = conn.execute(
+            insert(history)
+            .values(
                 org_id=oid,
                 agent_id=row.agent_id,
                 user_id=row.user_id,
@@ -103,8 +113,11 @@ def logout_agents(
                 at_ms=at,
                 source=source.value,
                 client_addr=None,
+                horizon_xid=_HORIZON if conn.dialect.name == "postgresql" else None,
             )
-        )
+            .returning(history.c.id)
+        ).scalar_one()
+        record_side_effects(conn, oid, history_id, event_type(row.status, LOGOUT), at)
     return len(rows)
 
 

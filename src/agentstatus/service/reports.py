@@ -58,7 +58,7 @@ def time_in_status(
         names = dict(
             conn.execute(
                 select(statuses.c.status_id, statuses.c.name).where(statuses.c.org_id == oid)
-            ).tuples()
+            ).all()
         )
         last_before = (
             select(history.c.new_status)

@@ -95,6 +95,7 @@ def update_status(
     enabled: bool | None = None,
 ) -> Status:
     """Change any of a status's fields; ids 1 and 2 cannot be disabled."""
+    validation.status_id(sid)
     values: dict[str, object] = {}
     if name is not None:
         clean_name = validation.display_name(name, max_length=128)

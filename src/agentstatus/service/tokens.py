@@ -80,6 +80,8 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
 
 
 def revoke_token(engine: Engine, token_id: int) -> None:
+    if not 0 < token_id < 2**63:  # beyond any stored id (and the database's integers)
+        raise NotFound(f"no active token with id {token_id}")
     with engine.begin() as conn:
         done = conn.execute(
             update(api_tokens)

@@ -6,12 +6,20 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///agentstatus.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+READ_ONLY = "agentstatus_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite it does not take the write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 class DatabaseURLError(ValueError):
@@ -59,8 +67,32 @@ def create_sql_engine(url: str | URL) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # Take the write lock up front so two writers never deadlock on an upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                # Writers take the lock up front: a deferred transaction that reads, then
+                # writes, fails at once ("database is locked") if another wrote meanwhile.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(sqlalchemy_url(parsed), pool_pre_ping=True)
+
+
+def sqlalchemy_url(url: URL) -> URL:
+    """PostgreSQL through psycopg 3 (SQLAlchemy's default would be psycopg2)."""
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def libpq_conninfo(url: URL) -> str:
+    """The URL as libpq understands it, for the status engine's own connections."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"

@@ -104,6 +104,10 @@ history = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("source", String(16), nullable=False),
     Column("client_addr", String(64), nullable=True),
+    # PostgreSQL only: the xmax of the snapshot the row was written under. Once every
+    # transaction below it has ended, no row with a smaller id can still appear, so the
+    # event stream may pass this one (ids are allocated in insert order, not commit order).
+    Column("horizon_xid", BigInteger, nullable=True),
     Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
     Index("ix_history_org_at", "org_id", "at_ms"),
 )
@@ -132,4 +136,38 @@ api_tokens = Table(
     Column("label", String(128), nullable=False, server_default=""),
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked", Boolean, nullable=False, server_default=false()),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret_enc", Text, nullable=False),
+    # Comma-separated event types, or "*" for all of them.
+    Column("events", String(256), nullable=False, server_default="*"),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("description", String(256), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("history_id", Id, ForeignKey("history.id"), nullable=True),
+    Column("event_type", String(32), nullable=False),
+    # The body of test events, which have no history row.
+    Column("payload", Text, nullable=True),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger, nullable=True),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_ms"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
 )

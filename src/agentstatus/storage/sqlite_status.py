@@ -21,8 +21,10 @@ from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
+from agentstatus.domain.event_types import event_type
 from agentstatus.domain.outcomes import Row
 from agentstatus.storage.database import configure_sqlite_connection
+from agentstatus.storage.outbox import SQLITE_ENQUEUE
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,10 @@ def _apply_one(conn: sqlite3.Connection, cmd: StatusCommand) -> StatusResult:
             cmd.client_addr,
         ),
     )
-    return StatusResult(Row.OK, org_id, change, cur.lastrowid, at)
+    history_id = cur.lastrowid
+    kind = event_type(change.previous.status, change.new.status)
+    conn.execute(SQLITE_ENQUEUE, (history_id, kind, at, org_id))
+    return StatusResult(Row.OK, org_id, change, history_id, at)
 
 
 def apply_batch(conn: sqlite3.Connection, commands: Sequence[StatusCommand]) -> list[StatusResult]:

@@ -1,23 +1,69 @@
-"""Builds the FastAPI application that serves everything but the hot path."""
+"""Builds the FastAPI application that serves everything but the hot path: the native
+API under ``/api/v1`` and the operational endpoints."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from agentstatus import __version__
 from agentstatus.context import AppContext
-from agentstatus.http.api import operations
+from agentstatus.http.api import (
+    agents,
+    events,
+    extensions,
+    history,
+    operations,
+    organisations,
+    presence,
+    reports,
+    statuses,
+    webhooks,
+)
+from agentstatus.http.api.errors import install_error_handlers
+from agentstatus.http.api.limits import BodyLimitMiddleware
+
+DESCRIPTION = """\
+Native management API of agentstatus. The Voicenter-compatible endpoints
+(/UserLogin/SetStatusFromAPI, …) are documented in the README.
+
+**Authentication**: `Authorization: Bearer <token>`, with a token made by
+`agentstatus token create --role admin|supervisor [--org ORG]` (tokens are never made over
+HTTP). *admin* may do everything; *supervisor* may read organisations, agents, extensions,
+statuses, presence, history and reports, and log one agent out. A token with `--org` works
+only on that organisation.
+
+**Errors** are `{"detail": "<message>"}`: 401 no or bad token; 403 the token lacks the
+role or is scoped to another organisation (403 even when that organisation does not exist);
+404 not found; 409 already exists; 413 body over 1 MiB (16 MiB for CSV); 415 an import
+that is not `text/csv`; 422 invalid input (a rejected import adds `"problems"`, one line per
+bad row, and imports nothing).
+"""
 
 
 def create_api(context: AppContext) -> FastAPI:
     api = FastAPI(
         title="agentstatus",
         version=__version__,
-        description="Native management API of agentstatus. The Voicenter-compatible "
-        "endpoints (/UserLogin/SetStatusFromAPI, …) are documented in the README.",
+        description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
     )
     api.state.context = context
+    install_error_handlers(api)
+    api.add_middleware(BodyLimitMiddleware)
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (
+        organisations,
+        agents,
+        extensions,
+        statuses,
+        presence,
+        history,
+        reports,
+        events,
+        webhooks,
+    ):
+        v1.include_router(module.router)
+    api.include_router(v1)
     api.include_router(operations.router)
     return api

@@ -1,0 +1,73 @@
+"""``agentstatus db``: schema upgrades and moving organisations between databases."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from agentstatus.cli.output import print_table
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.domain.secret_box import SecretBox, key_file_for
+from agentstatus.secrets_config import secret_box
+from agentstatus.storage.copy import copy_organisations
+from agentstatus.storage.database import display_url, parse_url, sqlite_path
+from agentstatus.storage.migrate import open_database
+
+
+@click.group("db")
+def group() -> None:
+    """Upgrade the schema; copy organisations between SQLite and PostgreSQL."""
+
+
+@group.command("upgrade")
+@pass_state
+def upgrade(state: CliState) -> None:
+    """Create or migrate the schema of --database (servers do this on start too)."""
+    state.engine  # noqa: B018 - opening the database migrates it
+    click.echo(f"{display_url(state.database_url)} is up to date")
+
+
+def _source_box(url: str) -> SecretBox:
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        key_file = key_file_for(sqlite_path(parsed))
+        if key_file.exists():
+            return SecretBox(key_file.read_bytes().strip())
+    return secret_box(url, os.environ.get("AGENTSTATUS_SECRET_KEY"))
+
+
+@group.command("copy")
+@click.option("--from", "source_url", required=True, metavar="URL", help="Copy from.")
+@click.option("--to", "target_url", required=True, metavar="URL", help="Copy into.")
+@click.option(
+    "--org", "orgs", multiple=True, help="Only this organisation (repeatable; default: all)."
+)
+def copy(source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
+    """Copy organisations with their agents, extensions, statuses, presence, history,
+    audit log, tokens and webhooks; counts are verified before the copy commits.
+
+    Stop the servers using the source first, so nothing changes during the copy.
+    Webhook secrets are re-encrypted with the target's key (AGENTSTATUS_SECRET_KEY, or
+    the key file beside a target SQLite database).
+    """
+    source = open_database(source_url)
+    target = open_database(target_url)
+    boxes: dict[str, SecretBox] = {}
+
+    def reseal(sealed: str) -> str:
+        if not boxes:
+            boxes["from"] = _source_box(source_url)
+            boxes["to"] = secret_box(target_url, os.environ.get("AGENTSTATUS_SECRET_KEY"))
+        return boxes["to"].seal(boxes["from"].open(sealed))
+
+    try:
+        report = copy_organisations(source, target, list(orgs) or None, reseal)
+    finally:
+        source.dispose()
+        target.dispose()
+    click.echo(
+        f"copied {len(report.organisations)} organisation(s) from {display_url(source_url)} "
+        f"to {display_url(target_url)}: {', '.join(report.organisations) or '-'}"
+    )
+    print_table(["table", "rows"], sorted(report.counts.items()))

@@ -1,0 +1,1 @@
+"""Events: applied changes as a stream (Server-Sent Events) and as webhooks."""

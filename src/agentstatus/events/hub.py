@@ -1,0 +1,74 @@
+"""Wakes the event streams of an organisation when it may have new events.
+
+A wake-up is only a hint: streams read the durable history themselves, and poll as a
+fallback, so a lost hint delays an event by at most one poll interval and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from agentstatus.domain.commands import StatusCommand, StatusResult
+from agentstatus.storage.protocol import StatusStore
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._waiters: dict[int, set[asyncio.Event]] = {}
+
+    def notify(self, org_id: int | None) -> None:
+        """Wake the streams of one organisation (or of all, when None)."""
+        targets = (
+            [w for ws in self._waiters.values() for w in ws]
+            if org_id is None
+            else self._waiters.get(org_id, ())
+        )
+        for waiter in targets:
+            waiter.set()
+
+    @contextmanager
+    def listen(self, org_id: int) -> Iterator[asyncio.Event]:
+        waiter = asyncio.Event()
+        self._waiters.setdefault(org_id, set()).add(waiter)
+        try:
+            yield waiter
+        finally:
+            waiters = self._waiters.get(org_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[org_id]
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(ws) for ws in self._waiters.values())
+
+
+class NotifyingStore:
+    """A status store that wakes the event streams (and the webhook deliverer) of this
+    instance after each applied change."""
+
+    def __init__(
+        self, store: StatusStore, hub: EventHub, on_change: Callable[[], None] = lambda: None
+    ) -> None:
+        self._store = store
+        self._hub = hub
+        self._on_change = on_change
+
+    async def start(self) -> None:
+        await self._store.start()
+
+    async def close(self) -> None:
+        await self._store.close()
+
+    async def ping(self) -> bool:
+        return await self._store.ping()
+
+    async def apply(self, command: StatusCommand) -> StatusResult:
+        result = await self._store.apply(command)
+        if result.change is not None:
+            self._hub.notify(result.org_id)
+            self._on_change()
+        return result

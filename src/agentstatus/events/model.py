@@ -1,0 +1,37 @@
+"""An event is one history row, typed and shaped for subscribers and webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentstatus.domain.clock import to_iso
+from agentstatus.domain.event_types import event_type
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    org: str
+    user_id: str
+    prev_extension: str | None
+    new_extension: str | None
+    prev_status: int
+    new_status: int
+    at_ms: int
+    source: str
+
+    @property
+    def type(self) -> str:
+        return event_type(self.prev_status, self.new_status)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "org": self.org,
+            "user_id": self.user_id,
+            "previous": {"extension": self.prev_extension, "status": self.prev_status},
+            "new": {"extension": self.new_extension, "status": self.new_status},
+            "at": to_iso(self.at_ms),
+            "source": self.source,
+        }

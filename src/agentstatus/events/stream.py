@@ -1,0 +1,71 @@
+"""Server-Sent Events of one organisation: a snapshot, then every change in commit order.
+
+The stream pulls from the durable history at its own pace, so a slow subscriber never
+slows the status path; one that falls far behind simply reads more per round.
+``Last-Event-ID`` (a history id) resumes exactly where a subscriber left off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+from sqlalchemy import Engine
+
+from agentstatus.events.feed import read_events, snapshot
+from agentstatus.events.hub import EventHub
+from agentstatus.service.organisations import org_id as lookup_org_id
+from agentstatus.storage.database import reading
+
+BATCH = 500
+
+
+def sse(event: str, data: object, event_id: int | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+
+
+def _org_id(engine: Engine, org: str) -> int:
+    with reading(engine) as conn:
+        return lookup_org_id(conn, org)
+
+
+async def event_stream(
+    engine: Engine,
+    hub: EventHub,
+    org: str,
+    last_event_id: int | None,
+    *,
+    poll_seconds: float = 1.0,
+    keepalive_seconds: float = 15.0,
+) -> AsyncIterator[bytes]:
+    if last_event_id is None:
+        oid, snap = await asyncio.to_thread(snapshot, engine, org)
+        cursor = snap.cursor
+        agents = [a.as_json() for a in snap.agents]
+        yield sse("snapshot", {"org": org, "agents": agents}, cursor)
+    else:
+        oid = await asyncio.to_thread(_org_id, engine, org)
+        cursor = last_event_id
+    # Tells EventSource clients how soon to reconnect after a drop.
+    yield b"retry: 1000\n\n"
+    quiet_since = time.monotonic()
+    with hub.listen(oid) as wake:
+        while True:
+            wake.clear()
+            events = await asyncio.to_thread(read_events, engine, org, oid, cursor, BATCH)
+            for event in events:
+                yield sse(event.type, event.as_json(), event.id)
+                cursor = event.id
+            if events:
+                quiet_since = time.monotonic()
+                if len(events) == BATCH:
+                    continue
+            elif time.monotonic() - quiet_since >= keepalive_seconds:
+                yield b": keepalive\n\n"
+                quiet_since = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), poll_seconds)

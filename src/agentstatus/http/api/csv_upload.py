@@ -1,0 +1,45 @@
+"""The ``text/csv`` request body of the import endpoints, and what an import answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import Headers
+
+from agentstatus.http.api.limits import CSV_MEDIA_TYPE, media_type
+from agentstatus.http.api.models import ResponseBody
+
+
+class ImportResult(ResponseBody):
+    created: int
+    updated: int
+
+
+def csv_request_body(header: str) -> dict[str, Any]:
+    """OpenAPI ``openapi_extra`` describing a CSV body with the given header line."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                CSV_MEDIA_TYPE: {
+                    "schema": {"type": "string"},
+                    "example": f"{header}\n",
+                }
+            },
+            "description": f"UTF-8 CSV with the header `{header}`; all rows or none.",
+        }
+    }
+
+
+async def read_csv(request: Request) -> str:
+    if media_type(Headers(scope=request.scope)) != CSV_MEDIA_TYPE:
+        raise HTTPException(415, f"send the file as Content-Type: {CSV_MEDIA_TYPE}")
+    data = await request.body()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, "the file is not UTF-8 text") from None
+
+
+CsvText = Annotated[str, Depends(read_csv)]

@@ -1,0 +1,85 @@
+"""The one place where refusals become HTTP answers: ``{"detail": "<message>"}`` with the
+status code of the service error (plus ``"problems"`` for a rejected CSV import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from agentstatus.http.api.models import ResponseBody
+from agentstatus.service.errors import (
+    AlreadyExists,
+    ImportRejected,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+)
+
+RETRY_AFTER_SECONDS = "1"
+
+
+class ErrorBody(ResponseBody):
+    detail: str
+
+
+class ImportErrorBody(ResponseBody):
+    detail: str
+    problems: list[str]
+
+
+def _status_of(exc: ServiceError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, AlreadyExists):
+        return 409
+    if isinstance(exc, InvalidInput):
+        return 422
+    return 400
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    body: dict[str, object] = {"detail": exc.message}
+    if isinstance(exc, ImportRejected):
+        body["problems"] = exc.problems
+    return JSONResponse(body, status_code=_status_of(exc))
+
+
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    # Two requests raced to create the same thing; the loser gets what a later one would.
+    return JSONResponse({"detail": "that conflicts with a concurrent change"}, status_code=409)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"detail": "the database is unavailable; try again"},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(ServiceError, _service_error)
+    api.add_exception_handler(IntegrityError, _integrity_error)
+    api.add_exception_handler(OperationalError, _database_unavailable)
+
+
+def _documented(description: str, model: type[ResponseBody] = ErrorBody) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("No bearer token, or an unknown or revoked one"),
+    403: _documented("The token lacks the role, or is scoped to another organisation"),
+    413: _documented("The request body is too large"),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _documented("No such organisation, agent, extension or status"),
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
+IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
+    422: _documented("Bad rows (every one listed); nothing was imported", ImportErrorBody),
+}

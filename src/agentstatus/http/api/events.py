@@ -1,0 +1,61 @@
+"""The event stream of an organisation, as Server-Sent Events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from agentstatus.events.stream import event_stream
+from agentstatus.http.api.auth import OrgAccess
+from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
+
+router = APIRouter(
+    prefix="/orgs/{org}/events", tags=["events"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+
+SSE_DOC = {
+    200: {
+        "description": "text/event-stream: `snapshot`, then `agent.login`, `agent.logout`, "
+        "`agent.status` events whose `id` is the history id.",
+        "content": {"text/event-stream": {}},
+    }
+}
+
+
+def _check_org(context: Context, org: str) -> None:
+    with reading(context.engine) as conn:
+        org_id(conn, org)  # NotFound becomes a 404 before the stream starts
+
+
+@router.get("", response_class=StreamingResponse, responses=SSE_DOC)  # type: ignore[arg-type]
+def stream(
+    org: OrgAccess,
+    context: Context,
+    last_event_id: Annotated[
+        int | None, Header(ge=0, description="Resume after this event.")
+    ] = None,
+    after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID.")] = None,
+) -> StreamingResponse:
+    """A snapshot of every agent's presence, then every applied change in commit order.
+
+    Reconnect with `Last-Event-ID` (or `?after=`) to resume from the durable history
+    without a gap; no snapshot is sent then.
+    """
+    _check_org(context, org)
+    resume = last_event_id if last_event_id is not None else after
+    return StreamingResponse(
+        event_stream(
+            context.engine,
+            context.hub,
+            org,
+            resume,
+            poll_seconds=context.settings.events_poll_seconds,
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,70 @@
+"""History: the organisation's applied status changes in commit order, by agent and time
+range, one page at a time (pass ``next_after`` back as ``after``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from agentstatus.http.api.auth import OrgAccess
+from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.models import ResponseBody
+from agentstatus.http.api.time_range import Range
+from agentstatus.service.history import MAX_PAGE, read_history
+
+router = APIRouter(
+    prefix="/orgs/{org}/history", tags=["history"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+MAX_EVENT_ID = 2**63 - 1
+
+
+class Placement(ResponseBody):
+    extension: str | None
+    status: int
+
+
+class HistoryEvent(ResponseBody):
+    id: int
+    user_id: str
+    previous: Placement
+    new: Placement
+    at: str = Field(description="UTC, ISO 8601, to the millisecond.")
+    source: str = Field(description="GET, POST, admin or system.")
+    client_addr: str | None
+
+
+class HistoryPage(ResponseBody):
+    events: list[HistoryEvent]
+    next_after: int | None = Field(
+        description="Pass as 'after' to read the next page; null on the last page."
+    )
+
+
+@router.get("")
+def read(
+    org: OrgAccess,
+    context: Context,
+    times: Range,
+    user_id: Annotated[str | None, Query(description="Only this agent.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Continue after this event id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> HistoryPage:
+    """Events with from <= at < to, oldest first."""
+    page = read_history(
+        context.engine,
+        org,
+        user_id=user_id,
+        start_ms=times.start_ms,
+        end_ms=times.end_ms,
+        after=after,
+        limit=limit,
+    )
+    return HistoryPage(
+        events=[HistoryEvent.model_validate(e.as_json()) for e in page.events],
+        next_after=page.next_after,
+    )

@@ -1,0 +1,60 @@
+"""Request-body size limits for the whole native API: 16 MiB for a CSV upload, 1 MiB for
+anything else; a larger body is answered 413 without being read into memory."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MiB = 1024 * 1024
+JSON_LIMIT = 1 * MiB
+CSV_LIMIT = 16 * MiB
+CSV_MEDIA_TYPE = "text/csv"
+
+
+def media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def limit_for(headers: Headers) -> int:
+    return CSV_LIMIT if media_type(headers) == CSV_MEDIA_TYPE else JSON_LIMIT
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than {limit // MiB} MiB"
+
+
+class BodyLimitMiddleware:
+    """Refuses at once a body whose Content-Length is over the limit, and stops reading a
+    streamed body when it passes the limit (the route then answers 413)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = limit_for(headers)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response = JSONResponse(
+                {"detail": _too_large(limit)}, status_code=413, headers={"Connection": "close"}
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, _too_large(limit), headers={"Connection": "close"})
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,60 @@
+"""Reports: the time each agent spent in each status over a range (default: the last 24
+hours), as JSON or as the CSV of ``agentstatus report --format csv``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.http.api.auth import OrgAccess
+from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.models import ResponseBody
+from agentstatus.http.api.time_range import Range
+from agentstatus.service import reports
+
+router = APIRouter(
+    prefix="/orgs/{org}/reports", tags=["reports"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+DAY_MS = 24 * 3600 * 1000
+MAX_AGENTS = 1000
+
+
+class TimeInStatus(ResponseBody):
+    user_id: str
+    name: str
+    status: int
+    status_name: str | None
+    seconds: float
+
+
+@router.get(
+    "/time-in-status",
+    response_model=list[TimeInStatus],
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "JSON, or with format=csv the header "
+            "user_id,name,status,status_name,seconds and one row per agent and status.",
+        }
+    },
+)
+def time_in_status(
+    org: OrgAccess,
+    context: Context,
+    times: Range,
+    user_id: Annotated[
+        list[str] | None, Query(max_length=MAX_AGENTS, description="Only these agents.")
+    ] = None,
+    fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> Response:
+    """Seconds per agent and status; 'to' defaults to now and 'from' to 24 hours before."""
+    end_ms = times.end_ms if times.end_ms is not None else now_ms()
+    start_ms = times.start_ms if times.start_ms is not None else end_ms - DAY_MS
+    rows = reports.time_in_status(context.engine, org, start_ms, end_ms, user_id)
+    if fmt == "csv":
+        return Response(reports.as_csv(rows), media_type="text/csv")
+    return JSONResponse([TimeInStatus.model_validate(r).model_dump() for r in rows])

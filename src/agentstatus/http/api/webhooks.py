@@ -1,0 +1,134 @@
+"""Webhook endpoints of an organisation (admin), their deliveries, and test events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field
+
+from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.models import RequestBody, ResponseBody
+from agentstatus.secrets_config import secret_box
+from agentstatus.service import webhooks
+
+router = APIRouter(
+    prefix="/orgs/{org}/webhooks", tags=["webhooks"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+
+EventName = Literal["agent.login", "agent.logout", "agent.status", "*"]
+assert set(EVENT_TYPES) | {"*"} == set(EventName.__args__)  # type: ignore[attr-defined]
+
+
+class NewEndpoint(RequestBody):
+    url: str = Field(max_length=2048, description="http:// or https:// URL to POST events to.")
+    events: list[EventName] | None = Field(None, description="Event types; default all.")
+    secret: str | None = Field(
+        None, min_length=16, max_length=256, description="Signing secret; default generated."
+    )
+    description: str = Field("", max_length=256)
+
+
+class EndpointBody(ResponseBody):
+    id: int
+    url: str
+    events: list[str]
+    enabled: bool
+    description: str
+
+
+class CreatedEndpointBody(EndpointBody):
+    secret: str = Field(description="The signing secret: shown only now.")
+
+
+class EndpointUpdate(RequestBody):
+    enabled: bool
+
+
+class DeliveryBody(ResponseBody):
+    id: int
+    endpoint_id: int
+    event_id: int | None
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created: str
+    finished: str | None
+
+
+class TestQueued(ResponseBody):
+    delivery_id: int
+
+
+@router.post("", status_code=201)
+def add_endpoint(
+    org: OrgAdmin, body: NewEndpoint, context: Context, response: Response
+) -> CreatedEndpointBody:
+    """Add an endpoint; the answer carries its signing secret, shown only once."""
+    box = secret_box(context.settings.database_url, context.settings.secret_key)
+    created = webhooks.add_endpoint(
+        context.engine,
+        box,
+        org,
+        body.url,
+        list(body.events) if body.events else None,
+        secret=body.secret,
+        description=body.description,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return CreatedEndpointBody(**created.endpoint.as_json(), secret=created.secret)
+
+
+@router.get("")
+def list_endpoints(org: OrgAdmin, context: Context) -> list[EndpointBody]:
+    """The organisation's endpoints (never their secrets)."""
+    return [EndpointBody(**e.as_json()) for e in webhooks.list_endpoints(context.engine, org)]
+
+
+@router.patch("/{endpoint_id}")
+def update_endpoint(
+    org: OrgAdmin, endpoint_id: int, body: EndpointUpdate, context: Context
+) -> list[EndpointBody]:
+    """Enable or disable an endpoint."""
+    webhooks.set_endpoint_enabled(context.engine, org, endpoint_id, body.enabled)
+    return [
+        EndpointBody(**e.as_json())
+        for e in webhooks.list_endpoints(context.engine, org)
+        if e.id == endpoint_id
+    ]
+
+
+@router.delete("/{endpoint_id}", status_code=204)
+def remove_endpoint(org: OrgAdmin, endpoint_id: int, context: Context) -> Response:
+    """Remove an endpoint and its delivery record."""
+    webhooks.remove_endpoint(context.engine, org, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.post("/{endpoint_id}/test", status_code=202)
+def send_test(org: OrgAdmin, endpoint_id: int, context: Context) -> TestQueued:
+    """Queue a `webhook.test` event for the endpoint; see its deliveries for the result."""
+    delivery_id = webhooks.enqueue_test(context.engine, org, endpoint_id)
+    context.deliverer.wake()
+    return TestQueued(delivery_id=delivery_id)
+
+
+@router.get("/deliveries")
+def list_deliveries(
+    org: OrgAccess,
+    context: Context,
+    endpoint_id: int | None = None,
+    state: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryBody]:
+    """Recent deliveries, newest first; failed ones gave up after 24 hours of retries."""
+    found = webhooks.list_deliveries(
+        context.engine, org, endpoint_id=endpoint_id, state=state, limit=limit
+    )
+    return [DeliveryBody(**d.as_json()) for d in found]

@@ -1,0 +1,259 @@
+"""Webhook endpoints of an organisation and the record of their deliveries."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+
+from agentstatus.domain.clock import now_ms, to_iso
+from agentstatus.domain.event_types import EVENT_TYPES, TEST_EVENT
+from agentstatus.domain.secret_box import SecretBox
+from agentstatus.service import validation
+from agentstatus.service.errors import InvalidInput, NotFound
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import webhook_deliveries, webhook_endpoints
+
+DELIVERY_STATES = ("pending", "delivered", "failed")
+MAX_URL = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: int
+    url: str
+    events: list[str]
+    enabled: bool
+    description: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "events": self.events,
+            "enabled": self.enabled,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEndpoint:
+    endpoint: Endpoint
+    secret: str
+    """Shown once; the receiver needs it to verify signatures."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    endpoint_id: int
+    history_id: int | None
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt_ms: int
+    last_status_code: int | None
+    last_error: str | None
+    created_ms: int
+    finished_ms: int | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "endpoint_id": self.endpoint_id,
+            "event_id": self.history_id,
+            "event_type": self.event_type,
+            "state": self.state,
+            "attempts": self.attempts,
+            "next_attempt": None if self.state != "pending" else to_iso(self.next_attempt_ms),
+            "last_status_code": self.last_status_code,
+            "last_error": self.last_error,
+            "created": to_iso(self.created_ms),
+            "finished": None if self.finished_ms is None else to_iso(self.finished_ms),
+        }
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+        raise InvalidInput(f"a webhook URL must be an http:// or https:// URL: {url!r}")
+    return url
+
+
+def _check_events(events: list[str] | None) -> str:
+    if not events or events == ["*"]:
+        return "*"
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidInput(f"unknown event type(s) {unknown}; use {', '.join(EVENT_TYPES)} or *")
+    return ",".join(sorted(set(events)))
+
+
+def _endpoint(r: Row[Any]) -> Endpoint:
+    events = ["*"] if r.events == "*" else r.events.split(",")
+    return Endpoint(r.id, r.url, events, bool(r.enabled), r.description)
+
+
+def add_endpoint(
+    engine: Engine,
+    box: SecretBox,
+    org: str,
+    url: str,
+    events: list[str] | None = None,
+    *,
+    secret: str | None = None,
+    description: str = "",
+) -> CreatedEndpoint:
+    clean_url = _check_url(url)
+    event_list = _check_events(events)
+    clear = secret if secret is not None else "whsec_" + secrets.token_urlsafe(32)
+    if len(clear) < 16:
+        raise InvalidInput("a webhook secret must be at least 16 characters")
+    clean_description = validation.display_name(description)
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        new_id = conn.execute(
+            insert(webhook_endpoints).values(
+                org_id=oid,
+                url=clean_url,
+                secret_enc=box.seal(clear),
+                events=event_list,
+                enabled=True,
+                description=clean_description,
+                created_ms=now_ms(),
+            )
+        ).inserted_primary_key
+    assert new_id is not None
+    endpoint = Endpoint(
+        int(new_id[0]),
+        clean_url,
+        ["*"] if event_list == "*" else event_list.split(","),
+        True,
+        clean_description,
+    )
+    return CreatedEndpoint(endpoint, clear)
+
+
+def list_endpoints(engine: Engine, org: str) -> list[Endpoint]:
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        rows = conn.execute(
+            select(webhook_endpoints)
+            .where(webhook_endpoints.c.org_id == oid)
+            .order_by(webhook_endpoints.c.id)
+        )
+        return [_endpoint(r) for r in rows]
+
+
+def _endpoint_id(conn: Connection, oid: int, endpoint_id: int) -> None:
+    found = conn.execute(
+        select(webhook_endpoints.c.id).where(
+            webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.org_id == oid
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"no webhook endpoint {endpoint_id} in this organisation")
+
+
+def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> None:
+    with engine.begin() as conn:
+        _endpoint_id(conn, org_id(conn, org), endpoint_id)
+        conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == endpoint_id)
+            .values(enabled=enabled)
+        )
+
+
+def remove_endpoint(engine: Engine, org: str, endpoint_id: int) -> None:
+    """Remove an endpoint and its delivery record; pending deliveries are dropped."""
+    with engine.begin() as conn:
+        _endpoint_id(conn, org_id(conn, org), endpoint_id)
+        conn.execute(
+            delete(webhook_deliveries).where(webhook_deliveries.c.endpoint_id == endpoint_id)
+        )
+        conn.execute(delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id))
+
+
+def enqueue_test(engine: Engine, org: str, endpoint_id: int) -> int:
+    """Queue a ``webhook.test`` event for one endpoint; returns the delivery id."""
+    at = now_ms()
+    with engine.begin() as conn:
+        _endpoint_id(conn, org_id(conn, org), endpoint_id)
+        payload = {"type": TEST_EVENT, "org": org, "at": to_iso(at)}
+        new_id = conn.execute(
+            insert(webhook_deliveries).values(
+                endpoint_id=endpoint_id,
+                history_id=None,
+                event_type=TEST_EVENT,
+                payload=orjson.dumps(payload).decode(),
+                state="pending",
+                attempts=0,
+                next_attempt_ms=at,
+                created_ms=at,
+            )
+        ).inserted_primary_key
+    assert new_id is not None
+    return int(new_id[0])
+
+
+def list_deliveries(
+    engine: Engine,
+    org: str,
+    *,
+    endpoint_id: int | None = None,
+    state: str | None = None,
+    limit: int = 100,
+) -> list[Delivery]:
+    if state is not None and state not in DELIVERY_STATES:
+        raise InvalidInput(f"state must be one of {', '.join(DELIVERY_STATES)}")
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    d = webhook_deliveries
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        query = (
+            select(d)
+            .join(webhook_endpoints, webhook_endpoints.c.id == d.c.endpoint_id)
+            .where(webhook_endpoints.c.org_id == oid)
+        )
+        if endpoint_id is not None:
+            query = query.where(d.c.endpoint_id == endpoint_id)
+        if state is not None:
+            query = query.where(d.c.state == state)
+        rows = conn.execute(query.order_by(d.c.id.desc()).limit(limit))
+        return [
+            Delivery(
+                r.id,
+                r.endpoint_id,
+                r.history_id,
+                r.event_type,
+                r.state,
+                r.attempts,
+                r.next_attempt_ms,
+                r.last_status_code,
+                r.last_error,
+                r.created_ms,
+                r.finished_ms,
+            )
+            for r in rows
+        ]
+
+
+def delivery_counts(engine: Engine, org: str) -> dict[str, int]:
+    d = webhook_deliveries
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        rows = conn.execute(
+            select(d.c.state, func.count())
+            .join(webhook_endpoints, webhook_endpoints.c.id == d.c.endpoint_id)
+            .where(webhook_endpoints.c.org_id == oid)
+            .group_by(d.c.state)
+        ).all()
+        return {state: int(count) for state, count in rows}

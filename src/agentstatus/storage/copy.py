@@ -1,0 +1,193 @@
+"""Copying organisations, with their whole state and history, between databases.
+
+Rows keep their relative order and are renumbered by a fixed offset per table (the
+target's highest id), so every reference can be mapped without a lookup table and the
+history keeps its commit order. The target is written in one transaction, and the copy
+is verified by counting rows on both sides before it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, text
+
+from agentstatus.service.errors import AlreadyExists, NotFound
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import (
+    agents,
+    api_tokens,
+    audit,
+    extensions,
+    history,
+    organisations,
+    presence,
+    statuses,
+    webhook_deliveries,
+    webhook_endpoints,
+)
+
+CHUNK = 5000
+_RENUMBERED = (
+    organisations,
+    agents,
+    extensions,
+    history,
+    audit,
+    api_tokens,
+    webhook_endpoints,
+    webhook_deliveries,
+)
+# References to renumber: column -> the table it points at.
+_REFERENCES: dict[str, dict[str, Table]] = {
+    "agents": {"org_id": organisations},
+    "extensions": {"org_id": organisations},
+    "statuses": {"org_id": organisations},
+    "presence": {"agent_id": agents, "org_id": organisations, "extension_id": extensions},
+    "history": {"org_id": organisations, "agent_id": agents},
+    "audit": {"org_id": organisations},
+    "api_tokens": {"org_id": organisations},
+    "webhook_endpoints": {"org_id": organisations},
+    "webhook_deliveries": {"endpoint_id": webhook_endpoints, "history_id": history},
+}
+
+
+@dataclass
+class CopyReport:
+    organisations: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _max_id(conn: Connection, table: Table) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+
+
+def _selection(table: Table, org_ids: list[int], include_global: bool) -> ColumnElement[bool]:
+    """The rows of ``table`` that belong to the copied organisations."""
+    if table is organisations:
+        return organisations.c.id.in_(org_ids)
+    if table is webhook_deliveries:
+        return webhook_deliveries.c.endpoint_id.in_(
+            select(webhook_endpoints.c.id).where(webhook_endpoints.c.org_id.in_(org_ids))
+        )
+    if table is api_tokens and include_global:
+        return api_tokens.c.org_id.in_(org_ids) | api_tokens.c.org_id.is_(None)
+    if table is audit and include_global:
+        return audit.c.org_id.in_(org_ids) | audit.c.org_id.is_(None)
+    return table.c.org_id.in_(org_ids)
+
+
+def _chunks(
+    conn: Connection, table: Table, where: ColumnElement[bool]
+) -> Iterator[list[dict[str, Any]]]:
+    order = table.c.id if "id" in table.c else next(iter(table.primary_key.columns))
+    result = conn.execution_options(yield_per=CHUNK).execute(
+        select(table).where(where).order_by(order)
+    )
+    for partition in result.mappings().partitions(CHUNK):
+        yield [dict(row) for row in partition]
+
+
+def copy_organisations(
+    source: Engine,
+    target: Engine,
+    names: list[str] | None,
+    reseal: Callable[[str], str],
+) -> CopyReport:
+    """Copy the named organisations (all when None) from source to target.
+
+    ``reseal`` re-encrypts a webhook secret from the source's key to the target's.
+    Copying everything also copies the tokens scoped to all organisations and the failed
+    authentications that matched no organisation.
+    """
+    include_global = names is None
+    with reading(source) as src:
+        if src.dialect.name == "postgresql":
+            src = src.execution_options(isolation_level="REPEATABLE READ")
+        rows = src.execute(select(organisations.c.id, organisations.c.name)).all()
+        by_name = {r.name: int(r.id) for r in rows}
+        wanted = sorted(by_name) if names is None else names
+        missing = [n for n in wanted if n not in by_name]
+        if missing:
+            raise NotFound(f"not in the source database: {', '.join(missing)}")
+        org_ids = [by_name[n] for n in wanted]
+        report = CopyReport(wanted)
+        with target.begin() as dst:
+            if dst.dialect.name == "postgresql":
+                names_sql = ", ".join(t.name for t in (*_RENUMBERED, statuses, presence))
+                dst.execute(text(f"LOCK TABLE {names_sql} IN EXCLUSIVE MODE"))
+            taken = (
+                dst.execute(select(organisations.c.name).where(organisations.c.name.in_(wanted)))
+                .scalars()
+                .all()
+            )
+            if taken:
+                raise AlreadyExists(f"already in the target database: {', '.join(taken)}")
+            offsets = {t.name: _max_id(dst, t) for t in _RENUMBERED}
+            order = (
+                organisations,
+                statuses,
+                agents,
+                extensions,
+                presence,
+                history,
+                audit,
+                api_tokens,
+                webhook_endpoints,
+                webhook_deliveries,
+            )
+            for table in order:
+                where = _selection(table, org_ids, include_global)
+                copied = 0
+                for chunk in _chunks(src, table, where):
+                    for row in chunk:
+                        if table.name in offsets:
+                            row["id"] += offsets[table.name]
+                        for column, points_at in _REFERENCES.get(table.name, {}).items():
+                            if row[column] is not None:
+                                row[column] += offsets[points_at.name]
+                        if table is history:
+                            row["horizon_xid"] = None  # transaction ids mean nothing elsewhere
+                        if table is webhook_endpoints:
+                            row["secret_enc"] = reseal(str(row["secret_enc"]))
+                    dst.execute(insert(table), chunk)
+                    copied += len(chunk)
+                target_count = dst.execute(
+                    select(func.count())
+                    .select_from(table)
+                    .where(_shifted_selection(table, org_ids, offsets, include_global))
+                ).scalar_one()
+                source_count = src.execute(
+                    select(func.count()).select_from(table).where(where)
+                ).scalar_one()
+                if not source_count == target_count == copied:
+                    raise RuntimeError(
+                        f"{table.name}: copied {copied}, source has {source_count}, "
+                        f"target has {target_count}; nothing was committed"
+                    )
+                report.counts[table.name] = copied
+            if dst.dialect.name == "postgresql":
+                for table in _RENUMBERED:
+                    dst.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+                        )
+                    )
+    return report
+
+
+def _shifted_selection(
+    table: Table, org_ids: list[int], offsets: dict[str, int], include_global: bool
+) -> ColumnElement[bool]:
+    shifted = [i + offsets["organisations"] for i in org_ids]
+    base = _selection(table, shifted, False)
+    if table is webhook_deliveries:
+        return webhook_deliveries.c.endpoint_id.in_(
+            select(webhook_endpoints.c.id).where(webhook_endpoints.c.org_id.in_(shifted))
+        )
+    if include_global and table in (api_tokens, audit):
+        return base | (table.c.org_id.is_(None) & (table.c.id > offsets[table.name]))
+    return base

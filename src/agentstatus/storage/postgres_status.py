@@ -1,0 +1,216 @@
+"""The PostgreSQL status engine: one short transaction per request, three round trips.
+
+The agent's presence row is locked (``FOR UPDATE``) while the facts are read, so requests
+for one agent serialise and its history chain stays exact; two agents racing for one
+extension are settled by the unique index on ``presence.extension_id`` — the loser's
+update fails and it is answered "Extension is already in use". PostgreSQL's own group
+commit batches the fsyncs of concurrent transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import AsyncConnectionPool
+
+from agentstatus.domain.addresses import address_allowed
+from agentstatus.domain.clock import now_ms
+from agentstatus.domain.commands import StatusCommand, StatusResult
+from agentstatus.domain.decision import Facts, Presence, decide
+from agentstatus.domain.event_types import event_type
+from agentstatus.domain.outcomes import Row
+from agentstatus.storage.outbox import EVENTS_CHANNEL
+
+log = logging.getLogger(__name__)
+
+_INT4_MAX = 2**31 - 1
+
+# org id, allow-list, agent id, status, its extension, requested extension id, its holder,
+# requested status enabled
+_FactsRow = tuple[int, str | None, int, int, str | None, int | None, str | None, bool]
+
+_FACTS_BY_CODE = """
+SELECT o.id, o.allowlist, a.id, p.status,
+       (SELECT sip FROM extensions WHERE id = p.extension_id),
+       (SELECT e.id FROM extensions e WHERE e.org_id = o.id AND e.sip = %(ext)s),
+       (SELECT ha.user_id FROM extensions e
+          JOIN presence hp ON hp.extension_id = e.id
+          JOIN agents ha ON ha.id = hp.agent_id
+         WHERE e.org_id = o.id AND e.sip = %(ext)s),
+       EXISTS (SELECT 1 FROM statuses s
+                WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled)
+FROM organisations o
+JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s AND a.active
+JOIN presence p ON p.agent_id = a.id
+WHERE {org_filter}
+FOR UPDATE OF p
+"""
+FACTS_BY_CODE = _FACTS_BY_CODE.format(org_filter="o.code_hash = %(code)s")
+FACTS_BY_ORG = _FACTS_BY_CODE.format(org_filter="o.id = %(org)s")
+
+# The presence update runs first, in its own statement: it takes the transaction id
+# before the history row takes its id, which the event horizon relies on, and a lost
+# race for the extension fails there without using up a history id.
+MOVE = """
+UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s
+WHERE agent_id = %(agent)s
+"""
+
+RECORD = f"""
+WITH event AS (
+    INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
+                         prev_status, new_status, at_ms, source, client_addr, horizon_xid)
+    VALUES (%(org)s, %(agent)s, %(user)s, %(prev_ext)s, %(new_ext)s,
+            %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s,
+            pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    RETURNING id
+), outbox AS (
+    INSERT INTO webhook_deliveries (endpoint_id, history_id, event_type, state, attempts,
+                                    next_attempt_ms, created_ms)
+    SELECT w.id, event.id, %(event_type)s::text, 'pending', 0, %(at)s, %(at)s
+    FROM webhook_endpoints w, event
+    WHERE w.org_id = %(org)s AND w.enabled
+      AND (w.events = '*'
+           OR position(',' || %(event_type)s::text || ',' IN ',' || w.events || ',') > 0)
+)
+SELECT id, pg_notify('{EVENTS_CHANNEL}', %(channel_payload)s::text) FROM event
+"""
+
+AUDIT = """
+INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
+VALUES (COALESCE(%(org)s, (SELECT id FROM organisations WHERE code_hash = %(code)s)),
+        %(user)s, %(row)s, 'SetStatusFromAPI', %(source)s, %(addr)s, %(at)s)
+"""
+
+# A lost race that PostgreSQL settles by aborting one side: answered as the loser.
+_RACE_ERRORS = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected)
+
+
+class PostgresStatusStore:
+    """Status store on PostgreSQL, through a pool of psycopg 3 async connections."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 20,
+        statement_timeout_ms: int = 5000,
+    ) -> None:
+        self._pool = AsyncConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=statement_timeout_ms / 1000,
+            kwargs={
+                "autocommit": True,  # transactions are the explicit conn.transaction() blocks
+                "options": f"-c statement_timeout={statement_timeout_ms}",
+            },
+        )
+
+    async def start(self) -> None:
+        await self._pool.open(wait=False)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> bool:
+        try:
+            async with self._pool.connection(timeout=2) as conn:
+                await conn.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def apply(self, command: StatusCommand) -> StatusResult:
+        try:
+            async with self._pool.connection() as conn:
+                try:
+                    async with conn.transaction():
+                        result = await self._apply(conn, command)
+                except _RACE_ERRORS:
+                    result = StatusResult(Row.EXTENSION_IN_USE, command.org_id)
+                if result.row is not Row.OK:
+                    await self._audit(conn, command, result)
+                return result
+        except Exception:
+            log.exception("status change failed")
+            return StatusResult(Row.UPDATE_FAILED)
+
+    async def _apply(
+        self, conn: psycopg.AsyncConnection[tuple[object, ...]], cmd: StatusCommand
+    ) -> StatusResult:
+        at = now_ms()
+        status = cmd.status if cmd.status is not None and cmd.status <= _INT4_MAX else None
+        params = {
+            "code": cmd.code_hash,
+            "org": cmd.org_id,
+            "user": cmd.user_id,
+            "ext": cmd.extension,
+            "status": status if status is not None else -1,
+        }
+        cur = await conn.execute(FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG, params)
+        found = await cur.fetchone()
+        if found is None:
+            return StatusResult(Row.AUTHENTICATION_FAILED, cmd.org_id)
+        org_id, allowlist, agent_id, current_status, current_ext, ext_id, holder, enabled = cast(
+            _FactsRow, found
+        )
+        current = Presence(current_ext, current_status)
+        facts = Facts(
+            agent_active=True,
+            address_allowed=cmd.code_hash is None or address_allowed(allowlist, cmd.client_addr),
+            extension_exists=None if cmd.extension is None else ext_id is not None,
+            status_enabled=status is not None and bool(enabled),
+            current=current,
+            extension_holder=holder,
+        )
+        decision = decide(facts, cmd.user_id, cmd.extension, status)
+        change = decision.change
+        if decision.row is not Row.OK or change is None:
+            return StatusResult(decision.row, org_id)
+        params = {
+            "ext_id": ext_id if change.new.extension is not None else None,
+            "new_status": change.new.status,
+            "at": at,
+            "agent": agent_id,
+            "org": org_id,
+            "user": cmd.user_id,
+            "prev_ext": change.previous.extension,
+            "new_ext": change.new.extension,
+            "prev_status": change.previous.status,
+            "source": cmd.source.value,
+            "addr": cmd.client_addr,
+            "event_type": event_type(change.previous.status, change.new.status),
+            "channel_payload": str(org_id),
+        }
+        await conn.execute(MOVE, params)
+        cur = await conn.execute(RECORD, params)
+        inserted = await cur.fetchone()
+        if inserted is None:
+            raise RuntimeError("the history insert returned no id")
+        return StatusResult(Row.OK, org_id, change, cast(int, inserted[0]), at)
+
+    async def _audit(
+        self,
+        conn: psycopg.AsyncConnection[tuple[object, ...]],
+        cmd: StatusCommand,
+        result: StatusResult,
+    ) -> None:
+        async with conn.transaction():
+            await conn.execute(
+                AUDIT,
+                {
+                    "org": result.org_id,
+                    "code": cmd.code_hash,
+                    "user": cmd.user_id,
+                    "row": int(result.row),
+                    "source": cmd.source.value,
+                    "addr": cmd.client_addr,
+                    "at": now_ms(),
+                },
+            )

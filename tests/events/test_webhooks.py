@@ -1,0 +1,178 @@
+"""Webhooks against a real receiver on loopback, from real server processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
+
+from agentstatus.app import open_database
+from agentstatus.events import signing
+from agentstatus.secrets_config import secret_box
+from agentstatus.service import webhooks
+from tests.support.factories import OrgFixture, make_org
+from tests.support.receiver import Receiver
+from tests.support.server import ServerProcess
+
+KEY = Fernet.generate_key().decode()
+FAST = {
+    "AGENTSTATUS_SECRET_KEY": KEY,
+    "AGENTSTATUS_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+    "AGENTSTATUS_WEBHOOK_LEASE_SECONDS": "1",
+}
+
+
+@pytest.fixture
+def url(any_database_url: str) -> str:
+    return any_database_url
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = open_database(url)
+    yield engine
+    engine.dispose()
+
+
+def add_hook(engine: Engine, url: str, org: OrgFixture, target: str) -> webhooks.CreatedEndpoint:
+    return webhooks.add_endpoint(engine, secret_box(url, KEY), org.name, target)
+
+
+def login(base: str, org: OrgFixture, user: str, ext: str, status: int = 1) -> None:
+    answer = httpx.get(
+        f"{base}/UserLogin/SetStatusFromAPI",
+        params={"Code": org.code, "UserId": user, "ExtensionUser": ext, "Status": status},
+        timeout=10,
+    ).json()
+    assert answer["StatusErroMessage"] == "OK"
+
+
+def test_signed_delivery_verifies(url: str, engine: Engine, tmp_path: Path) -> None:
+    org = make_org(engine)
+    with Receiver() as receiver:
+        hook = add_hook(engine, url, org, receiver.url)
+        with ServerProcess(url, tmp_path / "s.log", env=FAST) as server:
+            login(server.base_url, org, "101", "sip1")
+            (got,) = receiver.wait_for(1)
+    body = orjson.loads(got.body)
+    assert body["type"] == "agent.login"
+    assert body["user_id"] == "101"
+    assert body["new"] == {"extension": "sip1", "status": 1}
+    assert got.headers[signing.EVENT_ID_HEADER] == str(body["id"])
+    assert signing.verify(
+        hook.secret,
+        got.headers[signing.TIMESTAMP_HEADER],
+        got.body,
+        got.headers[signing.SIGNATURE_HEADER],
+        now=int(time.time()),
+    )
+    assert not signing.verify(
+        "another-secret-entirely",
+        got.headers[signing.TIMESTAMP_HEADER],
+        got.body,
+        got.headers[signing.SIGNATURE_HEADER],
+        now=int(time.time()),
+    )
+    (delivery,) = webhooks.list_deliveries(engine, org.name)
+    assert delivery.state == "delivered"
+    assert delivery.attempts == 1
+
+
+def test_failed_attempts_are_retried(url: str, engine: Engine, tmp_path: Path) -> None:
+    org = make_org(engine)
+    with Receiver(respond=lambda n: 503 if n <= 2 else 200) as receiver:
+        add_hook(engine, url, org, receiver.url)
+        with ServerProcess(url, tmp_path / "s.log", env=FAST) as server:
+            login(server.base_url, org, "101", "sip1")
+            got = receiver.wait_for(3)
+            deadline = time.monotonic() + 10
+            while webhooks.list_deliveries(engine, org.name)[0].state != "delivered":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    assert len({g.headers[signing.EVENT_ID_HEADER] for g in got}) == 1
+    (delivery,) = webhooks.list_deliveries(engine, org.name)
+    assert delivery.attempts == 3
+    assert delivery.last_status_code == 200
+
+
+def test_killed_mid_delivery_delivers_after_restart(
+    url: str, engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(engine)
+    with Receiver() as receiver:
+        add_hook(engine, url, org, receiver.url)
+        receiver.hang.set()
+        server = ServerProcess(url, tmp_path / "s.log", env=FAST).start()
+        try:
+            login(server.base_url, org, "101", "sip1")
+            time.sleep(0.5)  # the delivery is claimed and in flight, hanging
+            server.kill()
+        finally:
+            server.stop()
+        assert webhooks.list_deliveries(engine, org.name)[0].state == "pending"
+        receiver.hang.clear()
+        with ServerProcess(url, tmp_path / "s2.log", env=FAST):
+            got = receiver.wait_for(2)
+            deadline = time.monotonic() + 10
+            while webhooks.list_deliveries(engine, org.name)[0].state != "delivered":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    # At least once: the same event, identified by the same id, may arrive twice.
+    assert {g.headers[signing.EVENT_ID_HEADER] for g in got} == {
+        got[0].headers[signing.EVENT_ID_HEADER]
+    }
+
+
+def test_two_instances_deliver_each_event_once(url: str, engine: Engine, tmp_path: Path) -> None:
+    org = make_org(engine, agent_count=30, extension_count=30)
+    with Receiver() as receiver:
+        add_hook(engine, url, org, receiver.url)
+        with (
+            ServerProcess(url, tmp_path / "a.log", env=FAST) as a,
+            ServerProcess(url, tmp_path / "b.log", env=FAST) as b,
+        ):
+            for i, user in enumerate(org.agents):
+                login((a, b)[i % 2].base_url, org, user, f"sip{i + 1}")
+            got = receiver.wait_for(30)
+            time.sleep(1.5)  # room for any duplicate to show up
+    ids = [g.headers[signing.EVENT_ID_HEADER] for g in receiver.received]
+    assert len(ids) == 30
+    assert len(set(ids)) == 30
+    assert len(got) == 30
+
+
+def test_cli_webhook_test_sends_a_test_event(url: str, engine: Engine) -> None:
+    org = make_org(engine)
+    with Receiver() as receiver:
+        hook = add_hook(engine, url, org, receiver.url)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agentstatus",
+                "--database",
+                url,
+                "webhook",
+                "test",
+                org.name,
+                str(hook.endpoint.id),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AGENTSTATUS_SECRET_KEY": KEY},
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        (got,) = receiver.wait_for(1)
+    assert orjson.loads(got.body)["type"] == "webhook.test"
+    assert got.headers[signing.EVENT_TYPE_HEADER] == "webhook.test"
+    assert hook.secret not in result.stdout + result.stderr

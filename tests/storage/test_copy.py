@@ -1,0 +1,152 @@
+"""``agentstatus db copy``: SQLite to PostgreSQL and back, with history intact."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
+
+from agentstatus.app import create_status_store, open_database
+from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.secret_box import SecretBox
+from agentstatus.domain.secrets import digest
+from agentstatus.secrets_config import secret_box
+from agentstatus.service import presence, tokens, webhooks
+from agentstatus.service.history import read_history
+from agentstatus.service.organisations import list_organisations
+from agentstatus.service.tokens import Role
+from agentstatus.storage.copy import copy_organisations
+from agentstatus.storage.schema import webhook_endpoints
+from tests.support.factories import OrgFixture, make_org
+from tests.support.postgres import PostgresDatabases
+
+
+def drive(url: str, org: OrgFixture, steps: list[tuple[str, str, int]]) -> None:
+    async def run() -> None:
+        store = create_status_store(url)
+        await store.start()
+        try:
+            for user, ext, status in steps:
+                result = await store.apply(
+                    StatusCommand(user, ext, status, Source.POST, "10.0.0.1", digest(org.code))
+                )
+                assert result.row == 12
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def snapshot_of(engine: Engine, org: str) -> tuple[list[object], list[object]]:
+    people = [
+        (p.user_id, p.name, p.extension, p.status, p.since_ms)
+        for p in presence.list_presence(engine, org)
+    ]
+    events = [
+        (
+            e.user_id,
+            e.prev_extension,
+            e.new_extension,
+            e.prev_status,
+            e.new_status,
+            e.at_ms,
+            e.source,
+            e.client_addr,
+        )
+        for e in read_history(engine, org, limit=1000).events
+    ]
+    return people, events
+
+
+def test_copy_to_postgres_and_back(tmp_path: Path, postgres_databases: PostgresDatabases) -> None:
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    source = open_database(source_url)
+    org = make_org(source, agent_count=4, extension_count=4, name="acme")
+    other = make_org(source, agent_count=1, extension_count=1, name="other")
+    drive(
+        source_url,
+        org,
+        [("101", "sip1", 1), ("102", "sip2", 3), ("101", "sip3", 5), ("102", "sip2", 2)],
+    )
+    token = tokens.create_token(source, Role.SUPERVISOR, "acme").token
+    endpoint = webhooks.add_endpoint(
+        source, secret_box(source_url, None), "acme", "http://127.0.0.1:9/hook"
+    )
+    before = snapshot_of(source, "acme")
+
+    pg_url = postgres_databases.create()
+    target_key = Fernet.generate_key().decode()
+    copied = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentstatus",
+            "db",
+            "copy",
+            "--from",
+            source_url,
+            "--to",
+            pg_url,
+            "--org",
+            "acme",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AGENTSTATUS_SECRET_KEY": target_key},
+        check=False,
+    )
+    assert copied.returncode == 0, copied.stderr
+    assert "history" in copied.stdout
+    target = open_database(pg_url)
+    assert snapshot_of(target, "acme") == before
+    assert tokens.verify_token(target, token) is not None
+    with target.connect() as conn:
+        sealed = conn.execute(webhook_endpoints.select()).one().secret_enc
+    assert SecretBox(target_key).open(sealed) == endpoint.secret
+    # Only the organisation asked for: "other" stayed behind.
+    assert [o.name for o in list_organisations(target)] == ["acme"]
+    assert other.name in {o.name for o in list_organisations(source)}
+
+    # A status change on the copy continues the same history.
+    drive(pg_url, org, [("103", "sip4", 1)])
+
+    back_url = f"sqlite:///{tmp_path / 'back.db'}"
+    back = open_database(back_url)
+    report = copy_organisations(target, back, None, lambda s: s)
+    assert report.counts["history"] == len(before[1]) + 1
+    assert snapshot_of(back, "acme") == snapshot_of(target, "acme")
+    for engine in (source, target, back):
+        engine.dispose()
+
+
+def test_copy_refuses_a_name_already_in_the_target(tmp_path: Path) -> None:
+    a = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    b = open_database(f"sqlite:///{tmp_path / 'b.db'}")
+    make_org(a, name="same")
+    make_org(b, name="same")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentstatus",
+            "db",
+            "copy",
+            "--from",
+            f"sqlite:///{tmp_path / 'a.db'}",
+            "--to",
+            f"sqlite:///{tmp_path / 'b.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: already in the target database: same"
+    assert "Traceback" not in result.stderr
+    a.dispose()
+    b.dispose()

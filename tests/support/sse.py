@@ -1,0 +1,87 @@
+"""A small Server-Sent Events reader over httpx, for tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import orjson
+
+
+@dataclass(frozen=True)
+class SSEvent:
+    event: str
+    id: int | None
+    data: dict[str, object]
+
+
+def read_events(lines: Iterator[str]) -> Iterator[SSEvent]:
+    event, event_id, data = "message", None, ""
+    for line in lines:
+        if line == "":
+            if data:
+                yield SSEvent(event, event_id, orjson.loads(data))
+            event, event_id, data = "message", None, ""
+        elif line.startswith(":"):
+            continue
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "event":
+                event = value
+            elif name == "id":
+                event_id = int(value)
+            elif name == "data":
+                data += value
+
+
+class Subscriber:
+    """Collects a stream's events on a background thread."""
+
+    def __init__(self, url: str, token: str, last_event_id: int | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self.events: list[SSEvent] = []
+        self.status_code: int | None = None
+        self._client = httpx.Client(timeout=httpx.Timeout(5.0, read=None))
+        self._url = url
+        self._headers = headers
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            with self._client.stream("GET", self._url, headers=self._headers) as response:
+                self.status_code = response.status_code
+                self._ready.set()
+                for event in read_events(response.iter_lines()):
+                    self.events.append(event)
+                    if self._stop.is_set():
+                        return
+        except httpx.HTTPError:
+            pass
+        finally:
+            self._ready.set()
+
+    def __enter__(self) -> Subscriber:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._client.close()
+        self._thread.join(5)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[SSEvent]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.events) >= count:
+                return list(self.events)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} events, got {self.events}")
