@@ -67,6 +67,19 @@ def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('shared') / 'agentstatus.db'}"
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_database_url_on_each_engine(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+) -> str:
+    """For modules whose tests hold on any engine: override ``shared_database_url`` with
+    this, and the whole module runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('shared') / 'agentstatus.db'}"
+    return postgres_databases.create()
+
+
 @pytest.fixture(scope="module")
 def shared_engine(shared_database_url: str) -> Iterator[Engine]:
     engine = open_database(shared_database_url)

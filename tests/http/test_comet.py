@@ -10,6 +10,13 @@ from agentstatus.service import organisations
 from tests.conftest import OrgFactory
 from tests.support.server import ServerProcess
 
+
+@pytest.fixture(scope="module")
+def shared_database_url(shared_database_url_on_each_engine: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return shared_database_url_on_each_engine
+
+
 UNAUTHORIZED = {"ERR": 1, "DESC": "Unauthorized"}
 
 

@@ -18,6 +18,13 @@ from tests.support.compat import SET_STATUS, Via, assert_row, params, send
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
 
+
+@pytest.fixture(scope="module")
+def shared_database_url(shared_database_url_on_each_engine: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return shared_database_url_on_each_engine
+
+
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
 

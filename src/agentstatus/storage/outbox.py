@@ -11,10 +11,11 @@ _ENQUEUE = text(
     """
     INSERT INTO webhook_deliveries (endpoint_id, history_id, event_type, state, attempts,
                                     next_attempt_ms, created_ms)
-    SELECT w.id, :history_id, :event_type, 'pending', 0, :at, :at
+    SELECT w.id, :history_id, CAST(:event_type AS VARCHAR), 'pending', 0, :at, :at
     FROM webhook_endpoints w
     WHERE w.org_id = :org_id AND w.enabled
-      AND (w.events = '*' OR (',' || w.events || ',') LIKE ('%,' || :event_type || ',%'))
+      AND (w.events = '*'
+           OR (',' || w.events || ',') LIKE ('%,' || CAST(:event_type AS VARCHAR) || ',%'))
     """
 )
 

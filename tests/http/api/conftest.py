@@ -16,6 +16,12 @@ from tests.support.server import ServerProcess
 ClientFactory = Callable[..., httpx.Client]
 
 
+@pytest.fixture(scope="module")
+def shared_database_url(shared_database_url_on_each_engine: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return shared_database_url_on_each_engine
+
+
 @pytest.fixture
 def token_for(shared_engine: Engine) -> Callable[..., str]:
     def make(role: Role = Role.ADMIN, org: str | None = None) -> str:
