@@ -1,6 +1,6 @@
 """The SQLite status engine: one writer thread that group-commits concurrent requests.
 
-Every request runs inside its own savepoint of a shared ``BEGIN IMMEDIATE`` transaction,
+The requests waiting when the thread is free share one ``BEGIN IMMEDIATE`` transaction,
 so one fsync (``synchronous=FULL``) makes a whole batch durable before any of its
 answers is sent. ``BEGIN IMMEDIATE`` also serialises writers of other processes on the
 same file, so the invariants hold across any number of servers.
@@ -30,21 +30,23 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
 
-_ORG_BY_CODE = "SELECT id, allowlist FROM organisations WHERE code_hash = ?"
-_AGENT = """
-SELECT a.id, e.sip, p.status
-FROM agents a JOIN presence p ON p.agent_id = a.id
-LEFT JOIN extensions e ON e.id = p.extension_id
-WHERE a.org_id = ? AND a.user_id = ? AND a.active
+# Everything the outcomes table asks about, in one statement: the organisation, the agent
+# and where it is, the requested extension and who holds it, and whether the requested
+# status is enabled. Every join is on a unique key, so there is at most one row.
+_FACTS = """
+SELECT o.id, o.allowlist, a.id, p.status, pe.sip, re.id, ra.user_id, s.status_id
+FROM organisations o
+LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user AND a.active
+LEFT JOIN presence p ON p.agent_id = a.id
+LEFT JOIN extensions pe ON pe.id = p.extension_id
+LEFT JOIN extensions re ON re.org_id = o.id AND re.sip = :ext
+LEFT JOIN presence rp ON rp.extension_id = re.id
+LEFT JOIN agents ra ON ra.id = rp.agent_id
+LEFT JOIN statuses s ON s.org_id = o.id AND s.status_id = :status AND s.enabled
+WHERE {org_filter}
 """
-_EXTENSION = """
-SELECT e.id, a.user_id
-FROM extensions e
-LEFT JOIN presence p ON p.extension_id = e.id
-LEFT JOIN agents a ON a.id = p.agent_id
-WHERE e.org_id = ? AND e.sip = ?
-"""
-_STATUS_ENABLED = "SELECT 1 FROM statuses WHERE org_id = ? AND status_id = ? AND enabled"
+_FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = :code")
+_FACTS_BY_ORG = _FACTS.format(org_filter="o.id = :org")
 _UPDATE_PRESENCE = (
     "UPDATE presence SET extension_id = ?, status = ?, since_ms = ? WHERE agent_id = ?"
 )
@@ -69,32 +71,25 @@ def open_connection(path: Path) -> sqlite3.Connection:
 
 def _apply_one(conn: sqlite3.Connection, cmd: StatusCommand) -> StatusResult:
     at = now_ms()
-    org_id = cmd.org_id
-    allowlist: str | None = None
-    if org_id is None:
-        org = conn.execute(_ORG_BY_CODE, (cmd.code_hash,)).fetchone()
-        if org is None:
-            conn.execute(_INSERT_AUDIT, (None, cmd.user_id, 6, cmd.source, cmd.client_addr, at))
-            return StatusResult(Row.AUTHENTICATION_FAILED)
-        org_id, allowlist = org
-    agent = conn.execute(_AGENT, (org_id, cmd.user_id)).fetchone()
-    if agent is None:
+    status = cmd.status if cmd.status is not None and cmd.status <= _SQLITE_MAX_INT else None
+    params = {
+        "code": cmd.code_hash,
+        "org": cmd.org_id,
+        "user": cmd.user_id,
+        "ext": cmd.extension,
+        "status": -1 if status is None else status,
+    }
+    found = conn.execute(_FACTS_BY_CODE if cmd.org_id is None else _FACTS_BY_ORG, params)
+    row = found.fetchone()
+    if row is None:
+        conn.execute(_INSERT_AUDIT, (None, cmd.user_id, 6, cmd.source, cmd.client_addr, at))
+        return StatusResult(Row.AUTHENTICATION_FAILED)
+    org_id, allowlist, agent_id, current_status, current_ext, extension_id, holder, enabled = row
+    if agent_id is None:
         conn.execute(_INSERT_AUDIT, (org_id, cmd.user_id, 6, cmd.source, cmd.client_addr, at))
         return StatusResult(Row.AUTHENTICATION_FAILED, org_id)
-    agent_id, current_ext, current_status = agent
-    extension_exists: bool | None = None
-    extension_id: int | None = None
-    holder: str | None = None
-    if cmd.extension is not None:
-        ext = conn.execute(_EXTENSION, (org_id, cmd.extension)).fetchone()
-        extension_exists = ext is not None
-        if ext is not None:
-            extension_id, holder = ext
-    status_enabled = (
-        cmd.status is not None
-        and 0 <= cmd.status <= _SQLITE_MAX_INT
-        and conn.execute(_STATUS_ENABLED, (org_id, cmd.status)).fetchone() is not None
-    )
+    extension_exists = None if cmd.extension is None else extension_id is not None
+    status_enabled = status is not None and enabled is not None
     current = Presence(current_ext, current_status)
     facts = Facts(
         agent_active=True,
@@ -137,30 +132,28 @@ def _apply_one(conn: sqlite3.Connection, cmd: StatusCommand) -> StatusResult:
 
 
 def apply_batch(conn: sqlite3.Connection, commands: Sequence[StatusCommand]) -> list[StatusResult]:
-    """Apply commands in one transaction, each isolated in a savepoint; commit once."""
+    """Apply commands in one transaction and commit once.
+
+    Should one of them fail unexpectedly, the whole batch is rolled back and each command
+    is applied again in a transaction of its own, so only the faulty one answers row 11.
+    """
     failed = StatusResult(Row.UPDATE_FAILED)
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
         log.exception("could not begin a write transaction")
         return [failed] * len(commands)
-    results: list[StatusResult] = []
     try:
-        for cmd in commands:
-            conn.execute("SAVEPOINT request")
-            try:
-                results.append(_apply_one(conn, cmd))
-            except Exception:
-                log.exception("status change failed; rolled back")
-                conn.execute("ROLLBACK TO request")
-                results.append(failed)
-            conn.execute("RELEASE request")
+        results = [_apply_one(conn, cmd) for cmd in commands]
         conn.execute("COMMIT")
-    except sqlite3.Error:
-        log.exception("could not commit a batch of %d status changes", len(commands))
+    except Exception:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        return [failed] * len(commands)
+        if len(commands) == 1:
+            log.exception("a status change failed; nothing was applied")
+            return [failed]
+        log.warning("a batch of %d status changes failed; applying them one by one", len(commands))
+        return [apply_batch(conn, [cmd])[0] for cmd in commands]
     return results
 
 
