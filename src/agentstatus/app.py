@@ -28,11 +28,11 @@ from agentstatus.storage.sqlite_status import SqliteStatusStore
 __all__ = ["Service", "create_app", "create_service", "create_status_store", "open_database"]
 
 
-def create_status_store(database_url: str) -> StatusStore:
+def create_status_store(database_url: str, timeout_seconds: float = 5.0) -> StatusStore:
     url = parse_url(database_url)
     if url.get_backend_name() == "sqlite":
         return SqliteStatusStore(sqlite_path(url))
-    return PostgresStatusStore(libpq_conninfo(url))
+    return PostgresStatusStore(libpq_conninfo(url), timeout_seconds=timeout_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,11 @@ def create_service(settings: Settings) -> Service:
             timeout_seconds=settings.webhook_timeout_seconds,
         ),
     )
-    store = NotifyingStore(create_status_store(settings.database_url), hub, deliverer.wake)
+    store = NotifyingStore(
+        create_status_store(settings.database_url, settings.database_timeout_seconds),
+        hub,
+        deliverer.wake,
+    )
     listener = (
         PostgresListener(libpq_conninfo(url), hub, on_notify=deliverer.wake)
         if url.get_backend_name() == "postgresql"

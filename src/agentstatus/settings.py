@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         "", description="comma-separated addresses or CIDR ranges allowed to set X-Forwarded-For"
     )
     auth_failures_per_minute: int = Field(20, ge=0, description="0 turns the limiter off")
+    database_timeout_seconds: float = Field(
+        5.0, gt=0, description="longest a status change waits for PostgreSQL before row 11"
+    )
     access_log: bool = True
     log_level: str = "info"
     secret_key: str | None = Field(

@@ -75,7 +75,9 @@ def create_sql_engine(url: str | URL) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(sqlalchemy_url(parsed), pool_pre_ping=True)
+    return create_engine(
+        sqlalchemy_url(parsed), pool_pre_ping=True, connect_args={"connect_timeout": 5}
+    )
 
 
 def sqlalchemy_url(url: URL) -> URL:

@@ -9,12 +9,13 @@ commit batches the fsyncs of concurrent transactions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import cast
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.clock import now_ms
@@ -98,17 +99,29 @@ class PostgresStatusStore:
         *,
         min_size: int = 2,
         max_size: int = 20,
-        statement_timeout_ms: int = 5000,
+        timeout_seconds: float = 5.0,
     ) -> None:
+        self._timeout = timeout_seconds
+        self._abandoned: set[asyncio.Future[StatusResult]] = set()
+        timeout_ms = int(timeout_seconds * 1000)
         self._pool = AsyncConnectionPool(
             conninfo,
             min_size=min_size,
             max_size=max_size,
             open=False,
-            timeout=statement_timeout_ms / 1000,
+            timeout=timeout_seconds,
             kwargs={
                 "autocommit": True,  # transactions are the explicit conn.transaction() blocks
-                "options": f"-c statement_timeout={statement_timeout_ms}",
+                "options": f"-c statement_timeout={timeout_ms} "
+                f"-c idle_in_transaction_session_timeout={timeout_ms}",
+                "connect_timeout": max(1, round(timeout_seconds)),
+                # A database that vanishes without closing the connection (a cut cable, a
+                # dead proxy) is noticed by the kernel instead of waiting forever.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "tcp_user_timeout": timeout_ms,
             },
         )
 
@@ -119,27 +132,52 @@ class PostgresStatusStore:
         await self._pool.close()
 
     async def ping(self) -> bool:
-        try:
+        async def check() -> None:
             async with self._pool.connection(timeout=2) as conn:
                 await conn.execute("SELECT 1")
+
+        try:
+            await asyncio.wait_for(check(), 2)
         except Exception:
             return False
         return True
 
     async def apply(self, command: StatusCommand) -> StatusResult:
+        """Row 11 within ``timeout_seconds`` at the latest, whatever the database does.
+
+        A transaction cut short is rolled back by PostgreSQL, so nothing is half-applied;
+        a client that retries (the change is idempotent) gets the right answer.
+        """
+        task = asyncio.ensure_future(self._apply_pooled(command))
+        done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        if not done:
+            # Answer now; the task's own clean-up (a rollback on a dead socket) may take
+            # longer than the caller should wait, so it finishes in the background.
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(self._abandoned.discard)
+            log.warning("status change failed: the database did not answer in time")
+            return StatusResult(Row.UPDATE_FAILED)
         try:
-            async with self._pool.connection() as conn:
-                try:
-                    async with conn.transaction():
-                        result = await self._apply(conn, command)
-                except _RACE_ERRORS:
-                    result = StatusResult(Row.EXTENSION_IN_USE, command.org_id)
-                if result.row is not Row.OK:
-                    await self._audit(conn, command, result)
-                return result
+            return task.result()
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            log.warning(
+                "status change failed: the database is unavailable (%s)", type(exc).__name__
+            )
         except Exception:
             log.exception("status change failed")
-            return StatusResult(Row.UPDATE_FAILED)
+        return StatusResult(Row.UPDATE_FAILED)
+
+    async def _apply_pooled(self, command: StatusCommand) -> StatusResult:
+        async with self._pool.connection() as conn:
+            try:
+                async with conn.transaction():
+                    result = await self._apply(conn, command)
+            except _RACE_ERRORS:
+                result = StatusResult(Row.EXTENSION_IN_USE, command.org_id)
+            if result.row is not Row.OK:
+                await self._audit(conn, command, result)
+            return result
 
     async def _apply(
         self, conn: psycopg.AsyncConnection[tuple[object, ...]], cmd: StatusCommand
