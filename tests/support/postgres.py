@@ -75,3 +75,14 @@ class PostgresDatabases:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._created.clear()
         self._template_ready = False
+
+
+def fresh_empty_database(databases: PostgresDatabases) -> str:
+    """A database with no schema at all (not cloned from the migrated template)."""
+    require_postgres()
+    name = f"agentstatus_empty{os.getpid()}_{next(_counter)}"
+    with _admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    databases._created.append(name)
+    return _url_for(name)
