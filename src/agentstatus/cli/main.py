@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from agentstatus import __version__
 from agentstatus.cli import (
     agents,
+    client,
     database,
     extensions,
     organisations,
@@ -77,7 +78,7 @@ def cli(ctx: click.Context, database_url: str) -> None:
     ctx.call_on_close(state.close)
 
 
-for module in (organisations, agents, extensions, statuses, tokens, webhooks, database):
+for module in (organisations, agents, extensions, statuses, tokens, webhooks, database, client):
     cli.add_command(module.group)
 for command in (serve, demo, presence, force_logout, history, report):
     cli.add_command(command)

@@ -1,0 +1,94 @@
+"""What the endpoints answer, as small immutable objects; each keeps the wire object in
+``raw`` so fields this client does not know about (Voicenter sends more) stay reachable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+__all__ = ["AgentStatus", "Extension", "ExtensionPresence", "Status", "StatusResult"]
+
+
+class AgentStatus(IntEnum):
+    """The default status catalogue of every organisation; any int works as a status too.
+
+    client.set_status("1001", "sip1001", AgentStatus.LUNCH_BREAK)
+    """
+
+    LOGIN = 1
+    LOGOUT = 2
+    LUNCH_BREAK = 3
+    ADMINISTRATIVE = 5
+    PRIVATE_BREAK = 7
+    OTHER = 9
+    TRAINING = 11
+    DEPARTMENT_MEETING = 12
+    SUMMARY = 13
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    """The answer to ``SetStatusFromAPI``: its three raw fields, and ``ok``.
+
+    result = client.set_status("1001", "sip1001", 3)
+    assert result.ok and result.message == "OK"
+    """
+
+    status: int
+    status_error: int
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the change was applied (``Status`` 1, ``StatusError`` 1)."""
+        return self.status == 1 and self.status_error == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """One enabled status of the organisation's catalogue (``GetStatusesList``).
+
+    lunch = next(s for s in client.statuses() if s.name == "Lunch break")
+    client.set_status("1001", "sip1001", lunch.id)
+    """
+
+    id: int
+    name: str
+    color: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """One extension (SIP endpoint) of the organisation (``GetExtensions``).
+
+    for ext in client.extensions():
+        print(ext.extension, ext.name)
+    """
+
+    extension: str
+    name: str
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionPresence:
+    """Who is logged in at one extension, in which status (``GetExtensionsCalls``).
+
+    busy = [p for p in client.presence() if p.logged_in]
+    print([(p.extension, p.user_id, p.status) for p in busy])
+    """
+
+    extension: str
+    name: str
+    user_id: str | None
+    status: int
+    calls: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def logged_in(self) -> bool:
+        """True when an agent holds the extension."""
+        return self.user_id is not None

@@ -1,0 +1,153 @@
+"""The Voicenter wire format: endpoint paths, requests (and copies without the Code),
+and the objects of successful answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ._models import AgentStatus, Extension, ExtensionPresence, Status
+
+LOGOUT = AgentStatus.LOGOUT
+
+SET_STATUS = "/UserLogin/SetStatusFromAPI"
+GET_STATUSES_LIST = "/UserLogin/GetStatusesList"
+GET_EXTENSIONS = "/Comet/API/GetExtensions"
+GET_EXTENSIONS_CALLS = "/Comet/API/GetExtensionsCalls"
+ENDPOINTS = frozenset(
+    p.lower() for p in (SET_STATUS, GET_STATUSES_LIST, GET_EXTENSIONS, GET_EXTENSIONS_CALLS)
+)
+
+REDACTED = "[redacted]"
+_PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API call: the request to send, a copy without the Code for exceptions, and what
+    the call was about (for messages in plain words)."""
+
+    request: httpx.Request = field(repr=False)
+    redacted: httpx.Request
+    subject: Mapping[str, object]
+
+    @property
+    def changes_state(self) -> bool:
+        return self.redacted.url.path.lower() == SET_STATUS.lower()
+
+
+def build_call(
+    http: httpx.Client | httpx.AsyncClient,
+    method: str,
+    url: str,
+    params: Mapping[str, object],
+    subject: Mapping[str, object],
+    timeout: float | httpx.Timeout,
+) -> Call:
+    redacted_params = {k: REDACTED if k.lower() == "code" else v for k, v in params.items()}
+    headers = {k: v for k, v in http.headers.items() if k.lower() not in _PRIVATE_HEADERS}
+    if method == "GET":
+        query = {k: str(v) for k, v in params.items()}
+        request = http.build_request("GET", url, params=query, timeout=timeout)
+        redacted = httpx.Request(
+            "GET", url, params={k: str(v) for k, v in redacted_params.items()}, headers=headers
+        )
+    else:
+        request = http.build_request("POST", url, json=dict(params), timeout=timeout)
+        redacted = httpx.Request("POST", url, json=redacted_params, headers=headers)
+    return Call(request, redacted, dict(subject))
+
+
+def scrub(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` replaced (for third-party messages)."""
+    return text.replace(secret, REDACTED) if secret else text
+
+
+def redact_url(url: httpx.URL) -> httpx.URL:
+    """The URL of one of the four endpoints without the Code in its query string."""
+    if url.path.rstrip("/").lower() not in ENDPOINTS or not url.query:
+        return url
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        (k, REDACTED if k.lower() == "code" else v) for k, v in url.params.multi_items()
+    ]
+    return url.copy_with(params=httpx.QueryParams(params))
+
+
+class _RedactCodeInURLs(logging.Filter):
+    """httpx logs every request's URL ("HTTP Request: GET …?code=…"); with ``method="GET"``
+    that URL holds the Code, so the record's URL arguments are replaced before any handler
+    sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+_REDACTING_FILTER = _RedactCodeInURLs()
+
+
+def redact_code_in_httpx_logs() -> None:
+    """Install the filter on httpx's logger (once; installing again changes nothing)."""
+    logging.getLogger("httpx").addFilter(_REDACTING_FILTER)
+
+
+def _get(obj: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """A field by any of its names, case-insensitively (Voicenter's casing varies)."""
+    lowered = {k.lower(): v for k, v in obj.items()}
+    for name in names:
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return default
+
+
+def _objects(fields: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = _get(fields, key, default=[])
+    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def statuses_from(fields: Mapping[str, Any]) -> list[Status]:
+    return [
+        Status(_int(_get(s, "ID"), 0), str(_get(s, "Name", default="")), _get(s, "Color"), raw=s)
+        for s in _objects(fields, "Statuses")
+    ]
+
+
+def extensions_from(fields: Mapping[str, Any]) -> list[Extension]:
+    return [
+        Extension(str(_get(e, "SIP", "username", default="")), str(_get(e, "Name", default="")), e)
+        for e in _objects(fields, "EXTENSIONS")
+    ]
+
+
+def presence_from(fields: Mapping[str, Any]) -> list[ExtensionPresence]:
+    listing: list[ExtensionPresence] = []
+    for e in _objects(fields, "EXTENSIONS"):
+        user = _get(e, "onlineUserID", default=0)
+        calls = _get(e, "calls", default=[])
+        listing.append(
+            ExtensionPresence(
+                extension=str(_get(e, "username", "SIP", default="")),
+                name=str(_get(e, "name", default="")),
+                user_id=None if user in (0, "0", "", None) else str(user),
+                status=_int(_get(e, "onlineUserStatus"), LOGOUT),
+                calls=tuple(c for c in calls if isinstance(c, Mapping))
+                if isinstance(calls, list)
+                else (),
+                raw=e,
+            )
+        )
+    return listing
