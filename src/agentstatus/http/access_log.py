@@ -1,24 +1,38 @@
-"""An access log that never writes secrets: query strings are redacted (SPEC.md 6)."""
+"""An access log that never writes secrets (query strings are redacted, SPEC.md 6) and
+costs the hot path little: lines are buffered and written to stderr a few times a second,
+not passed through ``logging`` one record at a time."""
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import atexit
+import sys
 import time
+from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentstatus.wire.parameters import redact_query
 
-log = logging.getLogger("agentstatus.access")
+FLUSH_SECONDS = 0.2
+MAX_BUFFERED = 10_000
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, stream: TextIO | None = None) -> None:
         self.app = app
+        self._stream = stream
+        self._lines: list[str] = []
+        self._flush_scheduled = False
+        self._second = -1
+        self._stamp = ""
+        atexit.register(self.flush)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            if scope["type"] == "lifespan":
+                self.flush()
             return
         started = time.perf_counter()
         status = 500
@@ -32,14 +46,34 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            query = scope.get("query_string", b"")
-            target = scope["path"] + ("?" + redact_query(query) if query else "")
-            client = scope.get("state", {}).get("client_addr") or (scope.get("client") or ("-",))[0]
-            log.info(
-                '%s "%s %s" %d %.1fms',
-                client,
-                scope["method"],
-                target,
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        query = scope.get("query_string", b"")
+        target = scope["path"] + ("?" + redact_query(query) if query else "")
+        client = scope.get("state", {}).get("client_addr") or (scope.get("client") or ("-",))[0]
+        self._lines.append(
+            f'{self._stamp} access {client} "{scope["method"]} {target}" {status} '
+            f"{seconds * 1000:.1f}ms\n"
+        )
+        if len(self._lines) >= MAX_BUFFERED:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._lines:
+            return
+        data, self._lines = "".join(self._lines), []
+        stream = self._stream or sys.stderr
+        try:
+            stream.write(data)
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # stderr closed (shutting down): nothing else to do with the lines
