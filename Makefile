@@ -25,14 +25,14 @@ run: install
 test: install lint typecheck pytest
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 format: install
 	$(BIN)/ruff format src tests
@@ -40,3 +40,24 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## bench: the benchmark of docs/performance.md (loopback only, about 10 minutes); installs wrk
+.PHONY: bench bench-smoke bench-deps
+bench: install bench-deps
+	$(BIN)/python -m bench.run
+
+## bench-smoke: the same harness on tiny data (about a minute; no figure means anything)
+bench-smoke: install bench-deps
+	$(BIN)/python -m bench.run --smoke
+
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+## soak: the reliability tests made large (AGENTSTATUS_SOAK=1, about 10 minutes), then their figures
+.PHONY: soak
+SOAK_FIGURES ?= /tmp/agentstatus-reliability
+soak: install
+	rm -rf $(SOAK_FIGURES)
+	AGENTSTATUS_SOAK=1 AGENTSTATUS_FIGURES_DIR=$(SOAK_FIGURES) $(BIN)/pytest tests/reliability -p no:cacheprovider -q -s --timeout=1800
+	@echo "== soak figures =="; cat $(SOAK_FIGURES)/*.json

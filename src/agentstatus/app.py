@@ -57,15 +57,17 @@ def create_service(settings: Settings) -> Service:
             timeout_seconds=settings.webhook_timeout_seconds,
         ),
     )
+    # The deliverer polls its outbox twice a second; waking it on every change cost the
+    # hot path a query even with no webhook configured.
+    listener = (
+        PostgresListener(libpq_conninfo(url), hub)
+        if url.get_backend_name() == "postgresql"
+        else None
+    )
     store = NotifyingStore(
         create_status_store(settings.database_url, settings.database_timeout_seconds),
         hub,
-        deliverer.wake,
-    )
-    listener = (
-        PostgresListener(libpq_conninfo(url), hub, on_notify=deliverer.wake)
-        if url.get_backend_name() == "postgresql"
-        else None
+        listener.announce if listener is not None else lambda org_id: None,
     )
     context = AppContext(
         settings=settings,

@@ -47,11 +47,14 @@ class EventHub:
 
 
 class NotifyingStore:
-    """A status store that wakes the event streams (and the webhook deliverer) of this
-    instance after each applied change."""
+    """A status store that wakes the event streams of this instance after each applied
+    change, and tells ``on_change`` (which tells the other instances) which organisation."""
 
     def __init__(
-        self, store: StatusStore, hub: EventHub, on_change: Callable[[], None] = lambda: None
+        self,
+        store: StatusStore,
+        hub: EventHub,
+        on_change: Callable[[int | None], None] = lambda org_id: None,
     ) -> None:
         self._store = store
         self._hub = hub
@@ -70,5 +73,5 @@ class NotifyingStore:
         result = await self._store.apply(command)
         if result.change is not None:
             self._hub.notify(result.org_id)
-            self._on_change()
+            self._on_change(result.org_id)
         return result

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from agentstatus.domain.clock import to_iso
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
-from agentstatus.storage.schema import history
+from agentstatus.storage.schema import agents, history
 
 MAX_PAGE = 1000
 
@@ -65,7 +65,11 @@ def read_history(
     with engine.connect() as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))
         if user_id is not None:
-            query = query.where(history.c.user_id == user_id)
+            # By the agent's row id, so the (org, agent, time) index answers it.
+            agent = select(agents.c.id).where(
+                agents.c.org_id == history.c.org_id, agents.c.user_id == user_id
+            )
+            query = query.where(history.c.agent_id.in_(agent.scalar_subquery()))
         if start_ms is not None:
             query = query.where(history.c.at_ms >= start_ms)
         if end_ms is not None:

@@ -60,6 +60,9 @@ def time_in_status(
                 select(statuses.c.status_id, statuses.c.name).where(statuses.c.org_id == oid)
             ).all()
         )
+        # Only the agents asked for: with the (org, agent, time) index each lookup is a
+        # short range scan, whatever the size of the history.
+        agent_ids = [a.id for a in agent_rows]
         last_before = (
             select(history.c.new_status)
             .where(
@@ -71,15 +74,19 @@ def time_in_status(
             .limit(1)
             .scalar_subquery()
         )
-        initial_query = select(agents.c.id, last_before.label("status")).where(
-            agents.c.org_id == oid
-        )
-        initial = {r.id: r.status for r in conn.execute(initial_query) if r.status is not None}
+        initial: dict[int, int] = {}
         events_query = (
             select(history.c.agent_id, history.c.prev_status, history.c.new_status, history.c.at_ms)
             .where(history.c.org_id == oid, history.c.at_ms >= start_ms, history.c.at_ms < end_ms)
             .order_by(history.c.agent_id, history.c.at_ms, history.c.id)
         )
+        for chunk in _chunks(agent_ids, 500):
+            rows = conn.execute(
+                select(agents.c.id, last_before.label("status")).where(agents.c.id.in_(chunk))
+            )
+            initial.update((r.id, r.status) for r in rows if r.status is not None)
+        if user_ids is not None:
+            events_query = events_query.where(history.c.agent_id.in_(agent_ids))
         events: dict[int, list[tuple[int, int, int]]] = {}
         for e in conn.execute(events_query):
             events.setdefault(e.agent_id, []).append((e.prev_status, e.new_status, e.at_ms))
@@ -105,10 +112,31 @@ def time_in_status(
     return report
 
 
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one that starts like a formula gets a
+    leading ``'`` (OWASP's advice against CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def as_csv(rows: list[TimeInStatus]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["user_id", "name", "status", "status_name", "seconds"])
     for r in rows:
-        writer.writerow([r.user_id, r.name, r.status, r.status_name or "", f"{r.seconds:.3f}"])
+        writer.writerow(
+            [
+                _cell(r.user_id),
+                _cell(r.name),
+                r.status,
+                _cell(r.status_name or ""),
+                f"{r.seconds:.3f}",
+            ]
+        )
     return out.getvalue()

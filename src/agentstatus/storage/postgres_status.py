@@ -23,7 +23,6 @@ from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
 from agentstatus.domain.event_types import event_type
 from agentstatus.domain.outcomes import Row
-from agentstatus.storage.outbox import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms
 WHERE agent_id = %(agent)s
 """
 
-RECORD = f"""
+RECORD = """
 WITH event AS (
     INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
                          prev_status, new_status, at_ms, source, client_addr, horizon_xid)
@@ -77,7 +76,7 @@ WITH event AS (
       AND (w.events = '*'
            OR position(',' || %(event_type)s::text || ',' IN ',' || w.events || ',') > 0)
 )
-SELECT id, pg_notify('{EVENTS_CHANNEL}', %(channel_payload)s::text) FROM event
+SELECT id FROM event
 """
 
 AUDIT = """
@@ -88,6 +87,19 @@ VALUES (COALESCE(%(org)s, (SELECT id FROM organisations WHERE code_hash = %(code
 
 # A lost race that PostgreSQL settles by aborting one side: answered as the loser.
 _RACE_ERRORS = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected)
+
+_MAX_USER_ID = 128  # audit.user_id is VARCHAR(128)
+
+
+def _matchable(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL, so a value with one names no agent or extension:
+    it is looked up as NULL, which matches no row, instead of failing the query."""
+    return None if value is None or "\x00" in value else value
+
+
+def _auditable(user_id: str) -> str:
+    """A user id as the audit log can hold it (it may name no agent at all)."""
+    return user_id.replace("\x00", "")[:_MAX_USER_ID]
 
 
 class PostgresStatusStore:
@@ -187,8 +199,8 @@ class PostgresStatusStore:
         params = {
             "code": cmd.code_hash,
             "org": cmd.org_id,
-            "user": cmd.user_id,
-            "ext": cmd.extension,
+            "user": _matchable(cmd.user_id),
+            "ext": _matchable(cmd.extension),
             "status": status if status is not None else -1,
         }
         cur = await conn.execute(FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG, params)
@@ -224,7 +236,6 @@ class PostgresStatusStore:
             "source": cmd.source.value,
             "addr": cmd.client_addr,
             "event_type": event_type(change.previous.status, change.new.status),
-            "channel_payload": str(org_id),
         }
         await conn.execute(MOVE, params)
         cur = await conn.execute(RECORD, params)
@@ -245,7 +256,7 @@ class PostgresStatusStore:
                 {
                     "org": result.org_id,
                     "code": cmd.code_hash,
-                    "user": cmd.user_id,
+                    "user": _auditable(cmd.user_id),
                     "row": int(result.row),
                     "source": cmd.source.value,
                     "addr": cmd.client_addr,

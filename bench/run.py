@@ -1,0 +1,598 @@
+"""The benchmark of issue 5: ``python -m bench.run`` (``make bench``), or ``--smoke``.
+
+Everything runs on loopback, on this machine, bounded in time. Every figure of agentstatus
+is compared with references measured in the same run, interleaved with it, on the same
+server software (uvicorn, one worker): see ``bench/references.py`` and docs/performance.md.
+
+1. Shift start, on the freshly started servers while every agent is logged out: every
+   agent logs in once, 200 concurrent clients; agentstatus and (b).
+2. The mix (``bench/mix.lua``, wrk, 50 connections) against, in rotating order each round:
+   (a) the HTTP stack's ceiling, (b) the naive durable SQLite writer, (c) the same not
+   durable, agentstatus with ``--no-access-log``, agentstatus with the access log (the
+   default), and (a) again with wrk's response() check off (what checking costs wrk).
+3. PostgreSQL: two agentstatus instances against two reference instances.
+4. Scale: reports over 100,000 agents and 10 million history rows; the server's memory.
+
+Results: a table on stdout, ``bench/results/last.json`` and the chart
+``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from bench import chart
+from bench.dataset import build_postgres, build_sqlite
+from bench.harness import (
+    REPO,
+    Server,
+    agentstatus_server,
+    reference_server,
+    run_mix,
+    shift_start,
+    start_all,
+    summarise,
+)
+from bench.scale import run_scale, run_scale_postgres
+
+RESULTS = REPO / "bench" / "results"
+POSTGRES_ADMIN = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+PG_DB = "agentstatus_bench"
+
+
+@dataclass(frozen=True)
+class Plan:
+    agents: int = 10_000
+    connections: int = 50
+    duration: float = 8.0
+    warmup: float = 3.0
+    repeats: int = 5
+    pg_repeats: int = 3
+    shift_agents: int = 10_000
+    shift_clients: int = 200
+    postgres: bool = True
+    scale: bool = True
+    scale_agents: int = 100_000
+    scale_rows: int = 10_000_000
+    report_agents: int = 1_000
+    scale_mix_seconds: float = 10.0
+    scale_postgres: bool = False
+
+
+SMOKE = Plan(
+    agents=400,
+    connections=20,
+    duration=1.0,
+    warmup=1.0,
+    repeats=1,
+    pg_repeats=1,
+    shift_agents=200,
+    shift_clients=20,
+    scale_agents=1_000,
+    scale_rows=20_000,
+    report_agents=100,
+    scale_mix_seconds=1.0,
+)
+
+# The SQLite targets of the mix, in the order of the first round.
+A, B, C = "(a) raw ASGI, no storage", "(b) raw ASGI + SQLite FULL", "(c) raw ASGI + SQLite NORMAL"
+AS, AS_LOG = "agentstatus --no-access-log", "agentstatus (access log on)"
+A_NOCHECK = "(a) with wrk's response() off"
+PG_REF, PG_AS = "PostgreSQL reference x2", "agentstatus on PostgreSQL x2"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the machine ------------------------------------------------------------------------
+
+
+def _first(path: str, prefix: str) -> str:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(prefix):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def _filesystem(path: Path) -> str:
+    best, kind = "", "?"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _dev, mount, fstype, *_ = line.split()
+        if str(path).startswith(mount) and len(mount) >= len(best):
+            best, kind = mount, fstype
+    return kind
+
+
+def _code_version() -> str:
+    """The commit measured, and whether the work tree differed from it (read-only git)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = [line for line in git("status", "--porcelain", "--", "src").splitlines() if line]
+    return commit + (f" with {len(changed)} changed files under src/" if changed else "")
+
+
+def machine(workdir: Path) -> dict[str, Any]:
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "code": _code_version(),
+        "nproc": os.cpu_count(),
+        "cpu": _first("/proc/cpuinfo", "model name"),
+        "memory": _first("/proc/meminfo", "MemTotal"),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "uvicorn": version("uvicorn"),
+        "uvloop": version("uvloop"),
+        "httptools": version("httptools"),
+        "wrk": (wrk.stdout or wrk.stderr).split("[")[0].strip(),
+        "workdir_fs": _filesystem(workdir),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+# --- the parts --------------------------------------------------------------------------
+
+
+def sqlite_mix(plan: Plan, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shift start, then the interleaved rounds of the mix; (mix, shift start)."""
+    base = workdir / "base.db"
+    build_sqlite(base, plan.agents)
+
+    def copy(name: str) -> Path:
+        path = workdir / f"{name}.db"
+        shutil.copyfile(base, path)
+        return path
+
+    servers = {
+        A: reference_server("ref-ok", "app_ok", workdir, {}),
+        B: reference_server(
+            "ref-full",
+            "app_sqlite",
+            workdir,
+            {"BENCH_REF_DB": str(copy("ref-full")), "BENCH_REF_SYNC": "FULL"},
+        ),
+        C: reference_server(
+            "ref-normal",
+            "app_sqlite",
+            workdir,
+            {"BENCH_REF_DB": str(copy("ref-normal")), "BENCH_REF_SYNC": "NORMAL"},
+        ),
+        AS: agentstatus_server("agentstatus", f"sqlite:///{copy('agentstatus')}", workdir),
+        AS_LOG: agentstatus_server(
+            "agentstatus-log", f"sqlite:///{copy('agentstatus-log')}", workdir, access_log=True
+        ),
+    }
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*servers, A_NOCHECK]}
+    start_all(list(servers.values()))
+    shift: dict[str, Any] = {}
+    try:
+        # Shift start first, on freshly started servers, while every agent is logged out.
+        for name in (AS, B):
+            shift[name] = shift_start(servers[name], plan.shift_agents, plan.shift_clients)
+            log(
+                f"shift start: {name}: {shift[name]['wall_s']:.2f} s, "
+                f"p99 {shift[name]['p99_ms']:.1f} ms, non-OK {shift[name]['non_ok']}"
+            )
+        log(f"mix: warm-up, {plan.warmup:.0f} s per target")
+        for server in servers.values():
+            run_mix([server], plan.warmup, plan.connections, plan.agents)
+        order = [*servers, A_NOCHECK]
+        for round_ in range(plan.repeats):
+            rotated = order[round_ % len(order) :] + order[: round_ % len(order)]
+            for name in rotated:
+                check = name != A_NOCHECK
+                server = servers[A] if name == A_NOCHECK else servers[name]
+                result = run_mix(
+                    [server], plan.duration, plan.connections, plan.agents, check=check
+                )
+                runs[name].append(result)
+                log(
+                    f"mix round {round_ + 1}/{plan.repeats}: {name}: {result['rps']:,.0f} req/s,"
+                    f" p99 {result['p99_us'] / 1000:.1f} ms, non-OK {result['non_ok_total']}"
+                )
+    finally:
+        for server in servers.values():
+            server.stop()
+    return {name: summarise(r) for name, r in runs.items()}, shift
+
+
+def _pg_url(database: str) -> str:
+    return make_url(POSTGRES_ADMIN).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin(*statements: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def postgres_settings() -> dict[str, str]:
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        names = (
+            "server_version",
+            "synchronous_commit",
+            "fsync",
+            "shared_buffers",
+            "max_connections",
+        )
+        return {n: str(conn.execute(f"SHOW {n}").fetchone()[0]) for n in names}  # type: ignore[index]
+
+
+def postgres_mix(plan: Plan, workdir: Path) -> dict[str, Any]:
+    """Two instances of each, one wrk per instance (wrk drives one host:port), each with
+    half the connections and half the agents; the two results are merged. Each target's
+    pair is started for its run and stopped after it, so that at most two pools of
+    connections are open at once (PostgreSQL's max_connections)."""
+    names = {PG_AS: f"{PG_DB}_as", PG_REF: f"{PG_DB}_ref"}
+    _pg_admin(*(f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)' for d in [PG_DB, *names.values()]))
+    _pg_admin(f'CREATE DATABASE "{PG_DB}"')
+    try:
+        build_postgres(_pg_url(PG_DB), plan.agents)
+        _pg_admin(*(f'CREATE DATABASE "{d}" TEMPLATE "{PG_DB}"' for d in names.values()))
+
+        def pair(name: str) -> list[Server]:
+            url = _pg_url(names[name])
+            if name == PG_AS:
+                return [agentstatus_server(f"pg-agentstatus-{i}", url, workdir) for i in (1, 2)]
+            return [
+                reference_server(f"pg-ref-{i}", "app_postgres", workdir, {"BENCH_REF_PG": url})
+                for i in (1, 2)
+            ]
+
+        runs: dict[str, list[dict[str, Any]]] = {PG_REF: [], PG_AS: []}
+        walked: dict[str, list[int]] = {PG_REF: [0, 0], PG_AS: [0, 0]}
+        for round_ in range(plan.pg_repeats):
+            for name in [PG_REF, PG_AS] if round_ % 2 == 0 else [PG_AS, PG_REF]:
+                servers = pair(name)
+                for server, k in zip(servers, walked[name], strict=True):
+                    server.walked = k
+                start_all(servers)
+                try:
+                    run_mix(servers, plan.warmup, plan.connections, plan.agents)
+                    result = run_mix(servers, plan.duration, plan.connections, plan.agents)
+                finally:
+                    for server in servers:
+                        server.stop()
+                walked[name] = [s.walked for s in servers]
+                runs[name].append(result)
+                log(
+                    f"postgres round {round_ + 1}/{plan.pg_repeats}: {name}: {result['rps']:,.0f}"
+                    f" req/s, p99 {result['p99_us'] / 1000:.1f} ms, non-OK {result['non_ok_total']}"
+                )
+        return {name: summarise(r) for name, r in runs.items()}
+    finally:
+        _pg_admin(
+            *(f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)' for d in [*names.values(), PG_DB])
+        )
+
+
+def postgres_scale(plan: Plan) -> dict[str, Any]:
+    database = f"{PG_DB}_scale"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"')
+    try:
+        return run_scale_postgres(
+            _pg_url(database),
+            agents=plan.scale_agents,
+            rows=plan.scale_rows,
+            report_agents=plan.report_agents,
+            repeats=3,
+        )
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def postgres_available() -> str | None:
+    try:
+        _pg_admin("SELECT 1")
+    except psycopg.Error as exc:
+        return str(exc).strip() or type(exc).__name__
+    return None
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    """Ratios of the medians (what the targets are judged on)."""
+    mix = results["mix"]
+    out: dict[str, Any] = {
+        "agentstatus/(b) req/s": mix[AS]["rps"] / mix[B]["rps"],
+        "agentstatus/(c) req/s": mix[AS]["rps"] / mix[C]["rps"],
+        "agentstatus p99 / (b) p99": mix[AS]["p99_ms"] / mix[B]["p99_ms"],
+        "agentstatus/(a) req/s": mix[AS]["rps"] / mix[A]["rps"],
+        "access log on / off req/s": mix[AS_LOG]["rps"] / mix[AS]["rps"],
+        "wrk response() on / off, on (a)": mix[A]["rps"] / mix[A_NOCHECK]["rps"],
+    }
+    pg = results.get("postgres")
+    if pg:
+        out["PostgreSQL agentstatus/reference req/s"] = pg[PG_AS]["rps"] / pg[PG_REF]["rps"]
+    return out
+
+
+def round_ratios(results: dict[str, Any]) -> dict[str, list[float]]:
+    """The same ratios round by round (the two runs of a round are minutes apart at most),
+    to show whether a verdict holds in every round or only in the medians."""
+
+    def per_round(x: dict[str, Any], y: dict[str, Any], key: str = "rps_runs") -> list[float]:
+        return [a / b for a, b in zip(x[key], y[key], strict=True)]
+
+    mix = results["mix"]
+    out = {
+        "agentstatus/(b) req/s": per_round(mix[AS], mix[B]),
+        "agentstatus/(c) req/s": per_round(mix[AS], mix[C]),
+        "agentstatus p99 / (b) p99": per_round(mix[AS], mix[B], "p99_ms_runs"),
+        "agentstatus/(a) req/s": per_round(mix[AS], mix[A]),
+        "access log on / off req/s": per_round(mix[AS_LOG], mix[AS]),
+        "wrk response() on / off, on (a)": per_round(mix[A], mix[A_NOCHECK]),
+    }
+    pg = results.get("postgres")
+    if pg:
+        out["PostgreSQL agentstatus/reference req/s"] = per_round(pg[PG_AS], pg[PG_REF])
+    return out
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
+    mix, r = results["mix"], results["ratios"]
+    checks = [
+        ("SQLite: agentstatus >= 1.5 x (b) req/s", r["agentstatus/(b) req/s"] >= 1.5),
+        ("SQLite: agentstatus p99 <= (b) p99", r["agentstatus p99 / (b) p99"] <= 1.0),
+        ("SQLite: no non-OK answer", all(m["non_ok"] == 0 for m in mix.values())),
+        ("stretch: agentstatus >= 1.0 x (c) req/s", r["agentstatus/(c) req/s"] >= 1.0),
+        ("shift start: every login OK", all(s["non_ok"] == 0 for s in results["shift"].values())),
+    ]
+    if results.get("postgres"):
+        ratio = r["PostgreSQL agentstatus/reference req/s"]
+        pg_ok = all(m["non_ok"] == 0 for m in results["postgres"].values())
+        checks.append(("PostgreSQL: agentstatus >= 0.7 x reference req/s", ratio >= 0.7))
+        checks.append(("PostgreSQL: no non-OK answer", pg_ok))
+    scale = results.get("scale")
+    if scale:
+        checks.append(
+            (
+                f"scale: time-in-status, {scale['report_agents']:,} agents, 1 day < 1 s",
+                scale["report_ms"] < 1000,
+            )
+        )
+        checks.append(("scale: one agent's week of history < 50 ms", scale["history_ms"] < 50))
+    return checks
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = []
+    m = results["machine"]
+    lines.append(
+        f"machine: {m['nproc']} x {m['cpu']}, {m['memory']}, kernel {m['kernel']}, workdir on "
+        f"{m['workdir_fs']}; Python {m['python']}, SQLite {m['sqlite']}, uvicorn {m['uvicorn']} "
+        f"(uvloop {m['uvloop']}, httptools {m['httptools']}), {m['wrk']}; load average "
+        f"{' '.join(m['loadavg_start'])} at start, {' '.join(m['loadavg_end'])} at end"
+    )
+    lines.append(f"code: {m['code']} (at the start of the run)")
+    p = results["plan"]
+    lines.append(
+        f"mix: {p['agents']:,} agents, {p['connections']} connections, "
+        f"{p['duration']:.0f} s per run, median of {p['repeats']} interleaved runs "
+        f"(after a {p['warmup']:.0f} s warm-up); PostgreSQL: median of {p['pg_repeats']}"
+    )
+    header = (
+        f"{'target':<34} | {'req/s':>8} | {'(min-max)':>13} | {'p50 ms':>7} | "
+        f"{'p99 ms':>7} | {'non-OK':>6}"
+    )
+    lines += ["", header, "-" * len(header)]
+    rows = dict(results["mix"])
+    rows.update(results.get("postgres") or {})
+    for name, s in rows.items():
+        spread = f"{s['rps_min']:,.0f}-{s['rps_max']:,.0f}"
+        lines.append(
+            f"{name:<34} | {s['rps']:>8,.0f} | {spread:>13} | {s['p50_ms']:>7.1f} | "
+            f"{s['p99_ms']:>7.1f} | {s['non_ok']:>6}"
+        )
+    lines.append("")
+    lines.append(f"{'ratio (of the medians)':<42} {'':6}  each round")
+    for name, value in results["ratios"].items():
+        each = " ".join(f"{r:.2f}" for r in results["round_ratios"][name])
+        lines.append(f"{name:<42} {value:6.2f}  {each}")
+    lines.append("")
+    for name, s in results["shift"].items():
+        lines.append(
+            f"shift start, {name}: {s['agents']:,} logins by {s['clients']} clients in "
+            f"{s['wall_s']:.2f} s ({s['rps']:,.0f}/s), p50 {s['p50_ms']:.1f} ms, p99 "
+            f"{s['p99_ms']:.1f} ms, non-OK {s['non_ok']} (driver CPU {s['driver_cpu_s']:.1f} s)"
+        )
+    pg = results.get("postgres_settings")
+    if pg:
+        lines.append(
+            "PostgreSQL "
+            + ", ".join(f"{k}={v}" for k, v in pg.items() if k != "server_version")
+            + f" (server {pg['server_version']})"
+        )
+    elif results.get("postgres_skipped"):
+        lines.append(f"PostgreSQL: skipped ({results['postgres_skipped']})")
+    for key in ("scale", "scale_postgres"):
+        s = results.get(key)
+        if not s:
+            continue
+        lines.append(
+            f"scale ({s['engine']}, {s['agents']:,} agents, {s['history_rows']:,} history rows, "
+            f"built in {s['build_s']:.0f} s): time-in-status of {s['report_agents']:,} agents "
+            f"over 1 day {s['report_ms']:,.0f} ms (cold {s['report_cold_ms']:,.0f} ms, "
+            f"{s['report_rows']:,} rows); one agent's week of history {s['history_ms']:.1f} ms "
+            f"(cold {s['history_cold_ms']:.1f} ms, {s['history_events']} events)"
+        )
+        if "rss_after_mib" in s:
+            lines.append(
+                f"scale server: resident {s['rss_started_mib']:.0f} MiB after start, "
+                f"{s['rss_after_mib']:.0f} MiB after the report ({s['http_report_ms']:,.0f} ms "
+                f"over HTTP), the history ({s['http_history_ms']:.0f} ms over HTTP) and "
+                f"{results['plan']['scale_mix_seconds']:.0f} s of the mix over all agents "
+                f"({s['mix_rps']:,.0f} req/s, p99 {s['mix_p99_ms']:.1f} ms, non-OK "
+                f"{s['mix_non_ok']}); peak {s['rss_peak_mib']:.0f} MiB"
+            )
+    lines.append("")
+    for name, met in results["targets"]:
+        lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
+    return "\n".join(lines)
+
+
+def bars(results: dict[str, Any]) -> list[chart.Bar]:
+    mix = results["mix"]
+    pg = results.get("postgres") or {}
+    b = mix[B]
+    rows = [
+        (A, mix[A], "reference", None, None),
+        (C, mix[C], "reference", None, None),
+        (B, b, "reference", None, None),
+        (AS, mix[AS], "agentstatus", 1.5 * b["rps"], b["p99_ms"]),
+        (AS_LOG, mix[AS_LOG], "agentstatus", None, None),
+    ]
+    if pg:
+        rows.append((PG_REF, pg[PG_REF], "reference", None, None))
+        rows.append((PG_AS, pg[PG_AS], "agentstatus", 0.7 * pg[PG_REF]["rps"], None))
+    return [
+        chart.Bar(
+            name,
+            s["rps"],
+            s["p99_ms"],
+            kind,
+            rps_target=rps_target,
+            p99_target=p99_target,
+            rps_range=(s["rps_min"], s["rps_max"]),
+        )
+        for name, s, kind, rps_target, p99_target in rows
+    ]
+
+
+def draw(results: dict[str, Any], path: Path) -> None:
+    p, m = results["plan"], results["machine"]
+    chart.write(
+        path,
+        bars(results),
+        f"{p['agents']:,} agents, {p['connections']} connections, wrk; median of {p['repeats']} "
+        f"runs of {p['duration']:.0f} s (PostgreSQL: {p['pg_repeats']}); {m['nproc']} x "
+        f"{m['cpu']}; SQLite WAL on {m['workdir_fs']}; code {m['code']}",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny data, about a second per run")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL part")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
+    parser.add_argument(
+        "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
+    )
+    parser.add_argument("--duration", type=float, help="seconds per measured run")
+    parser.add_argument("--repeats", type=int, help="interleaved rounds")
+    parser.add_argument("--json", type=Path, help="where to write the results")
+    parser.add_argument("--chart", type=Path, help="where to write the SVG chart")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--redraw", action="store_true", help="only draw the chart again from the JSON results"
+    )
+    args = parser.parse_args(argv)
+
+    plan = SMOKE if args.smoke else Plan()
+    changes: dict[str, Any] = {}
+    if args.no_postgres:
+        changes["postgres"] = False
+    if args.no_scale:
+        changes["scale"] = False
+    if args.scale_postgres:
+        changes["scale_postgres"] = True
+    if args.duration:
+        changes["duration"] = args.duration
+    if args.repeats:
+        changes["repeats"] = args.repeats
+    plan = Plan(**{**asdict(plan), **changes})
+    if plan.shift_agents > plan.agents:
+        parser.error("the shift start cannot log in more agents than the data set has")
+    stem = "smoke" if args.smoke else "last"
+    json_path = args.json or RESULTS / f"{stem}.json"
+    chart_path = args.chart or (
+        RESULTS / "smoke.svg" if args.smoke else REPO / "docs" / "performance.svg"
+    )
+
+    if args.redraw:
+        draw(json.loads(json_path.read_text()), chart_path)
+        print(f"chart in {chart_path}")
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk (make bench does it)", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="agentstatus-bench-"))
+    started = time.monotonic()
+    results: dict[str, Any] = {"plan": asdict(plan), "machine": machine(workdir)}
+    try:
+        log(f"work directory {workdir} ({results['machine']['workdir_fs']})")
+        results["mix"], results["shift"] = sqlite_mix(plan, workdir)
+        if plan.postgres:
+            unavailable = postgres_available()
+            if unavailable is None:
+                results["postgres_settings"] = postgres_settings()
+                results["postgres"] = postgres_mix(plan, workdir)
+            else:
+                results["postgres_skipped"] = f"not reachable: {unavailable}"
+        else:
+            results["postgres_skipped"] = "--no-postgres"
+        if plan.scale:
+            log(
+                f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"
+            )
+            results["scale"] = run_scale(
+                workdir,
+                agents=plan.scale_agents,
+                rows=plan.scale_rows,
+                report_agents=plan.report_agents,
+                repeats=3,
+                mix_seconds=plan.scale_mix_seconds,
+                connections=plan.connections,
+            )
+            if plan.scale_postgres and "postgres_settings" in results:
+                log("scale on PostgreSQL")
+                results["scale_postgres"] = postgres_scale(plan)
+    finally:
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    results["elapsed_s"] = time.monotonic() - started
+    results["ratios"] = ratios(results)
+    results["round_ratios"] = round_ratios(results)
+    results["targets"] = targets(results)
+
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    draw(results, chart_path)
+    print(table(results))
+    print(f"\n(results in {json_path}, chart in {chart_path}; {results['elapsed_s']:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

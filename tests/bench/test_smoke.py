@@ -1,0 +1,54 @@
+"""The benchmark harness (``bench/``) keeps working: its smoke mode, on tiny data, runs every
+part end to end. Benchmarks are not tests: nothing here asserts a speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
+def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
+    results_path, chart_path = tmp_path / "smoke.json", tmp_path / "smoke.svg"
+    command = [sys.executable, "-m", "bench.run", "--smoke"]
+    command += ["--json", str(results_path), "--chart", str(chart_path)]
+    run = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    print(run.stdout)
+    table = run.stdout
+    assert all(column in table for column in ("req/s", "p50 ms", "p99 ms", "non-OK"))
+    assert "agentstatus/(b) req/s" in table
+
+    results = json.loads(results_path.read_text())
+    mixes = {**results["mix"], **results.get("postgres", {})}
+    assert mixes, results
+    for name, summary in mixes.items():
+        assert summary["requests"] > 0, name
+        assert summary["non_ok"] == 0, (name, summary["first_bad"])
+    for name, shift in results["shift"].items():
+        assert shift["answers"] == shift["agents"], name
+        assert shift["non_ok"] == 0, (name, shift["first_bad"])
+    if os.environ.get("CI") == "true":  # PostgreSQL is part of CI's machine
+        assert "postgres" in results, results.get("postgres_skipped")
+    scale = results["scale"]
+    assert scale["report_rows"] > 0
+    assert scale["history_events"] > 0
+    assert scale["http_report_status"] == scale["http_history_status"] == 200
+    assert scale["mix_non_ok"] == 0
+    assert scale["rss_after_mib"] > 0
+    assert chart_path.read_text().startswith("<svg")
