@@ -36,6 +36,7 @@ def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
     from uvicorn.config import LOG_LEVELS
 
     from agentstatus.app import create_app
+    from agentstatus.http.head_limit import BoundedHttpToolsProtocol
 
     try:
         settings = Settings(
@@ -68,4 +69,5 @@ def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
         # otherwise believe X-Forwarded-For from any local client.
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        http=BoundedHttpToolsProtocol,  # refuses request heads over 64 KiB with 431
     )

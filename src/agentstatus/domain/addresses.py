@@ -62,7 +62,9 @@ def client_address(
     for hop in reversed(hops):
         if not address_in(trusted, hop):
             try:
-                return str(ipaddress.ip_address(hop))
+                ip = ipaddress.ip_address(hop)
             except ValueError:
                 return peer
+            # A scope (fe80::1%eth0) means nothing beyond the proxy's own link.
+            return peer if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id else str(ip)
     return hops[0] if hops else peer

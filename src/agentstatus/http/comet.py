@@ -8,7 +8,7 @@ import logging
 import time
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import false, insert, select
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.context import AppContext
@@ -124,7 +124,8 @@ class CometEndpoints:
                     .order_by(extensions.c.sip)
                 )
                 if only is not None:
-                    query = query.where(extensions.c.sip == only)
+                    # PostgreSQL text cannot hold NUL: such a name matches no extension.
+                    query = query.where(extensions.c.sip == only if "\x00" not in only else false())
                 rows = conn.execute(query).all()
                 if calls:
                     listing: list[dict[str, object]] = [

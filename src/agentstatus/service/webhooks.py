@@ -80,8 +80,13 @@ class Delivery:
 
 def _check_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+    try:
+        parts = urlsplit(url)
+        bad = parts.port == 0 or not parts.hostname  # .port: ValueError when out of range
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        bad = True
+    bad = bad or parts.scheme not in ("http", "https") or len(url) > MAX_URL
+    if bad or any(not ch.isprintable() for ch in url):  # NUL, newlines, other controls
         raise InvalidInput(f"a webhook URL must be an http:// or https:// URL: {url!r}")
     return url
 

@@ -32,11 +32,12 @@ HTTP). *admin* may do everything; *supervisor* may read organisations, agents, e
 statuses, presence, history and reports, and log one agent out. A token with `--org` works
 only on that organisation.
 
-**Errors** are `{"detail": "<message>"}`: 401 no or bad token; 403 the token lacks the
-role or is scoped to another organisation (403 even when that organisation does not exist);
-404 not found; 409 already exists; 413 body over 1 MiB (16 MiB for CSV); 415 an import
-that is not `text/csv`; 422 invalid input (a rejected import adds `"problems"`, one line per
-bad row, and imports nothing).
+**Errors** are `{"detail": "<message>"}`: 400 a body that cannot be decoded; 401 no or
+bad token; 403 the token lacks the role or is scoped to another organisation (403 even when
+that organisation does not exist); 404 not found; 409 already exists; 413 body over 1 MiB
+(16 MiB for CSV); 415 an import that is not `text/csv`; 422 invalid input (a request that
+does not fit this document gets FastAPI's list of field errors as `detail`; a rejected
+import adds `"problems"`, one line per bad row, and imports nothing).
 """
 
 

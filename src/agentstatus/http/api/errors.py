@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from pydantic import Field
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from agentstatus.http.api.models import ResponseBody
 from agentstatus.service.errors import (
@@ -25,9 +26,15 @@ class ErrorBody(ResponseBody):
     detail: str
 
 
-class ImportErrorBody(ResponseBody):
-    detail: str
-    problems: list[str]
+class InvalidInputBody(ResponseBody):
+    detail: str | list[dict[str, Any]] = Field(
+        description="A message, or (for a request that does not fit this document) one "
+        "object per invalid field, as FastAPI reports them."
+    )
+
+
+class ImportErrorBody(InvalidInputBody):
+    problems: list[str] | None = Field(None, description="One line per bad row.")
 
 
 def _status_of(exc: ServiceError) -> int:
@@ -53,6 +60,11 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "that conflicts with a concurrent change"}, status_code=409)
 
 
+async def _unstorable(request: Request, exc: Exception) -> Response:
+    # A value the database cannot hold: a NUL character, or too long for its column.
+    return JSONResponse({"detail": "a value in the request cannot be stored"}, status_code=422)
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"detail": "the database is unavailable; try again"},
@@ -64,6 +76,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(ServiceError, _service_error)
     api.add_exception_handler(IntegrityError, _integrity_error)
+    api.add_exception_handler(DataError, _unstorable)
     api.add_exception_handler(OperationalError, _database_unavailable)
 
 
@@ -72,14 +85,18 @@ def _documented(description: str, model: type[ResponseBody] = ErrorBody) -> dict
 
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("The request body cannot be decoded (e.g. JSON that is not UTF-8)"),
     401: _documented("No bearer token, or an unknown or revoked one"),
     403: _documented("The token lacks the role, or is scoped to another organisation"),
     413: _documented("The request body is too large"),
+    422: _documented("Invalid input", InvalidInputBody),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _documented("No such organisation, agent, extension or status"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
 IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
-    422: _documented("Bad rows (every one listed); nothing was imported", ImportErrorBody),
+    422: _documented(
+        "Invalid input, or bad rows (every one listed); nothing was imported", ImportErrorBody
+    ),
 }

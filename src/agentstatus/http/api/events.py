@@ -11,6 +11,7 @@ from agentstatus.events.stream import event_stream
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.history import MAX_EVENT_ID
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
 
@@ -37,9 +38,11 @@ def stream(
     org: OrgAccess,
     context: Context,
     last_event_id: Annotated[
-        int | None, Header(ge=0, description="Resume after this event.")
+        int | None, Header(ge=0, le=MAX_EVENT_ID, description="Resume after this event.")
     ] = None,
-    after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID.")
+    ] = None,
 ) -> StreamingResponse:
     """A snapshot of every agent's presence, then every applied change in commit order.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from agentstatus.domain.event_types import EVENT_TYPES
@@ -19,6 +19,7 @@ router = APIRouter(
     prefix="/orgs/{org}/webhooks", tags=["webhooks"], responses={**AUTH_RESPONSES, **NOT_FOUND}
 )
 
+EndpointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The endpoint's id.")]
 EventName = Literal["agent.login", "agent.logout", "agent.status", "*"]
 assert set(EVENT_TYPES) | {"*"} == set(EventName.__args__)  # type: ignore[attr-defined]
 
@@ -93,7 +94,7 @@ def list_endpoints(org: OrgAdmin, context: Context) -> list[EndpointBody]:
 
 @router.patch("/{endpoint_id}")
 def update_endpoint(
-    org: OrgAdmin, endpoint_id: int, body: EndpointUpdate, context: Context
+    org: OrgAdmin, endpoint_id: EndpointId, body: EndpointUpdate, context: Context
 ) -> list[EndpointBody]:
     """Enable or disable an endpoint."""
     webhooks.set_endpoint_enabled(context.engine, org, endpoint_id, body.enabled)
@@ -105,14 +106,14 @@ def update_endpoint(
 
 
 @router.delete("/{endpoint_id}", status_code=204)
-def remove_endpoint(org: OrgAdmin, endpoint_id: int, context: Context) -> Response:
+def remove_endpoint(org: OrgAdmin, endpoint_id: EndpointId, context: Context) -> Response:
     """Remove an endpoint and its delivery record."""
     webhooks.remove_endpoint(context.engine, org, endpoint_id)
     return Response(status_code=204)
 
 
 @router.post("/{endpoint_id}/test", status_code=202)
-def send_test(org: OrgAdmin, endpoint_id: int, context: Context) -> TestQueued:
+def send_test(org: OrgAdmin, endpoint_id: EndpointId, context: Context) -> TestQueued:
     """Queue a `webhook.test` event for the endpoint; see its deliveries for the result."""
     delivery_id = webhooks.enqueue_test(context.engine, org, endpoint_id)
     context.deliverer.wake()
@@ -123,7 +124,7 @@ def send_test(org: OrgAdmin, endpoint_id: int, context: Context) -> TestQueued:
 def list_deliveries(
     org: OrgAccess,
     context: Context,
-    endpoint_id: int | None = None,
+    endpoint_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     state: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeliveryBody]:
