@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from agentstatus.service import presence
 from agentstatus.service.history import read_history
 from agentstatus.storage.migrate import open_database
+from tests.reliability.figures import record
 from tests.support.factories import make_org
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
@@ -87,7 +88,14 @@ def test_outage_answers_row_11_in_bounded_time_and_recovers(
         assert ended - started < TIMEOUT + 1.5  # bounded: the timeout, plus scheduling slack
     assert recovered_at is not None, "service did not resume after the proxy came back"
     recovery = recovered_at - restored_at
-    print(f"\noutage: {len(during)} requests answered row 11; recovery {recovery:.2f}s")
+    slowest = max(ended - started for started, ended, _status, _body in during)
+    record(
+        "database_outage",
+        row11_answers=len(during),
+        slowest_answer_s=round(slowest, 2),
+        timeout_s=TIMEOUT,
+        recovery_s=round(recovery, 2),
+    )
     assert recovery < 10
 
     # Nothing half-applied: every agent's presence is exactly where its history leads.
