@@ -27,7 +27,9 @@ KEY = Fernet.generate_key().decode()
 FAST = {
     "AGENTSTATUS_SECRET_KEY": KEY,
     "AGENTSTATUS_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-    "AGENTSTATUS_WEBHOOK_LEASE_SECONDS": "1",
+    # Long enough for a batch of 30 to be sent and recorded on a loaded machine (a lease
+    # that runs out first lets the other instance deliver again: at least once, not once).
+    "AGENTSTATUS_WEBHOOK_LEASE_SECONDS": "3",
 }
 
 

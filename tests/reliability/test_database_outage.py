@@ -11,10 +11,10 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from agentstatus.service import presence
-from agentstatus.service.history import read_history
 from agentstatus.storage.migrate import open_database
 from tests.reliability.figures import record
 from tests.support.factories import make_org
+from tests.support.history import all_history
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
 from tests.support.tcp_proxy import TcpProxy
@@ -99,7 +99,7 @@ def test_outage_answers_row_11_in_bounded_time_and_recovers(
     assert recovery < 10
 
     # Nothing half-applied: every agent's presence is exactly where its history leads.
-    events = read_history(engine, org.name, limit=1000).events
+    events = all_history(engine, org.name)
     last: dict[str, tuple[str | None, int]] = {}
     for e in events:
         assert last.get(e.user_id, (None, 2)) == (e.prev_extension, e.prev_status)

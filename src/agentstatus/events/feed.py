@@ -1,16 +1,28 @@
 """Reading events from the durable history, in commit order, after a cursor.
 
 On SQLite one writer commits at a time, so id order is commit order. On PostgreSQL ids
-are handed out at insert time, so a row may commit after a row with a larger id; a row is
-passed only once every transaction that could still add a smaller id has ended (its
-``horizon_xid`` is at or below the oldest running transaction id).
+are drawn at insert time, so a row may commit after a row with a larger id, and an event
+stream that passed the larger one would never send the smaller. Every writer takes its
+transaction id before it draws a history id (its presence update or row lock comes
+first), which gives the guard both readers rely on:
+
+- ``read_events`` reads the ids after the cursor and, in the same statement, takes a
+  transaction id of its own (the fence). Any transaction that could still commit an id
+  below the last one read drew that id before the read, so its xid is below the fence;
+  once the oldest running xid is at or above the fence, the rows up to the last id are
+  final and are read again, in full, in id order.
+- ``snapshot`` locks the presence table in SHARE mode, which waits for every transaction
+  that has written presence (and so may hold a history id) to end and holds new writers
+  off for the few milliseconds of the read; the presence rows and the last id are then
+  read from one snapshot with nothing in flight.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, Row, select, text
 
 from agentstatus.events.model import Event
 from agentstatus.service.organisations import org_id as lookup_org_id
@@ -18,7 +30,13 @@ from agentstatus.service.presence import AgentPresence, list_presence_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history
 
-_XMIN = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_FENCE = text("pg_current_xact_id()::text::bigint")
+_OLDEST_RUNNING = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+# How long a read waits for older transactions before it gives up for this round (the
+# stream asks again on its next wake-up or poll) and how long a snapshot waits for the lock.
+SETTLE_SECONDS = 2.0
+SNAPSHOT_LOCK_TIMEOUT = "2s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,64 +45,79 @@ class Snapshot:
     agents: list[AgentPresence]
 
 
-def _oldest_running(conn: Connection) -> int | None:
-    if conn.dialect.name != "postgresql":
-        return None
-    return int(conn.execute(select(_XMIN)).scalar_one())
+def _event(org: str, r: Row[tuple[object, ...]]) -> Event:
+    return Event(
+        r.id,
+        org,
+        r.user_id,
+        r.prev_extension,
+        r.new_extension,
+        r.prev_status,
+        r.new_status,
+        r.at_ms,
+        r.source,
+    )
 
 
 def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500) -> list[Event]:
-    with reading(engine) as conn:
-        rows = conn.execute(
-            select(history)
+    """Up to about ``limit`` events after ``after``, each final: no event with a smaller id
+    can appear later."""
+    if engine.dialect.name != "postgresql":
+        with reading(engine) as conn:
+            rows = conn.execute(
+                select(history)
+                .where(history.c.org_id == oid, history.c.id > after)
+                .order_by(history.c.id)
+                .limit(limit)
+            )
+            return [_event(org, r) for r in rows]
+    with engine.begin() as conn:
+        fenced = conn.execute(
+            select(history.c.id, _FENCE)
             .where(history.c.org_id == oid, history.c.id > after)
             .order_by(history.c.id)
             .limit(limit)
         ).all()
-        xmin = _oldest_running(conn) if rows else None
-    events: list[Event] = []
-    for r in rows:
-        if xmin is not None and r.horizon_xid is not None and r.horizon_xid > xmin:
-            break  # an older transaction may still commit a smaller id: wait for it
-        events.append(
-            Event(
-                r.id,
-                org,
-                r.user_id,
-                r.prev_extension,
-                r.new_extension,
-                r.prev_status,
-                r.new_status,
-                r.at_ms,
-                r.source,
-            )
+    if not fenced:
+        return []
+    last, fence = int(fenced[-1][0]), int(fenced[-1][1])
+    with engine.connect() as conn:
+        if not _settle(conn, fence):
+            return []
+        final = conn.execute(
+            select(history)
+            .where(history.c.org_id == oid, history.c.id > after, history.c.id <= last)
+            .order_by(history.c.id)
         )
-    return events
+        return [_event(org, r) for r in final]
 
 
-def snapshot(engine: Engine, org: str, attempts: int = 50) -> tuple[int, Snapshot]:
+def _settle(conn: Connection, fence: int) -> bool:
+    """Wait until every transaction with an xid below ``fence`` has ended."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    pause = 0.001
+    while int(conn.execute(_OLDEST_RUNNING).scalar_one()) < fence:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+def snapshot(engine: Engine, org: str) -> tuple[int, Snapshot]:
     """Every agent's presence and the id of the last event it reflects, read together."""
-    for _ in range(attempts):
-        with reading(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # One snapshot for the presence rows and the cursor.
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            oid = lookup_org_id(conn, org)
-            last = conn.execute(
-                select(history.c.id, history.c.horizon_xid)
-                .where(history.c.org_id == oid)
-                .order_by(history.c.id.desc())
-                .limit(1)
-            ).first()
-            xmin = _oldest_running(conn)
-            unsettled = (
-                last is not None
-                and xmin is not None
-                and last.horizon_xid is not None
-                and last.horizon_xid > xmin
-            )
-            if unsettled:
-                continue  # a smaller id may still commit; read again in a moment
-            agents = list_presence_rows(conn, oid)
-            return oid, Snapshot(0 if last is None else int(last.id), agents)
-    raise TimeoutError("the history did not settle; try again")
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Both statements come before the first query, which takes the snapshot.
+            # Past the timeout the lock error (an OperationalError) is answered 503.
+            conn.execute(text(f"SET LOCAL lock_timeout = '{SNAPSHOT_LOCK_TIMEOUT}'"))
+            conn.execute(text("LOCK TABLE presence IN SHARE MODE"))
+        oid = lookup_org_id(conn, org)
+        last = conn.execute(
+            select(history.c.id)
+            .where(history.c.org_id == oid)
+            .order_by(history.c.id.desc())
+            .limit(1)
+        ).scalar()
+        agents = list_presence_rows(conn, oid)
+    return oid, Snapshot(0 if last is None else int(last), agents)

@@ -65,6 +65,9 @@ class PostgresListener:
                 async with await psycopg.AsyncConnection.connect(
                     self._conninfo, autocommit=True
                 ) as conn:
+                    # A NOTIFY commits a transaction of its own; it is only a hint, so it
+                    # need not wait for its own fsync (nor add one to the status commits').
+                    await conn.execute("SET synchronous_commit = off")
                     while True:
                         await self._has_pending.wait()
                         await asyncio.sleep(ANNOUNCE_DELAY)  # gather a few changes

@@ -15,10 +15,8 @@ from collections.abc import AsyncIterator
 import orjson
 from sqlalchemy import Engine
 
-from agentstatus.events.feed import read_events, snapshot
+from agentstatus.events.feed import Snapshot, read_events
 from agentstatus.events.hub import EventHub
-from agentstatus.service.organisations import org_id as lookup_org_id
-from agentstatus.storage.database import reading
 
 BATCH = 500
 
@@ -28,28 +26,22 @@ def sse(event: str, data: object, event_id: int | None = None) -> bytes:
     return f"{head}event: {event}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
 
 
-def _org_id(engine: Engine, org: str) -> int:
-    with reading(engine) as conn:
-        return lookup_org_id(conn, org)
-
-
 async def event_stream(
     engine: Engine,
     hub: EventHub,
     org: str,
-    last_event_id: int | None,
+    oid: int,
+    cursor: int,
+    first: Snapshot | None = None,
     *,
     poll_seconds: float = 1.0,
     keepalive_seconds: float = 15.0,
 ) -> AsyncIterator[bytes]:
-    if last_event_id is None:
-        oid, snap = await asyncio.to_thread(snapshot, engine, org)
-        cursor = snap.cursor
-        agents = [a.as_json() for a in snap.agents]
-        yield sse("snapshot", {"org": org, "agents": agents}, cursor)
-    else:
-        oid = await asyncio.to_thread(_org_id, engine, org)
-        cursor = last_event_id
+    """``first`` (taken by the caller, so that its failure is an HTTP error) is sent
+    first; then every event after ``cursor``."""
+    if first is not None:
+        agents = [a.as_json() for a in first.agents]
+        yield sse("snapshot", {"org": org, "agents": agents}, first.cursor)
     # Tells EventSource clients how soon to reconnect after a drop.
     yield b"retry: 1000\n\n"
     quiet_since = time.monotonic()
@@ -62,7 +54,7 @@ async def event_stream(
                 cursor = event.id
             if events:
                 quiet_since = time.monotonic()
-                if len(events) == BATCH:
+                if len(events) >= BATCH:
                     continue
             elif time.monotonic() - quiet_since >= keepalive_seconds:
                 yield b": keepalive\n\n"

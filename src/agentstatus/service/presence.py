@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
@@ -14,9 +14,6 @@ from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.outbox import record_side_effects
 from agentstatus.storage.schema import agents, extensions, history, presence, statuses
-
-# See storage.schema.history.horizon_xid: the event stream's commit-order guard.
-_HORIZON = text("pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +110,6 @@ def logout_agents(
                 at_ms=at,
                 source=source.value,
                 client_addr=None,
-                horizon_xid=_HORIZON if conn.dialect.name == "postgresql" else None,
             )
             .returning(history.c.id)
         ).scalar_one()

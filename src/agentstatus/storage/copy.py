@@ -148,8 +148,6 @@ def copy_organisations(
                         for column, points_at in _REFERENCES.get(table.name, {}).items():
                             if row[column] is not None:
                                 row[column] += offsets[points_at.name]
-                        if table is history:
-                            row["horizon_xid"] = None  # transaction ids mean nothing elsewhere
                         if table is webhook_endpoints:
                             row["secret_enc"] = reseal(str(row["secret_enc"]))
                     dst.execute(insert(table), chunk)

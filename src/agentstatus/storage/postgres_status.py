@@ -1,10 +1,14 @@
-"""The PostgreSQL status engine: one short transaction per request, three round trips.
+"""The PostgreSQL status engine: two statements per change, no transaction block.
 
-The agent's presence row is locked (``FOR UPDATE``) while the facts are read, so requests
-for one agent serialise and its history chain stays exact; two agents racing for one
-extension are settled by the unique index on ``presence.extension_id`` — the loser's
-update fails and it is answered "Extension is already in use". PostgreSQL's own group
-commit batches the fsyncs of concurrent transactions.
+The facts are read in one statement; the change is written in another, which updates the
+agent's presence row only if it is still what the facts said (compare and set) and
+appends the history and outbox rows in the same statement, so each is its own
+transaction and commits without a BEGIN or COMMIT round trip. If another request changed
+the agent in between, the write matches no row and the request is decided again on fresh
+facts. Two agents racing for one extension are settled by the unique index on
+``presence.extension_id``: the loser's write fails and it is answered "Extension is
+already in use". PostgreSQL's own group commit batches the fsyncs of concurrent
+transactions.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ log = logging.getLogger(__name__)
 
 _INT4_MAX = 2**31 - 1
 
-# org id, allow-list, agent id, status, its extension, requested extension id, its holder,
-# requested status enabled
-_FactsRow = tuple[int, str | None, int, int, str | None, int | None, str | None, bool]
+# org id, allow-list, agent id, status, its extension's id and name, requested extension
+# id, its holder, requested status enabled
+_FactsRow = tuple[int, str | None, int, int, int | None, str | None, int | None, str | None, bool]
 
 _FACTS_BY_CODE = """
-SELECT o.id, o.allowlist, a.id, p.status,
+SELECT o.id, o.allowlist, a.id, p.status, p.extension_id,
        (SELECT sip FROM extensions WHERE id = p.extension_id),
        (SELECT e.id FROM extensions e WHERE e.org_id = o.id AND e.sip = %(ext)s),
        (SELECT ha.user_id FROM extensions e
@@ -46,26 +50,26 @@ FROM organisations o
 JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s AND a.active
 JOIN presence p ON p.agent_id = a.id
 WHERE {org_filter}
-FOR UPDATE OF p
 """
 FACTS_BY_CODE = _FACTS_BY_CODE.format(org_filter="o.code_hash = %(code)s")
 FACTS_BY_ORG = _FACTS_BY_CODE.format(org_filter="o.id = %(org)s")
 
-# The presence update runs first, in its own statement: it takes the transaction id
-# before the history row takes its id, which the event horizon relies on, and a lost
-# race for the extension fails there without using up a history id.
-MOVE = """
-UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s
-WHERE agent_id = %(agent)s
-"""
-
-RECORD = """
-WITH event AS (
+# The presence update comes first and the history insert reads from it, so the
+# transaction has its xid before the history row draws its id (the event stream's
+# commit-order guard relies on that; see events.feed). No row is written, and no id used up,
+# when the presence row changed since the facts were read.
+WRITE = """
+WITH moved AS (
+    UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s
+    WHERE agent_id = %(agent)s AND status = %(seen_status)s
+      AND extension_id IS NOT DISTINCT FROM %(seen_ext_id)s::bigint
+    RETURNING agent_id
+), event AS (
     INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                         prev_status, new_status, at_ms, source, client_addr, horizon_xid)
-    VALUES (%(org)s, %(agent)s, %(user)s, %(prev_ext)s, %(new_ext)s,
-            %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s,
-            pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+                         prev_status, new_status, at_ms, source, client_addr)
+    SELECT %(org)s, moved.agent_id, %(user)s, %(prev_ext)s, %(new_ext)s,
+           %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s
+    FROM moved
     RETURNING id
 ), outbox AS (
     INSERT INTO webhook_deliveries (endpoint_id, history_id, event_type, state, attempts,
@@ -78,6 +82,9 @@ WITH event AS (
 )
 SELECT id FROM event
 """
+
+# How many times a request is decided again when its agent keeps changing under it.
+_ATTEMPTS = 20
 
 AUDIT = """
 INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
@@ -183,8 +190,7 @@ class PostgresStatusStore:
     async def _apply_pooled(self, command: StatusCommand) -> StatusResult:
         async with self._pool.connection() as conn:
             try:
-                async with conn.transaction():
-                    result = await self._apply(conn, command)
+                result = await self._apply(conn, command)
             except _RACE_ERRORS:
                 result = StatusResult(Row.EXTENSION_IN_USE, command.org_id)
             if result.row is not Row.OK:
@@ -194,7 +200,6 @@ class PostgresStatusStore:
     async def _apply(
         self, conn: psycopg.AsyncConnection[tuple[object, ...]], cmd: StatusCommand
     ) -> StatusResult:
-        at = now_ms()
         status = cmd.status if cmd.status is not None and cmd.status <= _INT4_MAX else None
         params = {
             "code": cmd.code_hash,
@@ -203,13 +208,37 @@ class PostgresStatusStore:
             "ext": _matchable(cmd.extension),
             "status": status if status is not None else -1,
         }
-        cur = await conn.execute(FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG, params)
-        found = await cur.fetchone()
-        if found is None:
-            return StatusResult(Row.AUTHENTICATION_FAILED, cmd.org_id)
-        org_id, allowlist, agent_id, current_status, current_ext, ext_id, holder, enabled = cast(
-            _FactsRow, found
-        )
+        facts_query = FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG
+        for _ in range(_ATTEMPTS):
+            cur = await conn.execute(facts_query, params)
+            found = await cur.fetchone()
+            if found is None:
+                return StatusResult(Row.AUTHENTICATION_FAILED, cmd.org_id)
+            result = await self._decide_and_write(conn, cmd, status, cast(_FactsRow, found))
+            if result is not None:
+                return result
+        log.warning("status change failed: the agent kept changing under it")
+        return StatusResult(Row.UPDATE_FAILED, cmd.org_id)
+
+    async def _decide_and_write(
+        self,
+        conn: psycopg.AsyncConnection[tuple[object, ...]],
+        cmd: StatusCommand,
+        status: int | None,
+        found: _FactsRow,
+    ) -> StatusResult | None:
+        """The answer, or None when the agent changed since ``found`` was read."""
+        (
+            org_id,
+            allowlist,
+            agent_id,
+            current_status,
+            current_ext_id,
+            current_ext,
+            ext_id,
+            holder,
+            enabled,
+        ) = found
         current = Presence(current_ext, current_status)
         facts = Facts(
             agent_active=True,
@@ -223,25 +252,29 @@ class PostgresStatusStore:
         change = decision.change
         if decision.row is not Row.OK or change is None:
             return StatusResult(decision.row, org_id)
-        params = {
-            "ext_id": ext_id if change.new.extension is not None else None,
-            "new_status": change.new.status,
-            "at": at,
-            "agent": agent_id,
-            "org": org_id,
-            "user": cmd.user_id,
-            "prev_ext": change.previous.extension,
-            "new_ext": change.new.extension,
-            "prev_status": change.previous.status,
-            "source": cmd.source.value,
-            "addr": cmd.client_addr,
-            "event_type": event_type(change.previous.status, change.new.status),
-        }
-        await conn.execute(MOVE, params)
-        cur = await conn.execute(RECORD, params)
+        at = now_ms()
+        cur = await conn.execute(
+            WRITE,
+            {
+                "ext_id": ext_id if change.new.extension is not None else None,
+                "new_status": change.new.status,
+                "at": at,
+                "agent": agent_id,
+                "seen_status": current_status,
+                "seen_ext_id": current_ext_id,
+                "org": org_id,
+                "user": cmd.user_id,
+                "prev_ext": change.previous.extension,
+                "new_ext": change.new.extension,
+                "prev_status": change.previous.status,
+                "source": cmd.source.value,
+                "addr": cmd.client_addr,
+                "event_type": event_type(change.previous.status, change.new.status),
+            },
+        )
         inserted = await cur.fetchone()
         if inserted is None:
-            raise RuntimeError("the history insert returned no id")
+            return None
         return StatusResult(Row.OK, org_id, change, cast(int, inserted[0]), at)
 
     async def _audit(
@@ -250,16 +283,15 @@ class PostgresStatusStore:
         cmd: StatusCommand,
         result: StatusResult,
     ) -> None:
-        async with conn.transaction():
-            await conn.execute(
-                AUDIT,
-                {
-                    "org": result.org_id,
-                    "code": cmd.code_hash,
-                    "user": _auditable(cmd.user_id),
-                    "row": int(result.row),
-                    "source": cmd.source.value,
-                    "addr": cmd.client_addr,
-                    "at": now_ms(),
-                },
-            )
+        await conn.execute(
+            AUDIT,
+            {
+                "org": result.org_id,
+                "code": cmd.code_hash,
+                "user": _auditable(cmd.user_id),
+                "row": int(result.row),
+                "source": cmd.source.value,
+                "addr": cmd.client_addr,
+                "at": now_ms(),
+            },
+        )

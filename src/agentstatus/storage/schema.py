@@ -90,6 +90,9 @@ presence = Table(
     Column("since_ms", BigInteger, nullable=False),
 )
 
+# On PostgreSQL every writer of history must take its transaction id (write or lock a
+# presence row) before it draws a history id: the event stream's commit-order guard
+# (events.feed) relies on it.
 history = Table(
     "history",
     metadata,
@@ -104,10 +107,6 @@ history = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("source", String(16), nullable=False),
     Column("client_addr", String(64), nullable=True),
-    # PostgreSQL only: the xmax of the snapshot the row was written under. Once every
-    # transaction below it has ended, no row with a smaller id can still appear, so the
-    # event stream may pass this one (ids are allocated in insert order, not commit order).
-    Column("horizon_xid", BigInteger, nullable=True),
     Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
     Index("ix_history_org_at", "org_id", "at_ms"),
 )

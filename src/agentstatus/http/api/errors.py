@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.http.api.models import ResponseBody
 from agentstatus.service.errors import (
     AlreadyExists,
@@ -73,7 +74,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _no_secret_key(request: Request, exc: Exception) -> Response:
+    # The server is not configured for webhooks (the message names the setting, never a key).
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(SecretKeyError, _no_secret_key)
     api.add_exception_handler(ServiceError, _service_error)
     api.add_exception_handler(IntegrityError, _integrity_error)
     api.add_exception_handler(DataError, _unstorable)
@@ -95,6 +102,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _documented("No such organisation, agent, extension or status"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
+NO_SECRET_KEY: dict[int | str, dict[str, Any]] = {
+    503: _documented("Webhooks are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY"),
+}
 IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
     422: _documented(
         "Invalid input, or bad rows (every one listed); nothing was imported", ImportErrorBody

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
+from agentstatus.events.feed import Snapshot, snapshot
 from agentstatus.events.stream import event_stream
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
@@ -28,9 +29,9 @@ SSE_DOC = {
 }
 
 
-def _check_org(context: Context, org: str) -> None:
+def _org_id(context: Context, org: str) -> int:
     with reading(context.engine) as conn:
-        org_id(conn, org)  # NotFound becomes a 404 before the stream starts
+        return org_id(conn, org)
 
 
 @router.get("", response_class=StreamingResponse, responses=SSE_DOC)  # type: ignore[arg-type]
@@ -49,14 +50,22 @@ def stream(
     Reconnect with `Last-Event-ID` (or `?after=`) to resume from the durable history
     without a gap; no snapshot is sent then.
     """
-    _check_org(context, org)
     resume = last_event_id if last_event_id is not None else after
+    # Errors here (404, 503) are answered before the stream starts.
+    first: Snapshot | None = None
+    if resume is None:
+        oid, first = snapshot(context.engine, org)
+        cursor = first.cursor
+    else:
+        oid, cursor = _org_id(context, org), resume
     return StreamingResponse(
         event_stream(
             context.engine,
             context.hub,
             org,
-            resume,
+            oid,
+            cursor,
+            first,
             poll_seconds=context.settings.events_poll_seconds,
         ),
         media_type="text/event-stream",

@@ -10,13 +10,15 @@ from pydantic import Field
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.errors import AUTH_RESPONSES, NO_SECRET_KEY, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.secrets_config import secret_box
 from agentstatus.service import webhooks
 
 router = APIRouter(
-    prefix="/orgs/{org}/webhooks", tags=["webhooks"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+    prefix="/orgs/{org}/webhooks",
+    tags=["webhooks"],
+    responses={**AUTH_RESPONSES, **NOT_FOUND, **NO_SECRET_KEY},
 )
 
 EndpointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The endpoint's id.")]

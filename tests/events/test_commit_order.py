@@ -1,0 +1,135 @@
+"""The event stream's commit-order guard on PostgreSQL, with the interleavings forced.
+
+History ids are drawn at insert time, so a transaction can hold a smaller id than a row
+that has already committed. The stream must not pass that row until the smaller id has
+committed too. The interleaving that defeated a per-row snapshot horizon: the later row's
+statement starts (and takes its snapshot), then the other transaction takes its xid and a
+smaller id, then the later row draws its id. ``pg_sleep`` inside the later row's INSERT
+holds it in that window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, make_url
+
+from agentstatus.app import open_database
+from agentstatus.domain.catalogue import LOGIN
+from agentstatus.events import feed
+from agentstatus.events.feed import read_events, snapshot
+from agentstatus.storage.database import libpq_conninfo
+from tests.support.factories import OrgFixture, make_org
+from tests.support.postgres import PostgresDatabases
+
+MOVE = "UPDATE presence SET status = status WHERE agent_id = %(agent)s"
+
+# The columns the status engine writes.
+INSERT_AFTER_A_PAUSE = """
+INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
+                     prev_status, new_status, at_ms, source, client_addr)
+SELECT %(org)s, %(agent)s, %(user)s, NULL, NULL, 2, 1, 0, 'GET', NULL
+FROM (SELECT pg_sleep(%(pause)s)) AS pause
+RETURNING id
+"""
+
+
+@pytest.fixture
+def pg_url(postgres_databases: PostgresDatabases) -> str:
+    return postgres_databases.create()
+
+
+@pytest.fixture
+def engine(pg_url: str) -> Iterator[Engine]:
+    engine = open_database(pg_url)
+    yield engine
+    engine.dispose()
+
+
+def _ids(conn: psycopg.Connection[tuple[object, ...]], org: OrgFixture) -> tuple[int, int, int]:
+    row = conn.execute(
+        "SELECT o.id, min(a.id), max(a.id) FROM organisations o JOIN agents a ON a.org_id = o.id"
+        " WHERE o.name = %s GROUP BY o.id",
+        (org.name,),
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0])), int(str(row[1])), int(str(row[2]))
+
+
+def test_a_row_is_held_back_while_a_smaller_id_may_still_commit(
+    pg_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "SETTLE_SECONDS", 0.5)
+    org = make_org(engine, agent_count=2)
+    conninfo = libpq_conninfo(make_url(pg_url))
+    with (
+        psycopg.connect(conninfo) as later,
+        psycopg.connect(conninfo) as earlier,
+    ):
+        oid, agent_a, agent_b = _ids(later, org)
+        assert LOGIN == 1
+        # The later row's transaction has its xid before its statement starts, as the
+        # status engine's presence update gives it one.
+        later.execute(MOVE, {"agent": agent_a})
+        later_id: list[int] = []
+
+        def insert_later() -> None:
+            params = {"org": oid, "agent": agent_a, "user": "101", "pause": 1.0}
+            row = later.execute(INSERT_AFTER_A_PAUSE, params).fetchone()
+            assert row is not None
+            later_id.append(int(str(row[0])))
+
+        writer = threading.Thread(target=insert_later)
+        writer.start()
+        time.sleep(0.3)  # the later statement has its snapshot and is pausing
+        earlier.execute(MOVE, {"agent": agent_b})
+        row = earlier.execute(
+            INSERT_AFTER_A_PAUSE, {"org": oid, "agent": agent_b, "user": "102", "pause": 0}
+        ).fetchone()
+        assert row is not None
+        earlier_id = int(str(row[0]))
+        writer.join(timeout=10)
+        later.commit()
+        assert later_id
+        assert earlier_id < later_id[0]
+
+        # The later row has committed, the earlier (smaller id) has not: nothing passes.
+        assert read_events(engine, org.name, oid, after=0) == []
+
+        earlier.commit()
+        passed = [e.id for e in read_events(engine, org.name, oid, after=0)]
+        assert passed == [earlier_id, later_id[0]]
+
+
+def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
+    pg_url: str, engine: Engine
+) -> None:
+    """The snapshot's cursor and presence rows agree: a change in flight when it is asked
+    for is either in both or in neither."""
+    org = make_org(engine, agent_count=2)
+    conninfo = libpq_conninfo(make_url(pg_url))
+    with psycopg.connect(conninfo) as writer:
+        oid, agent_a, _ = _ids(writer, org)
+        writer.execute(
+            "UPDATE presence SET status = 3, since_ms = 1 WHERE agent_id = %(agent)s",
+            {"agent": agent_a},
+        )
+        row = writer.execute(
+            INSERT_AFTER_A_PAUSE, {"org": oid, "agent": agent_a, "user": "101", "pause": 0}
+        ).fetchone()
+        assert row is not None
+        in_flight = int(str(row[0]))
+        taken: list[feed.Snapshot] = []
+        reader = threading.Thread(target=lambda: taken.append(snapshot(engine, org.name)[1]))
+        reader.start()
+        time.sleep(0.3)
+        assert reader.is_alive(), "the snapshot did not wait for the change in flight"
+        writer.commit()
+        reader.join(timeout=10)
+    (snap,) = taken
+    assert snap.cursor == in_flight
+    assert {a.user_id: a.status for a in snap.agents}["101"] == 3
