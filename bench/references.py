@@ -20,7 +20,8 @@ at once.
 - ``app_postgres``: the same two statements in one transaction through psycopg 3 async
   and a psycopg_pool ``AsyncConnectionPool`` sized as agentstatus's (2 to 20), on
   ``BENCH_REF_PG`` (a libpq conninfo). With ``BENCH_REF_NOTIFY=1`` the transaction also
-  sends a ``pg_notify`` as agentstatus's does (an experiment, not part of ``make bench``).
+  sends a ``pg_notify``, as agentstatus once did in every status transaction (an
+  experiment, not part of ``make bench``).
 
 Agent ``i`` of the data set has user id ``USER_BASE + i`` and extension
 ``sip{USER_BASE + i}`` and both rows have id ``i`` (see ``bench/dataset.py``); the
