@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import click
@@ -57,6 +58,12 @@ def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
     )
     with cannot_open_as_error():
         app = create_app(settings)
+    # Everything built so far (modules, routes, schemas: hundreds of thousands of objects)
+    # lives as long as the process. Frozen, it is left out of the collector's full passes,
+    # which otherwise stop the event loop for ~100 ms a few times a minute under load (the
+    # largest share of p99 in the benchmark).
+    gc.collect()
+    gc.freeze()
     click.echo(f"agentstatus serving on http://{host}:{port}", err=True)
     uvicorn.run(
         app,
