@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, make_url, text
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN
@@ -24,7 +24,7 @@ from agentstatus.events import feed
 from agentstatus.events.feed import read_events, snapshot
 from agentstatus.storage.database import libpq_conninfo
 from tests.support.factories import OrgFixture, make_org
-from tests.support.postgres import PostgresDatabases
+from tests.support.postgres import ADMIN_URL, PostgresDatabases
 
 MOVE = "UPDATE presence SET status = status WHERE agent_id = %(agent)s"
 
@@ -133,3 +133,25 @@ def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
     (snap,) = taken
     assert snap.cursor == in_flight
     assert {a.user_id: a.status for a in snap.agents}["101"] == 3
+
+
+def test_a_transaction_in_another_database_holds_nothing_back(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "SETTLE_SECONDS", 0.5)
+    org = make_org(engine)
+    with psycopg.connect(ADMIN_URL) as elsewhere:
+        elsewhere.execute("SELECT pg_current_xact_id()")  # an xid, held open
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE presence SET status = status WHERE agent_id ="
+                    " (SELECT min(id) FROM agents)"
+                )
+            )
+            oid = int(conn.execute(text("SELECT min(id) FROM organisations")).scalar_one())
+            conn.execute(
+                text(INSERT_AFTER_A_PAUSE.replace("%(", ":").replace(")s", "")),
+                {"org": oid, "agent": 1, "user": "101", "pause": 0},
+            )
+        assert len(read_events(engine, org.name, oid, after=0)) == 1

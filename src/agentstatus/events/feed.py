@@ -6,10 +6,10 @@ stream that passed the larger one would never send the smaller. Every writer tak
 transaction id before it draws a history id (its presence update or row lock comes
 first), which gives the guard both readers rely on:
 
-- ``read_events`` reads the ids after the cursor and, in the same statement, takes a
-  transaction id of its own (the fence). Any transaction that could still commit an id
-  below the last one read drew that id before the read, so its xid is below the fence;
-  once the oldest running xid is at or above the fence, the rows up to the last id are
+- ``read_events`` reads the ids after the cursor, then lists the transactions running
+  (every backend's xid; listing allocates none) and waits until those have ended. Any
+  transaction that could still commit an id below the last one read drew that id, and so
+  had its xid, before the read: it is on the list. Then the rows up to the last id are
   final and are read again, in full, in id order.
 - ``snapshot`` locks the presence table in SHARE mode, which waits for every transaction
   that has written presence (and so may hold a history id) to end and holds new writers
@@ -30,8 +30,17 @@ from agentstatus.service.presence import AgentPresence, list_presence_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history
 
-_FENCE = text("pg_current_xact_id()::text::bigint")
-_OLDEST_RUNNING = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# Backends' xids are visible to every role (unlike their queries). The list is read once
+# per transaction, hence one transaction per look. Only this database's transactions can
+# write its history, so a long one in another database of the cluster delays nothing.
+_RUNNING = text(
+    "SELECT coalesce(array_agg(backend_xid::text::bigint), '{}')"
+    " FROM pg_stat_get_activity(NULL) WHERE backend_xid IS NOT NULL"
+    " AND datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_STILL_RUNNING = text(
+    "SELECT count(*) FROM pg_stat_get_activity(NULL) WHERE backend_xid::text::bigint = ANY(:xids)"
+)
 
 # How long a read waits for older transactions before it gives up for this round (the
 # stream asks again on its next wake-up or poll) and how long a snapshot waits for the lock.
@@ -71,18 +80,22 @@ def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500
                 .limit(limit)
             )
             return [_event(org, r) for r in rows]
-    with engine.begin() as conn:
-        fenced = conn.execute(
-            select(history.c.id, _FENCE)
-            .where(history.c.org_id == oid, history.c.id > after)
-            .order_by(history.c.id)
-            .limit(limit)
-        ).all()
-    if not fenced:
-        return []
-    last, fence = int(fenced[-1][0]), int(fenced[-1][1])
-    with engine.connect() as conn:
-        if not _settle(conn, fence):
+    with reading(engine) as conn:
+        ids = (
+            conn.execute(
+                select(history.c.id)
+                .where(history.c.org_id == oid, history.c.id > after)
+                .order_by(history.c.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        last = ids[-1] if ids else None
+        if last is None:
+            return []
+        conn.rollback()
+        if not _settle(conn):
             return []
         final = conn.execute(
             select(history)
@@ -92,15 +105,21 @@ def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500
         return [_event(org, r) for r in final]
 
 
-def _settle(conn: Connection, fence: int) -> bool:
-    """Wait until every transaction with an xid below ``fence`` has ended."""
+def _settle(conn: Connection) -> bool:
+    """Wait until every transaction running now has ended (False after SETTLE_SECONDS)."""
+    running = list(conn.execute(_RUNNING).scalar_one())
+    conn.rollback()
     deadline = time.monotonic() + SETTLE_SECONDS
     pause = 0.001
-    while int(conn.execute(_OLDEST_RUNNING).scalar_one()) < fence:
+    while running:
+        if int(conn.execute(_STILL_RUNNING, {"xids": running}).scalar_one()) == 0:
+            break
+        conn.rollback()
         if time.monotonic() >= deadline:
             return False
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+    conn.rollback()
     return True
 
 
