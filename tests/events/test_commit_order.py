@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, event, make_url, text
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN
@@ -155,3 +155,34 @@ def test_a_transaction_in_another_database_holds_nothing_back(
                 {"org": oid, "agent": 1, "user": "101", "pause": 0},
             )
         assert len(read_events(engine, org.name, oid, after=0)) == 1
+
+
+def test_streams_of_an_instance_share_their_fences(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many streams read at once, an instance takes one transaction id per fence
+    interval, not one per read."""
+    monkeypatch.setattr(feed, "FENCE_INTERVAL", 0.5)  # wide, for a slow machine
+    taken: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "pg_current_xact_id" in statement:
+            taken.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    fence = feed.CommitFence(engine)
+    results: list[bool] = []
+    together = threading.Barrier(8)
+
+    def read() -> None:
+        together.wait()
+        results.append(fence.wait())
+
+    readers = [threading.Thread(target=read) for _ in range(8)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=10)
+    assert results == [True] * 8
+    # The first reader takes a fence; the others queue behind it and share the next one.
+    assert 1 <= len(taken) <= 2

@@ -6,11 +6,14 @@ stream that passed the larger one would never send the smaller. Every writer tak
 transaction id before it draws a history id (its presence update or row lock comes
 first), which gives the guard both readers rely on:
 
-- ``read_events`` reads the ids after the cursor, then lists the transactions running
-  (every backend's xid; listing allocates none) and waits until those have ended. Any
-  transaction that could still commit an id below the last one read drew that id, and so
-  had its xid, before the read: it is on the list. Then the rows up to the last id are
-  final and are read again, in full, in id order.
+- ``read_events`` reads the ids after the cursor, then waits for a fence: a transaction id
+  taken after the read (shared by every stream of the instance, at most one every 20 ms)
+  until the oldest running xid has passed it. Any transaction that could still commit an
+  id below the last one read drew that id, and so had its xid, before the read: below the
+  fence. Then the rows up to the last id are final and are read again, in id order.
+  The oldest running xid is cluster-wide; if it lags (a long transaction, perhaps in
+  another database), the transactions of this database are listed once and only those
+  below the fence are waited for.
 - ``snapshot`` locks the presence table in SHARE mode, which waits for every transaction
   that has written presence (and so may hold a history id) to end and holds new writers
   off for the few milliseconds of the read; the presence rows and the last id are then
@@ -19,10 +22,13 @@ first), which gives the guard both readers rely on:
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, select, text
+from sqlalchemy import Engine, Row, select, text
 
 from agentstatus.events.model import Event
 from agentstatus.service.organisations import org_id as lookup_org_id
@@ -30,22 +36,102 @@ from agentstatus.service.presence import AgentPresence, list_presence_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history
 
-# Backends' xids are visible to every role (unlike their queries). The list is read once
-# per transaction, hence one transaction per look. Only this database's transactions can
-# write its history, so a long one in another database of the cluster delays nothing.
-_RUNNING = text(
+_TAKE_FENCE = text("SELECT pg_current_xact_id()::text::bigint")
+_OLDEST_RUNNING = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# Backends' xids (32 bits) are visible to every role, unlike their queries. The list is
+# read once per transaction (and costs PostgreSQL a copy of every backend's status), so it
+# is the slow path. Only this database's transactions can write its history.
+_RUNNING_HERE = text(
     "SELECT coalesce(array_agg(backend_xid::text::bigint), '{}')"
     " FROM pg_stat_get_activity(NULL) WHERE backend_xid IS NOT NULL"
     " AND datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-_STILL_RUNNING = text(
-    "SELECT count(*) FROM pg_stat_get_activity(NULL) WHERE backend_xid::text::bigint = ANY(:xids)"
 )
 
 # How long a read waits for older transactions before it gives up for this round (the
 # stream asks again on its next wake-up or poll) and how long a snapshot waits for the lock.
 SETTLE_SECONDS = 2.0
 SNAPSHOT_LOCK_TIMEOUT = "2s"
+# How long the cheap wait (on the oldest running xid) lasts before the slow path, and how
+# often an instance takes a fence.
+CLUSTER_WAIT_SECONDS = 0.2
+FENCE_INTERVAL = 0.02
+
+
+class CommitFence:
+    """Waits until every transaction running at the time of the call has ended.
+
+    A fence is a transaction id of its own, so it is newer than every xid assigned before
+    it. One fence serves every caller that arrived before it was taken, and fences are
+    taken at most every ``FENCE_INTERVAL``: however many streams an instance serves, it
+    uses at most 50 xids a second.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._taken_at = float("-inf")
+        self._value = 0
+
+    def _fence_after(self, arrival: float) -> int:
+        with self._lock:  # callers queue here, then share the fence taken for the first
+            if self._taken_at > arrival:
+                return self._value
+            time.sleep(max(0.0, self._taken_at + FENCE_INTERVAL - time.monotonic()))
+            started = time.monotonic()
+            with self._engine.begin() as conn:
+                value = int(conn.execute(_TAKE_FENCE).scalar_one())
+            self._taken_at, self._value = started, value
+            return value
+
+    def wait(self) -> bool:
+        """True once every transaction running now has ended; False after SETTLE_SECONDS."""
+        fence = self._fence_after(time.monotonic())
+        deadline = time.monotonic() + SETTLE_SECONDS
+        with self._engine.connect() as conn:
+            if _poll(
+                lambda: int(conn.execute(_OLDEST_RUNNING).scalar_one()) >= fence,
+                min(deadline, time.monotonic() + CLUSTER_WAIT_SECONDS),
+            ):
+                return True
+            conn.rollback()
+            ours = [_widen(x, fence) for x in conn.execute(_RUNNING_HERE).scalar_one()]
+            waiting = [x for x in ours if x < fence]
+            conn.rollback()
+
+            def ended() -> bool:
+                running = conn.execute(_RUNNING_HERE).scalar_one()
+                conn.rollback()  # the list is read once per transaction
+                return not set(waiting) & {_widen(x, fence) for x in running}
+
+            return not waiting or _poll(ended, deadline)
+
+
+_fences: weakref.WeakKeyDictionary[Engine, CommitFence] = weakref.WeakKeyDictionary()
+_fences_lock = threading.Lock()
+
+
+def fence_for(engine: Engine) -> CommitFence:
+    """The instance's fence for this engine (one per engine, so streams share it)."""
+    with _fences_lock:
+        fence = _fences.get(engine)
+        if fence is None:
+            fence = _fences[engine] = CommitFence(engine)
+        return fence
+
+
+def _widen(xid: int, near: int) -> int:
+    """A 32-bit xid as the 64-bit one nearest to ``near`` (a recent full xid)."""
+    return near + ((xid - near + 2**31) % 2**32) - 2**31
+
+
+def _poll(done: Callable[[], bool], deadline: float) -> bool:
+    pause = 0.001
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,36 +177,15 @@ def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500
             .scalars()
             .all()
         )
-        last = ids[-1] if ids else None
-        if last is None:
-            return []
-        conn.rollback()
-        if not _settle(conn):
-            return []
+    if not ids or not fence_for(engine).wait():
+        return []
+    with reading(engine) as conn:
         final = conn.execute(
             select(history)
-            .where(history.c.org_id == oid, history.c.id > after, history.c.id <= last)
+            .where(history.c.org_id == oid, history.c.id > after, history.c.id <= ids[-1])
             .order_by(history.c.id)
         )
         return [_event(org, r) for r in final]
-
-
-def _settle(conn: Connection) -> bool:
-    """Wait until every transaction running now has ended (False after SETTLE_SECONDS)."""
-    running = list(conn.execute(_RUNNING).scalar_one())
-    conn.rollback()
-    deadline = time.monotonic() + SETTLE_SECONDS
-    pause = 0.001
-    while running:
-        if int(conn.execute(_STILL_RUNNING, {"xids": running}).scalar_one()) == 0:
-            break
-        conn.rollback()
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
-    conn.rollback()
-    return True
 
 
 def snapshot(engine: Engine, org: str) -> tuple[int, Snapshot]:

@@ -19,6 +19,10 @@ from agentstatus.events.feed import Snapshot, read_events
 from agentstatus.events.hub import EventHub
 
 BATCH = 500
+# At most one read of the history per stream in this time: under load every change wakes
+# the streams, and a read per change per subscriber would cost the status path its CPU.
+# Events wait at most this long more; a full batch is read again at once.
+MIN_READ_INTERVAL = 0.05
 
 
 def sse(event: str, data: object, event_id: int | None = None) -> bytes:
@@ -59,5 +63,6 @@ async def event_stream(
             elif time.monotonic() - quiet_since >= keepalive_seconds:
                 yield b": keepalive\n\n"
                 quiet_since = time.monotonic()
+            await asyncio.sleep(MIN_READ_INTERVAL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll_seconds)
