@@ -86,6 +86,20 @@ def test_set_status_by_number_and_by_name(shared_server: ServerProcess, org: Org
     assert "Error: status 'lo' could be any of: 1 'Login', 2 'Logout'" in done.stderr
 
 
+def test_extensions_as_a_table_and_as_json(shared_server: ServerProcess, org: OrgFixture) -> None:
+    done = quick(shared_server, org.code, "extensions")
+    assert done.code == 0, done.stderr
+    assert [line.split() for line in done.stdout.splitlines()] == [
+        ["EXTENSION", "NAME"],
+        ["sip1", "Desk", "1"],
+        ["sip2", "Desk", "2"],
+        ["sip3", "Desk", "3"],
+    ]
+    listed = json.loads(quick(shared_server, org.code, "extensions", "--json").stdout)
+    assert [e["SIP"] for e in listed] == ["sip1", "sip2", "sip3"]
+    assert_refused(quick(shared_server, "wrong-code", "extensions"), 10)
+
+
 def test_login_logout_statuses_presence(shared_server: ServerProcess, org: OrgFixture) -> None:
     user, ext = org.agents[1], org.extensions[1]
     done = quick(shared_server, org.code, "login", "--user", user, "--extension", ext)

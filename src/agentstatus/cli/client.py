@@ -259,6 +259,17 @@ def statuses(connection: Connection) -> None:
     print_table(["id", "name", "color"], [(s.id, s.name, s.color) for s in found])
 
 
+@group.command("extensions", epilog=EXIT_HELP)
+@connection_options
+def extensions(connection: Connection) -> None:
+    """List the organisation's extensions (GetExtensions)."""
+    found = connection.run(lambda client: client.extensions())
+    if connection.as_json:
+        print_json([dict(e.raw) for e in found])
+        return
+    print_table(["extension", "name"], [(e.extension, e.name) for e in found])
+
+
 @group.command("presence", epilog=EXIT_HELP)
 @click.option("--extension", default=None, help="Only this extension.")
 @connection_options
