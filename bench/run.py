@@ -68,6 +68,7 @@ class Plan:
     pg_repeats: int = 3
     shift_agents: int = 10_000
     shift_clients: int = 200
+    sqlite: bool = True
     postgres: bool = True
     scale: bool = True
     scale_agents: int = 100_000
@@ -320,15 +321,17 @@ def postgres_available() -> str | None:
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
     """Ratios of the medians (what the targets are judged on)."""
-    mix = results["mix"]
-    out: dict[str, Any] = {
-        "agentstatus/(b) req/s": mix[AS]["rps"] / mix[B]["rps"],
-        "agentstatus/(c) req/s": mix[AS]["rps"] / mix[C]["rps"],
-        "agentstatus p99 / (b) p99": mix[AS]["p99_ms"] / mix[B]["p99_ms"],
-        "agentstatus/(a) req/s": mix[AS]["rps"] / mix[A]["rps"],
-        "access log on / off req/s": mix[AS_LOG]["rps"] / mix[AS]["rps"],
-        "wrk response() on / off, on (a)": mix[A]["rps"] / mix[A_NOCHECK]["rps"],
-    }
+    mix = results.get("mix")
+    out: dict[str, Any] = {}
+    if mix:
+        out = {
+            "agentstatus/(b) req/s": mix[AS]["rps"] / mix[B]["rps"],
+            "agentstatus/(c) req/s": mix[AS]["rps"] / mix[C]["rps"],
+            "agentstatus p99 / (b) p99": mix[AS]["p99_ms"] / mix[B]["p99_ms"],
+            "agentstatus/(a) req/s": mix[AS]["rps"] / mix[A]["rps"],
+            "access log on / off req/s": mix[AS_LOG]["rps"] / mix[AS]["rps"],
+            "wrk response() on / off, on (a)": mix[A]["rps"] / mix[A_NOCHECK]["rps"],
+        }
     pg = results.get("postgres")
     if pg:
         out["PostgreSQL agentstatus/reference req/s"] = pg[PG_AS]["rps"] / pg[PG_REF]["rps"]
@@ -342,15 +345,17 @@ def round_ratios(results: dict[str, Any]) -> dict[str, list[float]]:
     def per_round(x: dict[str, Any], y: dict[str, Any], key: str = "rps_runs") -> list[float]:
         return [a / b for a, b in zip(x[key], y[key], strict=True)]
 
-    mix = results["mix"]
-    out = {
-        "agentstatus/(b) req/s": per_round(mix[AS], mix[B]),
-        "agentstatus/(c) req/s": per_round(mix[AS], mix[C]),
-        "agentstatus p99 / (b) p99": per_round(mix[AS], mix[B], "p99_ms_runs"),
-        "agentstatus/(a) req/s": per_round(mix[AS], mix[A]),
-        "access log on / off req/s": per_round(mix[AS_LOG], mix[AS]),
-        "wrk response() on / off, on (a)": per_round(mix[A], mix[A_NOCHECK]),
-    }
+    mix = results.get("mix")
+    out: dict[str, list[float]] = {}
+    if mix:
+        out = {
+            "agentstatus/(b) req/s": per_round(mix[AS], mix[B]),
+            "agentstatus/(c) req/s": per_round(mix[AS], mix[C]),
+            "agentstatus p99 / (b) p99": per_round(mix[AS], mix[B], "p99_ms_runs"),
+            "agentstatus/(a) req/s": per_round(mix[AS], mix[A]),
+            "access log on / off req/s": per_round(mix[AS_LOG], mix[AS]),
+            "wrk response() on / off, on (a)": per_round(mix[A], mix[A_NOCHECK]),
+        }
     pg = results.get("postgres")
     if pg:
         out["PostgreSQL agentstatus/reference req/s"] = per_round(pg[PG_AS], pg[PG_REF])
@@ -358,14 +363,17 @@ def round_ratios(results: dict[str, Any]) -> dict[str, list[float]]:
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
-    mix, r = results["mix"], results["ratios"]
-    checks = [
-        ("SQLite: agentstatus >= 1.5 x (b) req/s", r["agentstatus/(b) req/s"] >= 1.5),
-        ("SQLite: agentstatus p99 <= (b) p99", r["agentstatus p99 / (b) p99"] <= 1.0),
-        ("SQLite: no non-OK answer", all(m["non_ok"] == 0 for m in mix.values())),
-        ("stretch: agentstatus >= 1.0 x (c) req/s", r["agentstatus/(c) req/s"] >= 1.0),
-        ("shift start: every login OK", all(s["non_ok"] == 0 for s in results["shift"].values())),
-    ]
+    mix, r = results.get("mix"), results["ratios"]
+    checks: list[tuple[str, bool]] = []
+    if mix:
+        shift = results["shift"].values()
+        checks = [
+            ("SQLite: agentstatus >= 1.5 x (b) req/s", r["agentstatus/(b) req/s"] >= 1.5),
+            ("SQLite: agentstatus p99 <= (b) p99", r["agentstatus p99 / (b) p99"] <= 1.0),
+            ("SQLite: no non-OK answer", all(m["non_ok"] == 0 for m in mix.values())),
+            ("stretch: agentstatus >= 1.0 x (c) req/s", r["agentstatus/(c) req/s"] >= 1.0),
+            ("shift start: every login OK", all(s["non_ok"] == 0 for s in shift)),
+        ]
     if results.get("postgres"):
         ratio = r["PostgreSQL agentstatus/reference req/s"]
         pg_ok = all(m["non_ok"] == 0 for m in results["postgres"].values())
@@ -404,7 +412,7 @@ def table(results: dict[str, Any]) -> str:
         f"{'p99 ms':>7} | {'non-OK':>6}"
     )
     lines += ["", header, "-" * len(header)]
-    rows = dict(results["mix"])
+    rows = dict(results.get("mix") or {})
     rows.update(results.get("postgres") or {})
     for name, s in rows.items():
         spread = f"{s['rps_min']:,.0f}-{s['rps_max']:,.0f}"
@@ -418,7 +426,7 @@ def table(results: dict[str, Any]) -> str:
         each = " ".join(f"{r:.2f}" for r in results["round_ratios"][name])
         lines.append(f"{name:<42} {value:6.2f}  {each}")
     lines.append("")
-    for name, s in results["shift"].items():
+    for name, s in (results.get("shift") or {}).items():
         lines.append(
             f"shift start, {name}: {s['agents']:,} logins by {s['clients']} clients in "
             f"{s['wall_s']:.2f} s ({s['rps']:,.0f}/s), p50 {s['p50_ms']:.1f} ms, p99 "
@@ -460,16 +468,18 @@ def table(results: dict[str, Any]) -> str:
 
 
 def bars(results: dict[str, Any]) -> list[chart.Bar]:
-    mix = results["mix"]
+    mix = results.get("mix")
     pg = results.get("postgres") or {}
-    b = mix[B]
-    rows = [
-        (A, mix[A], "reference", None, None),
-        (C, mix[C], "reference", None, None),
-        (B, b, "reference", None, None),
-        (AS, mix[AS], "agentstatus", 1.5 * b["rps"], b["p99_ms"]),
-        (AS_LOG, mix[AS_LOG], "agentstatus", None, None),
-    ]
+    rows: list[tuple[str, dict[str, Any], str, float | None, float | None]] = []
+    if mix:
+        b = mix[B]
+        rows = [
+            (A, mix[A], "reference", None, None),
+            (C, mix[C], "reference", None, None),
+            (B, b, "reference", None, None),
+            (AS, mix[AS], "agentstatus", 1.5 * b["rps"], b["p99_ms"]),
+            (AS_LOG, mix[AS_LOG], "agentstatus", None, None),
+        ]
     if pg:
         rows.append((PG_REF, pg[PG_REF], "reference", None, None))
         rows.append((PG_AS, pg[PG_AS], "agentstatus", 0.7 * pg[PG_REF]["rps"], None))
@@ -501,6 +511,9 @@ def draw(results: dict[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data, about a second per run")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="skip the SQLite mix and the shift start"
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL part")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
     parser.add_argument(
@@ -518,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = SMOKE if args.smoke else Plan()
     changes: dict[str, Any] = {}
+    if args.no_sqlite:
+        changes["sqlite"] = False
     if args.no_postgres:
         changes["postgres"] = False
     if args.no_scale:
@@ -549,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"plan": asdict(plan), "machine": machine(workdir)}
     try:
         log(f"work directory {workdir} ({results['machine']['workdir_fs']})")
-        results["mix"], results["shift"] = sqlite_mix(plan, workdir)
+        if plan.sqlite:
+            results["mix"], results["shift"] = sqlite_mix(plan, workdir)
         if plan.postgres:
             unavailable = postgres_available()
             if unavailable is None:

@@ -52,3 +52,25 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     assert scale["mix_non_ok"] == 0
     assert scale["rss_after_mib"] > 0
     assert chart_path.read_text().startswith("<svg")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
+def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
+    """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
+    results_path = tmp_path / "pg.json"
+    command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
+    command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
+    run = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(results_path.read_text())
+    assert "mix" not in results
+    assert "SQLite: " not in run.stdout  # no SQLite target is judged
+    if "postgres" not in results:
+        assert os.environ.get("CI") != "true", results.get("postgres_skipped")
+        pytest.skip(f"PostgreSQL: {results.get('postgres_skipped')}")
+    assert "PostgreSQL agentstatus/reference req/s" in run.stdout
+    for name, summary in results["postgres"].items():
+        assert summary["requests"] > 0, name
+        assert summary["non_ok"] == 0, (name, summary["first_bad"])
