@@ -27,8 +27,9 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, Row, select, text
+from sqlalchemy import Engine, Row, Select, select, text
 
 from agentstatus.events.model import Event
 from agentstatus.service.organisations import org_id as lookup_org_id
@@ -154,37 +155,24 @@ def _event(org: str, r: Row[tuple[object, ...]]) -> Event:
     )
 
 
+def _after(query: Select[Any], oid: int, after: int) -> Select[Any]:
+    """The organisation's history rows after the cursor, in id (event) order."""
+    return query.where(history.c.org_id == oid, history.c.id > after).order_by(history.c.id)
+
+
 def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500) -> list[Event]:
     """Up to about ``limit`` events after ``after``, each final: no event with a smaller id
     can appear later."""
     if engine.dialect.name != "postgresql":
         with reading(engine) as conn:
-            rows = conn.execute(
-                select(history)
-                .where(history.c.org_id == oid, history.c.id > after)
-                .order_by(history.c.id)
-                .limit(limit)
-            )
+            rows = conn.execute(_after(select(history), oid, after).limit(limit))
             return [_event(org, r) for r in rows]
     with reading(engine) as conn:
-        ids = (
-            conn.execute(
-                select(history.c.id)
-                .where(history.c.org_id == oid, history.c.id > after)
-                .order_by(history.c.id)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
+        ids = conn.execute(_after(select(history.c.id), oid, after).limit(limit)).scalars().all()
     if not ids or not fence_for(engine).wait():
         return []
     with reading(engine) as conn:
-        final = conn.execute(
-            select(history)
-            .where(history.c.org_id == oid, history.c.id > after, history.c.id <= ids[-1])
-            .order_by(history.c.id)
-        )
+        final = conn.execute(_after(select(history), oid, after).where(history.c.id <= ids[-1]))
         return [_event(org, r) for r in final]
 
 
