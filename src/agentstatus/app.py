@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp
 
 from agentstatus.context import AppContext
+from agentstatus.domain.commands import StatusResult
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
-from agentstatus.events.hub import EventHub, NotifyingStore
+from agentstatus.events.fanout import Fanout
+from agentstatus.events.feed import CommitFence
+from agentstatus.events.hub import EventHub
 from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
@@ -18,21 +21,13 @@ from agentstatus.http.compat import CompatEndpoints
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
 from agentstatus.secrets_config import optional_secret_box
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
-from agentstatus.storage.database import libpq_conninfo, parse_url, sqlite_path
+from agentstatus.storage.database import libpq_conninfo, parse_url
 from agentstatus.storage.migrate import open_database
-from agentstatus.storage.postgres_status import PostgresStatusStore
-from agentstatus.storage.protocol import StatusStore
-from agentstatus.storage.sqlite_status import SqliteStatusStore
+from agentstatus.storage.stores import create_status_store
 
 __all__ = ["Service", "create_app", "create_service", "create_status_store", "open_database"]
-
-
-def create_status_store(database_url: str, timeout_seconds: float = 5.0) -> StatusStore:
-    url = parse_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return SqliteStatusStore(sqlite_path(url))
-    return PostgresStatusStore(libpq_conninfo(url), timeout_seconds=timeout_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,33 +59,47 @@ def create_service(settings: Settings) -> Service:
         if url.get_backend_name() == "postgresql"
         else None
     )
-    store = NotifyingStore(
+
+    def after_commit(result: StatusResult) -> None:
+        hub.notify(result.org_id)
+        if listener is not None:
+            listener.announce(result.org_id)
+
+    changes = StatusChanges(
         create_status_store(settings.database_url, settings.database_timeout_seconds),
+        after_commit,
+    )
+    fanout = Fanout(
+        engine,
         hub,
-        listener.announce if listener is not None else lambda org_id: None,
+        CommitFence(engine),
+        poll_seconds=settings.events_poll_seconds,
+        buffer=settings.events_buffer,
     )
     context = AppContext(
         settings=settings,
         engine=engine,
-        store=store,
+        changes=changes,
         metrics=Metrics(),
         limiter=FailedAuthLimiter(limit=settings.auth_failures_per_minute),
         trusted_proxies=settings.trusted_proxy_networks(),
         hub=hub,
+        fanout=fanout,
         deliverer=deliverer,
     )
 
     async def startup() -> None:
-        await store.start()
+        await changes.start()
         if listener is not None:
             await listener.start()
         await deliverer.start()
 
     async def shutdown() -> None:
+        await fanout.close()
         await deliverer.close()
         if listener is not None:
             await listener.close()
-        await store.close()
+        await changes.close()
         engine.dispose()
 
     routes = {**CompatEndpoints(context).routes(), **CometEndpoints(context).routes()}

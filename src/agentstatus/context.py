@@ -8,20 +8,22 @@ from sqlalchemy import Engine
 
 from agentstatus.domain.addresses import Network
 from agentstatus.events.delivery import WebhookDeliverer
+from agentstatus.events.fanout import Fanout
 from agentstatus.events.hub import EventHub
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
-from agentstatus.storage.protocol import StatusStore
 
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
     settings: Settings
     engine: Engine
-    store: StatusStore
+    changes: StatusChanges
     metrics: Metrics
     limiter: FailedAuthLimiter
     trusted_proxies: tuple[Network, ...]
     hub: EventHub
+    fanout: Fanout
     deliverer: WebhookDeliverer

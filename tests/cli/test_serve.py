@@ -28,6 +28,7 @@ from tests.cli.helpers import (
     run_cli,
     set_status,
 )
+from tests.support.changes import deactivate, remove_extension
 from tests.support.server import ServerProcess, free_port
 
 
@@ -96,8 +97,8 @@ def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
 
 def test_demo_repairs_what_was_changed_since(database_url: str, engine: Engine) -> None:
     assert run_cli(database_url, "demo").code == 0
-    agents.set_agent_active(engine, DEMO_ORG, "1001", False)
-    extensions.remove_extension(engine, DEMO_ORG, "sip1001")
+    deactivate(engine, DEMO_ORG, "1001")
+    remove_extension(engine, DEMO_ORG, "sip1001")
     agents.add_agent(engine, DEMO_ORG, "2000", "Someone else")
     again = run_cli(database_url, "demo")
     assert again.code == 0, again.stderr

@@ -21,6 +21,7 @@ from agentstatus.client import (
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.statuses import update_status
 from tests.client.conftest import Api
+from tests.support.changes import deactivate_async
 from tests.support.compat import db_path, history_refused
 
 OK = StatusResult(1, 1, "OK")
@@ -113,9 +114,7 @@ async def test_row_6_is_authorization_failed(api: Api, who: str) -> None:
     elif who == "unknown user":
         user = "999999"
     else:
-        from agentstatus.service.agents import set_agent_active
-
-        set_agent_active(api.engine, org.name, user, False)
+        await deactivate_async(api.engine, org.name, user)
     with pytest.raises(AuthorizationFailed, match="matches no organisation") as caught:
         await api.connect(code).login(user, org.extensions[0])
     assert_raw(caught.value, 2, 0, "Authorization Failed")

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event, make_url, text
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.events import feed
-from agentstatus.events.feed import read_events, snapshot
+from agentstatus.events.feed import CommitFence, read_events, snapshot
 from agentstatus.storage.database import libpq_conninfo
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import ADMIN_URL, PostgresDatabases
@@ -98,10 +98,10 @@ def test_a_row_is_held_back_while_a_smaller_id_may_still_commit(
         assert earlier_id < later_id[0]
 
         # The later row has committed, the earlier (smaller id) has not: nothing passes.
-        assert read_events(engine, org.name, oid, after=0) == []
+        assert read_events(engine, CommitFence(engine), org.name, oid, after=0) == []
 
         earlier.commit()
-        passed = [e.id for e in read_events(engine, org.name, oid, after=0)]
+        passed = [e.id for e in read_events(engine, CommitFence(engine), org.name, oid, after=0)]
         assert passed == [earlier_id, later_id[0]]
 
 
@@ -154,7 +154,7 @@ def test_a_transaction_in_another_database_holds_nothing_back(
                 text(INSERT_AFTER_A_PAUSE.replace("%(", ":").replace(")s", "")),
                 {"org": oid, "agent": 1, "user": "101", "pause": 0},
             )
-        assert len(read_events(engine, org.name, oid, after=0)) == 1
+        assert len(read_events(engine, CommitFence(engine), org.name, oid, after=0)) == 1
 
 
 def test_streams_of_an_instance_share_their_fences(

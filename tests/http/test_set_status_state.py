@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.clock import to_iso
-from agentstatus.service.agents import set_agent_active
 from agentstatus.service.history import HistoryEvent, read_history
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.presence import AgentPresence, list_presence
 from agentstatus.service.statuses import update_status
+from tests.support.changes import deactivate
 from tests.support.compat import (
     Via,
     assert_row,
@@ -179,7 +179,7 @@ def test_a_deactivated_agent_is_row_6(
     client: httpx.Client, shared_engine: Engine, org: OrgFixture
 ) -> None:
     assert_row(change(client, org, "101", "sip1", 1), 12)
-    set_agent_active(shared_engine, org.name, "101", False)
+    deactivate(shared_engine, org.name, "101")
     for status in (1, 2):
         assert_row(change(client, org, "101", "sip1", status), 6)
     assert "101" not in presence_of(shared_engine, org)

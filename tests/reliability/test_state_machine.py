@@ -26,12 +26,13 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
-from agentstatus.service.agents import add_agent, set_agent_active
+from agentstatus.service.agents import add_agent
 from agentstatus.service.extensions import add_extension
 from agentstatus.service.history import read_history
 from agentstatus.service.presence import list_presence
 from agentstatus.service.statuses import add_status, update_status
 from tests.reliability.figures import record, size
+from tests.support.changes import deactivate
 from tests.support.compat import SPEC_OUTCOMES
 from tests.support.factories import make_org
 from tests.support.postgres import PostgresDatabases
@@ -144,7 +145,7 @@ class StatusMachine(RuleBasedStateMachine):
         b = make_org(self.engine, agent_count=4, extension_count=3, name=f"sm-{tag}-b")
         add_agent(self.engine, b.name, "105", "Agent 5")
         add_extension(self.engine, b.name, "sip4", "Desk 4")
-        set_agent_active(self.engine, b.name, "104", False)
+        deactivate(self.engine, b.name, "104")
         update_status(self.engine, a.name, 13, enabled=False)
         update_status(self.engine, b.name, 12, enabled=False)
         add_status(self.engine, b.name, 20, "Coaching")

@@ -19,6 +19,7 @@ from agentstatus.secrets_config import secret_box
 from agentstatus.service import presence, tokens, webhooks
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import list_organisations
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import Role
 from agentstatus.storage.copy import copy_organisations
 from agentstatus.storage.schema import webhook_endpoints
@@ -28,7 +29,7 @@ from tests.support.postgres import PostgresDatabases
 
 def drive(url: str, org: OrgFixture, steps: list[tuple[str, str, int]]) -> None:
     async def run() -> None:
-        store = create_status_store(url)
+        store = StatusChanges(create_status_store(url), lambda result: None)
         await store.start()
         try:
             for user, ext, status in steps:

@@ -17,8 +17,8 @@ from agentstatus.domain.outcomes import Row
 from agentstatus.domain.secrets import digest
 from agentstatus.service.history import read_history
 from agentstatus.service.presence import list_presence
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.database import libpq_conninfo
-from agentstatus.storage.protocol import StatusStore
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
 
@@ -31,8 +31,8 @@ def pg_url(postgres_databases: PostgresDatabases) -> str:
 
 
 @pytest.fixture
-async def store(pg_url: str) -> AsyncIterator[StatusStore]:
-    store = create_status_store(pg_url)
+async def store(pg_url: str) -> AsyncIterator[StatusChanges]:
+    store = StatusChanges(create_status_store(pg_url), lambda result: None)
     await store.start()
     yield store
     await store.close()
@@ -48,14 +48,14 @@ def command(org: OrgFixture, user: str, extension: str, status: int) -> StatusCo
 
 
 async def test_a_change_that_lost_the_race_is_decided_again_on_fresh_facts(
-    pg_url: str, engine: Engine, store: StatusStore
+    pg_url: str, engine: Engine, store: StatusChanges
 ) -> None:
     org = make_org(engine)
     assert (await store.apply(command(org, "101", "sip1", LOGIN))).row is Row.OK
     with psycopg.connect(libpq_conninfo(make_url(pg_url))) as other:
         # Another writer moves the agent to lunch and holds its row until it commits.
         other.execute(
-            "UPDATE presence SET status = %s WHERE agent_id ="
+            "UPDATE presence SET status = %s, version = version + 1 WHERE agent_id ="
             " (SELECT id FROM agents WHERE user_id = '101' AND org_id ="
             "  (SELECT id FROM organisations WHERE name = %s))",
             (LUNCH, org.name),

@@ -17,7 +17,7 @@ from agentstatus.domain.outcomes import Row
 from agentstatus.domain.secrets import digest
 from agentstatus.service import organisations, presence
 from agentstatus.service.history import read_history
-from agentstatus.storage.protocol import StatusStore
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.schema import audit, history
 from tests.support.factories import OrgFixture, make_org
 
@@ -30,7 +30,7 @@ def engine_url(any_database_url: str) -> str:
 @dataclass
 class Env:
     engine: Engine
-    store: StatusStore
+    store: StatusChanges
     org: OrgFixture
 
     def command(
@@ -48,7 +48,7 @@ class Env:
 @pytest.fixture
 async def env(engine_url: str) -> AsyncIterator[Env]:
     engine = open_database(engine_url)
-    store = create_status_store(engine_url)
+    store = StatusChanges(create_status_store(engine_url), lambda result: None)
     await store.start()
     try:
         yield Env(engine, store, make_org(engine, agent_count=40, extension_count=5))

@@ -45,7 +45,7 @@ def rename(state: CliState, org: str, user_id: str, name: str) -> None:
 @pass_state
 def deactivate(state: CliState, org: str, user_id: str) -> None:
     """Log agent USER_ID out and refuse its requests from now on (history is kept)."""
-    agents.set_agent_active(state.engine, org, user_id, False)
+    state.changes(lambda changes: agents.deactivate_agent(changes, state.engine, org, user_id))
     click.echo(f"deactivated agent {user_id}")
 
 
@@ -55,7 +55,7 @@ def deactivate(state: CliState, org: str, user_id: str) -> None:
 @pass_state
 def activate(state: CliState, org: str, user_id: str) -> None:
     """Allow a deactivated agent to log in again."""
-    agents.set_agent_active(state.engine, org, user_id, True)
+    agents.activate_agent(state.engine, org, user_id)
     click.echo(f"activated agent {user_id}")
 
 

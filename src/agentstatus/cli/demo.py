@@ -33,7 +33,7 @@ def ensure_demo(engine: Engine) -> str:
         if user_id not in known_agents:
             agents.add_agent(engine, DEMO_ORG, user_id, name)
         elif not known_agents[user_id]:  # deactivated since: the curl lines must work
-            agents.set_agent_active(engine, DEMO_ORG, user_id, True)
+            agents.activate_agent(engine, DEMO_ORG, user_id)
         if f"sip{user_id}" not in known_extensions:
             extensions.add_extension(engine, DEMO_ORG, f"sip{user_id}", f"Desk of {name}")
     return code

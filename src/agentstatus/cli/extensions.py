@@ -34,7 +34,9 @@ def add(state: CliState, org: str, extension: str, name: str) -> None:
 @pass_state
 def remove(state: CliState, org: str, extension: str) -> None:
     """Remove EXTENSION; an agent logged in at it is logged out first."""
-    extensions.remove_extension(state.engine, org, extension)
+    state.changes(
+        lambda changes: extensions.remove_extension(changes, state.engine, org, extension)
+    )
     click.echo(f"removed extension {extension} from {org}")
 
 

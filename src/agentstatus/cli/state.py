@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import click
 from sqlalchemy import Engine
 
+from agentstatus.service.status_change import StatusChanges, run_standalone
 from agentstatus.storage.database import DatabaseURLError
 from agentstatus.storage.migrate import open_database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +32,11 @@ class CliState:
             with cannot_open_as_error():
                 self._engine = open_database(self.database_url)
         return self._engine
+
+    def changes(self, operation: Callable[[StatusChanges], Awaitable[T]]) -> T:
+        """Run ``operation`` on the one status-change path, on this database."""
+        self.engine  # noqa: B018 - migrates the schema first, as every command does
+        return run_standalone(self.database_url, operation)
 
     def close(self) -> None:
         if self._engine is not None:

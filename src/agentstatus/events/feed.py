@@ -7,7 +7,7 @@ transaction id before it draws a history id (its presence update or row lock com
 first), which gives the guard both readers rely on:
 
 - ``read_events`` reads the ids after the cursor, then waits for a fence: a transaction id
-  taken after the read (shared by every stream of the instance, at most one every 20 ms)
+  taken after the read (shared by every feed of the instance, at most one every 20 ms)
   until the oldest running xid has passed it. Any transaction that could still commit an
   id below the last one read drew that id, and so had its xid, before the read: below the
   fence. Then the rows up to the last id are final and are read again, in id order.
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,19 +106,6 @@ class CommitFence:
             return not waiting or _poll(ended, deadline)
 
 
-_fences: weakref.WeakKeyDictionary[Engine, CommitFence] = weakref.WeakKeyDictionary()
-_fences_lock = threading.Lock()
-
-
-def fence_for(engine: Engine) -> CommitFence:
-    """The instance's fence for this engine (one per engine, so streams share it)."""
-    with _fences_lock:
-        fence = _fences.get(engine)
-        if fence is None:
-            fence = _fences[engine] = CommitFence(engine)
-        return fence
-
-
 def _widen(xid: int, near: int) -> int:
     """A 32-bit xid as the 64-bit one nearest to ``near`` (a recent full xid)."""
     return near + ((xid - near + 2**31) % 2**32) - 2**31
@@ -160,7 +146,9 @@ def _after(query: Select[Any], oid: int, after: int) -> Select[Any]:
     return query.where(history.c.org_id == oid, history.c.id > after).order_by(history.c.id)
 
 
-def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500) -> list[Event]:
+def read_events(
+    engine: Engine, fence: CommitFence, org: str, oid: int, after: int, limit: int = 500
+) -> list[Event]:
     """Up to about ``limit`` events after ``after``, each final: no event with a smaller id
     can appear later."""
     if engine.dialect.name != "postgresql":
@@ -169,11 +157,37 @@ def read_events(engine: Engine, org: str, oid: int, after: int, limit: int = 500
             return [_event(org, r) for r in rows]
     with reading(engine) as conn:
         ids = conn.execute(_after(select(history.c.id), oid, after).limit(limit)).scalars().all()
-    if not ids or not fence_for(engine).wait():
+    if not ids or not fence.wait():
         return []
     with reading(engine) as conn:
         final = conn.execute(_after(select(history), oid, after).where(history.c.id <= ids[-1]))
         return [_event(org, r) for r in final]
+
+
+def read_final(
+    engine: Engine, org: str, oid: int, after: int, upto: int, limit: int = 500
+) -> list[Event]:
+    """Up to ``limit`` events in ``(after, upto]``, a range already known to be final."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            _after(select(history), oid, after).where(history.c.id <= upto).limit(limit)
+        )
+        return [_event(org, r) for r in rows]
+
+
+def latest_final(engine: Engine, fence: CommitFence, oid: int) -> int:
+    """The id of the organisation's newest event, once every event before it is final (a
+    feed that starts there misses nothing that commits later)."""
+    with reading(engine) as conn:
+        last = conn.execute(
+            select(history.c.id)
+            .where(history.c.org_id == oid)
+            .order_by(history.c.id.desc())
+            .limit(1)
+        ).scalar()
+    if engine.dialect.name == "postgresql" and not fence.wait():
+        raise TimeoutError("older transactions did not end in time; try again")
+    return 0 if last is None else int(last)
 
 
 def snapshot(engine: Engine, org: str) -> tuple[int, Snapshot]:

@@ -7,11 +7,8 @@ fallback, so a lost hint delays an event by at most one poll interval and loses 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-
-from agentstatus.domain.commands import StatusCommand, StatusResult
-from agentstatus.storage.protocol import StatusStore
 
 
 class EventHub:
@@ -44,34 +41,3 @@ class EventHub:
     @property
     def subscribers(self) -> int:
         return sum(len(ws) for ws in self._waiters.values())
-
-
-class NotifyingStore:
-    """A status store that wakes the event streams of this instance after each applied
-    change, and tells ``on_change`` (which tells the other instances) which organisation."""
-
-    def __init__(
-        self,
-        store: StatusStore,
-        hub: EventHub,
-        on_change: Callable[[int | None], None] = lambda org_id: None,
-    ) -> None:
-        self._store = store
-        self._hub = hub
-        self._on_change = on_change
-
-    async def start(self) -> None:
-        await self._store.start()
-
-    async def close(self) -> None:
-        await self._store.close()
-
-    async def ping(self) -> bool:
-        return await self._store.ping()
-
-    async def apply(self, command: StatusCommand) -> StatusResult:
-        result = await self._store.apply(command)
-        if result.change is not None:
-            self._hub.notify(result.org_id)
-            self._on_change(result.org_id)
-        return result

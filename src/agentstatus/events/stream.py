@@ -1,68 +1,115 @@
-"""Server-Sent Events of one organisation: a snapshot, then every change in commit order.
+"""One subscriber's Server-Sent Events: a snapshot, what it missed, then its live events.
 
-The stream pulls from the durable history at its own pace, so a slow subscriber never
-slows the status path; one that falls far behind simply reads more per round.
-``Last-Event-ID`` (a history id) resumes exactly where a subscriber left off.
+The frames come from the fan-out, framed once for everyone (``fastapi.sse.format_sse_event``);
+the response is FastAPI's ``EventSourceResponse``, taught to end a stream the server dropped
+(see :class:`SubscriberResponse`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import AsyncIterator
 
+import anyio
 import orjson
-from sqlalchemy import Engine
+from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, format_sse_event
+from starlette.types import Receive, Scope, Send
 
-from agentstatus.events.feed import Snapshot, read_events
-from agentstatus.events.hub import EventHub
+from agentstatus.events.fanout import Dropped, EventFilter, Fanout, Subscription
 
-BATCH = 500
-# At most one read of the history per stream in this time: under load every change wakes
-# the streams, and a read per change per subscriber would cost the status path its CPU.
-# Events wait at most this long more; a full batch is read again at once.
-MIN_READ_INTERVAL = 0.05
-
-
-def sse(event: str, data: object, event_id: int | None = None) -> bytes:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+# Tells EventSource clients how soon to reconnect after a drop.
+RETRY = format_sse_event(retry=1000)
+# A large snapshot goes out in pieces, each written only once the client took the last
+# (flow control), so a stream that is not read holds one piece, not the whole snapshot.
+PIECE = 64 * 1024
+# How long a dropped stream may take to write its last event before the connection goes.
+DROP_GRACE_SECONDS = 2.0
 
 
-async def event_stream(
-    engine: Engine,
-    hub: EventHub,
-    org: str,
-    oid: int,
-    cursor: int,
-    first: Snapshot | None = None,
-    *,
-    poll_seconds: float = 1.0,
-    keepalive_seconds: float = 15.0,
-) -> AsyncIterator[bytes]:
-    """``first`` (taken by the caller, so that its failure is an HTTP error) is sent
-    first; then every event after ``cursor``."""
-    if first is not None:
-        agents = [a.as_json() for a in first.agents]
-        yield sse("snapshot", {"org": org, "agents": agents}, first.cursor)
-    # Tells EventSource clients how soon to reconnect after a drop.
-    yield b"retry: 1000\n\n"
-    quiet_since = time.monotonic()
-    with hub.listen(oid) as wake:
-        while True:
-            wake.clear()
-            events = await asyncio.to_thread(read_events, engine, org, oid, cursor, BATCH)
-            for event in events:
-                yield sse(event.type, event.as_json(), event.id)
-                cursor = event.id
-            if events:
-                quiet_since = time.monotonic()
-                if len(events) >= BATCH:
-                    continue
-            elif time.monotonic() - quiet_since >= keepalive_seconds:
-                yield b": keepalive\n\n"
-                quiet_since = time.monotonic()
-            await asyncio.sleep(MIN_READ_INTERVAL)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), poll_seconds)
+def lagged_frame(cursor: int) -> bytes:
+    """The last event of a stream dropped for falling behind: resume after ``cursor``."""
+    data = orjson.dumps({"reason": "lagged", "resume_after": cursor}).decode()
+    return format_sse_event(data_str=data, event="lagged")
+
+
+class EventStream:
+    def __init__(
+        self,
+        fanout: Fanout,
+        org: str,
+        oid: int,
+        cursor: int,
+        event_filter: EventFilter,
+        first: bytes | None = None,
+        *,
+        keepalive_seconds: float = 15.0,
+    ) -> None:
+        self._fanout = fanout
+        self._org, self._oid, self._cursor = org, oid, cursor
+        self._filter = event_filter
+        self._first = first
+        self._keepalive = keepalive_seconds
+        self.subscription: Subscription | None = None
+        self.dropped = asyncio.Event()
+
+    async def frames(self) -> AsyncIterator[bytes | memoryview]:
+        if self._first is not None:
+            whole = memoryview(self._first)
+            for start in range(0, len(whole), PIECE):
+                yield whole[start : start + PIECE]
+        yield RETRY
+        try:
+            async for item in self._fanout.subscribe(
+                self._org, self._oid, self._cursor, self._filter
+            ):
+                if isinstance(item, Subscription):
+                    self.subscription = item
+                else:
+                    yield item
+            subscription = self.subscription
+            assert subscription is not None
+            while True:
+                frames = await subscription.wait(self._keepalive)
+                if subscription.dropped is not None:
+                    self.dropped.set()
+                    if subscription.dropped is Dropped.LAGGED:
+                        yield lagged_frame(subscription.delivered)
+                    return
+                yield b"".join(frames) if frames else KEEPALIVE_COMMENT
+        finally:
+            if self.subscription is not None:
+                self.subscription.close()
+
+
+class SubscriberResponse(EventSourceResponse):
+    """An event stream that also ends when the server drops its subscriber.
+
+    A client that stopped reading leaves the response waiting to write; it is cancelled
+    after a grace period, and the connection closes without the end of the response
+    (uvicorn logs "ASGI callable returned without completing response.").
+    """
+
+    def __init__(self, stream: EventStream) -> None:
+        # No caching, and no buffering by nginx (X-Accel-Buffering), as FastAPI's own.
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(stream.frames(), headers=headers)
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as group:
+
+            async def until(done: asyncio.Event | None = None) -> None:
+                if done is None:
+                    await self.listen_for_disconnect(receive)
+                else:
+                    await done.wait()
+                    await anyio.sleep(DROP_GRACE_SECONDS)
+                group.cancel_scope.cancel()
+
+            async def respond() -> None:
+                await self.stream_response(send)
+                group.cancel_scope.cancel()
+
+            group.start_soon(respond)
+            group.start_soon(until)
+            group.start_soon(until, self._stream.dropped)

@@ -89,7 +89,7 @@ class CompatEndpoints:
             code_hash=digest(parsed.code),
         )
         try:
-            result = await ctx.store.apply(command)
+            result = await ctx.changes.apply(command)
             row = result.row
         except Exception:
             log.exception("status store failed")

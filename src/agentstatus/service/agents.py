@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.commands import Source
 from agentstatus.service import validation
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists
 from agentstatus.service.organisations import org_id
-from agentstatus.service.presence import agent_row_id, logout_agents
+from agentstatus.service.presence import agent_row_id
+from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.schema import agents, presence
 
 
@@ -80,16 +81,41 @@ def rename_agent(engine: Engine, org: str, user_id: str, name: str) -> Agent:
     return Agent(user_id, clean_name, bool(active))
 
 
-def set_agent_active(engine: Engine, org: str, user_id: str, active: bool) -> Agent:
-    """Deactivating logs the agent out first (source ``admin``); its history stays."""
+def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
+    """Let the agent log in again (it is logged out: deactivation logged it out)."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        if not active:
-            logout_agents(conn, oid, [aid], Source.ADMIN, now_ms())
-        conn.execute(update(agents).where(agents.c.id == aid).values(active=active))
+        conn.execute(update(agents).where(agents.c.id == aid).values(active=True))
         name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
-    return Agent(user_id, name, active)
+    return Agent(user_id, name, True)
+
+
+def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        aid = agent_row_id(conn, oid, user_id)
+        conn.execute(update(agents).where(agents.c.id == aid).values(active=False))
+        # A change decided on facts read before this commit (the agent still active) must
+        # not land: bumping the version makes its compare-and-set fail and decide again.
+        conn.execute(
+            update(presence)
+            .where(presence.c.agent_id == aid)
+            .values(version=presence.c.version + 1)
+        )
+        name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
+    return oid, Agent(user_id, name, False)
+
+
+async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
+    """Refuse the agent from now on, then log it out (source ``admin``); its history stays.
+
+    Should the logout fail (the database unavailable), the agent is inactive and still
+    shown where it was; deactivating again finishes the job.
+    """
+    oid, agent = await asyncio.to_thread(_deactivate, engine, org, user_id)
+    await changes.logout(oid, user_id)
+    return agent
 
 
 def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:

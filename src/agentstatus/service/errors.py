@@ -32,3 +32,7 @@ class ImportRejected(InvalidInput):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(f"{len(problems)} bad row(s); nothing was imported")
         self.problems = problems
+
+
+class Unavailable(ServiceError):
+    """The database did not take the change (outcome row 11); nothing was applied."""

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.commands import Source
 from agentstatus.service import validation
 from agentstatus.service.agents import ImportSummary
 from agentstatus.service.csv_rows import read_pairs
-from agentstatus.service.errors import AlreadyExists, NotFound
+from agentstatus.service.errors import AlreadyExists, NotFound, Unavailable
 from agentstatus.service.organisations import org_id
-from agentstatus.service.presence import logout_agents
+from agentstatus.service.status_change import ATTEMPTS, StatusChanges
 from agentstatus.storage.schema import agents, extensions, presence
 
 
@@ -58,8 +59,8 @@ def list_extensions(engine: Engine, org: str) -> list[Extension]:
         ]
 
 
-def remove_extension(engine: Engine, org: str, sip: str) -> Extension:
-    """Remove an extension; an agent holding it is logged out first (source ``admin``)."""
+def _remove_if_free(engine: Engine, org: str, sip: str) -> tuple[int, Extension, str | None]:
+    """Delete the extension unless an agent holds it: (org id, extension, holder)."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
         found = conn.execute(
@@ -70,12 +71,30 @@ def remove_extension(engine: Engine, org: str, sip: str) -> Extension:
         if found is None:
             raise NotFound(f"no extension {sip!r} in {org!r}")
         holder = conn.execute(
-            select(presence.c.agent_id).where(presence.c.extension_id == found.id)
-        ).first()
-        if holder is not None:
-            logout_agents(conn, oid, [holder.agent_id], Source.ADMIN, now_ms())
-        conn.execute(delete(extensions).where(extensions.c.id == found.id))
-    return Extension(sip, found.name)
+            select(agents.c.user_id)
+            .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
+            .where(presence.c.extension_id == found.id)
+        ).scalar()
+        if holder is None:
+            conn.execute(delete(extensions).where(extensions.c.id == found.id))
+    return oid, Extension(sip, found.name), holder
+
+
+async def remove_extension(changes: StatusChanges, engine: Engine, org: str, sip: str) -> Extension:
+    """Remove an extension; an agent holding it is logged out first (source ``admin``).
+
+    An agent that logs in at the extension meanwhile is logged out in turn (the database's
+    foreign key refuses the delete while any presence row points at the extension).
+    """
+    for _ in range(ATTEMPTS):
+        try:
+            oid, removed, holder = await asyncio.to_thread(_remove_if_free, engine, org, sip)
+        except IntegrityError:
+            continue  # an agent took the extension after we looked
+        if holder is None:
+            return removed
+        await changes.logout(oid, holder)
+    raise Unavailable(f"extension {sip!r} keeps being taken; log its agents out and try again")
 
 
 def import_extensions(engine: Engine, org: str, csv_text: str) -> ImportSummary:

@@ -1,19 +1,20 @@
-"""Presence: who holds which extension in which status, and admin logouts."""
+"""Presence: who holds which extension in which status, and admin logouts (through the
+one status-change path, like every change)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select
 
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.domain.clock import now_ms, to_iso
-from agentstatus.domain.commands import Source
-from agentstatus.domain.event_types import event_type
+from agentstatus.domain.clock import to_iso
 from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id
-from agentstatus.storage.outbox import record_side_effects
-from agentstatus.storage.schema import agents, extensions, history, presence, statuses
+from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import agents, extensions, presence, statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,52 +72,6 @@ def list_presence(engine: Engine, org: str) -> list[AgentPresence]:
         return list_presence_rows(conn, org_id(conn, org))
 
 
-def logout_agents(
-    conn: Connection, oid: int, agent_ids: list[int] | None, source: Source, at: int
-) -> int:
-    """Log out the given agents (all of the organisation's when None) inside the caller's
-    transaction, recording one history event each. Returns how many were logged in."""
-    query = (
-        select(presence.c.agent_id, agents.c.user_id, extensions.c.sip, presence.c.status)
-        .select_from(
-            presence.join(agents, agents.c.id == presence.c.agent_id).outerjoin(
-                extensions, extensions.c.id == presence.c.extension_id
-            )
-        )
-        .where(presence.c.org_id == oid)
-        .where((presence.c.extension_id.is_not(None)) | (presence.c.status != LOGOUT))
-    )
-    if agent_ids is not None:
-        query = query.where(presence.c.agent_id.in_(agent_ids))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=presence)
-    rows = conn.execute(query).all()
-    for row in rows:
-        conn.execute(
-            update(presence)
-            .where(presence.c.agent_id == row.agent_id)
-            .values(extension_id=None, status=LOGOUT, since_ms=at)
-        )
-        history_id = conn.execute(
-            insert(history)
-            .values(
-                org_id=oid,
-                agent_id=row.agent_id,
-                user_id=row.user_id,
-                prev_extension=row.sip,
-                new_extension=None,
-                prev_status=row.status,
-                new_status=LOGOUT,
-                at_ms=at,
-                source=source.value,
-                client_addr=None,
-            )
-            .returning(history.c.id)
-        ).scalar_one()
-        record_side_effects(conn, oid, history_id, event_type(row.status, LOGOUT), at)
-    return len(rows)
-
-
 def agent_row_id(conn: Connection, oid: int, user_id: str) -> int:
     found = conn.execute(
         select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == user_id)
@@ -126,15 +81,43 @@ def agent_row_id(conn: Connection, oid: int, user_id: str) -> int:
     return int(found.id)
 
 
-def force_logout(engine: Engine, org: str, user_id: str) -> bool:
-    """Log one agent out (source ``admin``); False when it was already logged out."""
-    with engine.begin() as conn:
+def _agent_of(engine: Engine, org: str, user_id: str) -> int:
+    with reading(engine) as conn:
         oid = org_id(conn, org)
-        return (
-            logout_agents(conn, oid, [agent_row_id(conn, oid, user_id)], Source.ADMIN, now_ms()) > 0
+        agent_row_id(conn, oid, user_id)
+        return oid
+
+
+def _logged_in(engine: Engine, org: str) -> tuple[int, list[str]]:
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        rows = conn.execute(
+            select(agents.c.user_id)
+            .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
+            .where(presence.c.org_id == oid)
+            .where(presence.c.extension_id.is_not(None) | (presence.c.status != LOGOUT))
+            .order_by(agents.c.user_id)
         )
+        return oid, list(rows.scalars())
 
 
-def logout_everyone(engine: Engine, org: str) -> int:
-    with engine.begin() as conn:
-        return logout_agents(conn, org_id(conn, org), None, Source.ADMIN, now_ms())
+async def force_logout(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> bool:
+    """Log one agent out (source ``admin``); False when it was already logged out."""
+    oid = await asyncio.to_thread(_agent_of, engine, org, user_id)
+    return await changes.logout(oid, user_id)
+
+
+# Logouts in flight at once: enough to fill an SQLite batch or the PostgreSQL pool, few
+# enough that a large organisation does not queue tens of thousands of coroutines.
+LOGOUT_CONCURRENCY = 256
+
+
+async def logout_everyone(changes: StatusChanges, engine: Engine, org: str) -> int:
+    """Log every agent of the organisation out (source ``admin``); how many were in."""
+    oid, user_ids = await asyncio.to_thread(_logged_in, engine, org)
+    count = 0
+    for start in range(0, len(user_ids), LOGOUT_CONCURRENCY):
+        chunk = user_ids[start : start + LOGOUT_CONCURRENCY]
+        done = await asyncio.gather(*(changes.logout(oid, user_id) for user_id in chunk))
+        count += sum(done)
+    return count

@@ -1,10 +1,10 @@
 """The PostgreSQL status engine: two statements per change, no transaction block.
 
 The facts are read in one statement; the change is written in another, which updates the
-agent's presence row only if it is still what the facts said (compare and set) and
-appends the history and outbox rows in the same statement, so each is its own
-transaction and commits without a BEGIN or COMMIT round trip. If another request changed
-the agent in between, the write matches no row and the request is decided again on fresh
+agent's presence row only if it is still at the version the facts were read at (compare
+and set) and appends the history and outbox rows in the same statement, so each is its
+own transaction and commits without a BEGIN or COMMIT round trip. If anything wrote the
+presence row in between, the write matches no row and the service decides again on fresh
 facts. Two agents racing for one extension are settled by the unique index on
 ``presence.extension_id``: the loser's write fails and it is answered "Extension is
 already in use". PostgreSQL's own group commit batches the fsyncs of concurrent
@@ -15,29 +15,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import cast
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from agentstatus.domain.addresses import address_allowed
-from agentstatus.domain.clock import now_ms
-from agentstatus.domain.commands import StatusCommand, StatusResult
-from agentstatus.domain.decision import Facts, Presence, decide
-from agentstatus.domain.event_types import event_type
+from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.domain.commands import StatusResult
 from agentstatus.domain.outcomes import Row
+from agentstatus.storage.protocol import (
+    AgentFacts,
+    AuditEntry,
+    ReadFacts,
+    Reply,
+    Step,
+    Steps,
+    WriteChange,
+    WriteRefused,
+    drive_async,
+)
 
 log = logging.getLogger(__name__)
 
 _INT4_MAX = 2**31 - 1
 
-# org id, allow-list, agent id, status, its extension's id and name, requested extension
-# id, its holder, requested status enabled
-_FactsRow = tuple[int, str | None, int, int, int | None, str | None, int | None, str | None, bool]
+# org id, allow-list, agent id, active, status, version, its extension's name, requested
+# extension id, its holder, requested status enabled
+_FactsRow = tuple[
+    int,
+    str | None,
+    int | None,
+    bool | None,
+    int | None,
+    int | None,
+    str | None,
+    int | None,
+    str | None,
+    bool,
+]
 
-_FACTS_BY_CODE = """
-SELECT o.id, o.allowlist, a.id, p.status, p.extension_id,
+_FACTS = """
+SELECT o.id, o.allowlist, a.id, a.active, p.status, p.version,
        (SELECT sip FROM extensions WHERE id = p.extension_id),
        (SELECT e.id FROM extensions e WHERE e.org_id = o.id AND e.sip = %(ext)s),
        (SELECT ha.user_id FROM extensions e
@@ -47,12 +67,12 @@ SELECT o.id, o.allowlist, a.id, p.status, p.extension_id,
        EXISTS (SELECT 1 FROM statuses s
                 WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled)
 FROM organisations o
-JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s AND a.active
-JOIN presence p ON p.agent_id = a.id
+LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s
+LEFT JOIN presence p ON p.agent_id = a.id
 WHERE {org_filter}
 """
-FACTS_BY_CODE = _FACTS_BY_CODE.format(org_filter="o.code_hash = %(code)s")
-FACTS_BY_ORG = _FACTS_BY_CODE.format(org_filter="o.id = %(org)s")
+FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = %(code)s")
+FACTS_BY_ORG = _FACTS.format(org_filter="o.id = %(org)s")
 
 # The presence update comes first and the history insert reads from it, so the
 # transaction has its xid before the history row draws its id (the event stream's
@@ -60,9 +80,9 @@ FACTS_BY_ORG = _FACTS_BY_CODE.format(org_filter="o.id = %(org)s")
 # when the presence row changed since the facts were read.
 WRITE = """
 WITH moved AS (
-    UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s
-    WHERE agent_id = %(agent)s AND status = %(seen_status)s
-      AND extension_id IS NOT DISTINCT FROM %(seen_ext_id)s::bigint
+    UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s,
+                        version = version + 1
+    WHERE agent_id = %(agent)s AND version = %(seen_version)s
     RETURNING agent_id
 ), event AS (
     INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
@@ -83,19 +103,17 @@ WITH moved AS (
 SELECT id FROM event
 """
 
-# How many times a request is decided again when its agent keeps changing under it.
-_ATTEMPTS = 20
-
 AUDIT = """
 INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
-VALUES (COALESCE(%(org)s, (SELECT id FROM organisations WHERE code_hash = %(code)s)),
-        %(user)s, %(row)s, 'SetStatusFromAPI', %(source)s, %(addr)s, %(at)s)
+VALUES (%(org)s, %(user)s, %(row)s, %(endpoint)s, %(source)s, %(addr)s, %(at)s)
 """
 
-# A lost race that PostgreSQL settles by aborting one side: answered as the loser.
+# A lost race for an extension, settled by PostgreSQL aborting one side.
 _RACE_ERRORS = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected)
 
 _MAX_USER_ID = 128  # audit.user_id is VARCHAR(128)
+
+_Connection = psycopg.AsyncConnection[tuple[object, ...]]
 
 
 def _matchable(value: str | None) -> str | None:
@@ -107,6 +125,91 @@ def _matchable(value: str | None) -> str | None:
 def _auditable(user_id: str) -> str:
     """A user id as the audit log can hold it (it may name no agent at all)."""
     return user_id.replace("\x00", "")[:_MAX_USER_ID]
+
+
+async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
+    cmd = step.command
+    status = cmd.status if cmd.status is not None and cmd.status <= _INT4_MAX else -1
+    params = {
+        "code": cmd.code_hash,
+        "org": cmd.org_id,
+        "user": _matchable(cmd.user_id),
+        "ext": _matchable(cmd.extension),
+        "status": status,
+    }
+    cur = await conn.execute(FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG, params)
+    found = await cur.fetchone()
+    if found is None:
+        return None
+    org_id, allowlist, agent_id, active, status_now, version, ext, ext_id, holder, enabled = cast(
+        _FactsRow, found
+    )
+    return AgentFacts(
+        org_id=org_id,
+        allowlist=allowlist,
+        agent_id=agent_id,
+        agent_active=bool(active),
+        status=LOGOUT if status_now is None else status_now,
+        extension=ext,
+        version=version or 0,
+        requested_extension_id=ext_id,
+        extension_holder=holder,
+        status_enabled=bool(enabled),
+    )
+
+
+async def _write(conn: _Connection, w: WriteChange) -> int | WriteRefused:
+    previous, new = w.change.previous, w.change.new
+    try:
+        cur = await conn.execute(
+            WRITE,
+            {
+                "ext_id": w.new_extension_id,
+                "new_status": new.status,
+                "at": w.at_ms,
+                "agent": w.agent_id,
+                "seen_version": w.seen_version,
+                "org": w.org_id,
+                "user": w.user_id,
+                "prev_ext": previous.extension,
+                "new_ext": new.extension,
+                "prev_status": previous.status,
+                "source": w.source,
+                "addr": w.client_addr,
+                "event_type": w.event_type,
+            },
+        )
+    except _RACE_ERRORS:
+        return WriteRefused.EXTENSION_TAKEN
+    except pg_errors.ForeignKeyViolation:
+        # The extension was removed since the facts were read: decide again.
+        return WriteRefused.CONFLICT
+    inserted = await cur.fetchone()
+    return WriteRefused.CONFLICT if inserted is None else cast(int, inserted[0])
+
+
+async def _audit(conn: _Connection, a: AuditEntry) -> None:
+    await conn.execute(
+        AUDIT,
+        {
+            "org": a.org_id,
+            "user": _auditable(a.user_id),
+            "row": a.row,
+            "endpoint": a.endpoint,
+            "source": a.source,
+            "addr": a.client_addr,
+            "at": a.at_ms,
+        },
+    )
+
+
+async def _answer(conn: _Connection, step: Step) -> Reply:
+    if isinstance(step, ReadFacts):
+        return await _read_facts(conn, step)
+    if isinstance(step, WriteChange):
+        return await _write(conn, step)
+    await _audit(conn, step)
+    return None
 
 
 class PostgresStatusStore:
@@ -161,13 +264,13 @@ class PostgresStatusStore:
             return False
         return True
 
-    async def apply(self, command: StatusCommand) -> StatusResult:
+    async def run(self, steps: Callable[[], Steps]) -> StatusResult:
         """Row 11 within ``timeout_seconds`` at the latest, whatever the database does.
 
         A transaction cut short is rolled back by PostgreSQL, so nothing is half-applied;
         a client that retries (the change is idempotent) gets the right answer.
         """
-        task = asyncio.ensure_future(self._apply_pooled(command))
+        task = asyncio.ensure_future(self._run_pooled(steps()))
         done, _ = await asyncio.wait({task}, timeout=self._timeout)
         if not done:
             # Answer now; the task's own clean-up (a rollback on a dead socket) may take
@@ -187,111 +290,6 @@ class PostgresStatusStore:
             log.exception("status change failed")
         return StatusResult(Row.UPDATE_FAILED)
 
-    async def _apply_pooled(self, command: StatusCommand) -> StatusResult:
+    async def _run_pooled(self, steps: Steps) -> StatusResult:
         async with self._pool.connection() as conn:
-            try:
-                result = await self._apply(conn, command)
-            except _RACE_ERRORS:
-                result = StatusResult(Row.EXTENSION_IN_USE, command.org_id)
-            if result.row is not Row.OK:
-                await self._audit(conn, command, result)
-            return result
-
-    async def _apply(
-        self, conn: psycopg.AsyncConnection[tuple[object, ...]], cmd: StatusCommand
-    ) -> StatusResult:
-        status = cmd.status if cmd.status is not None and cmd.status <= _INT4_MAX else None
-        params = {
-            "code": cmd.code_hash,
-            "org": cmd.org_id,
-            "user": _matchable(cmd.user_id),
-            "ext": _matchable(cmd.extension),
-            "status": status if status is not None else -1,
-        }
-        facts_query = FACTS_BY_CODE if cmd.org_id is None else FACTS_BY_ORG
-        for _ in range(_ATTEMPTS):
-            cur = await conn.execute(facts_query, params)
-            found = await cur.fetchone()
-            if found is None:
-                return StatusResult(Row.AUTHENTICATION_FAILED, cmd.org_id)
-            result = await self._decide_and_write(conn, cmd, status, cast(_FactsRow, found))
-            if result is not None:
-                return result
-        log.warning("status change failed: the agent kept changing under it")
-        return StatusResult(Row.UPDATE_FAILED, cmd.org_id)
-
-    async def _decide_and_write(
-        self,
-        conn: psycopg.AsyncConnection[tuple[object, ...]],
-        cmd: StatusCommand,
-        status: int | None,
-        found: _FactsRow,
-    ) -> StatusResult | None:
-        """The answer, or None when the agent changed since ``found`` was read."""
-        (
-            org_id,
-            allowlist,
-            agent_id,
-            current_status,
-            current_ext_id,
-            current_ext,
-            ext_id,
-            holder,
-            enabled,
-        ) = found
-        current = Presence(current_ext, current_status)
-        facts = Facts(
-            agent_active=True,
-            address_allowed=cmd.code_hash is None or address_allowed(allowlist, cmd.client_addr),
-            extension_exists=None if cmd.extension is None else ext_id is not None,
-            status_enabled=status is not None and bool(enabled),
-            current=current,
-            extension_holder=holder,
-        )
-        decision = decide(facts, cmd.user_id, cmd.extension, status)
-        change = decision.change
-        if decision.row is not Row.OK or change is None:
-            return StatusResult(decision.row, org_id)
-        at = now_ms()
-        cur = await conn.execute(
-            WRITE,
-            {
-                "ext_id": ext_id if change.new.extension is not None else None,
-                "new_status": change.new.status,
-                "at": at,
-                "agent": agent_id,
-                "seen_status": current_status,
-                "seen_ext_id": current_ext_id,
-                "org": org_id,
-                "user": cmd.user_id,
-                "prev_ext": change.previous.extension,
-                "new_ext": change.new.extension,
-                "prev_status": change.previous.status,
-                "source": cmd.source.value,
-                "addr": cmd.client_addr,
-                "event_type": event_type(change.previous.status, change.new.status),
-            },
-        )
-        inserted = await cur.fetchone()
-        if inserted is None:
-            return None
-        return StatusResult(Row.OK, org_id, change, cast(int, inserted[0]), at)
-
-    async def _audit(
-        self,
-        conn: psycopg.AsyncConnection[tuple[object, ...]],
-        cmd: StatusCommand,
-        result: StatusResult,
-    ) -> None:
-        await conn.execute(
-            AUDIT,
-            {
-                "org": result.org_id,
-                "code": cmd.code_hash,
-                "user": _auditable(cmd.user_id),
-                "row": int(result.row),
-                "source": cmd.source.value,
-                "addr": cmd.client_addr,
-                "at": now_ms(),
-            },
-        )
+            return await drive_async(steps, lambda step: _answer(conn, step))

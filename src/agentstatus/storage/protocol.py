@@ -1,23 +1,127 @@
-"""The storage interface the service is written against; one implementation per engine."""
+"""The storage interface of a status change, written against by the service layer.
+
+A status change is a conversation: the service's :func:`~agentstatus.service.status_change.
+status_change` yields storage steps (read the facts, write the change, write the audit
+entry) and an engine answers each one. The engine decides only how: inside one batched
+SQLite transaction, or as autocommitted PostgreSQL statements with a compare-and-set. The
+rules of the change live in the service layer, once, for every engine.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from agentstatus.domain.commands import StatusCommand, StatusResult
+from agentstatus.domain.decision import Change
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFacts:
+    """Read what the outcomes table asks about; answered with :class:`AgentFacts`, or None
+    when no organisation matches the command's Code (or id)."""
+
+    command: StatusCommand
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFacts:
+    """One row of facts. The agent's fields are None when the organisation has no agent of
+    that user id; ``requested_extension_id`` when it has no such extension."""
+
+    org_id: int
+    allowlist: str | None
+    agent_id: int | None
+    agent_active: bool
+    status: int
+    extension: str | None
+    version: int
+    requested_extension_id: int | None
+    extension_holder: str | None
+    status_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WriteChange:
+    """Move the agent's presence, append the history row and the webhook outbox rows, in
+    one transaction, only if the presence row is still at ``seen_version``. Answered with
+    the new history id, or a :class:`WriteRefused`."""
+
+    org_id: int
+    agent_id: int
+    user_id: str
+    seen_version: int
+    new_extension_id: int | None
+    change: Change
+    event_type: str
+    at_ms: int
+    source: str
+    client_addr: str | None
+
+
+class WriteRefused(Enum):
+    CONFLICT = "the presence row changed since its facts were read"
+    EXTENSION_TAKEN = "another agent took the extension meanwhile"
+    """The database's unique index on the extension settled a race."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Record a refused request (or a failed authentication); answered with None."""
+
+    org_id: int | None
+    code_hash: str | None
+    user_id: str
+    row: int
+    endpoint: str
+    source: str
+    client_addr: str | None
+    at_ms: int
+
+
+Step = ReadFacts | WriteChange | AuditEntry
+Reply = AgentFacts | int | WriteRefused | None
+Steps = Generator[Step, Reply, StatusResult]
+
+
+def drive(steps: Steps, answer: Callable[[Step], Reply]) -> StatusResult:
+    """Run a status change to its result, answering each step synchronously."""
+    reply: Reply = None
+    while True:
+        try:
+            step = steps.send(reply)
+        except StopIteration as done:
+            result: StatusResult = done.value
+            return result
+        reply = answer(step)
+
+
+async def drive_async(steps: Steps, answer: Callable[[Step], Awaitable[Reply]]) -> StatusResult:
+    """The same, for an engine whose steps are awaited."""
+    reply: Reply = None
+    while True:
+        try:
+            step = steps.send(reply)
+        except StopIteration as done:
+            result: StatusResult = done.value
+            return result
+        reply = await answer(step)
 
 
 class StatusStore(Protocol):
-    """Applies status commands atomically and durably.
+    """Runs status changes atomically and durably.
 
-    ``apply`` returns only once the change (and its history row) is committed to durable
-    storage; a result of row 11 means nothing was applied.
+    ``run`` returns only once the change (and its history row) is committed to durable
+    storage; a result of row 11 means nothing was applied. ``steps`` makes a fresh
+    conversation; an engine that must start over (a batch rolled back) calls it again.
     """
 
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
 
-    async def apply(self, command: StatusCommand) -> StatusResult: ...
+    async def run(self, steps: Callable[[], Steps]) -> StatusResult: ...
 
     async def ping(self) -> bool: ...

@@ -88,6 +88,8 @@ presence = Table(
     Column("extension_id", Id, ForeignKey("extensions.id"), nullable=True, unique=True),
     Column("status", Integer, nullable=False),
     Column("since_ms", BigInteger, nullable=False),
+    # Incremented by every write: the compare-and-set of the status change path.
+    Column("version", BigInteger, nullable=False, server_default="0"),
 )
 
 # On PostgreSQL every writer of history must take its transaction id (write or lock a

@@ -14,17 +14,25 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from agentstatus.domain.addresses import address_allowed
-from agentstatus.domain.clock import now_ms
+from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
-from agentstatus.domain.decision import Facts, Presence, decide
-from agentstatus.domain.event_types import event_type
 from agentstatus.domain.outcomes import Row
 from agentstatus.storage.database import configure_sqlite_connection
 from agentstatus.storage.outbox import SQLITE_ENQUEUE
+from agentstatus.storage.protocol import (
+    AgentFacts,
+    AuditEntry,
+    ReadFacts,
+    Reply,
+    Step,
+    Steps,
+    WriteChange,
+    WriteRefused,
+    drive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +42,10 @@ MAX_BATCH = 512
 # and where it is, the requested extension and who holds it, and whether the requested
 # status is enabled. Every join is on a unique key, so there is at most one row.
 _FACTS = """
-SELECT o.id, o.allowlist, a.id, p.status, pe.sip, re.id, ra.user_id, s.status_id
+SELECT o.id, o.allowlist, a.id, a.active, p.status, pe.sip, p.version, re.id, ra.user_id,
+       s.status_id
 FROM organisations o
-LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user AND a.active
+LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user
 LEFT JOIN presence p ON p.agent_id = a.id
 LEFT JOIN extensions pe ON pe.id = p.extension_id
 LEFT JOIN extensions re ON re.org_id = o.id AND re.sip = :ext
@@ -47,9 +56,10 @@ WHERE {org_filter}
 """
 _FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = :code")
 _FACTS_BY_ORG = _FACTS.format(org_filter="o.id = :org")
-_UPDATE_PRESENCE = (
-    "UPDATE presence SET extension_id = ?, status = ?, since_ms = ? WHERE agent_id = ?"
-)
+_UPDATE_PRESENCE = """
+UPDATE presence SET extension_id = ?, status = ?, since_ms = ?, version = version + 1
+WHERE agent_id = ? AND version = ?
+"""
 _INSERT_HISTORY = """
 INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
                      prev_status, new_status, at_ms, source, client_addr)
@@ -57,7 +67,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_AUDIT = """
 INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
-VALUES (?, ?, ?, 'SetStatusFromAPI', ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 _SQLITE_MAX_INT = 2**63 - 1
@@ -69,100 +79,112 @@ def open_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _apply_one(conn: sqlite3.Connection, cmd: StatusCommand) -> StatusResult:
-    at = now_ms()
-    status = cmd.status if cmd.status is not None and cmd.status <= _SQLITE_MAX_INT else None
+def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | None:
+    status = cmd.status if cmd.status is not None and cmd.status <= _SQLITE_MAX_INT else -1
     params = {
         "code": cmd.code_hash,
         "org": cmd.org_id,
         "user": cmd.user_id,
         "ext": cmd.extension,
-        "status": -1 if status is None else status,
+        "status": status,
     }
     found = conn.execute(_FACTS_BY_CODE if cmd.org_id is None else _FACTS_BY_ORG, params)
     row = found.fetchone()
     if row is None:
-        conn.execute(_INSERT_AUDIT, (None, cmd.user_id, 6, cmd.source, cmd.client_addr, at))
-        return StatusResult(Row.AUTHENTICATION_FAILED)
-    org_id, allowlist, agent_id, current_status, current_ext, extension_id, holder, enabled = row
-    if agent_id is None:
-        conn.execute(_INSERT_AUDIT, (org_id, cmd.user_id, 6, cmd.source, cmd.client_addr, at))
-        return StatusResult(Row.AUTHENTICATION_FAILED, org_id)
-    extension_exists = None if cmd.extension is None else extension_id is not None
-    status_enabled = status is not None and enabled is not None
-    current = Presence(current_ext, current_status)
-    facts = Facts(
-        agent_active=True,
-        address_allowed=cmd.code_hash is None or address_allowed(allowlist, cmd.client_addr),
-        extension_exists=extension_exists,
-        status_enabled=status_enabled,
-        current=current,
+        return None
+    org_id, allowlist, agent_id, active, status_now, ext, version, ext_id, holder, enabled = row
+    return AgentFacts(
+        org_id=org_id,
+        allowlist=allowlist,
+        agent_id=agent_id,
+        agent_active=bool(active),
+        status=LOGOUT if status_now is None else status_now,
+        extension=ext,
+        version=version or 0,
+        requested_extension_id=ext_id,
         extension_holder=holder,
+        status_enabled=enabled is not None,
     )
-    decision = decide(facts, cmd.user_id, cmd.extension, cmd.status)
-    if decision.row is not Row.OK:
-        conn.execute(
-            _INSERT_AUDIT, (org_id, cmd.user_id, decision.row, cmd.source, cmd.client_addr, at)
-        )
-        return StatusResult(decision.row, org_id)
-    change = decision.change
-    if change is None:
-        return StatusResult(Row.OK, org_id)
-    new_ext_id = extension_id if change.new.extension is not None else None
-    conn.execute(_UPDATE_PRESENCE, (new_ext_id, change.new.status, at, agent_id))
+
+
+def _write(conn: sqlite3.Connection, w: WriteChange) -> int | WriteRefused:
+    new = w.change.new
+    moved = conn.execute(
+        _UPDATE_PRESENCE, (w.new_extension_id, new.status, w.at_ms, w.agent_id, w.seen_version)
+    )
+    if moved.rowcount == 0:
+        return WriteRefused.CONFLICT
+    previous = w.change.previous
     cur = conn.execute(
         _INSERT_HISTORY,
         (
-            org_id,
-            agent_id,
-            cmd.user_id,
-            change.previous.extension,
-            change.new.extension,
-            change.previous.status,
-            change.new.status,
-            at,
-            cmd.source,
-            cmd.client_addr,
+            w.org_id,
+            w.agent_id,
+            w.user_id,
+            previous.extension,
+            new.extension,
+            previous.status,
+            new.status,
+            w.at_ms,
+            w.source,
+            w.client_addr,
         ),
     )
     history_id = cur.lastrowid
-    kind = event_type(change.previous.status, change.new.status)
-    conn.execute(SQLITE_ENQUEUE, (history_id, kind, at, org_id))
-    return StatusResult(Row.OK, org_id, change, history_id, at)
+    assert history_id is not None
+    conn.execute(SQLITE_ENQUEUE, (history_id, w.event_type, w.at_ms, w.org_id))
+    return history_id
 
 
-def apply_batch(conn: sqlite3.Connection, commands: Sequence[StatusCommand]) -> list[StatusResult]:
-    """Apply commands in one transaction and commit once.
+def _answer(conn: sqlite3.Connection, step: Step) -> Reply:
+    """One storage step, inside the batch's transaction (which holds the write lock, so
+    nothing changes between the facts and the write)."""
+    if isinstance(step, ReadFacts):
+        return _read_facts(conn, step.command)
+    if isinstance(step, WriteChange):
+        return _write(conn, step)
+    a: AuditEntry = step
+    conn.execute(
+        _INSERT_AUDIT,
+        (a.org_id, a.user_id, a.row, a.endpoint, a.source, a.client_addr, a.at_ms),
+    )
+    return None
 
-    Should one of them fail unexpectedly, the whole batch is rolled back and each command
-    is applied again in a transaction of its own, so only the faulty one answers row 11.
+
+def apply_batch(
+    conn: sqlite3.Connection, changes: Sequence[Callable[[], Steps]]
+) -> list[StatusResult]:
+    """Run changes in one transaction and commit once.
+
+    Should one of them fail unexpectedly, the whole batch is rolled back and each change
+    is run again in a transaction of its own, so only the faulty one answers row 11.
     """
     failed = StatusResult(Row.UPDATE_FAILED)
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
         log.exception("could not begin a write transaction")
-        return [failed] * len(commands)
+        return [failed] * len(changes)
     try:
-        results = [_apply_one(conn, cmd) for cmd in commands]
+        results = [drive(steps(), lambda step: _answer(conn, step)) for steps in changes]
         conn.execute("COMMIT")
     except Exception:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        if len(commands) == 1:
+        if len(changes) == 1:
             log.exception("a status change failed; nothing was applied")
             return [failed]
-        log.warning("a batch of %d status changes failed; applying them one by one", len(commands))
-        return [apply_batch(conn, [cmd])[0] for cmd in commands]
+        log.warning("a batch of %d status changes failed; applying them one by one", len(changes))
+        return [apply_batch(conn, [steps])[0] for steps in changes]
     return results
 
 
-_Job = tuple[StatusCommand, "asyncio.Future[StatusResult]", asyncio.AbstractEventLoop]
+_Job = tuple[Callable[[], Steps], "asyncio.Future[StatusResult]", asyncio.AbstractEventLoop]
 _STOP = None
 
 
 def _resolve(jobs: list[_Job], results: list[StatusResult]) -> None:
-    for (_cmd, future, _loop), result in zip(jobs, results, strict=True):
+    for (_steps, future, _loop), result in zip(jobs, results, strict=True):
         if not future.done():
             future.set_result(result)
 
@@ -192,12 +214,12 @@ class SqliteStatusStore:
             self._queue.put(_STOP)
             await asyncio.to_thread(thread.join)
 
-    async def apply(self, command: StatusCommand) -> StatusResult:
+    async def run(self, steps: Callable[[], Steps]) -> StatusResult:
         if self._thread is None:
             raise RuntimeError("the status store is not started")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[StatusResult] = loop.create_future()
-        self._queue.put((command, future, loop))
+        self._queue.put((steps, future, loop))
         return await future
 
     async def ping(self) -> bool:

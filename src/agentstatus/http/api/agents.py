@@ -10,7 +10,13 @@ from pydantic import Field
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.csv_upload import CsvText, ImportResult, csv_request_body
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, IMPORT_REJECTED, NOT_FOUND
+from agentstatus.http.api.errors import (
+    AUTH_RESPONSES,
+    CONFLICT,
+    IMPORT_REJECTED,
+    NOT_FOUND,
+    UNAVAILABLE,
+)
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import agents
 
@@ -47,16 +53,19 @@ def add_agent(org: OrgAdmin, body: AgentCreate, context: Context) -> Agent:
     return Agent.model_validate(agents.add_agent(context.engine, org, body.user_id, body.name))
 
 
-@router.patch("/{user_id:path}")
-def update_agent(org: OrgAdmin, user_id: str, body: AgentUpdate, context: Context) -> Agent:
+@router.patch("/{user_id:path}", responses=UNAVAILABLE)
+async def update_agent(org: OrgAdmin, user_id: str, body: AgentUpdate, context: Context) -> Agent:
     """Rename, deactivate or reactivate an agent."""
     if body.name is None and body.active is None:
         raise HTTPException(422, "give 'name', 'active' or both")
+    engine = context.engine
     agent = None
     if body.name is not None:
-        agent = agents.rename_agent(context.engine, org, user_id, body.name)
-    if body.active is not None:
-        agent = agents.set_agent_active(context.engine, org, user_id, body.active)
+        agent = await run_in_threadpool(agents.rename_agent, engine, org, user_id, body.name)
+    if body.active is True:
+        agent = await run_in_threadpool(agents.activate_agent, engine, org, user_id)
+    elif body.active is False:
+        agent = await agents.deactivate_agent(context.changes, engine, org, user_id)
     assert agent is not None
     return Agent.model_validate(agent)
 

@@ -18,6 +18,7 @@ from agentstatus.service.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    Unavailable,
 )
 
 RETRY_AFTER_SECONDS = "1"
@@ -45,6 +46,8 @@ def _status_of(exc: ServiceError) -> int:
         return 409
     if isinstance(exc, InvalidInput):
         return 422
+    if isinstance(exc, Unavailable):
+        return 503
     return 400
 
 
@@ -53,7 +56,9 @@ async def _service_error(request: Request, exc: Exception) -> Response:
     body: dict[str, object] = {"detail": exc.message}
     if isinstance(exc, ImportRejected):
         body["problems"] = exc.problems
-    return JSONResponse(body, status_code=_status_of(exc))
+    status = _status_of(exc)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> Response:
@@ -102,6 +107,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _documented("No such organisation, agent, extension or status"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: _documented("The database did not take the change; nothing was applied (Retry-After)"),
+}
 NO_SECRET_KEY: dict[int | str, dict[str, Any]] = {
     503: _documented("Webhooks are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY"),
 }

@@ -1,41 +1,66 @@
-"""The event stream of an organisation, as Server-Sent Events."""
+"""The event stream of an organisation, as Server-Sent Events, optionally filtered."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, HTTPException, Query
+from sqlalchemy import Engine, select
 
-from agentstatus.events.feed import Snapshot, snapshot
-from agentstatus.events.stream import event_stream
+from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.events.fanout import EventFilter
+from agentstatus.events.stream import EventStream, SubscriberResponse
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.history import MAX_EVENT_ID
+from agentstatus.service.errors import Unavailable
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
+from agentstatus.storage.schema import agents
 
 router = APIRouter(
-    prefix="/orgs/{org}/events", tags=["events"], responses={**AUTH_RESPONSES, **NOT_FOUND}
+    prefix="/orgs/{org}/events",
+    tags=["events"],
+    responses={**AUTH_RESPONSES, **NOT_FOUND, **UNAVAILABLE},
 )
 
-SSE_DOC = {
+EventName = Literal["agent.login", "agent.logout", "agent.status"]
+assert set(EVENT_TYPES) == set(EventName.__args__)  # type: ignore[attr-defined]
+MAX_USERS = 1000
+
+SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "text/event-stream: `snapshot`, then `agent.login`, `agent.logout`, "
-        "`agent.status` events whose `id` is the history id.",
+        "`agent.status` events whose `id` is the history id. A stream the server drops "
+        "because its client fell too far behind ends with a `lagged` event "
+        '(`{"reason": "lagged", "resume_after": <id>}`): reconnect with `Last-Event-ID`.',
         "content": {"text/event-stream": {}},
     }
 }
 
 
-def _org_id(context: Context, org: str) -> int:
-    with reading(context.engine) as conn:
-        return org_id(conn, org)
+def _resolve(engine: Engine, org: str, user_ids: list[str] | None) -> int:
+    """The organisation's id, having checked that every filtered agent is one of its."""
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        if user_ids:
+            known = set(
+                conn.execute(
+                    select(agents.c.user_id).where(
+                        agents.c.org_id == oid, agents.c.user_id.in_(user_ids)
+                    )
+                ).scalars()
+            )
+            unknown = sorted(set(user_ids) - known)
+            if unknown:
+                raise HTTPException(422, f"no agent {unknown[0]!r} in this organisation")
+    return oid
 
 
-@router.get("", response_class=StreamingResponse, responses=SSE_DOC)  # type: ignore[arg-type]
-def stream(
+@router.get("", response_model=None, responses=SSE_DOC)
+async def stream(
     org: OrgAccess,
     context: Context,
     last_event_id: Annotated[
@@ -44,30 +69,39 @@ def stream(
     after: Annotated[
         int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID.")
     ] = None,
-) -> StreamingResponse:
-    """A snapshot of every agent's presence, then every applied change in commit order.
+    user_id: Annotated[
+        list[str] | None,
+        Query(description="Only these agents' events (repeatable; an agent panel's stream)."),
+    ] = None,
+    event_type: Annotated[
+        list[EventName] | None, Query(alias="type", description="Only these types (repeatable).")
+    ] = None,
+) -> SubscriberResponse:
+    """A snapshot of every agent's presence (of the filtered agents only, with `user_id`),
+    then every applied change in commit order.
 
     Reconnect with `Last-Event-ID` (or `?after=`) to resume from the durable history
     without a gap; no snapshot is sent then.
     """
-    resume = last_event_id if last_event_id is not None else after
-    # Errors here (404, 503) are answered before the stream starts.
-    first: Snapshot | None = None
-    if resume is None:
-        oid, first = snapshot(context.engine, org)
-        cursor = first.cursor
-    else:
-        oid, cursor = _org_id(context, org), resume
-    return StreamingResponse(
-        event_stream(
-            context.engine,
-            context.hub,
-            org,
-            oid,
-            cursor,
-            first,
-            poll_seconds=context.settings.events_poll_seconds,
-        ),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    if user_id is not None and len(user_id) > MAX_USERS:
+        raise HTTPException(422, f"at most {MAX_USERS} user_id filters")
+    event_filter = EventFilter(
+        None if user_id is None else frozenset(user_id),
+        None if event_type is None else frozenset(event_type),
     )
+    # Errors here (404, 422, 503) are answered before the stream starts.
+    oid = await asyncio.to_thread(_resolve, context.engine, org, user_id)
+    resume = last_event_id if last_event_id is not None else after
+    fanout = context.fanout
+    try:
+        feed = await fanout.feed(org, oid)
+    except TimeoutError:
+        raise Unavailable("the event stream cannot start now; try again") from None
+    first = None
+    if resume is None:
+        shared = await feed.shared_snapshot()
+        first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
+    else:
+        cursor = resume
+    events = EventStream(fanout, org, oid, cursor, event_filter, first)
+    return SubscriberResponse(events)

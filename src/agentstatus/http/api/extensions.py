@@ -10,7 +10,13 @@ from pydantic import Field
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.csv_upload import CsvText, ImportResult, csv_request_body
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, IMPORT_REJECTED, NOT_FOUND
+from agentstatus.http.api.errors import (
+    AUTH_RESPONSES,
+    CONFLICT,
+    IMPORT_REJECTED,
+    NOT_FOUND,
+    UNAVAILABLE,
+)
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import extensions
 
@@ -45,10 +51,10 @@ def add_extension(org: OrgAdmin, body: ExtensionCreate, context: Context) -> Ext
     return Extension.model_validate(created)
 
 
-@router.delete("/{extension:path}", status_code=204)
-def remove_extension(org: OrgAdmin, extension: str, context: Context) -> None:
+@router.delete("/{extension:path}", status_code=204, responses=UNAVAILABLE)
+async def remove_extension(org: OrgAdmin, extension: str, context: Context) -> None:
     """Remove an extension, logging out the agent holding it."""
-    extensions.remove_extension(context.engine, org, extension)
+    await extensions.remove_extension(context.changes, context.engine, org, extension)
 
 
 @router.post("/import", openapi_extra=csv_request_body("extension,name"), responses=IMPORT_REJECTED)

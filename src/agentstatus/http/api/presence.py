@@ -9,7 +9,7 @@ from pydantic import Field
 
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.models import ResponseBody
 from agentstatus.service import presence
 
@@ -42,13 +42,15 @@ def list_presence(org: OrgAccess, context: Context) -> JSONResponse:
     return JSONResponse([p.as_json() for p in presence.list_presence(context.engine, org)])
 
 
-@router.post("/logout-all")
-def logout_everyone(org: OrgAdmin, context: Context) -> AgentsLoggedOut:
+@router.post("/logout-all", responses=UNAVAILABLE)
+async def logout_everyone(org: OrgAdmin, context: Context) -> AgentsLoggedOut:
     """Log every agent of the organisation out (admin)."""
-    return AgentsLoggedOut(logged_out=presence.logout_everyone(context.engine, org))
+    count = await presence.logout_everyone(context.changes, context.engine, org)
+    return AgentsLoggedOut(logged_out=count)
 
 
-@router.post("/{user_id:path}/logout")
-def force_logout(org: OrgAccess, user_id: str, context: Context) -> AgentLoggedOut:
+@router.post("/{user_id:path}/logout", responses=UNAVAILABLE)
+async def force_logout(org: OrgAccess, user_id: str, context: Context) -> AgentLoggedOut:
     """Log one agent out (supervisor or admin)."""
-    return AgentLoggedOut(logged_out=presence.force_logout(context.engine, org, user_id))
+    changed = await presence.force_logout(context.changes, context.engine, org, user_id)
+    return AgentLoggedOut(logged_out=changed)

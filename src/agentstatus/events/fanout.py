@@ -1,0 +1,358 @@
+"""Fan-out: one reader of the durable history per organisation and instance, handing every
+event, framed once, to every subscriber of that organisation in memory.
+
+Each subscriber has a bounded buffer. One that falls too far behind is dropped: its stream
+ends with a ``lagged`` event (when it can still be written) and the client resumes with
+``Last-Event-ID`` from the durable history, so nothing is lost and nobody else waits for
+it. A feed keeps its most recent events in memory, so subscribers that resume, or connect
+by the thousand, are served without a query each; snapshots taken at once are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+import orjson
+from fastapi.sse import format_sse_event
+from sqlalchemy import Engine
+
+from agentstatus.events.feed import (
+    CommitFence,
+    Snapshot,
+    latest_final,
+    read_events,
+    read_final,
+    snapshot,
+)
+from agentstatus.events.hub import EventHub
+from agentstatus.events.model import Event
+
+log = logging.getLogger(__name__)
+
+# Events a feed keeps in memory for subscribers that connect or resume behind it.
+RECENT = 4096
+# Events read from the history per round (a full batch is followed by another at once).
+BATCH = 500
+# At most one read of the history per feed in this time, however many changes wake it.
+MIN_READ_INTERVAL = 0.01
+# A snapshot this young is shared with subscribers that connect meanwhile.
+SNAPSHOT_REUSE_SECONDS = 1.0
+# A feed without subscribers stops after this long (keeping its memory for reconnects).
+IDLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """An event as it goes on the wire, framed once for every subscriber."""
+
+    id: int
+    type: str
+    user_id: str
+    frame: bytes
+
+
+def frame_event(event: Event) -> Framed:
+    data = orjson.dumps(event.as_json()).decode()
+    frame = format_sse_event(data_str=data, event=event.type, id=str(event.id))
+    return Framed(event.id, event.type, event.user_id, frame)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a subscriber wants: some agents' (a panel), some types; None is all."""
+
+    user_ids: frozenset[str] | None = None
+    types: frozenset[str] | None = None
+
+    def matches(self, event: Framed) -> bool:
+        return (self.user_ids is None or event.user_id in self.user_ids) and (
+            self.types is None or event.type in self.types
+        )
+
+
+class Dropped(Enum):
+    """Why a subscription ended on the server's side (the client did not hang up)."""
+
+    LAGGED = "lagged"
+    CLOSED = "closed"
+
+
+class Subscription:
+    """One subscriber's bounded buffer of framed events after its cursor."""
+
+    def __init__(self, event_filter: EventFilter, cursor: int, limit: int) -> None:
+        self.filter = event_filter
+        self.cursor = cursor
+        """The id of the last event handed to this subscriber (or skipped by its filter)."""
+        self.limit = limit
+        self.delivered = cursor
+        """The id of the last event taken from the buffer to be sent."""
+        self.dropped: Dropped | None = None
+        self._frames: deque[Framed] = deque()
+        self._ready = asyncio.Event()
+        self.on_close: Callable[[], None] = lambda: None
+
+    def offer(self, event: Framed) -> None:
+        if event.id <= self.cursor or self.dropped is not None:
+            return
+        self.cursor = event.id
+        if not self.filter.matches(event):
+            return
+        if len(self._frames) >= self.limit:
+            self.drop(Dropped.LAGGED)
+            return
+        self._frames.append(event)
+        self._ready.set()
+
+    def drop(self, reason: Dropped) -> None:
+        if self.dropped is None:
+            self.dropped = reason
+            self._frames.clear()
+            self._ready.set()
+
+    async def wait(self, timeout: float) -> list[bytes]:
+        """The frames waiting (none after ``timeout``, or once dropped)."""
+        if not self._frames and self.dropped is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout)
+        self._ready.clear()
+        if not self._frames:
+            return []
+        frames = [event.frame for event in self._frames]
+        self.delivered = self._frames[-1].id
+        self._frames.clear()
+        return frames
+
+    def close(self) -> None:
+        self.on_close()
+
+
+@dataclass(slots=True)
+class SharedSnapshot:
+    """A snapshot read once and framed once, for every subscriber that connects meanwhile."""
+
+    snapshot: Snapshot
+    org: str
+    taken: float
+    agents: list[dict[str, object]] = field(default_factory=list)
+    frame: bytes = b""
+
+    @classmethod
+    def of(cls, org: str, taken: Snapshot) -> SharedSnapshot:
+        agents = [a.as_json() for a in taken.agents]
+        shared = cls(taken, org, time.monotonic(), agents)
+        shared.frame = cls._frame(org, agents, taken.cursor)
+        return shared
+
+    @staticmethod
+    def _frame(org: str, agents: list[dict[str, object]], cursor: int) -> bytes:
+        data = orjson.dumps({"org": org, "agents": agents}).decode()
+        return format_sse_event(data_str=data, event="snapshot", id=str(cursor))
+
+    def framed_for(self, event_filter: EventFilter) -> bytes:
+        """The snapshot as this subscriber sees it: its agents only, when it names some."""
+        if event_filter.user_ids is None:
+            return self.frame
+        mine = [a for a in self.agents if a["user_id"] in event_filter.user_ids]
+        return self._frame(self.org, mine, self.snapshot.cursor)
+
+
+class OrgFeed:
+    """The one reader of an organisation's history on this instance."""
+
+    def __init__(self, fanout: Fanout, org: str, oid: int, cursor: int) -> None:
+        self._fanout = fanout
+        self.org = org
+        self.oid = oid
+        self.cursor = cursor
+        """Every event up to this id has been read (and every one after is still to come)."""
+        self.floor = cursor
+        """The events after this id are all in ``recent``."""
+        self.recent: deque[Framed] = deque()
+        self._everyone: set[Subscription] = set()
+        self._by_user: dict[str, set[Subscription]] = {}
+        self._idle_since: float | None = None
+        self._shared: SharedSnapshot | None = None
+        self._snapshotting: asyncio.Future[SharedSnapshot] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._everyone) + sum(len(s) for s in self._by_user.values())
+
+    def attach(self, subscription: Subscription) -> bool:
+        """Register a subscriber whose cursor is at or past ``floor``, handing it what it
+        missed from memory; False (nothing done) when its cursor is older than that."""
+        if subscription.cursor < self.floor:
+            return False
+        for event in self.recent:
+            subscription.offer(event)
+        users = subscription.filter.user_ids
+        groups = [self._everyone] if users is None else [self._group(u) for u in users]
+        for group in groups:
+            group.add(subscription)
+
+        def detach() -> None:
+            for group in groups:
+                group.discard(subscription)
+            for user in users or ():
+                if not self._by_user.get(user, True):
+                    del self._by_user[user]
+            if not self.subscribers:
+                self._idle_since = time.monotonic()
+
+        subscription.on_close = detach
+        self._idle_since = None
+        return True
+
+    def _group(self, user_id: str) -> set[Subscription]:
+        return self._by_user.setdefault(user_id, set())
+
+    def publish(self, events: Iterable[Framed]) -> None:
+        for event in events:
+            self.cursor = event.id
+            self.recent.append(event)
+            if len(self.recent) > RECENT:
+                self.floor = self.recent.popleft().id
+            for subscription in list(self._everyone):
+                subscription.offer(event)
+            for subscription in list(self._by_user.get(event.user_id, ())):
+                subscription.offer(event)
+
+    def close_all(self) -> None:
+        for subscription in [*self._everyone, *(s for g in self._by_user.values() for s in g)]:
+            subscription.drop(Dropped.CLOSED)
+
+    async def shared_snapshot(self) -> SharedSnapshot:
+        """A snapshot of the organisation, shared with every subscriber asking meanwhile."""
+        shared = self._shared
+        if shared is not None and time.monotonic() - shared.taken < SNAPSHOT_REUSE_SECONDS:
+            return shared
+        if self._snapshotting is None:
+            self._snapshotting = asyncio.ensure_future(self._take_snapshot())
+        pending = self._snapshotting
+        try:
+            return await asyncio.shield(pending)
+        finally:
+            if self._snapshotting is pending and pending.done():
+                self._snapshotting = None
+
+    async def _take_snapshot(self) -> SharedSnapshot:
+        engine = self._fanout.engine
+        _, taken = await asyncio.to_thread(snapshot, engine, self.org)
+        shared = await asyncio.to_thread(SharedSnapshot.of, self.org, taken)
+        self._shared = shared
+        return shared
+
+    async def run(self) -> None:
+        fanout = self._fanout
+        with fanout.hub.listen(self.oid) as wake:
+            while True:
+                wake.clear()
+                read = await asyncio.to_thread(
+                    read_events, fanout.engine, fanout.fence, self.org, self.oid, self.cursor, BATCH
+                )
+                self.publish(frame_event(e) for e in read)
+                if len(read) >= BATCH:
+                    continue
+                if self._idle_since is not None and (
+                    time.monotonic() - self._idle_since >= IDLE_SECONDS
+                ):
+                    fanout.forget(self)
+                    return
+                await asyncio.sleep(MIN_READ_INTERVAL)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), fanout.poll_seconds)
+
+
+class Fanout:
+    """Every organisation's feed on this instance, started on its first subscriber."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        hub: EventHub,
+        fence: CommitFence,
+        *,
+        poll_seconds: float = 1.0,
+        buffer: int = 1000,
+    ) -> None:
+        self.engine = engine
+        self.hub = hub
+        self.fence = fence
+        self.poll_seconds = poll_seconds
+        self.buffer = buffer
+        self._feeds: dict[int, OrgFeed] = {}
+        self._starting: dict[int, asyncio.Future[OrgFeed]] = {}
+
+    @property
+    def subscribers(self) -> int:
+        return sum(feed.subscribers for feed in self._feeds.values())
+
+    async def feed(self, org: str, oid: int) -> OrgFeed:
+        """The organisation's feed; a new one starts at the newest final event."""
+        feed = self._feeds.get(oid)
+        if feed is not None:
+            return feed
+        starting = self._starting.get(oid)
+        if starting is None:
+            starting = self._starting[oid] = asyncio.ensure_future(self._start(org, oid))
+            starting.add_done_callback(lambda _: self._starting.pop(oid, None))
+        return await asyncio.shield(starting)
+
+    async def _start(self, org: str, oid: int) -> OrgFeed:
+        cursor = await asyncio.to_thread(latest_final, self.engine, self.fence, oid)
+        feed = self._feeds[oid] = OrgFeed(self, org, oid, cursor)
+        feed.task = asyncio.create_task(self._run(feed), name=f"event-feed-{oid}")
+        return feed
+
+    async def _run(self, feed: OrgFeed) -> None:
+        try:
+            await feed.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Its subscribers resume (from the durable history) on a feed started anew.
+            log.exception("the event feed of organisation %d failed", feed.oid)
+            self.forget(feed)
+
+    def forget(self, feed: OrgFeed) -> None:
+        if self._feeds.get(feed.oid) is feed:
+            del self._feeds[feed.oid]
+        feed.close_all()
+
+    async def subscribe(
+        self, org: str, oid: int, cursor: int, event_filter: EventFilter
+    ) -> AsyncIterator[bytes | Subscription]:
+        """The frames after ``cursor`` that only the durable history still holds, in
+        batches; then the subscription, attached to the feed, that carries the rest."""
+        while True:
+            feed = await self.feed(org, oid)
+            subscription = Subscription(event_filter, cursor, self.buffer)
+            if feed.attach(subscription):
+                yield subscription
+                return
+            # Older than the feed's memory: read towards it from the history, then try again.
+            upto = feed.floor
+            events = await asyncio.to_thread(read_final, self.engine, org, oid, cursor, upto, BATCH)
+            for event in events:
+                framed = frame_event(event)
+                if event_filter.matches(framed):
+                    yield framed.frame
+            cursor = events[-1].id if len(events) >= BATCH else upto
+
+    async def close(self) -> None:
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            feed.close_all()
+            if feed.task is not None:
+                feed.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await feed.task
