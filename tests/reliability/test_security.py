@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
-from agentstatus.domain.secrets import digest
+from agentstatus.domain.codes import digest
 from agentstatus.secrets_config import secret_box
 from agentstatus.service.agents import add_agent
 from agentstatus.service.extensions import add_extension

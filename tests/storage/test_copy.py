@@ -12,9 +12,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from agentstatus.app import create_status_store, open_database
+from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.secret_box import SecretBox
-from agentstatus.domain.secrets import digest
 from agentstatus.secrets_config import secret_box
 from agentstatus.service import presence, tokens, webhooks
 from agentstatus.service.history import read_history
