@@ -17,9 +17,9 @@ from agentstatus.http.comet import CometEndpoints
 from agentstatus.http.compat import CompatEndpoints
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
-from agentstatus.secrets_config import optional_secret_box
 from agentstatus.settings import Settings
 from agentstatus.storage.database import libpq_conninfo, parse_url, sqlite_path
+from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.postgres_status import PostgresStatusStore
 from agentstatus.storage.protocol import StatusStore
@@ -49,7 +49,7 @@ def create_service(settings: Settings) -> Service:
     hub = EventHub()
     deliverer = WebhookDeliverer(
         engine,
-        optional_secret_box(settings.database_url, settings.secret_key),
+        secret_box_if_configured(settings.database_url, settings.secret_key),
         DeliveryPolicy(
             lease_seconds=settings.webhook_lease_seconds,
             retry_base_seconds=settings.webhook_retry_base_seconds,

@@ -15,12 +15,12 @@ from agentstatus.app import create_status_store, open_database
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.secret_box import SecretBox
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import presence, tokens, webhooks
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import list_organisations
 from agentstatus.service.tokens import Role
 from agentstatus.storage.copy import copy_organisations
+from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.schema import webhook_endpoints
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
@@ -75,7 +75,7 @@ def test_copy_to_postgres_and_back(tmp_path: Path, postgres_databases: PostgresD
     )
     token = tokens.create_token(source, Role.SUPERVISOR, "acme").token
     endpoint = webhooks.add_endpoint(
-        source, secret_box(source_url, None), "acme", "http://127.0.0.1:9/hook"
+        source, secret_box_for(source_url, None), "acme", "http://127.0.0.1:9/hook"
     )
     before = snapshot_of(source, "acme")
 

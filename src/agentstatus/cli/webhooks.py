@@ -11,8 +11,8 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import webhooks
+from agentstatus.storage.key_file import secret_box_for
 
 
 @click.group("webhook")
@@ -42,7 +42,7 @@ def add(
     description: str,
 ) -> None:
     """Send ORG's events to URL; prints the signing secret last (shown only once)."""
-    box = secret_box(state.database_url, state.secret_key)
+    box = secret_box_for(state.database_url, state.secret_key)
     created = webhooks.add_endpoint(
         state.engine, box, org, url, list(events) or None, secret=secret, description=description
     )
@@ -146,7 +146,7 @@ def deliveries(
 def test(state: CliState, org: str, endpoint_id: int) -> None:
     """Send a webhook.test event to endpoint ID now and show the answer (exit 1 on failure;
     a failed test is retried by the server like any delivery)."""
-    box = secret_box(state.database_url, state.secret_key)
+    box = secret_box_for(state.database_url, state.secret_key)
     delivery_id = webhooks.enqueue_test(state.engine, org, endpoint_id)
     deliverer = WebhookDeliverer(state.engine, box, DeliveryPolicy(timeout_seconds=10))
 

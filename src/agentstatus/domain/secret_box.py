@@ -7,9 +7,6 @@ key that lives outside the database.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from cryptography.fernet import Fernet, InvalidToken
 
 
@@ -39,21 +36,3 @@ class SecretBox:
                 "a webhook secret cannot be decrypted: AGENTSTATUS_SECRET_KEY is not the key "
                 "it was stored with"
             ) from None
-
-
-def key_file_for(database_path: Path) -> Path:
-    return database_path.with_name(database_path.name + ".key")
-
-
-def load_or_create_key_file(path: Path) -> bytes:
-    """The embedded default keeps its key in a file beside the database (mode 0600)."""
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return key
