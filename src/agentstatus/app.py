@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from agentstatus.context import AppContext
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
 from agentstatus.events.hub import EventHub, NotifyingStore
 from agentstatus.events.pg_listener import PostgresListener
@@ -15,6 +14,7 @@ from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
 from agentstatus.http.comet import CometEndpoints
 from agentstatus.http.compat import CompatEndpoints
+from agentstatus.http.context import AppContext
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
 from agentstatus.settings import Settings
@@ -47,9 +47,10 @@ def create_service(settings: Settings) -> Service:
     engine = open_database(settings.database_url)
     url = parse_url(settings.database_url)
     hub = EventHub()
+    secret_box = secret_box_if_configured(settings.database_url, settings.secret_key)
     deliverer = WebhookDeliverer(
         engine,
-        secret_box_if_configured(settings.database_url, settings.secret_key),
+        secret_box,
         DeliveryPolicy(
             lease_seconds=settings.webhook_lease_seconds,
             retry_base_seconds=settings.webhook_retry_base_seconds,
@@ -78,6 +79,7 @@ def create_service(settings: Settings) -> Service:
         trusted_proxies=settings.trusted_proxy_networks(),
         hub=hub,
         deliverer=deliverer,
+        secret_box=secret_box,
     )
 
     async def startup() -> None:

@@ -9,11 +9,10 @@ from pydantic import Field
 
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
-from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.dependencies import Context, WebhookSecretBox
 from agentstatus.http.api.errors import AUTH_RESPONSES, NO_SECRET_KEY, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import webhooks
-from agentstatus.storage.key_file import secret_box_for
 
 router = APIRouter(
     prefix="/orgs/{org}/webhooks",
@@ -71,10 +70,13 @@ class TestQueued(ResponseBody):
 
 @router.post("", status_code=201)
 def add_endpoint(
-    org: OrgAdmin, body: NewEndpoint, context: Context, response: Response
+    org: OrgAdmin,
+    body: NewEndpoint,
+    box: WebhookSecretBox,
+    context: Context,
+    response: Response,
 ) -> CreatedEndpointBody:
     """Add an endpoint; the answer carries its signing secret, shown only once."""
-    box = secret_box_for(context.settings.database_url, context.settings.secret_key)
     created = webhooks.add_endpoint(
         context.engine,
         box,

@@ -1,4 +1,4 @@
-"""What every part of a running service shares, built once by ``create_app``."""
+"""What every part of a running service shares, built once by ``create_service``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from agentstatus.domain.addresses import Network
+from agentstatus.domain.secret_box import SecretBox
 from agentstatus.events.delivery import WebhookDeliverer
 from agentstatus.events.hub import EventHub
 from agentstatus.http.metrics import Metrics
@@ -25,3 +26,5 @@ class AppContext:
     trusted_proxies: tuple[Network, ...]
     hub: EventHub
     deliverer: WebhookDeliverer
+    # None on PostgreSQL without AGENTSTATUS_SECRET_KEY: the server runs, webhooks answer 503.
+    secret_box: SecretBox | None
