@@ -26,6 +26,7 @@ from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
 from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.service.errors import ImportRejected, ServiceError
+from agentstatus.storage.copy import CopyError
 from agentstatus.storage.database import DEFAULT_DATABASE_URL, DatabaseURLError
 
 EXIT_USER_ERROR = 1
@@ -43,7 +44,7 @@ class ErrorReportingGroup(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             ctx.exit(EXIT_USER_ERROR)
-        except (ServiceError, DatabaseURLError, SecretKeyError) as exc:
+        except (ServiceError, CopyError, DatabaseURLError, SecretKeyError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except DBAPIError as exc:
