@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from agentstatus.cli.output import print_table
@@ -25,7 +23,7 @@ def group() -> None:
 def upgrade(state: CliState) -> None:
     """Create or migrate the schema of --database (servers do this on start too)."""
     state.engine  # noqa: B018 - opening the database migrates it
-    click.echo(f"{display_url(state.database_url)} is up to date")
+    click.echo(f"{display_url(state.settings.database_url)} is up to date")
 
 
 @group.command("copy")
@@ -34,7 +32,8 @@ def upgrade(state: CliState) -> None:
 @click.option(
     "--org", "orgs", multiple=True, help="Only this organisation (repeatable; default: all)."
 )
-def copy(source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
+@pass_state
+def copy(state: CliState, source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
     """Copy organisations with their agents, extensions, statuses, presence, history,
     audit log, tokens and webhooks; counts are verified before the copy commits.
 
@@ -42,16 +41,15 @@ def copy(source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
     Webhook secrets are re-encrypted with the target's key (AGENTSTATUS_SECRET_KEY, or
     the key file beside a target SQLite database).
     """
+    key = state.settings.secret_key
     source = open_database(source_url)
     target = open_database(target_url)
     boxes: dict[str, SecretBox] = {}
 
     def reseal(sealed: str) -> str:
         if not boxes:
-            boxes["from"] = secret_box_for_reading(
-                source_url, os.environ.get("AGENTSTATUS_SECRET_KEY")
-            )
-            boxes["to"] = secret_box_for(target_url, os.environ.get("AGENTSTATUS_SECRET_KEY"))
+            boxes["from"] = secret_box_for_reading(source_url, key)
+            boxes["to"] = secret_box_for(target_url, key)
         return boxes["to"].seal(boxes["from"].open(sealed))
 
     try:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
+MALFORMED_KEY = (
+    "must be 32 url-safe base64-encoded bytes (make one with: python -c "
+    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+)
+
 
 class SecretKeyError(RuntimeError):
     """No usable encryption key: set AGENTSTATUS_SECRET_KEY."""
@@ -19,11 +24,7 @@ class SecretBox:
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError):
-            raise SecretKeyError(
-                "AGENTSTATUS_SECRET_KEY must be 32 url-safe base64-encoded bytes "
-                "(make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
-            ) from None
+            raise SecretKeyError(f"AGENTSTATUS_SECRET_KEY {MALFORMED_KEY}") from None
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
