@@ -87,3 +87,36 @@ def test_the_key_file_is_read_once_when_the_server_starts(
     while webhooks.list_deliveries(engine, org.name)[0].state != "delivered":
         assert time.monotonic() < deadline, webhooks.list_deliveries(engine, org.name)
         time.sleep(0.05)
+
+
+def test_a_server_with_another_key_records_why_it_cannot_sign(
+    any_database_url: str, tmp_path: Path
+) -> None:
+    engine = open_database(any_database_url)
+    org = make_org(engine)
+    stored_with = SecretBox(Fernet.generate_key())
+    env = {
+        "AGENTSTATUS_SECRET_KEY": Fernet.generate_key().decode(),
+        "AGENTSTATUS_WEBHOOK_RETRY_BASE_SECONDS": "60",
+    }
+    try:
+        with Receiver() as receiver:
+            hook = webhooks.add_endpoint(engine, stored_with, org.name, receiver.url)
+            with (
+                ServerProcess(any_database_url, tmp_path / "s.log", env=env) as server,
+                admin_client(server, engine) as admin,
+            ):
+                path = f"/orgs/{org.name}/webhooks/{hook.endpoint.id}/test"
+                assert admin.post(path).status_code == 202
+                deadline = time.monotonic() + 10
+                while (found := webhooks.list_deliveries(engine, org.name))[0].last_error is None:
+                    assert time.monotonic() < deadline, found
+                    time.sleep(0.05)
+            assert receiver.received == []
+        (delivery,) = found
+        assert delivery.state == "pending"
+        assert delivery.last_error is not None
+        assert "AGENTSTATUS_SECRET_KEY is not the key it was stored with" in delivery.last_error
+        assert "Traceback" not in (tmp_path / "s.log").read_text()
+    finally:
+        engine.dispose()
