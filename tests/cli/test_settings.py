@@ -14,6 +14,7 @@ from sqlalchemy import Engine, make_url, select
 from agentstatus.app import open_database
 from agentstatus.domain.secret_box import SecretBox
 from agentstatus.service import organisations
+from agentstatus.settings import LOG_LEVELS
 from agentstatus.storage.schema import webhook_endpoints
 from tests.cli.helpers import assert_user_error, invoke, run_cli
 from tests.support.postgres import PostgresDatabases
@@ -131,3 +132,17 @@ def test_demo_prints_curl_lines_for_where_serve_listens(database_url: str) -> No
     done = invoke(database_url, "demo", env={"AGENTSTATUS_PORT": "9123"})
     assert done.code == 0, done.stderr
     assert "curl 'http://127.0.0.1:9123/UserLogin/SetStatusFromAPI?" in done.stdout
+
+
+def test_the_log_levels_are_uvicorns() -> None:
+    from uvicorn.config import LOG_LEVELS as UVICORN_LEVELS
+
+    assert set(LOG_LEVELS) == set(UVICORN_LEVELS)
+
+
+def test_serve_runs_at_every_log_level_in_any_case(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'levels.db'}"
+    for level in ("TRACE", "warning"):
+        env = {"AGENTSTATUS_LOG_LEVEL": level}
+        with ServerProcess(url, tmp_path / f"{level}.log", env=env) as server:
+            assert httpx.get(f"{server.base_url}/healthz", timeout=10).is_success

@@ -37,6 +37,7 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     """Serve the API on HOST:PORT until interrupted."""
     # Imported here: the HTTP stack is most of the start-up time of every other command.
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
 
     from agentstatus.app import create_app
     from agentstatus.http.head_limit import BoundedHttpToolsProtocol
@@ -47,8 +48,9 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
         update={name: value for name, value in given.items() if value is not None}
     )
     log_level = settings.log_level
+    # By number: the logging module has no name for uvicorn's "trace".
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=LOG_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     with cannot_open_as_error():
         app = create_app(settings)
