@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from agentstatus.context import AppContext
 from agentstatus.domain.commands import StatusResult
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
 from agentstatus.events.fanout import Fanout
@@ -18,12 +17,13 @@ from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
 from agentstatus.http.comet import CometEndpoints
 from agentstatus.http.compat import CompatEndpoints
+from agentstatus.http.context import AppContext
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
-from agentstatus.secrets_config import optional_secret_box
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
 from agentstatus.storage.database import libpq_conninfo, parse_url
+from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.stores import create_status_store
 
@@ -42,9 +42,10 @@ def create_service(settings: Settings) -> Service:
     engine = open_database(settings.database_url)
     url = parse_url(settings.database_url)
     hub = EventHub()
+    secret_box = secret_box_if_configured(settings.database_url, settings.secret_key)
     deliverer = WebhookDeliverer(
         engine,
-        optional_secret_box(settings.database_url, settings.secret_key),
+        secret_box,
         DeliveryPolicy(
             lease_seconds=settings.webhook_lease_seconds,
             retry_base_seconds=settings.webhook_retry_base_seconds,
@@ -86,6 +87,7 @@ def create_service(settings: Settings) -> Service:
         hub=hub,
         fanout=fanout,
         deliverer=deliverer,
+        secret_box=secret_box,
     )
 
     async def startup() -> None:

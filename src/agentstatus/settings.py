@@ -1,16 +1,25 @@
-"""Configuration: one pydantic-settings class, read from ``AGENTSTATUS_*`` variables."""
+"""Configuration: one pydantic-settings class, read from ``AGENTSTATUS_*`` variables by the
+server and the CLI alike."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agentstatus.domain.addresses import AddressError, Network, parse_network
+from agentstatus.domain.secret_box import MALFORMED_KEY, SecretBox, SecretKeyError
 from agentstatus.storage.database import DEFAULT_DATABASE_URL
+
+ENV_PREFIX = "AGENTSTATUS_"
+# uvicorn's names; checked here so that every command, not only serve, refuses a bad one.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AGENTSTATUS_", extra="ignore")
+    # An empty variable means the default, as it did when click read the variables.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL, description="sqlite:///relative.db, sqlite:////abs.db"
@@ -25,9 +34,10 @@ class Settings(BaseSettings):
         5.0, gt=0, description="longest a status change waits for PostgreSQL before row 11"
     )
     access_log: bool = True
-    log_level: str = "info"
+    log_level: str = Field("info", description=", ".join(LOG_LEVELS) + " (any case)")
     secret_key: str | None = Field(
         None,
+        repr=False,
         description="Fernet key that encrypts webhook secrets; required on PostgreSQL, "
         "defaults to a key file beside an SQLite database",
     )
@@ -51,5 +61,44 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError("use one of " + ", ".join(LOG_LEVELS))
+        return value.lower()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _usable_secret_key(cls, value: str | None) -> str | None:
+        # A malformed key is refused at start, not on the first webhook request.
+        if value is not None:
+            try:
+                SecretBox(value)
+            except SecretKeyError:
+                raise ValueError(MALFORMED_KEY) from None
+        return value
+
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return tuple(parse_network(p) for p in self.trusted_proxies.split(",") if p.strip())
+
+
+class SettingsError(ValueError):
+    """An ``AGENTSTATUS_*`` variable is invalid; the message names it, never its value."""
+
+
+def env_var(field: str) -> str:
+    """The variable that sets a field of ``Settings``."""
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings`` from the environment, ``overrides`` winning; a bad variable becomes a
+    ``SettingsError`` of one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = env_var("_".join(str(part) for part in first["loc"]))
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"invalid {name}: {message}") from None

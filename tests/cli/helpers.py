@@ -61,9 +61,12 @@ def run_cli(
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def invoke(database_url: str, *args: str, stdin: str | None = None) -> Outcome:
-    """The same command in-process (fast); an unexpected exception fails the test."""
-    result = CliRunner().invoke(cli, ["--database", database_url, *args], input=stdin)
+def invoke(
+    database_url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> Outcome:
+    """The same command in-process (fast); an unexpected exception fails the test.
+    ``env`` is added to the process environment for the duration of the command."""
+    result = CliRunner().invoke(cli, ["--database", database_url, *args], input=stdin, env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"{args} raised {result.exception!r}") from result.exception
     return Outcome(result.exit_code, result.stdout, result.stderr)

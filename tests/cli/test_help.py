@@ -55,6 +55,30 @@ def test_help(path: tuple[str, ...], flag: str, tmp_path: Path) -> None:
     assert not database.exists()
 
 
+BAD_ENVIRONMENT = {
+    "AGENTSTATUS_PORT": "eighty",
+    "AGENTSTATUS_SECRET_KEY": "not-a-key",
+    "AGENTSTATUS_LOG_LEVEL": "chatty",
+}
+
+
+@pytest.mark.parametrize("path", [(), *ALL_COMMANDS], ids=lambda p: " ".join(p) or "root")
+def test_help_whatever_the_environment_holds(path: tuple[str, ...], tmp_path: Path) -> None:
+    database = tmp_path / "untouched.db"
+    args = ["--database", f"sqlite:///{database}", *path, "--help"]
+    result = CliRunner().invoke(cli, args, prog_name="agentstatus", env=BAD_ENVIRONMENT)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Usage: agentstatus {' '.join(path)}".rstrip())
+    assert not database.exists()
+
+
+def test_help_of_a_subcommand_in_a_real_process_with_a_bad_variable(tmp_path: Path) -> None:
+    done = run_cli(None, "webhook", "add", "--help", env=BAD_ENVIRONMENT, cwd=str(tmp_path))
+    assert done.code == 0, done.stderr
+    assert done.stdout.startswith("Usage: agentstatus webhook add")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_help_in_a_real_process_lists_the_commands(tmp_path: Path) -> None:
     database = tmp_path / "untouched.db"
     done = run_cli(f"sqlite:///{database}", "--help")

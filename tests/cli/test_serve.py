@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from agentstatus.app import open_database
 from agentstatus.cli.demo import DEMO_AGENTS, DEMO_ORG
-from agentstatus.domain.secrets import digest
+from agentstatus.domain.codes import digest
 from agentstatus.service import agents, extensions, organisations
 from tests.cli.helpers import (
     AUTH_FAILED_BODY,

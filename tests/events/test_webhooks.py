@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from agentstatus.app import open_database
 from agentstatus.events import signing
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import webhooks
+from agentstatus.storage.key_file import secret_box_for
 from tests.support.factories import OrgFixture, make_org
 from tests.support.receiver import Receiver
 from tests.support.server import ServerProcess
@@ -46,7 +46,7 @@ def engine(url: str) -> Iterator[Engine]:
 
 
 def add_hook(engine: Engine, url: str, org: OrgFixture, target: str) -> webhooks.CreatedEndpoint:
-    return webhooks.add_endpoint(engine, secret_box(url, KEY), org.name, target)
+    return webhooks.add_endpoint(engine, secret_box_for(url, KEY), org.name, target)
 
 
 def login(base: str, org: OrgFixture, user: str, ext: str, status: int = 1) -> None:

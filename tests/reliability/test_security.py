@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
-from agentstatus.domain.secrets import digest
-from agentstatus.secrets_config import secret_box
+from agentstatus.domain.codes import digest
 from agentstatus.service.agents import add_agent
 from agentstatus.service.extensions import add_extension
 from agentstatus.service.presence import list_presence
 from agentstatus.service.statuses import add_status, update_status
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.service.webhooks import add_endpoint, list_endpoints
+from agentstatus.storage.key_file import secret_box_for
 from tests.reliability.figures import record
 from tests.reliability.operations import ADMIN_ONLY, REQUESTS, call, snapshot
 from tests.reliability.secrets_seen import SecretsSeen
@@ -80,7 +80,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     add_extension(engine, b.name, "sip4", "B desk")
     update_status(engine, b.name, 3, name="B lunch")
     add_status(engine, b.name, 20, "B coaching")
-    hook = add_endpoint(engine, secret_box(url, None), b.name, "http://127.0.0.1:9/hook")
+    hook = add_endpoint(engine, secret_box_for(url, None), b.name, "http://127.0.0.1:9/hook")
     SEEN.remember(a.code, b.code, hook.secret)
     env = {"AGENTSTATUS_TRUSTED_PROXIES": "127.0.0.1"}
     try:
@@ -212,7 +212,7 @@ def test_a_token_scoped_to_one_organisation_gets_403_on_every_path_of_another(
 
 def test_a_supervisor_cannot_administer(world: World) -> None:
     org = world.org()
-    add_endpoint(world.engine, secret_box(world.url, None), org.name, "http://127.0.0.1:9/x")
+    add_endpoint(world.engine, secret_box_for(world.url, None), org.name, "http://127.0.0.1:9/x")
     values = target_values(world, org.name)
     before = snapshot(world.engine, org.name)
     with world.api(world.token(Role.SUPERVISOR)) as client:

@@ -8,21 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from agentstatus.app import create_status_store, open_database
+from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.secret_box import SecretBox
-from agentstatus.domain.secrets import digest
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import presence, tokens, webhooks
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import list_organisations
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import Role
-from agentstatus.storage.copy import copy_organisations
+from agentstatus.storage.copy import AlreadyInTarget, NotInSource, copy_organisations
+from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.schema import webhook_endpoints
+from tests.cli.helpers import run_cli
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
 
@@ -76,7 +78,7 @@ def test_copy_to_postgres_and_back(tmp_path: Path, postgres_databases: PostgresD
     )
     token = tokens.create_token(source, Role.SUPERVISOR, "acme").token
     endpoint = webhooks.add_endpoint(
-        source, secret_box(source_url, None), "acme", "http://127.0.0.1:9/hook"
+        source, secret_box_for(source_url, None), "acme", "http://127.0.0.1:9/hook"
     )
     before = snapshot_of(source, "acme")
 
@@ -149,5 +151,31 @@ def test_copy_refuses_a_name_already_in_the_target(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == "error: already in the target database: same"
     assert "Traceback" not in result.stderr
+    a.dispose()
+    b.dispose()
+
+
+def test_copy_refuses_an_organisation_missing_from_the_source(tmp_path: Path) -> None:
+    source_url, target_url = (f"sqlite:///{tmp_path / n}" for n in ("a.db", "b.db"))
+    source, target = open_database(source_url), open_database(target_url)
+    make_org(source, name="here")
+    with pytest.raises(NotInSource, match="not in the source database: gone"):
+        copy_organisations(source, target, ["here", "gone"], lambda s: s)
+    assert list_organisations(target) == []
+    done = run_cli(None, "db", "copy", "--from", source_url, "--to", target_url, "--org", "gone")
+    assert (done.code, done.stderr) == (1, "error: not in the source database: gone\n")
+    source.dispose()
+    target.dispose()
+
+
+def test_copy_refuses_in_process_with_its_own_error(tmp_path: Path) -> None:
+    a = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    b = open_database(f"sqlite:///{tmp_path / 'b.db'}")
+    make_org(a, name="same")
+    make_org(a, name="new")
+    make_org(b, name="same")
+    with pytest.raises(AlreadyInTarget, match="already in the target database: same"):
+        copy_organisations(a, b, None, lambda s: s)
+    assert [o.name for o in list_organisations(b)] == ["same"]
     a.dispose()
     b.dispose()

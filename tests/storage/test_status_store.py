@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select
 
 from agentstatus.app import create_status_store, open_database
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
+from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.outcomes import Row
-from agentstatus.domain.secrets import digest
 from agentstatus.service import organisations, presence
 from agentstatus.service.history import read_history
 from agentstatus.service.status_change import StatusChanges

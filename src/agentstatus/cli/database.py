@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from agentstatus.cli.output import print_table
 from agentstatus.cli.state import CliState, pass_state
-from agentstatus.domain.secret_box import SecretBox, key_file_for
-from agentstatus.secrets_config import secret_box
+from agentstatus.domain.secret_box import SecretBox
 from agentstatus.storage.copy import copy_organisations
-from agentstatus.storage.database import display_url, parse_url, sqlite_path
+from agentstatus.storage.database import display_url
+from agentstatus.storage.key_file import secret_box_for, secret_box_for_reading
 from agentstatus.storage.migrate import open_database
 
 
@@ -25,16 +23,7 @@ def group() -> None:
 def upgrade(state: CliState) -> None:
     """Create or migrate the schema of --database (servers do this on start too)."""
     state.engine  # noqa: B018 - opening the database migrates it
-    click.echo(f"{display_url(state.database_url)} is up to date")
-
-
-def _source_box(url: str) -> SecretBox:
-    parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        key_file = key_file_for(sqlite_path(parsed))
-        if key_file.exists():
-            return SecretBox(key_file.read_bytes().strip())
-    return secret_box(url, os.environ.get("AGENTSTATUS_SECRET_KEY"))
+    click.echo(f"{display_url(state.settings.database_url)} is up to date")
 
 
 @group.command("copy")
@@ -43,7 +32,8 @@ def _source_box(url: str) -> SecretBox:
 @click.option(
     "--org", "orgs", multiple=True, help="Only this organisation (repeatable; default: all)."
 )
-def copy(source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
+@pass_state
+def copy(state: CliState, source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
     """Copy organisations with their agents, extensions, statuses, presence, history,
     audit log, tokens and webhooks; counts are verified before the copy commits.
 
@@ -51,14 +41,15 @@ def copy(source_url: str, target_url: str, orgs: tuple[str, ...]) -> None:
     Webhook secrets are re-encrypted with the target's key (AGENTSTATUS_SECRET_KEY, or
     the key file beside a target SQLite database).
     """
+    key = state.settings.secret_key
     source = open_database(source_url)
     target = open_database(target_url)
     boxes: dict[str, SecretBox] = {}
 
     def reseal(sealed: str) -> str:
         if not boxes:
-            boxes["from"] = _source_box(source_url)
-            boxes["to"] = secret_box(target_url, os.environ.get("AGENTSTATUS_SECRET_KEY"))
+            boxes["from"] = secret_box_for_reading(source_url, key)
+            boxes["to"] = secret_box_for(target_url, key)
         return boxes["to"].seal(boxes["from"].open(sealed))
 
     try:

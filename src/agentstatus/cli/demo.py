@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.service import agents, extensions, organisations
 from agentstatus.service.errors import NotFound
+from agentstatus.settings import Settings, env_var
 
 DEMO_ORG = "demo"
 DEMO_AGENTS = (
@@ -39,16 +40,24 @@ def ensure_demo(engine: Engine) -> str:
     return code
 
 
+def _serve_url(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
 @click.command("demo")
 @click.option(
-    "--base-url", default="http://127.0.0.1:8000", show_default=True, help="For the curl lines."
+    "--base-url",
+    metavar="URL",
+    help="For the curl lines [default: where serve listens: "
+    f"http://{env_var('host')}:{env_var('port')}].",
 )
 @pass_state
-def demo(state: CliState, base_url: str) -> None:
+def demo(state: CliState, base_url: str | None) -> None:
     """Create (or refresh) the "demo" organisation: agents 1001-1005 at extensions
     sip1001-sip1005. Prints its new Code and curl lines to try; the Code changes each run."""
     code = ensure_demo(state.engine)
-    url = base_url.rstrip("/")
+    url = (base_url or _serve_url(state.settings)).rstrip("/")
     click.echo(
         f'demo organisation "{DEMO_ORG}" ready: agents 1001-1005, extensions sip1001-sip1005'
     )

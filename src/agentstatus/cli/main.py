@@ -26,6 +26,8 @@ from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
 from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.service.errors import ImportRejected, ServiceError
+from agentstatus.settings import SettingsError, env_var
+from agentstatus.storage.copy import CopyError
 from agentstatus.storage.database import DEFAULT_DATABASE_URL, DatabaseURLError
 
 EXIT_USER_ERROR = 1
@@ -43,7 +45,7 @@ class ErrorReportingGroup(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             ctx.exit(EXIT_USER_ERROR)
-        except (ServiceError, DatabaseURLError, SecretKeyError) as exc:
+        except (SettingsError, ServiceError, CopyError, DatabaseURLError, SecretKeyError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except DBAPIError as exc:
@@ -58,16 +60,13 @@ class ErrorReportingGroup(click.Group):
 @click.option(
     "--database",
     "database_url",
-    envvar="AGENTSTATUS_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
     metavar="URL",
     help="Database URL: sqlite:///relative.db or sqlite:////absolute/path.db "
-    "(env AGENTSTATUS_DATABASE_URL).",
+    f"[default: {env_var('database_url')}, else {DEFAULT_DATABASE_URL}].",
 )
 @click.version_option(__version__, prog_name="agentstatus")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str) -> None:
+def cli(ctx: click.Context, database_url: str | None) -> None:
     """agentstatus: Voicenter-compatible agent login, logout and status service.
 
     Every command but `serve` works on the database directly; the schema is created or

@@ -6,31 +6,34 @@ import gc
 import logging
 
 import click
-from pydantic import ValidationError
 
 from agentstatus.cli.state import CliState, cannot_open_as_error, pass_state
-from agentstatus.service.errors import InvalidInput
-from agentstatus.settings import Settings
+from agentstatus.settings import Settings, env_var
+
+_DEFAULTS = Settings.model_fields
+
+
+def _default(field: str) -> str:
+    value = _DEFAULTS[field].default
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    return f"[default: {env_var(field)}, else {value}]"
 
 
 @click.command()
-@click.option("--host", envvar="AGENTSTATUS_HOST", default="127.0.0.1", show_default=True)
+@click.option("--host", metavar="HOST", help=f"Listen on this address {_default('host')}.")
 @click.option(
     "--port",
-    envvar="AGENTSTATUS_PORT",
-    default=8000,
-    show_default=True,
     type=click.IntRange(0, 65535),
+    help=f"Listen on this port {_default('port')}.",
 )
 @click.option(
     "--access-log/--no-access-log",
-    envvar="AGENTSTATUS_ACCESS_LOG",
-    default=True,
-    show_default=True,
-    help="Log each request (the Code is always redacted).",
+    default=None,
+    help=f"Log each request (the Code is always redacted) {_default('access_log')}.",
 )
 @pass_state
-def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
+def serve(state: CliState, host: str | None, port: int | None, access_log: bool | None) -> None:
     """Serve the API on HOST:PORT until interrupted."""
     # Imported here: the HTTP stack is most of the start-up time of every other command.
     import uvicorn
@@ -39,22 +42,15 @@ def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
     from agentstatus.app import create_app
     from agentstatus.http.head_limit import BoundedHttpToolsProtocol
 
-    try:
-        settings = Settings(
-            database_url=state.database_url, host=host, port=port, access_log=access_log
-        )
-    except ValidationError as exc:  # a bad AGENTSTATUS_* variable
-        first = exc.errors()[0]
-        name = "AGENTSTATUS_" + "_".join(str(part) for part in first["loc"]).upper()
-        raise InvalidInput(f"invalid {name}: {first['msg']}") from None
-    log_level = settings.log_level.lower()  # uvicorn knows only lower-case names
-    if log_level not in LOG_LEVELS:
-        raise InvalidInput(
-            f"invalid AGENTSTATUS_LOG_LEVEL {settings.log_level!r}: use one of "
-            + ", ".join(LOG_LEVELS)
-        )
+    given = {"host": host, "port": port, "access_log": access_log}
+    # Click has checked each value's type and range, which is all Settings would check.
+    settings = state.settings.model_copy(
+        update={name: value for name, value in given.items() if value is not None}
+    )
+    log_level = settings.log_level
+    # By number: the logging module has no name for uvicorn's "trace".
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=LOG_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     with cannot_open_as_error():
         app = create_app(settings)
@@ -64,11 +60,11 @@ def serve(state: CliState, host: str, port: int, access_log: bool) -> None:
     # largest share of p99 in the benchmark).
     gc.collect()
     gc.freeze()
-    click.echo(f"agentstatus serving on http://{host}:{port}", err=True)
+    click.echo(f"agentstatus serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         access_log=False,  # ours redacts the Code; uvicorn's would print it
         log_level=log_level,
         server_header=False,

@@ -1,8 +1,8 @@
-"""What every command shares: the database URL, opened (and migrated) on first use."""
+"""What every command shares: the settings, the database opened (and migrated) and the
+webhook key found, each on first use."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,8 +11,11 @@ from typing import TypeVar
 import click
 from sqlalchemy import Engine
 
+from agentstatus.domain.secret_box import SecretBox
 from agentstatus.service.status_change import StatusChanges, run_standalone
+from agentstatus.settings import Settings, load_settings
 from agentstatus.storage.database import DatabaseURLError
+from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database
 
 T = TypeVar("T")
@@ -20,23 +23,41 @@ T = TypeVar("T")
 
 @dataclass
 class CliState:
-    database_url: str
-    secret_key: str | None = field(
-        default_factory=lambda: os.environ.get("AGENTSTATUS_SECRET_KEY"), repr=False
-    )
+    """``database_url`` is ``--database``: when given, it wins over the environment."""
+
+    database_url: str | None = None
+    # Read on first use, so that --help works whatever the environment holds.
+    _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    _secret_box: SecretBox | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            given = {"database_url": self.database_url} if self.database_url is not None else {}
+            self._settings = load_settings(**given)
+        return self._settings
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             with cannot_open_as_error():
-                self._engine = open_database(self.database_url)
+                self._engine = open_database(self.settings.database_url)
         return self._engine
 
     def changes(self, operation: Callable[[StatusChanges], Awaitable[T]]) -> T:
         """Run ``operation`` on the one status-change path, on this database."""
         self.engine  # noqa: B018 - migrates the schema first, as every command does
-        return run_standalone(self.database_url, operation)
+        settings = self.settings
+        return run_standalone(settings.database_url, operation, settings.database_timeout_seconds)
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """The key of the database's webhook secrets; a user error if there is none."""
+        if self._secret_box is None:
+            settings = self.settings
+            self._secret_box = secret_box_for(settings.database_url, settings.secret_key)
+        return self._secret_box
 
     def close(self) -> None:
         if self._engine is not None:

@@ -11,7 +11,6 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import webhooks
 
 
@@ -42,9 +41,14 @@ def add(
     description: str,
 ) -> None:
     """Send ORG's events to URL; prints the signing secret last (shown only once)."""
-    box = secret_box(state.database_url, state.secret_key)
     created = webhooks.add_endpoint(
-        state.engine, box, org, url, list(events) or None, secret=secret, description=description
+        state.engine,
+        state.secret_box,
+        org,
+        url,
+        list(events) or None,
+        secret=secret,
+        description=description,
     )
     click.echo(f"added webhook {created.endpoint.id} for {org}: {created.endpoint.url}")
     click.echo("signing secret (shown once):")
@@ -146,12 +150,13 @@ def deliveries(
 def test(state: CliState, org: str, endpoint_id: int) -> None:
     """Send a webhook.test event to endpoint ID now and show the answer (exit 1 on failure;
     a failed test is retried by the server like any delivery)."""
-    box = secret_box(state.database_url, state.secret_key)
+    timeout = state.settings.webhook_timeout_seconds
+    box = state.secret_box
     delivery_id = webhooks.enqueue_test(state.engine, org, endpoint_id)
-    deliverer = WebhookDeliverer(state.engine, box, DeliveryPolicy(timeout_seconds=10))
+    deliverer = WebhookDeliverer(state.engine, box, DeliveryPolicy(timeout_seconds=timeout))
 
     async def send() -> None:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=timeout) as client:
             await deliverer.run_once(client)
 
     asyncio.run(send())

@@ -7,10 +7,12 @@ key that lives outside the database.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from cryptography.fernet import Fernet, InvalidToken
+
+MALFORMED_KEY = (
+    "must be 32 url-safe base64-encoded bytes (make one with: python -c "
+    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+)
 
 
 class SecretKeyError(RuntimeError):
@@ -22,11 +24,7 @@ class SecretBox:
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError):
-            raise SecretKeyError(
-                "AGENTSTATUS_SECRET_KEY must be 32 url-safe base64-encoded bytes "
-                "(make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
-            ) from None
+            raise SecretKeyError(f"AGENTSTATUS_SECRET_KEY {MALFORMED_KEY}") from None
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -39,21 +37,3 @@ class SecretBox:
                 "a webhook secret cannot be decrypted: AGENTSTATUS_SECRET_KEY is not the key "
                 "it was stored with"
             ) from None
-
-
-def key_file_for(database_path: Path) -> Path:
-    return database_path.with_name(database_path.name + ".key")
-
-
-def load_or_create_key_file(path: Path) -> bytes:
-    """The embedded default keeps its key in a file beside the database (mode 0600)."""
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return key

@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import Engine, select, update
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.secret_box import SecretBox
+from agentstatus.domain.secret_box import SecretBox, SecretKeyError
 from agentstatus.events import signing
 from agentstatus.events.model import Event
 from agentstatus.storage.database import reading
@@ -190,7 +190,12 @@ async def attempt(
 ) -> tuple[int | None, str | None]:
     """POST one delivery; (status code, error text)."""
     timestamp = int(time.time())
-    secret = box.open(claimed.secret_enc)
+    try:
+        secret = box.open(claimed.secret_enc)
+    except SecretKeyError as exc:
+        # Recorded on the delivery and retried like a refusal: the round goes on for the
+        # other endpoints, and the operator sees why in `agentstatus webhook deliveries`.
+        return None, str(exc)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "agentstatus-webhooks",

@@ -11,13 +11,13 @@ import orjson
 from sqlalchemy import false, insert, select
 from starlette.types import Receive, Scope, Send
 
-from agentstatus.context import AppContext
 from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.codes import digest
 from agentstatus.domain.outcomes import Row
-from agentstatus.domain.secrets import digest
 from agentstatus.http.compat import Handler
+from agentstatus.http.context import AppContext
 from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
 from agentstatus.http.responses import send_bytes
 from agentstatus.storage.database import reading

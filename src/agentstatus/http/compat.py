@@ -15,12 +15,12 @@ import orjson
 from sqlalchemy import insert, select
 from starlette.types import Receive, Scope, Send
 
-from agentstatus.context import AppContext
 from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.outcomes import OUTCOMES, Row
-from agentstatus.domain.secrets import digest
+from agentstatus.http.context import AppContext
 from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
 from agentstatus.http.responses import send_bytes, send_outcome
 from agentstatus.service.statuses import status_rows

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from agentstatus.domain.addresses import AddressError, normalise_allowlist
 from agentstatus.domain.catalogue import DEFAULT_CATALOGUE
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.secrets import digest, generate_code
+from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.storage.schema import agents, extensions, organisations, statuses

@@ -150,7 +150,9 @@ class StatusChanges:
 
 
 @asynccontextmanager
-async def standalone_changes(database_url: str) -> AsyncIterator[StatusChanges]:
+async def standalone_changes(
+    database_url: str, timeout_seconds: float = 5.0
+) -> AsyncIterator[StatusChanges]:
     """The change path outside a server (the CLI): its own engine connection, and the
     servers on the same PostgreSQL told of every organisation that changed."""
     changed: set[int] = set()
@@ -159,7 +161,7 @@ async def standalone_changes(database_url: str) -> AsyncIterator[StatusChanges]:
         if result.org_id is not None:
             changed.add(result.org_id)
 
-    changes = StatusChanges(create_status_store(database_url), remember)
+    changes = StatusChanges(create_status_store(database_url, timeout_seconds), remember)
     await changes.start()
     try:
         yield changes
@@ -168,11 +170,15 @@ async def standalone_changes(database_url: str) -> AsyncIterator[StatusChanges]:
         await announce_once(database_url, changed)
 
 
-def run_standalone(database_url: str, operation: Callable[[StatusChanges], Awaitable[T]]) -> T:
+def run_standalone(
+    database_url: str,
+    operation: Callable[[StatusChanges], Awaitable[T]],
+    timeout_seconds: float = 5.0,
+) -> T:
     """Run ``operation`` on a standalone change path, from synchronous code."""
 
     async def main() -> T:
-        async with standalone_changes(database_url) as changes:
+        async with standalone_changes(database_url, timeout_seconds) as changes:
             return await operation(changes)
 
     return asyncio.run(main())

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, insert, select, update
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.secrets import digest, generate_token
+from agentstatus.domain.codes import digest, generate_token
 from agentstatus.service import validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id

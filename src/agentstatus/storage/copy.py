@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, text
 
-from agentstatus.service.errors import AlreadyExists, NotFound
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import (
     agents,
@@ -52,6 +51,22 @@ _REFERENCES: dict[str, dict[str, Table]] = {
     "webhook_endpoints": {"org_id": organisations},
     "webhook_deliveries": {"endpoint_id": webhook_endpoints, "history_id": history},
 }
+
+
+class CopyError(Exception):
+    """The copy was refused or abandoned; nothing was committed to the target."""
+
+
+class NotInSource(CopyError):
+    """An organisation asked for is not in the source database."""
+
+
+class AlreadyInTarget(CopyError):
+    """An organisation of that name is already in the target database."""
+
+
+class CountMismatch(CopyError):
+    """The rows counted on the two sides differ from the rows copied."""
 
 
 @dataclass
@@ -111,7 +126,7 @@ def copy_organisations(
         wanted = sorted(by_name) if names is None else names
         missing = [n for n in wanted if n not in by_name]
         if missing:
-            raise NotFound(f"not in the source database: {', '.join(missing)}")
+            raise NotInSource(f"not in the source database: {', '.join(missing)}")
         org_ids = [by_name[n] for n in wanted]
         report = CopyReport(wanted)
         with target.begin() as dst:
@@ -124,7 +139,7 @@ def copy_organisations(
                 .all()
             )
             if taken:
-                raise AlreadyExists(f"already in the target database: {', '.join(taken)}")
+                raise AlreadyInTarget(f"already in the target database: {', '.join(taken)}")
             offsets = {t.name: _max_id(dst, t) for t in _RENUMBERED}
             order = (
                 organisations,
@@ -161,7 +176,7 @@ def copy_organisations(
                     select(func.count()).select_from(table).where(where)
                 ).scalar_one()
                 if not source_count == target_count == copied:
-                    raise RuntimeError(
+                    raise CountMismatch(
                         f"{table.name}: copied {copied}, source has {source_count}, "
                         f"target has {target_count}; nothing was committed"
                     )

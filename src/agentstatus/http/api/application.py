@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from agentstatus import __version__
-from agentstatus.context import AppContext
 from agentstatus.http.api import (
     agents,
     events,
@@ -21,6 +20,7 @@ from agentstatus.http.api import (
 )
 from agentstatus.http.api.errors import install_error_handlers
 from agentstatus.http.api.limits import BodyLimitMiddleware
+from agentstatus.http.context import AppContext
 
 DESCRIPTION = """\
 Native management API of agentstatus. The Voicenter-compatible endpoints

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from agentstatus.context import AppContext
+from agentstatus.domain.secret_box import SecretBox
+from agentstatus.http.context import AppContext
+from agentstatus.storage.key_file import SecretKeyMissing
 
 
 def get_context(request: Request) -> AppContext:
@@ -15,3 +17,12 @@ def get_context(request: Request) -> AppContext:
 
 
 Context = Annotated[AppContext, Depends(get_context)]
+
+
+def get_secret_box(context: Context) -> SecretBox:
+    if context.secret_box is None:
+        raise SecretKeyMissing
+    return context.secret_box
+
+
+WebhookSecretBox = Annotated[SecretBox, Depends(get_secret_box)]

@@ -9,10 +9,9 @@ from pydantic import Field
 
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
-from agentstatus.http.api.dependencies import Context
+from agentstatus.http.api.dependencies import Context, WebhookSecretBox
 from agentstatus.http.api.errors import AUTH_RESPONSES, NO_SECRET_KEY, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
-from agentstatus.secrets_config import secret_box
 from agentstatus.service import webhooks
 
 router = APIRouter(
@@ -71,10 +70,13 @@ class TestQueued(ResponseBody):
 
 @router.post("", status_code=201)
 def add_endpoint(
-    org: OrgAdmin, body: NewEndpoint, context: Context, response: Response
+    org: OrgAdmin,
+    body: NewEndpoint,
+    box: WebhookSecretBox,
+    context: Context,
+    response: Response,
 ) -> CreatedEndpointBody:
     """Add an endpoint; the answer carries its signing secret, shown only once."""
-    box = secret_box(context.settings.database_url, context.settings.secret_key)
     created = webhooks.add_endpoint(
         context.engine,
         box,

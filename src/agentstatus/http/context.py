@@ -1,4 +1,4 @@
-"""What every part of a running service shares, built once by ``create_app``."""
+"""What every part of a running service shares, built once by ``create_service``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from agentstatus.domain.addresses import Network
+from agentstatus.domain.secret_box import SecretBox
 from agentstatus.events.delivery import WebhookDeliverer
 from agentstatus.events.fanout import Fanout
 from agentstatus.events.hub import EventHub
@@ -27,3 +28,5 @@ class AppContext:
     hub: EventHub
     fanout: Fanout
     deliverer: WebhookDeliverer
+    # None on PostgreSQL without AGENTSTATUS_SECRET_KEY: the server runs, webhooks answer 503.
+    secret_box: SecretBox | None
