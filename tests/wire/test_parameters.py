@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 from agentstatus.wire.parameters import (
     MAX_BODY,
     StatusParameters,

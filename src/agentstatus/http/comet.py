@@ -15,13 +15,13 @@ from agentstatus.context import AppContext
 from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.outcomes import Row
 from agentstatus.domain.secrets import digest
 from agentstatus.http.compat import Handler
 from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
 from agentstatus.http.responses import send_bytes
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, audit, extensions, organisations, presence
+from agentstatus.wire.outcomes import Row
 from agentstatus.wire.parameters import MAX_BODY, Unreadable, read_parameters
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from agentstatus.context import AppContext
 from agentstatus.domain.addresses import address_allowed
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.domain.outcomes import OUTCOMES, Row
 from agentstatus.domain.secrets import digest
 from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
-from agentstatus.http.responses import send_bytes, send_outcome
+from agentstatus.http.responses import OUTCOME_BODIES, send_bytes, send_outcome
 from agentstatus.service.statuses import status_rows
 from agentstatus.storage.schema import audit, organisations
+from agentstatus.wire.outcomes import OUTCOMES, Row
 from agentstatus.wire.parameters import (
     MAX_BODY,
     Unreadable,
@@ -66,8 +66,7 @@ class CompatEndpoints:
         address = resolve_client(scope, ctx.trusted_proxies)
         method = scope["method"]
         if method not in ("GET", "POST"):
-            outcome = OUTCOMES[Row.UNREADABLE]
-            await send_bytes(send, 405, outcome.body, extra_headers=_ALLOW)
+            await send_bytes(send, 405, OUTCOME_BODIES[Row.UNREADABLE], extra_headers=_ALLOW)
             return Row.UNREADABLE
         try:
             parsed = status_parameters(await _parameters(scope, receive))
@@ -108,7 +107,7 @@ class CompatEndpoints:
         ctx = self.context
         address = resolve_client(scope, ctx.trusted_proxies)
         if scope["method"] not in ("GET", "POST"):
-            await send_bytes(send, 405, OUTCOMES[Row.UNREADABLE].body, extra_headers=_ALLOW)
+            await send_bytes(send, 405, OUTCOME_BODIES[Row.UNREADABLE], extra_headers=_ALLOW)
             return Row.UNREADABLE
         try:
             params = await _parameters(scope, receive)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.types import Send
 
-from agentstatus.domain.outcomes import Outcome
+from agentstatus.wire.outcomes import OUTCOMES, Outcome, Row
 
 JSON = b"application/json"
+
+# Rendered once: the table's objects never change, and answering is the hot path.
+OUTCOME_BODIES: dict[Row, bytes] = {row: orjson.dumps(o.as_dict()) for row, o in OUTCOMES.items()}
 
 
 async def send_bytes(
@@ -25,4 +29,4 @@ async def send_bytes(
 
 async def send_outcome(send: Send, outcome: Outcome, retry_after: int = 1) -> None:
     extra = [(b"retry-after", str(retry_after).encode())] if outcome.retry_after else None
-    await send_bytes(send, outcome.http_status, outcome.body, extra_headers=extra)
+    await send_bytes(send, outcome.http_status, OUTCOME_BODIES[outcome.row], extra_headers=extra)

@@ -22,9 +22,9 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
 from agentstatus.domain.event_types import event_type
-from agentstatus.domain.outcomes import Row
 from agentstatus.storage.database import configure_sqlite_connection
 from agentstatus.storage.outbox import SQLITE_ENQUEUE
+from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
 

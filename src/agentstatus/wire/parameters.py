@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 
 MAX_BODY = 16 * 1024
 
