@@ -8,11 +8,12 @@ import os
 
 import httpx
 
+from ..wire.paths import SET_STATUS
 from ._exceptions import MissingParameter, TransportError
 from ._models import StatusResult
 from ._outcomes import checked
 from ._retry import RETRY_HTTP_STATUSES, RetryPolicy, parse_retry_after
-from ._wire import SET_STATUS, Call, build_call, redact_code_in_httpx_logs, scrub
+from ._wire import Call, build_call, redact_code_in_httpx_logs, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "BaseClient"]
 

@@ -21,20 +21,15 @@ from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_c
 from agentstatus.http.responses import send_bytes
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, audit, extensions, organisations, presence
+from agentstatus.wire import comet
 from agentstatus.wire.outcomes import Row
 from agentstatus.wire.parameters import MAX_BODY, Unreadable, read_parameters
+from agentstatus.wire.paths import GET_EXTENSIONS, GET_EXTENSIONS_CALLS, route_key
 
 log = logging.getLogger(__name__)
 
-UNAUTHORIZED = orjson.dumps({"ERR": 1, "DESC": "Unauthorized"})
-UNAVAILABLE = orjson.dumps({"ERR": 1, "DESC": "Service unavailable"})
-
-
-def online_user_id(user_id: str | None) -> int | str:
-    """Voicenter sends numeric user ids as numbers, and 0 when nobody is logged in."""
-    if user_id is None:
-        return 0
-    return int(user_id) if user_id.isascii() and user_id.isdigit() else user_id
+UNAUTHORIZED = orjson.dumps(comet.unauthorized())
+UNAVAILABLE = orjson.dumps(comet.unavailable())
 
 
 class CometEndpoints:
@@ -43,8 +38,8 @@ class CometEndpoints:
 
     def routes(self) -> dict[str, Handler]:
         return {
-            "/comet/api/getextensions": self.get_extensions,
-            "/comet/api/getextensionscalls": self.get_extensions_calls,
+            route_key(GET_EXTENSIONS): self.get_extensions,
+            route_key(GET_EXTENSIONS_CALLS): self.get_extensions_calls,
         }
 
     async def get_extensions(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,19 +123,15 @@ class CometEndpoints:
                     query = query.where(extensions.c.sip == only if "\x00" not in only else false())
                 rows = conn.execute(query).all()
                 if calls:
-                    listing: list[dict[str, object]] = [
-                        {
-                            "username": r.sip,
-                            "name": r.name,
-                            "onlineUserID": online_user_id(r.user_id),
-                            "onlineUserStatus": LOGOUT if r.user_id is None else r.status,
-                            "calls": [],
-                        }
+                    listing = [
+                        comet.extension_calls(
+                            r.sip, r.name, r.user_id, LOGOUT if r.user_id is None else r.status
+                        )
                         for r in rows
                     ]
                 else:
-                    listing = [{"SIP": r.sip, "Name": r.name} for r in rows]
-                return orjson.dumps({"ERR": 0, "DESC": "OK", "EXTENSIONS": listing})
+                    listing = [comet.extension(r.sip, r.name) for r in rows]
+                return orjson.dumps(comet.ok(listing))
         row = Row.AUTHENTICATION_FAILED if org is None else Row.ADDRESS_NOT_ALLOWED
         with engine.begin() as conn:
             conn.execute(

@@ -24,6 +24,7 @@ from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_c
 from agentstatus.http.responses import OUTCOME_BODIES, send_bytes, send_outcome
 from agentstatus.service.statuses import status_rows
 from agentstatus.storage.schema import audit, organisations
+from agentstatus.wire import statuses_list
 from agentstatus.wire.outcomes import OUTCOMES, Row
 from agentstatus.wire.parameters import (
     MAX_BODY,
@@ -31,6 +32,7 @@ from agentstatus.wire.parameters import (
     read_parameters,
     status_parameters,
 )
+from agentstatus.wire.paths import GET_STATUSES_LIST, SET_STATUS, route_key
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,8 @@ class CompatEndpoints:
     def routes(self) -> dict[str, Handler]:
         """Lower-cased paths (paths match case-insensitively) to handlers."""
         return {
-            "/userlogin/setstatusfromapi": self.set_status,
-            "/userlogin/getstatuseslist": self.get_statuses_list,
+            route_key(SET_STATUS): self.set_status,
+            route_key(GET_STATUSES_LIST): self.get_statuses_list,
         }
 
     async def set_status(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -145,9 +147,8 @@ class CompatEndpoints:
             ).first()
             if org is not None and address_allowed(org.allowlist, address):
                 rows = status_rows(conn, org.id, enabled_only=True)
-                return orjson.dumps(
-                    {"Statuses": [{"ID": s.id, "Name": s.name, "Color": s.color} for s in rows]}
-                )
+                listing = [statuses_list.status(s.id, s.name, s.color) for s in rows]
+                return orjson.dumps(statuses_list.statuses(listing))
         row = Row.AUTHENTICATION_FAILED if org is None else Row.ADDRESS_NOT_ALLOWED
         with self.context.engine.begin() as conn:
             conn.execute(
