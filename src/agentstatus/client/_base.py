@@ -8,6 +8,7 @@ import os
 
 import httpx
 
+from ..wire.outcomes import STATUS, STATUS_ERRO_MESSAGE, STATUS_ERROR
 from ..wire.paths import SET_STATUS
 from ._exceptions import MissingParameter, TransportError
 from ._models import StatusResult
@@ -134,7 +135,7 @@ class BaseClient:
 
     @staticmethod
     def _status_result(call: Call, response: httpx.Response) -> StatusResult:
-        fields = checked(call, response, "StatusError")
+        fields = checked(call, response, STATUS_ERROR)
         return StatusResult(
-            fields["Status"], fields["StatusError"], str(fields.get("StatusErroMessage", ""))
+            fields[STATUS], fields[STATUS_ERROR], str(fields.get(STATUS_ERRO_MESSAGE, ""))
         )
