@@ -13,10 +13,9 @@ from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
-from agentstatus.http.comet import CometEndpoints
-from agentstatus.http.compat import CompatEndpoints
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
+from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.secrets_config import optional_secret_box
 from agentstatus.settings import Settings
 from agentstatus.storage.database import libpq_conninfo, parse_url, sqlite_path
@@ -93,7 +92,7 @@ def create_service(settings: Settings) -> Service:
         await store.close()
         engine.dispose()
 
-    routes = {**CompatEndpoints(context).routes(), **CometEndpoints(context).routes()}
+    routes = voicenter_routes(context)
     app: ASGIApp = Dispatcher(routes, create_api(context), startup, shutdown)
     if settings.access_log:
         app = AccessLogMiddleware(app)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import Send
 
-from agentstatus.wire.outcomes import OUTCOMES, Outcome, Row
-
 JSON = b"application/json"
-
-# Rendered once: the table's objects never change, and answering is the hot path.
-OUTCOME_BODIES: dict[Row, bytes] = {row: orjson.dumps(o.as_dict()) for row, o in OUTCOMES.items()}
 
 
 async def send_bytes(
@@ -25,8 +19,3 @@ async def send_bytes(
         headers.extend(extra_headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def send_outcome(send: Send, outcome: Outcome, retry_after: int = 1) -> None:
-    extra = [(b"retry-after", str(retry_after).encode())] if outcome.retry_after else None
-    await send_bytes(send, outcome.http_status, OUTCOME_BODIES[outcome.row], extra_headers=extra)
