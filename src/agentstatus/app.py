@@ -15,11 +15,10 @@ from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
-from agentstatus.http.comet import CometEndpoints
-from agentstatus.http.compat import CompatEndpoints
 from agentstatus.http.context import AppContext
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
+from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
 from agentstatus.storage.database import libpq_conninfo, parse_url
@@ -104,7 +103,7 @@ def create_service(settings: Settings) -> Service:
         await changes.close()
         engine.dispose()
 
-    routes = {**CompatEndpoints(context).routes(), **CometEndpoints(context).routes()}
+    routes = voicenter_routes(context)
     app: ASGIApp = Dispatcher(routes, create_api(context), startup, shutdown)
     if settings.access_log:
         app = AccessLogMiddleware(app)

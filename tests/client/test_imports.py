@@ -65,6 +65,39 @@ def test_the_client_imports_without_the_server_dependencies() -> None:
     assert done.stdout.strip() == "imported without the server"
 
 
+# click is left out: httpx itself loads it, when installed, for its own command line.
+NEVER_LOADED = frozenset(SERVER_DEPENDENCIES) - {"click"}
+
+# With every dependency installed, so an import that is merely optional (tried, and
+# skipped when missing) is caught too.
+LOADED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+
+    import agentstatus.client
+
+    print(" ".join(sorted(sys.modules)))
+    """
+)
+
+
+def test_importing_the_client_loads_none_of_the_server() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    modules = set(done.stdout.split())
+    assert {"httpx", "agentstatus.wire.outcomes"} <= modules  # the server's own table
+    packages = {m.split(".")[0] for m in modules}
+    assert {"fastapi", "starlette", "sqlalchemy", "orjson", "pydantic"} <= NEVER_LOADED
+    assert packages.isdisjoint(NEVER_LOADED), sorted(packages & NEVER_LOADED)
+    ours = {m for m in modules if m.startswith("agentstatus.")}
+    assert all(m.startswith(("agentstatus.client", "agentstatus.wire")) for m in ours), ours
+
+
 def test_the_public_names() -> None:
     assert sorted(agentstatus.client.__all__) == sorted(
         [

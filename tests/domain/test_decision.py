@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.decision import LOGGED_OUT, Facts, Presence, decide
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 
 
 def facts(**overrides: object) -> Facts:

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
-from agentstatus.domain.outcomes import OUTCOMES, Row
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.presence import AgentPresence, list_presence
+from agentstatus.wire.outcomes import OUTCOMES, Row
 from tests.support.compat import (
     RETRY_AFTER_ROWS,
     SET_STATUS,

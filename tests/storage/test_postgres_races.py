@@ -14,11 +14,11 @@ from agentstatus.app import create_status_store, open_database
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.domain.outcomes import Row
 from agentstatus.service.history import read_history
 from agentstatus.service.presence import list_presence
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.database import libpq_conninfo
+from agentstatus.wire.outcomes import Row
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
 

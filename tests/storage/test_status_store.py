@@ -14,11 +14,11 @@ from agentstatus.app import create_status_store, open_database
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.domain.outcomes import Row
 from agentstatus.service import organisations, presence
 from agentstatus.service.history import read_history
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.schema import audit, history
+from agentstatus.wire.outcomes import Row
 from tests.support.factories import OrgFixture, make_org
 
 

@@ -8,11 +8,13 @@ import os
 
 import httpx
 
+from ..wire.outcomes import STATUS, STATUS_ERRO_MESSAGE, STATUS_ERROR
+from ..wire.paths import SET_STATUS
 from ._exceptions import MissingParameter, TransportError
 from ._models import StatusResult
 from ._outcomes import checked
 from ._retry import RETRY_HTTP_STATUSES, RetryPolicy, parse_retry_after
-from ._wire import SET_STATUS, Call, build_call, redact_code_in_httpx_logs, scrub
+from ._wire import Call, build_call, redact_code_in_httpx_logs, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "BaseClient"]
 
@@ -133,7 +135,7 @@ class BaseClient:
 
     @staticmethod
     def _status_result(call: Call, response: httpx.Response) -> StatusResult:
-        fields = checked(call, response, "StatusError")
+        fields = checked(call, response, STATUS_ERROR)
         return StatusResult(
-            fields["Status"], fields["StatusError"], str(fields.get("StatusErroMessage", ""))
+            fields[STATUS], fields[STATUS_ERROR], str(fields.get(STATUS_ERRO_MESSAGE, ""))
         )

@@ -10,19 +10,12 @@ from typing import Self
 
 import httpx
 
+from ..wire.paths import GET_EXTENSIONS, GET_EXTENSIONS_CALLS, GET_STATUSES_LIST
 from ._base import DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, USER_AGENT, BaseClient
 from ._models import AgentStatus, Extension, ExtensionPresence, Status, StatusResult
 from ._outcomes import checked
 from ._retry import RetryPolicy
-from ._wire import (
-    GET_EXTENSIONS,
-    GET_EXTENSIONS_CALLS,
-    GET_STATUSES_LIST,
-    Call,
-    extensions_from,
-    presence_from,
-    statuses_from,
-)
+from ._wire import Call, extensions_from, presence_from, statuses_from
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 

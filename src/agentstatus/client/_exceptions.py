@@ -23,6 +23,9 @@ from typing import Any
 
 import httpx
 
+from ..wire.comet import DESC
+from ..wire.outcomes import STATUS, STATUS_ERRO_MESSAGE, STATUS_ERROR
+
 __all__ = [
     "AgentStatusError",
     "AuthorizationFailed",
@@ -62,19 +65,19 @@ class AgentStatusError(Exception):
     @property
     def status(self) -> int | None:
         """The answer's raw ``Status`` field (None on Comet endpoints or without an answer)."""
-        value = self.fields.get("Status")
+        value = self.fields.get(STATUS)
         return value if isinstance(value, int) else None
 
     @property
     def status_error(self) -> int | None:
         """The answer's raw ``StatusError`` field."""
-        value = self.fields.get("StatusError")
+        value = self.fields.get(STATUS_ERROR)
         return value if isinstance(value, int) else None
 
     @property
     def message(self) -> str | None:
         """The server's own words: ``StatusErroMessage`` (or ``DESC`` on Comet endpoints)."""
-        value = self.fields.get("StatusErroMessage", self.fields.get("DESC"))
+        value = self.fields.get(STATUS_ERRO_MESSAGE, self.fields.get(DESC))
         return value if isinstance(value, str) else None
 
     def __str__(self) -> str:

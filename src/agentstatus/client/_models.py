@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from ..wire.outcomes import OUTCOMES, Row
+
 __all__ = ["AgentStatus", "Extension", "ExtensionPresence", "Status", "StatusResult"]
+
+_OK = OUTCOMES[Row.OK]
 
 
 class AgentStatus(IntEnum):
@@ -43,7 +47,7 @@ class StatusResult:
     @property
     def ok(self) -> bool:
         """True when the change was applied (``Status`` 1, ``StatusError`` 1)."""
-        return self.status == 1 and self.status_error == 1
+        return (self.status, self.status_error) == (_OK.status, _OK.status_error)
 
 
 @dataclass(frozen=True, slots=True)

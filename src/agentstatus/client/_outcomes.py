@@ -1,5 +1,6 @@
-"""Turning answers into results or exceptions, exactly per the outcomes table of SPEC.md
-3.1 (``Status``, ``StatusError``, HTTP status and message) and the Comet ``ERR`` objects."""
+"""Turning answers into results or exceptions: each answer is read back into its row of
+the shared outcomes table (:mod:`agentstatus.wire.outcomes`), or into a Comet ``ERR``
+object, and each row has its exception."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from ..wire import comet, statuses_list
+from ..wire.outcomes import STATUS, STATUS_ERRO_MESSAGE, STATUS_ERROR, Row, answered_row
 from ._exceptions import (
     AgentStatusError,
     AuthorizationFailed,
@@ -73,15 +76,15 @@ def _error(
             "not a Voicenter answer (is the base URL right?)",
             **context,
         )
-    if "ERR" in fields:
+    if comet.ERR in fields:
         return _comet_error(call, http_status, fields, context)
-    if "StatusError" in fields:
+    if STATUS_ERROR in fields:
         return _status_error(call, http_status, fields, context)
     return None
 
 
 def _known_shape(fields: Mapping[str, Any]) -> bool:
-    return any(key in fields for key in ("ERR", "Statuses", "StatusError"))
+    return any(key in fields for key in (comet.ERR, statuses_list.STATUSES, STATUS_ERROR))
 
 
 def _server_failed(call: Call, http_status: int) -> str:
@@ -96,17 +99,18 @@ def _server_failed(call: Call, http_status: int) -> str:
 def _comet_error(
     call: Call, http_status: int, fields: Mapping[str, Any], context: dict[str, Any]
 ) -> AgentStatusError | None:
-    if fields.get("ERR") == 0 and http_status < 400:
+    err = fields.get(comet.ERR)
+    if err == comet.ERR_OK and http_status < 400:
         return None
     if http_status >= 500:
         return UpdateFailed(_server_failed(call, http_status), **context)
     if http_status == 403:
         return AuthorizationFailed(_NOT_ALLOWED, **context)
-    description = str(fields.get("DESC", ""))
-    if "unauthori" in description.lower():
+    if err == comet.ERR_REFUSED:
         return AuthorizationFailed(
             "authorization failed: the Code matches no organisation", **context
         )
+    description = str(fields.get(comet.DESC, ""))
     return AgentStatusError(f"the server refused the request: {description}", **context)
 
 
@@ -116,42 +120,45 @@ _NOT_ALLOWED = "authorization failed: this address is not on the organisation's 
 def _status_error(
     call: Call, http_status: int, fields: Mapping[str, Any], context: dict[str, Any]
 ) -> AgentStatusError | None:
-    pair = (fields.get("Status"), fields.get("StatusError"))
     subject = call.subject
     user, extension = subject.get("user_id"), subject.get("extension")
-    if pair == (1, 1):
-        return None
-    if pair == (2, 6):
-        what = "the Code or the user id" if call.changes_state else "the Code"
-        return MissingParameter(f"{what} is missing or empty", **context)
-    if pair == (3, 6):
-        return MissingParameter("the extension is missing or empty", **context)
-    if pair == (4, 6):
-        return MissingParameter("the status is missing or empty", **context)
-    if pair == (2, 0):
-        if http_status == 403:
+    match answered_row(fields, http_status):
+        case Row.OK:
+            return None
+        case Row.MISSING_CODE_OR_USER:
+            what = "the Code or the user id" if call.changes_state else "the Code"
+            return MissingParameter(f"{what} is missing or empty", **context)
+        case Row.MISSING_EXTENSION:
+            return MissingParameter("the extension is missing or empty", **context)
+        case Row.MISSING_STATUS:
+            return MissingParameter("the status is missing or empty", **context)
+        case Row.ADDRESS_NOT_ALLOWED:
             return AuthorizationFailed(_NOT_ALLOWED, **context)
-        who = f", or user {user!r} is not an active agent of it" if call.changes_state else ""
-        return AuthorizationFailed(
-            f"authorization failed: the Code matches no organisation{who}", **context
-        )
-    if pair == (3, 3):
-        if "in use" in str(fields.get("StatusErroMessage", "")).lower():
+        case Row.UNREADABLE | Row.AUTHENTICATION_FAILED | Row.RATE_LIMITED:
+            who = f", or user {user!r} is not an active agent of it" if call.changes_state else ""
+            return AuthorizationFailed(
+                f"authorization failed: the Code matches no organisation{who}", **context
+            )
+        case Row.UNKNOWN_EXTENSION:
+            return ExtensionNotFound(
+                f"extension {extension!r} is not an extension of this organisation", **context
+            )
+        case Row.EXTENSION_IN_USE:
             return ExtensionInUse(
                 f"extension {extension!r} is already in use by another agent", **context
             )
-        return ExtensionNotFound(
-            f"extension {extension!r} is not an extension of this organisation", **context
-        )
-    if pair == (4, 0):
-        return StatusNotSupported(
-            f"status {subject.get('status')!r} is not an enabled status of this organisation",
-            **context,
-        )
-    if pair == (0, 4) or http_status >= 500:
+        case Row.STATUS_NOT_SUPPORTED:
+            return StatusNotSupported(
+                f"status {subject.get('status')!r} is not an enabled status of this organisation",
+                **context,
+            )
+        case Row.UPDATE_FAILED:
+            return UpdateFailed(_server_failed(call, http_status), **context)
+    if http_status >= 500:
         return UpdateFailed(_server_failed(call, http_status), **context)
     return AgentStatusError(
-        f"unexpected answer: Status={pair[0]!r}, StatusError={pair[1]!r}, "
-        f"message {fields.get('StatusErroMessage')!r}",
+        f"unexpected answer: Status={fields.get(STATUS)!r}, "
+        f"StatusError={fields.get(STATUS_ERROR)!r}, "
+        f"message {fields.get(STATUS_ERRO_MESSAGE)!r}",
         **context,
     )

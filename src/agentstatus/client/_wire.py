@@ -1,4 +1,4 @@
-"""The Voicenter wire format: endpoint paths, requests (and copies without the Code),
+"""The Voicenter wire format as the client speaks it: requests (and copies without the Code),
 and the objects of successful answers."""
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from typing import Any
 
 import httpx
 
+from ..wire import comet, statuses_list
+from ..wire.paths import PATHS, SET_STATUS, route_key
 from ._models import AgentStatus, Extension, ExtensionPresence, Status
 
 LOGOUT = AgentStatus.LOGOUT
-
-SET_STATUS = "/UserLogin/SetStatusFromAPI"
-GET_STATUSES_LIST = "/UserLogin/GetStatusesList"
-GET_EXTENSIONS = "/Comet/API/GetExtensions"
-GET_EXTENSIONS_CALLS = "/Comet/API/GetExtensionsCalls"
-ENDPOINTS = frozenset(
-    p.lower() for p in (SET_STATUS, GET_STATUSES_LIST, GET_EXTENSIONS, GET_EXTENSIONS_CALLS)
-)
+ENDPOINTS = frozenset(route_key(p) for p in PATHS)
+_SET_STATUS_KEY = route_key(SET_STATUS)
 
 REDACTED = "[redacted]"
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -37,7 +33,7 @@ class Call:
 
     @property
     def changes_state(self) -> bool:
-        return self.redacted.url.path.lower() == SET_STATUS.lower()
+        return route_key(self.redacted.url.path) == _SET_STATUS_KEY
 
 
 def build_call(
@@ -69,7 +65,7 @@ def scrub(text: str, secret: str) -> str:
 
 def redact_url(url: httpx.URL) -> httpx.URL:
     """The URL of one of the four endpoints without the Code in its query string."""
-    if url.path.rstrip("/").lower() not in ENDPOINTS or not url.query:
+    if route_key(url.path) not in ENDPOINTS or not url.query:
         return url
     params: list[tuple[str, str | int | float | bool | None]] = [
         (k, REDACTED if k.lower() == "code" else v) for k, v in url.params.multi_items()
@@ -121,29 +117,38 @@ def _int(value: Any, default: int) -> int:
 
 def statuses_from(fields: Mapping[str, Any]) -> list[Status]:
     return [
-        Status(_int(_get(s, "ID"), 0), str(_get(s, "Name", default="")), _get(s, "Color"), raw=s)
-        for s in _objects(fields, "Statuses")
+        Status(
+            _int(_get(s, statuses_list.ID), 0),
+            str(_get(s, statuses_list.NAME, default="")),
+            _get(s, statuses_list.COLOR),
+            raw=s,
+        )
+        for s in _objects(fields, statuses_list.STATUSES)
     ]
 
 
 def extensions_from(fields: Mapping[str, Any]) -> list[Extension]:
     return [
-        Extension(str(_get(e, "SIP", "username", default="")), str(_get(e, "Name", default="")), e)
-        for e in _objects(fields, "EXTENSIONS")
+        Extension(
+            str(_get(e, comet.SIP, comet.USERNAME, default="")),
+            str(_get(e, comet.NAME, default="")),
+            e,
+        )
+        for e in _objects(fields, comet.EXTENSIONS)
     ]
 
 
 def presence_from(fields: Mapping[str, Any]) -> list[ExtensionPresence]:
     listing: list[ExtensionPresence] = []
-    for e in _objects(fields, "EXTENSIONS"):
-        user = _get(e, "onlineUserID", default=0)
-        calls = _get(e, "calls", default=[])
+    for e in _objects(fields, comet.EXTENSIONS):
+        user = _get(e, comet.ONLINE_USER_ID, default=0)
+        calls = _get(e, comet.CALLS, default=[])
         listing.append(
             ExtensionPresence(
-                extension=str(_get(e, "username", "SIP", default="")),
-                name=str(_get(e, "name", default="")),
+                extension=str(_get(e, comet.USERNAME, comet.SIP, default="")),
+                name=str(_get(e, comet.USER_NAME, default="")),
                 user_id=None if user in (0, "0", "", None) else str(user),
-                status=_int(_get(e, "onlineUserStatus"), LOGOUT),
+                status=_int(_get(e, comet.ONLINE_USER_STATUS), LOGOUT),
                 calls=tuple(c for c in calls if isinstance(c, Mapping))
                 if isinstance(calls, list)
                 else (),

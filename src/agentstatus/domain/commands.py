@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agentstatus.domain.decision import Change
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 
 
 class Source(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 
 
 @dataclass(frozen=True, slots=True)

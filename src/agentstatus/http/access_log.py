@@ -12,7 +12,7 @@ from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agentstatus.wire.parameters import redact_query
+from agentstatus.http.voicenter.parameters import redact_query
 
 FLUSH_SECONDS = 0.2
 MAX_BUFFERED = 10_000

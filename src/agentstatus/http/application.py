@@ -1,4 +1,4 @@
-"""The outermost ASGI application: the compatible endpoints first, everything else to the
+"""The outermost ASGI application: the Voicenter endpoints first, everything else to the
 FastAPI app, and the store's start and stop on the lifespan events."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agentstatus.http.compat import Handler
+from agentstatus.http.voicenter.pipeline import Handler
+from agentstatus.wire.paths import route_key
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class Dispatcher:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            handler = self.routes.get(scope["path"].rstrip("/").lower())
+            handler = self.routes.get(route_key(scope["path"]))
             if handler is not None:
                 await handler(scope, receive, send)
                 return

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from starlette.types import Send
 
-from agentstatus.domain.outcomes import Outcome
-
 JSON = b"application/json"
 
 
@@ -21,8 +19,3 @@ async def send_bytes(
         headers.extend(extra_headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def send_outcome(send: Send, outcome: Outcome, retry_after: int = 1) -> None:
-    extra = [(b"retry-after", str(retry_after).encode())] if outcome.retry_after else None
-    await send_bytes(send, outcome.http_status, outcome.body, extra_headers=extra)

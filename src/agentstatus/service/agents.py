@@ -11,10 +11,11 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.service import validation
 from agentstatus.service.csv_rows import read_pairs
-from agentstatus.service.errors import AlreadyExists
+from agentstatus.service.errors import AlreadyExists, InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import agent_row_id
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, presence
 
 
@@ -139,3 +140,22 @@ def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:
                 _insert_agent(conn, oid, user_id, name, at)
                 created += 1
     return ImportSummary(created, updated)
+
+
+def stream_org_id(engine: Engine, org: str, user_ids: list[str] | None) -> int:
+    """The organisation's id, having checked that every agent named is one of its
+    (an event stream filtered by agent)."""
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        if user_ids:
+            known = set(
+                conn.execute(
+                    select(agents.c.user_id).where(
+                        agents.c.org_id == oid, agents.c.user_id.in_(user_ids)
+                    )
+                ).scalars()
+            )
+            unknown = sorted(set(user_ids) - known)
+            if unknown:
+                raise InvalidInput(f"no agent {unknown[0]!r} in this organisation")
+    return oid

@@ -22,7 +22,6 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
 from agentstatus.domain.event_types import event_type
-from agentstatus.domain.outcomes import Row
 from agentstatus.service.errors import Unavailable
 from agentstatus.storage.protocol import (
     AgentFacts,
@@ -34,6 +33,7 @@ from agentstatus.storage.protocol import (
     WriteRefused,
 )
 from agentstatus.storage.stores import announce_once, create_status_store
+from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -24,7 +24,6 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusResult
-from agentstatus.domain.outcomes import Row
 from agentstatus.storage.protocol import (
     AgentFacts,
     AuditEntry,
@@ -36,6 +35,7 @@ from agentstatus.storage.protocol import (
     WriteRefused,
     drive_async,
 )
+from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
 

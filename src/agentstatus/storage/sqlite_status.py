@@ -19,7 +19,6 @@ from pathlib import Path
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
-from agentstatus.domain.outcomes import Row
 from agentstatus.storage.database import configure_sqlite_connection
 from agentstatus.storage.outbox import SQLITE_ENQUEUE
 from agentstatus.storage.protocol import (
@@ -33,6 +32,7 @@ from agentstatus.storage.protocol import (
     WriteRefused,
     drive,
 )
+from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
 

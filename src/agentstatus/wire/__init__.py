@@ -1,1 +1,2 @@
-"""The Voicenter wire protocol: reading tolerant requests, rendering exact answers."""
+"""The Voicenter wire contract as data: paths, the outcomes table, the answers' shapes.
+Standard library only, so the client shares it without the server's dependencies."""

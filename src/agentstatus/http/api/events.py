@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query
-from sqlalchemy import Engine, select
 
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events.fanout import EventFilter
@@ -15,10 +14,8 @@ from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.history import MAX_EVENT_ID
+from agentstatus.service import agents
 from agentstatus.service.errors import Unavailable
-from agentstatus.service.organisations import org_id
-from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents
 
 router = APIRouter(
     prefix="/orgs/{org}/events",
@@ -39,24 +36,6 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {}},
     }
 }
-
-
-def _resolve(engine: Engine, org: str, user_ids: list[str] | None) -> int:
-    """The organisation's id, having checked that every filtered agent is one of its."""
-    with reading(engine) as conn:
-        oid = org_id(conn, org)
-        if user_ids:
-            known = set(
-                conn.execute(
-                    select(agents.c.user_id).where(
-                        agents.c.org_id == oid, agents.c.user_id.in_(user_ids)
-                    )
-                ).scalars()
-            )
-            unknown = sorted(set(user_ids) - known)
-            if unknown:
-                raise HTTPException(422, f"no agent {unknown[0]!r} in this organisation")
-    return oid
 
 
 @router.get("", response_model=None, responses=SSE_DOC)
@@ -90,7 +69,7 @@ async def stream(
         None if event_type is None else frozenset(event_type),
     )
     # Errors here (404, 422, 503) are answered before the stream starts.
-    oid = await asyncio.to_thread(_resolve, context.engine, org, user_id)
+    oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_id)
     resume = last_event_id if last_event_id is not None else after
     fanout = context.fanout
     try:

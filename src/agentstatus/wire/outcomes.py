@@ -1,16 +1,21 @@
-"""The outcomes table of SPEC.md section 3.1, as data.
+"""The outcomes table of SPEC.md section 3.1, as data, shared by the server and the client.
 
-The messages are part of the exposed HTTP API (including the misspelled field name
+The field names and messages are part of the exposed HTTP API (including the misspelled
 ``StatusErroMessage``); don't "fix" or rename them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 
-import orjson
+# The answer's fields: part of the exposed HTTP API; don't rename.
+STATUS = "Status"
+STATUS_ERROR = "StatusError"
+STATUS_ERRO_MESSAGE = "StatusErroMessage"
 
+# The messages: part of the exposed HTTP API; don't rename.
 MSG_AUTHORIZATION_FAILED = "Authorization Failed"
 MSG_NO_EXTENSION = "No extension found"
 MSG_STATUS_NOT_SUPPORT = "Status not support"
@@ -38,31 +43,26 @@ class Row(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """One row as it is answered: the HTTP status, the body's three fields, and whether a
+    ``Retry-After`` header goes with it."""
+
     row: Row
     http_status: int
     status: int
     status_error: int
     message: str
     retry_after: bool = False
-    body: bytes = field(init=False)
-
-    def __post_init__(self) -> None:
-        payload = {
-            "Status": self.status,
-            "StatusError": self.status_error,
-            "StatusErroMessage": self.message,
-        }
-        object.__setattr__(self, "body", orjson.dumps(payload))
 
     def as_dict(self) -> dict[str, int | str]:
+        """The answer's JSON object (a new dict each time: callers may change it)."""
         return {
-            "Status": self.status,
-            "StatusError": self.status_error,
-            "StatusErroMessage": self.message,
+            STATUS: self.status,
+            STATUS_ERROR: self.status_error,
+            STATUS_ERRO_MESSAGE: self.message,
         }
 
 
-OUTCOMES: dict[Row, Outcome] = {
+OUTCOMES: Mapping[Row, Outcome] = {
     o.row: o
     for o in (
         Outcome(Row.UNREADABLE, 200, 2, 0, MSG_AUTHORIZATION_FAILED),
@@ -79,3 +79,23 @@ OUTCOMES: dict[Row, Outcome] = {
         Outcome(Row.OK, 200, 1, 1, MSG_OK),
     )
 }
+
+
+def answered_row(fields: Mapping[str, object], http_status: int) -> Row | None:
+    """The row an answer is, read back from its fields (the client's side of the table);
+    None when no row has its ``Status``/``StatusError`` pair.
+
+    Rows sharing a pair are told apart by the message (case and surrounding spaces aside),
+    then by the HTTP status; rows 1 and 6 are the same answer, and read back as row 1.
+    """
+    status, status_error = fields.get(STATUS), fields.get(STATUS_ERROR)
+    if not isinstance(status, int) or not isinstance(status_error, int):
+        return None
+    found = [o for o in OUTCOMES.values() if (o.status, o.status_error) == (status, status_error)]
+    if len(found) > 1:
+        message = fields.get(STATUS_ERRO_MESSAGE)
+        said = message.strip().casefold() if isinstance(message, str) else None
+        found = [o for o in found if o.message.casefold() == said] or found
+    if len(found) > 1:
+        found = [o for o in found if o.http_status == http_status] or found
+    return found[0].row if found else None

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentstatus.domain.outcomes import Row
-from agentstatus.wire.parameters import (
+from agentstatus.http.voicenter.parameters import (
     MAX_BODY,
     StatusParameters,
     Unreadable,
@@ -22,6 +21,7 @@ from agentstatus.wire.parameters import (
     redact_query,
     status_parameters,
 )
+from agentstatus.wire.outcomes import Row
 
 FORM = "application/x-www-form-urlencoded"
 COMPLETE = {"Code": "c0de", "UserId": "7", "ExtensionUser": "sip1", "Status": "3"}

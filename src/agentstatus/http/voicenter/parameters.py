@@ -1,17 +1,23 @@
-"""Reading ``SetStatusFromAPI`` parameters the way real CRMs send them (SPEC.md 3).
+"""Reading the Voicenter endpoints' parameters the way real CRMs send them (SPEC.md 3).
 
 Names match case-insensitively, ``sipid`` is an alias of ``ExtensionUser``, values are
 trimmed, and a POST may carry JSON or a form. Anything that cannot be read is row 1.
+
+JSON is read with orjson: the standard library's reader accepts ``NaN``, ``Infinity``,
+UTF-16 and UTF-32 bodies and lone surrogates, and raises ``RecursionError`` on deep
+nesting, all of which orjson refuses (row 1). So this module is the server's, not part of
+the stdlib-only :mod:`agentstatus.wire`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import orjson
 
-from agentstatus.domain.outcomes import Row
+from agentstatus.wire.outcomes import Row
 
 MAX_BODY = 16 * 1024
 
@@ -103,7 +109,7 @@ class StatusParameters:
     status: int | None
 
 
-def _present(params: dict[str, str | None], *names: str) -> str:
+def _present(params: Mapping[str, str | None], *names: str) -> str:
     for name in names:
         value = params.get(name)
         if value is not None and value.strip():
@@ -117,7 +123,7 @@ def parse_status(text: str) -> int | None:
     return None
 
 
-def status_parameters(params: dict[str, str | None]) -> StatusParameters | Row:
+def status_parameters(params: Mapping[str, str | None]) -> StatusParameters | Row:
     """Rows 2-4 of the outcomes table, or the parameters."""
     code = _present(params, "code")
     user_id = _present(params, "userid")

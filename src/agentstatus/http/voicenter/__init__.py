@@ -1,0 +1,27 @@
+"""The Voicenter-compatible endpoints (SPEC.md 3 and 4) as raw ASGI handlers: one shared
+request pipeline, one small module per endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentstatus.http.context import AppContext
+from agentstatus.http.voicenter.get_extensions import GetExtensions
+from agentstatus.http.voicenter.get_extensions_calls import GetExtensionsCalls
+from agentstatus.http.voicenter.get_statuses_list import GetStatusesList
+from agentstatus.http.voicenter.pipeline import Handler, VoicenterEndpoint
+from agentstatus.http.voicenter.set_status import SetStatusFromAPI
+from agentstatus.wire.paths import route_key
+
+__all__ = ["Handler", "voicenter_routes"]
+
+
+def voicenter_routes(context: AppContext) -> dict[str, Handler]:
+    """Each endpoint by the key its path matches under (:func:`route_key`)."""
+    endpoints: tuple[type[VoicenterEndpoint[Any]], ...] = (
+        SetStatusFromAPI,
+        GetStatusesList,
+        GetExtensions,
+        GetExtensionsCalls,
+    )
+    return {route_key(e.path): e(context) for e in endpoints}

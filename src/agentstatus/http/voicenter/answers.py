@@ -1,0 +1,39 @@
+"""The Voicenter endpoints' answers to every outcome row, rendered to bytes once from the
+wire contract: the hot path only picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import orjson
+
+from agentstatus.wire import comet
+from agentstatus.wire.outcomes import OUTCOMES, Row
+
+
+class Answer(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: bool = False
+
+
+Answers = Mapping[Row, Answer]
+
+OUTCOME_ANSWERS: Answers = {
+    row: Answer(o.http_status, orjson.dumps(o.as_dict()), o.retry_after)
+    for row, o in OUTCOMES.items()
+}
+"""``SetStatusFromAPI`` and ``GetStatusesList``: the outcomes table itself."""
+
+_UNAUTHORIZED = orjson.dumps(comet.unauthorized())
+
+COMET_ANSWERS: Answers = {
+    Row.UNREADABLE: Answer(200, _UNAUTHORIZED),
+    Row.MISSING_CODE_OR_USER: Answer(200, _UNAUTHORIZED),
+    Row.RATE_LIMITED: Answer(429, _UNAUTHORIZED, retry_after=True),
+    Row.AUTHENTICATION_FAILED: Answer(200, _UNAUTHORIZED),
+    Row.ADDRESS_NOT_ALLOWED: Answer(403, _UNAUTHORIZED),
+    Row.UPDATE_FAILED: Answer(503, orjson.dumps(comet.unavailable()), retry_after=True),
+}
+"""The Comet endpoints: every refusal is the one ``Unauthorized`` object."""
