@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(30.0, gt=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     events_poll_seconds: float = Field(
-        1.0, gt=0, description="how often a feed looks for changes no wake-up announced"
+        0.5, gt=0, description="how often a feed looks for changes no wake-up announced"
     )
     events_buffer: int = Field(
         1000, ge=1, description="events a subscriber may fall behind before it is dropped"

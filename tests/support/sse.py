@@ -41,14 +41,23 @@ def read_events(lines: Iterator[str]) -> Iterator[SSEvent]:
 class Subscriber:
     """Collects a stream's events on a background thread."""
 
-    def __init__(self, url: str, token: str, last_event_id: int | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        last_event_id: int | None = None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.events: list[SSEvent] = []
+        self.arrived: list[float] = []
+        """``time.monotonic()`` when each event of ``events`` was read."""
         self.status_code: int | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(5.0, read=None))
         self._url = url
+        self._params = params or []
         self._headers = headers
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -56,10 +65,13 @@ class Subscriber:
 
     def _run(self) -> None:
         try:
-            with self._client.stream("GET", self._url, headers=self._headers) as response:
+            with self._client.stream(
+                "GET", self._url, headers=self._headers, params=self._params
+            ) as response:
                 self.status_code = response.status_code
                 self._ready.set()
                 for event in read_events(response.iter_lines()):
+                    self.arrived.append(time.monotonic())
                     self.events.append(event)
                     if self._stop.is_set():
                         return

@@ -1,0 +1,167 @@
+"""Every producer of status changes reaches the event streams: of the instance that made
+the change at once (a wake-up, not the poll) and of another instance within a second, on
+both engines, recording the history and audit rows of the one change path."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from agentstatus.app import open_database
+from agentstatus.service.history import read_history
+from agentstatus.service.tokens import Role, create_token
+from agentstatus.storage.schema import audit
+from tests.reliability.figures import record
+from tests.support.factories import OrgFixture, make_org
+from tests.support.server import ServerProcess
+from tests.support.sse import Subscriber
+
+
+@dataclass
+class Floor:
+    engine: Engine
+    org: OrgFixture
+    token: str
+    a: ServerProcess
+    b: ServerProcess
+
+    def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        answer = httpx.request(
+            method,
+            f"{self.a.base_url}/api/v1/orgs/{self.org.name}{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            **kwargs,  # type: ignore[arg-type]
+        )
+        assert answer.status_code < 300, answer.text
+        return answer
+
+    def wire(self, user: str, ext: str, status: int, *, post: bool = False) -> None:
+        params = {"Code": self.org.code, "UserId": user, "ExtensionUser": ext, "Status": status}
+        url = f"{self.a.base_url}/UserLogin/SetStatusFromAPI"
+        answer = httpx.post(url, json=params) if post else httpx.get(url, params=params)
+        assert answer.json()["StatusErroMessage"] == "OK"
+
+    def events_url(self, server: ServerProcess) -> str:
+        return f"{server.base_url}/api/v1/orgs/{self.org.name}/events"
+
+
+@pytest.fixture
+def floor(any_database_url: str, tmp_path: Path) -> Iterator[Floor]:
+    engine = open_database(any_database_url)
+    org = make_org(engine, agent_count=6, extension_count=6)
+    token = create_token(engine, Role.ADMIN, org.name).token
+    # On PostgreSQL the other instance must learn of changes from its NOTIFY: with a poll
+    # this slow, an event that came by polling could not arrive in time. SQLite has no
+    # notification between processes; there the poll is the default.
+    env = (
+        {"AGENTSTATUS_EVENTS_POLL_SECONDS": "30"}
+        if any_database_url.startswith("postgresql")
+        else {}
+    )
+    with (
+        ServerProcess(any_database_url, tmp_path / "a.log", env=env) as a,
+        ServerProcess(any_database_url, tmp_path / "b.log", env=env) as b,
+    ):
+        yield Floor(engine, org, token, a, b)
+    engine.dispose()
+
+
+Producer = tuple[str, Callable[[Floor], None], list[tuple[str, str, str]]]
+"""(name, the change, the events it must produce: (user, type, source))."""
+
+PRODUCERS: list[Producer] = [
+    ("wire GET", lambda f: f.wire("101", "sip1", 1), [("101", "agent.login", "GET")]),
+    (
+        "wire POST",
+        lambda f: f.wire("101", "sip1", 3, post=True),
+        [("101", "agent.status", "POST")],
+    ),
+    (
+        "force-logout",
+        lambda f: f.api("POST", "/presence/101/logout"),
+        [("101", "agent.logout", "admin")],
+    ),
+    (
+        "logout-all",
+        lambda f: f.api("POST", "/presence/logout-all"),
+        [("102", "agent.logout", "admin"), ("103", "agent.logout", "admin")],
+    ),
+    ("(login)", lambda f: f.wire("104", "sip4", 1), [("104", "agent.login", "GET")]),
+    (
+        "deactivation",
+        lambda f: f.api("PATCH", "/agents/104", json={"active": False}),
+        [("104", "agent.logout", "admin")],
+    ),
+    ("(login)", lambda f: f.wire("105", "sip5", 1), [("105", "agent.login", "GET")]),
+    (
+        "extension removal",
+        lambda f: f.api("DELETE", "/extensions/sip5"),
+        [("105", "agent.logout", "admin")],
+    ),
+]
+
+
+def test_every_producer_reaches_both_instances(floor: Floor, any_database_url: str) -> None:
+    floor.wire("102", "sip2", 1)
+    floor.wire("103", "sip3", 1)
+    engine_name = any_database_url.split(":", 1)[0]
+    here: dict[str, list[float]] = {}
+    there: dict[str, list[float]] = {}
+    with (
+        Subscriber(floor.events_url(floor.a), floor.token) as on_a,
+        Subscriber(floor.events_url(floor.b), floor.token) as on_b,
+    ):
+        on_a.wait_for(1)
+        on_b.wait_for(1)
+        for name, produce, expected in PRODUCERS:
+            seen = len(on_a.events)
+            produce(floor)
+            answered = time.monotonic()
+            for sub, delays in ((on_a, here), (on_b, there)):
+                got = sub.wait_for(seen + len(expected), timeout=10)[seen:]
+                assert [(e.data["user_id"], e.event, e.data["source"]) for e in got] == expected, (
+                    name
+                )
+                arrivals = sub.arrived[seen : seen + len(expected)]
+                if not name.startswith("("):
+                    delays[name] = [max(0.0, t - answered) for t in arrivals]
+            assert [e.id for e in on_a.events] == [e.id for e in on_b.events]
+    same = [d for ds in here.values() for d in ds]
+    other = [d for ds in there.values() for d in ds]
+    record(
+        f"producers_{engine_name}",
+        same_instance_ms={k: [round(d * 1000, 1) for d in v] for k, v in here.items()},
+        other_instance_ms={k: [round(d * 1000, 1) for d in v] for k, v in there.items()},
+    )
+    # Woken by the change itself (the poll is 0.5 s on SQLite, 30 s here on PostgreSQL).
+    assert statistics.median(same) <= 0.1, here
+    assert max(same) < 1.0, here
+    assert max(other) < 1.0, there
+    history = read_history(floor.engine, floor.org.name, limit=100).events
+    assert [(e.user_id, e.new_status, e.source) for e in history[2:]] == [
+        ("101", 1, "GET"),
+        ("101", 3, "POST"),
+        ("101", 2, "admin"),
+        ("102", 2, "admin"),
+        ("103", 2, "admin"),
+        ("104", 1, "GET"),
+        ("104", 2, "admin"),
+        ("105", 1, "GET"),
+        ("105", 2, "admin"),
+    ]
+    with floor.engine.connect() as conn:
+        assert conn.execute(select(audit.c.id)).all() == []  # nothing was refused
+
+
+def test_admin_logout_of_a_logged_out_agent_records_nothing(floor: Floor) -> None:
+    answer = floor.api("POST", "/presence/106/logout").json()
+    assert answer == {"logged_out": False}
+    assert floor.api("POST", "/presence/logout-all").json() == {"logged_out": 0}
+    assert read_history(floor.engine, floor.org.name).events == []
