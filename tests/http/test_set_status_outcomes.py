@@ -30,14 +30,22 @@ from tests.support.compat import (
     SPEC_OUTCOMES,
     Via,
     assert_row,
-    db_path,
     params,
     send,
 )
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
-from tests.support.tables import Contents, contents, org_id, refusing_history
+from tests.support.tables import (
+    Contents,
+    appended,
+    contents,
+    one,
+    org_id,
+    refusing_history,
+    sqlite_bytes,
+    unchanged_but,
+)
 
 LIMIT = 3
 
@@ -227,40 +235,14 @@ class Snapshot:
     """SQLite: the database file and its WAL, byte for byte."""
 
 
-def stored_bytes(engine: Engine) -> bytes | None:
-    if engine.dialect.name != "sqlite":
-        return None
-    path = db_path(engine.url.render_as_string())
-    wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-
-
 def snapshot(attempt: Attempt) -> Snapshot:
     page = read_history(attempt.engine, attempt.org.name, limit=1000)
     return Snapshot(
         list_presence(attempt.engine, attempt.org.name),
         len(page.events),
         contents(attempt.engine),
-        stored_bytes(attempt.engine),
+        sqlite_bytes(attempt.engine),
     )
-
-
-def appended(before: Contents, after: Contents, table: str) -> list[dict[str, object]]:
-    """The rows ``table`` gained; every row it had is still there, unchanged."""
-    had = before[table]
-    assert after[table][: len(had)] == had, f"{table}: a row changed or vanished"
-    return after[table][len(had) :]
-
-
-def unchanged_but(before: Contents, after: Contents, *tables: str) -> None:
-    assert after.keys() == before.keys()
-    for table in before.keys() - set(tables):
-        assert after[table] == before[table], f"{table} changed"
-
-
-def one(rows: list[dict[str, object]], **match: object) -> dict[str, object]:
-    (found,) = [r for r in rows if all(r[k] == v for k, v in match.items())]
-    return found
 
 
 @dataclass(frozen=True)
@@ -287,7 +269,9 @@ def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
     oid = org_id(sent.attempt.engine, sent.attempt.org.name)
     agent = one(old["agents"], org_id=oid, user_id="101")["id"]
     sip1 = one(old["extensions"], org_id=oid, sip="sip1")["id"]
-    (event,) = appended(old, new, "history")
+    events = appended(old, new, "history")
+    assert len(events) == 1, f"row 12 must append one event: {events}"
+    (event,) = events
     assert event == {
         "id": event["id"],
         "org_id": oid,
@@ -322,6 +306,7 @@ def check_refused(sent: Sent, before: Snapshot, after: Snapshot) -> None:
     old, new = before.tables, after.tables
     added = appended(old, new, "audit")
     if sent.row in AUDITED:
+        assert len(added) == 1, f"row {sent.row.value} must be audited once: {added}"
         (entry,) = added
         by_code = sent.row is not Row.AUTHENTICATION_FAILED  # row 6 sent a wrong Code
         assert {k: v for k, v in entry.items() if k not in ("id", "at_ms")} == {

@@ -1,21 +1,21 @@
-"""What a server did, read back through SQLAlchemy on either engine: every row of every
-table, the audit log, and a refusal of history writes made by the database itself."""
+"""What a server did, read back through SQLAlchemy on either engine (every row of every
+table, and how two readings differ), and a refusal of history writes made by the database
+itself."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, select, text
 
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import audit, metadata, organisations
+from agentstatus.storage.schema import metadata, organisations
 
 Rows = list[dict[str, object]]
 Contents = dict[str, Rows]
 """Table name to its rows, each row as ``{column: value}``, in primary key order."""
-
-AUDIT_COLUMNS = ("outcome_row", "user_id", "endpoint", "source", "client_addr")
 
 
 def contents(engine: Engine) -> Contents:
@@ -38,15 +38,33 @@ def org_id(engine: Engine, org_name: str) -> int:
     return int(found)
 
 
-def audit_entries(engine: Engine, org_name: str) -> list[tuple[object, ...]]:
-    """``(outcome_row, user_id, endpoint, source, client_addr)`` in order, as
-    :func:`tests.support.compat.audit_rows` reads them from an SQLite file."""
-    columns = [audit.c[name] for name in AUDIT_COLUMNS]
-    with reading(engine) as conn:
-        found = conn.execute(
-            select(*columns).where(audit.c.org_id == org_id(engine, org_name)).order_by(audit.c.id)
-        )
-        return [tuple(row) for row in found]
+def appended(before: Contents, after: Contents, table: str) -> Rows:
+    """The rows ``table`` gained; every row it had is still there, unchanged."""
+    had = before[table]
+    assert after[table][: len(had)] == had, f"{table}: a row changed or vanished"
+    return after[table][len(had) :]
+
+
+def unchanged_but(before: Contents, after: Contents, *tables: str) -> None:
+    assert after.keys() == before.keys()
+    for table in before.keys() - set(tables):
+        assert after[table] == before[table], f"{table} changed"
+
+
+def one(rows: Rows, **match: object) -> dict[str, object]:
+    (found,) = [r for r in rows if all(r[k] == v for k, v in match.items())]
+    return found
+
+
+def sqlite_bytes(engine: Engine) -> bytes | None:
+    """SQLite: the database file and its WAL, byte for byte (the shared-memory index is
+    rewritten by mere readers); None on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return None
+    assert engine.url.database is not None
+    path = Path(engine.url.database)
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 @contextmanager
