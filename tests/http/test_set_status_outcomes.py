@@ -1,23 +1,25 @@
 """Every row of the outcomes table (SPEC.md 3.1) over GET, POST-JSON and form POST,
-through real HTTP to a real ``agentstatus serve`` process on a real SQLite file.
+through real HTTP to a real ``agentstatus serve`` process, on SQLite and on PostgreSQL.
 
 Each row has a recipe that sets the stage and returns the request that must produce it;
-the test checks the exact answer (HTTP status, JSON body, headers) and that only row 12
-changes anything.
+the test checks the exact answer (HTTP status, JSON body, headers), and every table of
+the database before and after: a refusal adds its audit row (if its row is audited) and
+nothing else, row 12 changes the agent's presence and appends its event and nothing else.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
+from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.presence import AgentPresence, list_presence
@@ -28,22 +30,45 @@ from tests.support.compat import (
     SPEC_OUTCOMES,
     Via,
     assert_row,
-    db_path,
-    history_refused,
     params,
     send,
 )
 from tests.support.factories import OrgFixture, make_org
+from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
+from tests.support.tables import (
+    Contents,
+    appended,
+    contents,
+    one,
+    org_id,
+    refusing_history,
+    sqlite_bytes,
+    unchanged_but,
+)
 
 LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Engine]]:
-    """A server of its own that blocks an address after 3 failed authentications."""
+def shared_database_url(shared_database_url_on_each_engine: str) -> str:
+    """The whole walk runs on SQLite and on PostgreSQL."""
+    return shared_database_url_on_each_engine
+
+
+@pytest.fixture(scope="module")
+def limited(
+    shared_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+) -> Iterator[tuple[ServerProcess, Engine]]:
+    """A server of its own, on a database of its own on the walk's engine, that blocks an
+    address after 3 failed authentications."""
     base = tmp_path_factory.mktemp("limited")
-    url = f"sqlite:///{base / 'agentstatus.db'}"
+    if shared_database_url.startswith("sqlite"):
+        url = f"sqlite:///{base / 'agentstatus.db'}"
+    else:
+        url = postgres_databases.create()
     engine = open_database(url)
     try:
         env = {"AGENTSTATUS_AUTH_FAILURES_PER_MINUTE": str(LIMIT)}
@@ -57,7 +82,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPr
 class Stage:
     client: httpx.Client
     engine: Engine
-    database: Path
     limited_client: httpx.Client
     limited_engine: Engine
 
@@ -73,7 +97,6 @@ class Attempt:
 def stage(
     shared_server: ServerProcess,
     shared_engine: Engine,
-    shared_database_url: str,
     limited: tuple[ServerProcess, Engine],
 ) -> Iterator[Stage]:
     limited_server, limited_engine = limited
@@ -81,9 +104,7 @@ def stage(
         httpx.Client(base_url=shared_server.base_url, timeout=30) as client,
         httpx.Client(base_url=limited_server.base_url, timeout=30) as limited_client,
     ):
-        yield Stage(
-            client, shared_engine, db_path(shared_database_url), limited_client, limited_engine
-        )
+        yield Stage(client, shared_engine, limited_client, limited_engine)
 
 
 def _simple(stage: Stage, via: Via, **overrides: object) -> Attempt:
@@ -161,7 +182,7 @@ def row_11(stage: Stage, via: Via) -> Attempt:
     attempt = _simple(stage, via)
 
     def refused() -> httpx.Response:
-        with history_refused(stage.database, attempt.org.name):
+        with refusing_history(attempt.engine, attempt.org.name):
             return attempt.send()
 
     return Attempt(attempt.org, attempt.engine, refused)
@@ -192,29 +213,136 @@ NOT_APPLICABLE = {(Row.UNREADABLE, Via.GET)}
 CASES = [(row, via) for row in Row for via in Via if (row, via) not in NOT_APPLICABLE]
 
 
+# Audited (SPEC.md 3.2): every failed authentication and every refusal after it. Rows 1-5
+# come before authentication; row 11 is a failure of the storage that would hold the entry.
+AUDITED = frozenset(
+    {
+        Row.AUTHENTICATION_FAILED,
+        Row.ADDRESS_NOT_ALLOWED,
+        Row.UNKNOWN_EXTENSION,
+        Row.STATUS_NOT_SUPPORTED,
+        Row.EXTENSION_IN_USE,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     presence: list[AgentPresence]
     events: int
+    tables: Contents
+    stored: bytes | None
+    """SQLite: the database file and its WAL, byte for byte."""
 
 
 def snapshot(attempt: Attempt) -> Snapshot:
     page = read_history(attempt.engine, attempt.org.name, limit=1000)
-    return Snapshot(list_presence(attempt.engine, attempt.org.name), len(page.events))
+    return Snapshot(
+        list_presence(attempt.engine, attempt.org.name),
+        len(page.events),
+        contents(attempt.engine),
+        sqlite_bytes(attempt.engine),
+    )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request of the walk: what it was, when it was answered."""
+
+    attempt: Attempt
+    row: Row
+    via: Via
+    started_ms: int
+    finished_ms: int
+
+    @property
+    def source(self) -> str:
+        return "GET" if self.via is Via.GET else "POST"
+
+
+def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
+    """Row 12: agent 101 moved from logged out to sip1 with status 1, one event says so,
+    and nothing else changed anywhere."""
+    assert after.events == before.events + 1
+    assert after.presence != before.presence
+    old, new = before.tables, after.tables
+    oid = org_id(sent.attempt.engine, sent.attempt.org.name)
+    agent = one(old["agents"], org_id=oid, user_id="101")["id"]
+    sip1 = one(old["extensions"], org_id=oid, sip="sip1")["id"]
+    events = appended(old, new, "history")
+    assert len(events) == 1, f"row 12 must append one event: {events}"
+    (event,) = events
+    assert event == {
+        "id": event["id"],
+        "org_id": oid,
+        "agent_id": agent,
+        "user_id": "101",
+        "prev_extension": None,
+        "new_extension": "sip1",
+        "prev_status": LOGOUT,
+        "new_status": 1,
+        "at_ms": event["at_ms"],
+        "source": sent.source,
+        "client_addr": "127.0.0.1",
+    }
+    assert sent.started_ms <= int(str(event["at_ms"])) <= sent.finished_ms
+    was = one(old["presence"], agent_id=agent)
+    assert (was["extension_id"], was["status"]) == (None, LOGOUT)
+    moved = {
+        **was,
+        "extension_id": sip1,
+        "status": 1,
+        "since_ms": event["at_ms"],
+        "version": int(str(was["version"])) + 1,
+    }
+    assert new["presence"] == [moved if r is was else r for r in old["presence"]]
+    unchanged_but(old, new, "history", "presence")
+
+
+def check_refused(sent: Sent, before: Snapshot, after: Snapshot) -> None:
+    """Rows 1-11: the audit row of an audited row, and nothing else, anywhere."""
+    assert after.presence == before.presence
+    assert after.events == before.events
+    old, new = before.tables, after.tables
+    added = appended(old, new, "audit")
+    if sent.row in AUDITED:
+        assert len(added) == 1, f"row {sent.row.value} must be audited once: {added}"
+        (entry,) = added
+        by_code = sent.row is not Row.AUTHENTICATION_FAILED  # row 6 sent a wrong Code
+        assert {k: v for k, v in entry.items() if k not in ("id", "at_ms")} == {
+            "org_id": org_id(sent.attempt.engine, sent.attempt.org.name) if by_code else None,
+            "user_id": "101",
+            "outcome_row": sent.row.value,
+            "endpoint": "SetStatusFromAPI",
+            "source": sent.source,
+            "client_addr": "127.0.0.1",
+        }
+        assert sent.started_ms <= int(str(entry["at_ms"])) <= sent.finished_ms
+    else:
+        assert added == [], "an unaudited row was audited"
+    unchanged_but(old, new, "audit")
+    # Row 11 creates and drops its trigger, which SQLite's file records.
+    if sent.row not in AUDITED and sent.row is not Row.UPDATE_FAILED:
+        assert after.stored == before.stored, "a refused request wrote to the database file"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 @pytest.mark.parametrize(("row", "via"), CASES, ids=[f"row{r.value}-{v}" for r, v in CASES])
 def test_each_row_over_each_way_of_sending(stage: Stage, row: Row, via: Via) -> None:
     attempt = RECIPES[row](stage, via)
     before = snapshot(attempt)
+    started = now_ms()
     response = attempt.send()
+    sent = Sent(attempt, row, via, started, now_ms())
     assert_row(response, row.value)
     after = snapshot(attempt)
     if row is Row.OK:
-        assert after.events == before.events + 1
-        assert after.presence != before.presence
+        check_applied(sent, before, after)
     else:
-        assert after == before, "a refused request changed something"
+        check_refused(sent, before, after)
 
 
 def test_the_walk_covers_every_row_of_the_table() -> None:

@@ -20,7 +20,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+from agentstatus.storage.database import create_sql_engine
 from tests.support.factories import OrgFixture
+from tests.support.tables import refusing_history
 
 SET_STATUS = "/UserLogin/SetStatusFromAPI"
 GET_STATUSES_LIST = "/UserLogin/GetStatusesList"
@@ -137,18 +139,14 @@ def database_bytes(path: Path) -> bytes:
 @contextmanager
 def history_refused(path: Path, org_name: str) -> Iterator[None]:
     """Make SQLite itself refuse every history insert of one organisation (a trigger that
-    aborts), so the server's write transaction really fails; undone afterwards."""
-    oid = org_row_id(path, org_name)
-    trigger = f"refuse_history_{oid}"
-    with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as conn:
-        conn.execute(
-            f"CREATE TRIGGER {trigger} BEFORE INSERT ON history WHEN NEW.org_id = {oid} "
-            "BEGIN SELECT RAISE(ABORT, 'storage refused the write'); END"
-        )
-        try:
+    aborts), so the server's write transaction really fails; undone afterwards. On either
+    engine: :func:`tests.support.tables.refusing_history`."""
+    engine = create_sql_engine(f"sqlite:///{path}")
+    try:
+        with refusing_history(engine, org_name):
             yield
-        finally:
-            conn.execute(f"DROP TRIGGER {trigger}")
+    finally:
+        engine.dispose()
 
 
 # -- racing requests ---------------------------------------------------------------------
