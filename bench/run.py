@@ -12,6 +12,7 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
    default), and (a) again with wrk's response() check off (what checking costs wrk).
 3. PostgreSQL: two agentstatus instances against two reference instances.
 4. Scale: reports over 100,000 agents and 10 million history rows; the server's memory.
+5. Fan-out (``bench/fanout.py``): thousands of event-stream subscribers of one instance.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -38,7 +39,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import chart
+from bench import chart, fanout
 from bench.checks import Check, verdicts
 from bench.dataset import build_postgres, build_sqlite
 from bench.harness import (
@@ -78,6 +79,8 @@ class Plan:
     report_agents: int = 1_000
     scale_mix_seconds: float = 10.0
     scale_postgres: bool = False
+    fanout: fanout.FanoutPlan | None = fanout.FULL
+    """None: skip the fan-out part."""
 
 
 SMOKE = Plan(
@@ -93,6 +96,7 @@ SMOKE = Plan(
     scale_rows=20_000,
     report_agents=100,
     scale_mix_seconds=1.0,
+    fanout=fanout.SMOKE,
 )
 
 # The SQLite targets of the mix, in the order of the first round.
@@ -427,7 +431,10 @@ CHECKS: list[Check[Results]] = [
 
 
 def targets(results: Results) -> list[tuple[str, bool]]:
-    return verdicts(CHECKS, results)
+    checks = verdicts(CHECKS, results)
+    if results.get("fanout"):
+        checks += fanout.targets(fanout.FanoutResult.from_json(results["fanout"]))
+    return checks
 
 
 def table(results: dict[str, Any]) -> str:
@@ -500,6 +507,8 @@ def table(results: dict[str, Any]) -> str:
                 f"({s['mix_rps']:,.0f} req/s, p99 {s['mix_p99_ms']:.1f} ms, non-OK "
                 f"{s['mix_non_ok']}); peak {s['rss_peak_mib']:.0f} MiB"
             )
+    if results.get("fanout"):
+        lines += ["", fanout.table(fanout.FanoutResult.from_json(results["fanout"]))]
     lines.append("")
     for name, met in results["targets"]:
         lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
@@ -567,6 +576,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["postgres"] = False
     if args.no_scale:
         changes["scale"] = False
+    if args.no_fanout:
+        changes["fanout"] = None
     if args.scale_postgres:
         changes["scale_postgres"] = True
     if args.duration:
@@ -584,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL part")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
+    parser.add_argument("--no-fanout", action="store_true", help="skip the fan-out part")
     parser.add_argument(
         "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
     )
@@ -610,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         draw(json.loads(json_path.read_text()), chart_path)
         print(f"chart in {chart_path}")
         return 0
-    if shutil.which("wrk") is None:
+    if (plan.sqlite or plan.postgres or plan.scale) and shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk (make bench does it)", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="agentstatus-bench-"))
@@ -629,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["postgres_skipped"] = f"not reachable: {unavailable}"
         else:
             results["postgres_skipped"] = "--no-postgres"
+        if plan.fanout:
+            log(f"fan-out: {plan.fanout.agents:,} agents, one agentstatus on SQLite")
+            results["fanout"] = fanout.run_fanout(plan.fanout, workdir).to_json()
         if plan.scale:
             log(
                 f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"
