@@ -64,7 +64,7 @@ SNAPSHOT_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 10.0
 """Longest wait, after the last change, for every expected event."""
 RECONNECT_PAUSE = 0.2
-ANSWER_TIMEOUT = 60.0
+ANSWER_TIMEOUT = 120.0
 """Longest wait, after the schedule's end, for the answers still outstanding."""
 
 
@@ -592,6 +592,9 @@ class Producer:
                 # The server had closed it. A repeated change is harmless: the same
                 # status on the same extension is OK and records nothing.
                 continue
+            except asyncio.CancelledError:  # no answer in time: the connection is dropped
+                writer.close()
+                raise
             now = time.monotonic()
             self.idle.append(conn)
             self.answered += 1
@@ -644,6 +647,10 @@ class Producer:
             for task in late:  # never answered: non-OK
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+            if late:
+                self.first_bad = self.first_bad or (
+                    f"{len(late)} changes unanswered {ANSWER_TIMEOUT:g} s after the schedule"
+                )
         if failures:  # no answer at all: counted as non-OK (its OK time stays NaN)
             self.first_bad = self.first_bad or repr(failures[0])
         return window
