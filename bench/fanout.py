@@ -158,6 +158,8 @@ class ScenarioResult:
     reconnects: int
     """Connection attempts after each subscriber's first (after a drop, a refused
     connection or a non-200 answer)."""
+    lagged: int
+    """Streams the server dropped for falling behind (a ``lagged`` event, then the end)."""
     connect_errors: int
     bad_answers: int
     """Stream requests answered other than 200 (a reconnect follows)."""
@@ -317,6 +319,7 @@ class Counters:
         "delivered",
         "duplicates",
         "extra",
+        "lagged",
         "mismatched",
         "reconnects",
         "unexpected",
@@ -331,6 +334,7 @@ class Counters:
         self.reconnects = 0
         self.connect_errors = 0
         self.bad_answers = 0
+        self.lagged = 0
 
 
 USER_KEY = b'"user_id"'
@@ -471,12 +475,18 @@ class Run:
                 data = value
         if not kind:
             return  # retry:, a comment (keepalive)
+        counters = self.counters
         if kind == b"snapshot":
             if sub.snapshot_at is None:
                 sub.snapshot_at = now
             sub.last_id = event_id
             return
-        counters = self.counters
+        if not kind.startswith(b"agent."):
+            # ``lagged``: the server drops this stream for falling behind; it ends next
+            # and is resumed from the last event received. Other kinds are not changes.
+            if kind == b"lagged":
+                counters.lagged += 1
+            return
         if event_id <= sub.last_id:
             counters.duplicates += 1
             return
@@ -798,6 +808,7 @@ async def run_scenario(
         unexpected=c.unexpected,
         extra=c.extra,
         reconnects=c.reconnects,
+        lagged=c.lagged,
         connect_errors=c.connect_errors,
         bad_answers=c.bad_answers,
         latency_samples=len(latencies),
@@ -915,7 +926,8 @@ def table(result: FanoutResult) -> str:
             f"{s.before_ok:,}; all in {s.drain_s:.2f} s after the last answer",
             f"{k} streams: snapshots {s.snapshots:,}/{s.subscribers:,} (median "
             f"{_s(s.snapshot_p50_s)} s), connect errors {s.connect_errors}, non-200 "
-            f"{s.bad_answers}, reconnects {s.reconnects}; load process CPU "
+            f"{s.bad_answers}, dropped as lagged {s.lagged}, reconnects {s.reconnects}; load "
+            "process CPU "
             f"{s.load_cpu_cores:.2f}, its loop late by {_ms(s.load_lag_p99_ms)} ms at p99",
         ]
         if s.first_bad:

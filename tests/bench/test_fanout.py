@@ -15,7 +15,7 @@ from bench.fanout import Run, Scenario
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def _event(event_id: int, agent: int, status: int) -> bytes:
+def _event(event_id: int, agent: int, status: int, *, id_last: bool = False) -> bytes:
     data = {
         "id": event_id,
         "type": "agent.status",
@@ -26,7 +26,12 @@ def _event(event_id: int, agent: int, status: int) -> bytes:
         "at": "2026-12-01T00:00:00.000Z",
         "source": "GET",
     }
+    if id_last:  # the order fastapi.sse.format_sse_event writes
+        return f"event: agent.status\ndata: {json.dumps(data)}\nid: {event_id}\n\n".encode()
     return f"id: {event_id}\nevent: agent.status\ndata: {json.dumps(data)}\n\n".encode()
+
+
+LAGGED = b'event: lagged\ndata: {"reason":"lagged","resume_after":12}\n\n'
 
 
 SNAPSHOT = b'id: 10\nevent: snapshot\ndata: {"org":"bench","agents":[]}\n\nretry: 1000\n\n'
@@ -95,10 +100,10 @@ async def test_a_dropped_stream_is_resumed_and_every_event_matched(cut: int) -> 
             b"Transfer-Encoding: chunked\r\n\r\n"
         )
         if len(heads) == 1:
-            body = SNAPSHOT + _event(11, 1, 1) + _event(12, 2, 1) + b": keepalive\n\n"
-            writer.write(_chunked(body, cut))
+            body = SNAPSHOT + _event(11, 1, 1) + _event(12, 2, 1, id_last=True) + b": ping\n\n"
+            writer.write(_chunked(body + LAGGED, cut))
             await writer.drain()
-            writer.close()  # dropped, without the last chunk
+            writer.close()  # dropped as lagged, without the last chunk
         else:
             # Resumed: the last event again (a duplicate), then the next.
             writer.write(_chunked(_event(12, 2, 1) + _event(13, 1, 3), cut))
@@ -112,6 +117,7 @@ async def test_a_dropped_stream_is_resumed_and_every_event_matched(cut: int) -> 
     c = run.counters
     assert (c.duplicates, c.mismatched, c.unexpected, c.extra) == (1, 0, 0, 0)
     assert c.reconnects == 1
+    assert c.lagged == 1
     assert list(run.delivery_change) == [0, 1, 2]
     assert run.subscribers[0].snapshot_at is not None
     assert b"Authorization: Bearer t0ken\r\n" in heads[0]
