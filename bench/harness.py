@@ -284,7 +284,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 # --- shift start ----------------------------------------------------------------------
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
@@ -327,7 +327,7 @@ async def _shift_start(port: int, agents: int, clients: int) -> dict[str, Any]:
         for agent in todo:  # one shared iterator: every agent logs in exactly once
             sent = time.perf_counter()
             writer.write(_login_request(port, agent))
-            status, body = await _read_answer(reader)
+            status, body = await read_answer(reader)
             latencies.append(time.perf_counter() - sent)
             if status != 200 or OK_MARKER not in body:
                 non_ok += 1

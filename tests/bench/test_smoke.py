@@ -53,12 +53,26 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     assert scale["rss_after_mib"] > 0
     assert chart_path.read_text().startswith("<svg")
 
+    # The fan-out part: both scenarios ran, and every subscriber got every event of its
+    # agents exactly once (a completeness check, not a speed).
+    assert "fan-out check" in table
+    scenarios = {s["key"]: s for s in results["fanout"]["scenarios"]}
+    assert set(scenarios) == {"i", "ii"}
+    for key, s in scenarios.items():
+        assert s["non_ok"] == 0, (key, s["first_bad"])
+        assert s["snapshots"] == s["org_subscribers"] + s["agent_subscribers"], key
+        assert s["expected"] > 0, key
+        assert s["delivered"] == s["expected"], (key, s)
+        assert s["missing"] == s["duplicates"] == s["mismatched"] == s["unexpected"] == 0, s
+        assert s["latency_samples"] > 0, key
+
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
     results_path = tmp_path / "pg.json"
     command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
+    command.append("--no-fanout")
     command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
     run = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
@@ -66,6 +80,7 @@ def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(results_path.read_text())
     assert "mix" not in results
+    assert "fanout" not in results
     assert "SQLite: " not in run.stdout  # no SQLite target is judged
     if "postgres" not in results:
         assert os.environ.get("CI") != "true", results.get("postgres_skipped")
