@@ -76,11 +76,13 @@ def create_service(settings: Settings) -> Service:
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
     )
+    metrics = Metrics()
+    metrics.watch_streams(lambda: fanout.subscribers, lambda: fanout.lagged)
     context = AppContext(
         settings=settings,
         engine=engine,
         changes=changes,
-        metrics=Metrics(),
+        metrics=metrics,
         limiter=FailedAuthLimiter(limit=settings.auth_failures_per_minute),
         trusted_proxies=settings.trusted_proxy_networks(),
         hub=hub,

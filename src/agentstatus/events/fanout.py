@@ -87,7 +87,13 @@ class Dropped(Enum):
 class Subscription:
     """One subscriber's bounded buffer of framed events after its cursor."""
 
-    def __init__(self, event_filter: EventFilter, cursor: int, limit: int) -> None:
+    def __init__(
+        self,
+        event_filter: EventFilter,
+        cursor: int,
+        limit: int,
+        on_lagged: Callable[[], None] = lambda: None,
+    ) -> None:
         self.filter = event_filter
         self.cursor = cursor
         """The id of the last event handed to this subscriber (or skipped by its filter)."""
@@ -97,7 +103,10 @@ class Subscription:
         self.dropped: Dropped | None = None
         self._frames: deque[Framed] = deque()
         self._ready = asyncio.Event()
+        self.gone = asyncio.Event()
+        """Set when the server drops the subscription (whoever is waiting to write)."""
         self.on_close: Callable[[], None] = lambda: None
+        self._on_lagged = on_lagged
 
     def offer(self, event: Framed) -> None:
         if event.id <= self.cursor or self.dropped is not None:
@@ -106,6 +115,7 @@ class Subscription:
         if not self.filter.matches(event):
             return
         if len(self._frames) >= self.limit:
+            self._on_lagged()
             self.drop(Dropped.LAGGED)
             return
         self._frames.append(event)
@@ -116,6 +126,8 @@ class Subscription:
             self.dropped = reason
             self._frames.clear()
             self._ready.set()
+            self.gone.set()
+            self.close()
 
     async def wait(self, timeout: float) -> list[bytes]:
         """The frames waiting (none after ``timeout``, or once dropped)."""
@@ -131,7 +143,9 @@ class Subscription:
         return frames
 
     def close(self) -> None:
-        self.on_close()
+        """Detach from the feed (idempotent)."""
+        on_close, self.on_close = self.on_close, lambda: None
+        on_close()
 
 
 @dataclass(slots=True)
@@ -164,6 +178,16 @@ class SharedSnapshot:
         return self._frame(self.org, mine, self.snapshot.cursor)
 
 
+@dataclass(frozen=True, slots=True)
+class Catching:
+    """A new subscription, and what it missed before it was attached: the history's events
+    after its cursor up to ``history_upto``, then ``backlog`` (framed, from memory)."""
+
+    subscription: Subscription
+    history_upto: int
+    backlog: list[bytes]
+
+
 class OrgFeed:
     """The one reader of an organisation's history on this instance."""
 
@@ -187,13 +211,9 @@ class OrgFeed:
     def subscribers(self) -> int:
         return len(self._everyone) + sum(len(s) for s in self._by_user.values())
 
-    def attach(self, subscription: Subscription) -> bool:
-        """Register a subscriber whose cursor is at or past ``floor``, handing it what it
-        missed from memory; False (nothing done) when its cursor is older than that."""
-        if subscription.cursor < self.floor:
-            return False
-        for event in self.recent:
-            subscription.offer(event)
+    def attach(self, subscription: Subscription) -> None:
+        """Register a subscriber for the events after its cursor (at or past this feed's:
+        what it missed before, it takes from ``recent`` and the history)."""
         users = subscription.filter.user_ids
         groups = [self._everyone] if users is None else [self._group(u) for u in users]
         for group in groups:
@@ -210,7 +230,6 @@ class OrgFeed:
 
         subscription.on_close = detach
         self._idle_since = None
-        return True
 
     def _group(self, user_id: str) -> set[Subscription]:
         return self._by_user.setdefault(user_id, set())
@@ -291,6 +310,8 @@ class Fanout:
         self.buffer = buffer
         self._feeds: dict[int, OrgFeed] = {}
         self._starting: dict[int, asyncio.Future[OrgFeed]] = {}
+        self.lagged = 0
+        """Subscribers dropped for falling behind, since the start."""
 
     @property
     def subscribers(self) -> int:
@@ -330,23 +351,32 @@ class Fanout:
 
     async def subscribe(
         self, org: str, oid: int, cursor: int, event_filter: EventFilter
-    ) -> AsyncIterator[bytes | Subscription]:
-        """The frames after ``cursor`` that only the durable history still holds, in
-        batches; then the subscription, attached to the feed, that carries the rest."""
-        while True:
-            feed = await self.feed(org, oid)
-            subscription = Subscription(event_filter, cursor, self.buffer)
-            if feed.attach(subscription):
-                yield subscription
-                return
-            # Older than the feed's memory: read towards it from the history, then try again.
-            upto = feed.floor
-            events = await asyncio.to_thread(read_final, self.engine, org, oid, cursor, upto, BATCH)
+    ) -> Catching:
+        """A subscription attached to the organisation's feed at once, so that it buffers
+        (and may be dropped) from now on, and what it missed before: from the durable
+        history up to the feed's memory, then from that memory."""
+        feed = await self.feed(org, oid)
+        start = max(cursor, feed.floor)
+        backlog = [e.frame for e in feed.recent if e.id > start and event_filter.matches(e)]
+        live = max(cursor, feed.cursor)
+        subscription = Subscription(event_filter, live, self.buffer, self._count_lagged)
+        feed.attach(subscription)
+        return Catching(subscription, start, backlog)
+
+    def _count_lagged(self) -> None:
+        self.lagged += 1
+
+    async def history(
+        self, org: str, oid: int, after: int, upto: int, event_filter: EventFilter
+    ) -> AsyncIterator[bytes]:
+        """The frames of the events in ``(after, upto]``, a final range, in batches."""
+        while after < upto:
+            events = await asyncio.to_thread(read_final, self.engine, org, oid, after, upto, BATCH)
             for event in events:
                 framed = frame_event(event)
                 if event_filter.matches(framed):
                     yield framed.frame
-            cursor = events[-1].id if len(events) >= BATCH else upto
+            after = events[-1].id if len(events) >= BATCH else upto
 
     async def close(self) -> None:
         feeds, self._feeds = list(self._feeds.values()), {}

@@ -15,7 +15,7 @@ import orjson
 from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, format_sse_event
 from starlette.types import Receive, Scope, Send
 
-from agentstatus.events.fanout import Dropped, EventFilter, Fanout, Subscription
+from agentstatus.events.fanout import Catching, Dropped, EventFilter, Fanout
 
 # Tells EventSource clients how soon to reconnect after a drop.
 RETRY = format_sse_event(retry=1000)
@@ -33,6 +33,9 @@ def lagged_frame(cursor: int) -> bytes:
 
 
 class EventStream:
+    """The frames of one subscriber: its snapshot, then what it missed that only the
+    durable history holds, then its subscription's live events."""
+
     def __init__(
         self,
         fanout: Fanout,
@@ -40,6 +43,7 @@ class EventStream:
         oid: int,
         cursor: int,
         event_filter: EventFilter,
+        catching: Catching,
         first: bytes | None = None,
         *,
         keepalive_seconds: float = 15.0,
@@ -47,38 +51,36 @@ class EventStream:
         self._fanout = fanout
         self._org, self._oid, self._cursor = org, oid, cursor
         self._filter = event_filter
+        self.subscription = catching.subscription
+        self._catching = catching
         self._first = first
         self._keepalive = keepalive_seconds
-        self.subscription: Subscription | None = None
-        self.dropped = asyncio.Event()
 
     async def frames(self) -> AsyncIterator[bytes | memoryview]:
-        if self._first is not None:
-            whole = memoryview(self._first)
-            for start in range(0, len(whole), PIECE):
-                yield whole[start : start + PIECE]
-        yield RETRY
+        fanout, subscription = self._fanout, self.subscription
         try:
-            async for item in self._fanout.subscribe(
-                self._org, self._oid, self._cursor, self._filter
+            if self._first is not None:
+                whole = memoryview(self._first)
+                for at in range(0, len(whole), PIECE):
+                    yield whole[at : at + PIECE]
+            yield RETRY
+            catching = self._catching
+            upto = catching.history_upto
+            async for frame in fanout.history(
+                self._org, self._oid, self._cursor, upto, self._filter
             ):
-                if isinstance(item, Subscription):
-                    self.subscription = item
-                else:
-                    yield item
-            subscription = self.subscription
-            assert subscription is not None
+                yield frame
+            for at in range(0, len(catching.backlog), 100):
+                yield b"".join(catching.backlog[at : at + 100])
             while True:
                 frames = await subscription.wait(self._keepalive)
+                if subscription.dropped is Dropped.LAGGED:
+                    yield lagged_frame(subscription.delivered)
                 if subscription.dropped is not None:
-                    self.dropped.set()
-                    if subscription.dropped is Dropped.LAGGED:
-                        yield lagged_frame(subscription.delivered)
                     return
                 yield b"".join(frames) if frames else KEEPALIVE_COMMENT
         finally:
-            if self.subscription is not None:
-                self.subscription.close()
+            subscription.close()
 
 
 class SubscriberResponse(EventSourceResponse):
@@ -112,4 +114,6 @@ class SubscriberResponse(EventSourceResponse):
 
             group.start_soon(respond)
             group.start_soon(until)
-            group.start_soon(until, self._stream.dropped)
+            group.start_soon(until, self._stream.subscription.gone)
+        # A stream cancelled before it began never ran its own clean-up.
+        self._stream.subscription.close()

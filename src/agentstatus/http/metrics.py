@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -27,6 +29,16 @@ class Metrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, int], Counter] = {}
+        self.event_subscribers = Gauge(
+            "agentstatus_event_subscribers",
+            "Open event streams on this instance.",
+            registry=self.registry,
+        )
+        self.event_subscribers_lagged = Gauge(
+            "agentstatus_event_subscribers_lagged",
+            "Event streams dropped for falling too far behind, since the start (a counter).",
+            registry=self.registry,
+        )
         self._latency_children: dict[str, Histogram] = {}
 
     def observe(self, endpoint: str, row: int, seconds: float) -> None:
@@ -38,6 +50,11 @@ class Metrics:
         if histogram is None:
             histogram = self._latency_children[endpoint] = self.latency.labels(endpoint)
         histogram.observe(seconds)
+
+    def watch_streams(self, subscribers: Callable[[], int], lagged: Callable[[], int]) -> None:
+        """Read the event streams' figures at each scrape."""
+        self.event_subscribers.set_function(lambda: float(subscribers()))
+        self.event_subscribers_lagged.set_function(lambda: float(lagged()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -82,5 +82,6 @@ async def stream(
         first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
     else:
         cursor = resume
-    events = EventStream(fanout, org, oid, cursor, event_filter, first)
+    catching = await fanout.subscribe(org, oid, cursor, event_filter)
+    events = EventStream(fanout, org, oid, cursor, event_filter, catching, first)
     return SubscriberResponse(events)
