@@ -75,6 +75,7 @@ def create_service(settings: Settings) -> Service:
         CommitFence(engine),
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
+        keepalive_seconds=settings.events_keepalive_seconds,
     )
     metrics = Metrics()
     metrics.watch_streams(lambda: fanout.subscribers, lambda: fanout.lagged)

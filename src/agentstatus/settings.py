@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(
         0.5, gt=0, description="how often a feed looks for changes no wake-up announced"
     )
+    events_keepalive_seconds: float = Field(
+        15.0, gt=0, description="a quiet event stream gets a comment line this often"
+    )
     events_buffer: int = Field(
         1000, ge=1, description="events a subscriber may fall behind before it is dropped"
     )

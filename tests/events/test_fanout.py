@@ -190,3 +190,22 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_resumes_without_loss(
         other_max_ms=round(ordered[-1] * 1000, 1),
     )
     assert ordered[-1] < 1.0  # the others did not wait for it
+
+
+def test_a_quiet_stream_gets_keepalives(engine: Engine, tmp_path: Path) -> None:
+    org = make_org(engine)
+    token = create_token(engine, Role.SUPERVISOR, org.name).token
+    env = {"AGENTSTATUS_EVENTS_KEEPALIVE_SECONDS": "1"}
+    with ServerProcess(str(engine.url), tmp_path / "k.log", env=env) as server:
+        url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
+        lines: list[str] = []
+        started = time.monotonic()
+        with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as answer:
+            for line in answer.iter_lines():
+                lines.append(line)
+                if sum(line.startswith(":") for line in lines) >= 2:
+                    break
+        elapsed = time.monotonic() - started
+    assert lines[0] == "event: snapshot"
+    assert [line for line in lines if line.startswith(":")] == [": ping", ": ping"]
+    assert elapsed >= 1.0  # not sent at once

@@ -107,6 +107,9 @@ class Subscription:
         """Set when the server drops the subscription (whoever is waiting to write)."""
         self.on_close: Callable[[], None] = lambda: None
         self._on_lagged = on_lagged
+        self.quiet_since = time.monotonic()
+        """When this subscriber was last sent anything; its feed asks for a keepalive."""
+        self._keepalive = False
 
     def offer(self, event: Framed) -> None:
         if event.id <= self.cursor or self.dropped is not None:
@@ -129,12 +132,21 @@ class Subscription:
             self.gone.set()
             self.close()
 
-    async def wait(self, timeout: float) -> list[bytes]:
-        """The frames waiting (none after ``timeout``, or once dropped)."""
-        if not self._frames and self.dropped is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout)
+    def ask_keepalive(self) -> None:
+        self._keepalive = True
+        self._ready.set()
+
+    async def wait(self) -> list[bytes]:
+        """The frames waiting; none when a keepalive is due, or once dropped.
+
+        (No timer per wait: with thousands of subscribers, the feed's own clock asks for
+        the keepalives.)"""
+        while not self._frames and self.dropped is None and not self._keepalive:
+            self._ready.clear()
+            await self._ready.wait()
         self._ready.clear()
+        self._keepalive = False
+        self.quiet_since = time.monotonic()
         if not self._frames:
             return []
         frames = [event.frame for event in self._frames]
@@ -157,6 +169,7 @@ class SharedSnapshot:
     taken: float
     agents: list[dict[str, object]] = field(default_factory=list)
     frame: bytes = b""
+    by_user: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, org: str, taken: Snapshot) -> SharedSnapshot:
@@ -174,7 +187,10 @@ class SharedSnapshot:
         """The snapshot as this subscriber sees it: its agents only, when it names some."""
         if event_filter.user_ids is None:
             return self.frame
-        mine = [a for a in self.agents if a["user_id"] in event_filter.user_ids]
+        if not self.by_user:
+            self.by_user = {str(a["user_id"]): a for a in self.agents}
+        found = (self.by_user.get(u) for u in sorted(event_filter.user_ids))
+        mine = [a for a in found if a is not None]
         return self._frame(self.org, mine, self.snapshot.cursor)
 
 
@@ -202,14 +218,12 @@ class OrgFeed:
         self.recent: deque[Framed] = deque()
         self._everyone: set[Subscription] = set()
         self._by_user: dict[str, set[Subscription]] = {}
+        self.subscribers = 0
         self._idle_since: float | None = None
+        self._checked_quiet = time.monotonic()
         self._shared: SharedSnapshot | None = None
         self._snapshotting: asyncio.Future[SharedSnapshot] | None = None
         self.task: asyncio.Task[None] | None = None
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._everyone) + sum(len(s) for s in self._by_user.values())
 
     def attach(self, subscription: Subscription) -> None:
         """Register a subscriber for the events after its cursor (at or past this feed's:
@@ -218,6 +232,7 @@ class OrgFeed:
         groups = [self._everyone] if users is None else [self._group(u) for u in users]
         for group in groups:
             group.add(subscription)
+        self.subscribers += 1
 
         def detach() -> None:
             for group in groups:
@@ -225,6 +240,7 @@ class OrgFeed:
             for user in users or ():
                 if not self._by_user.get(user, True):
                     del self._by_user[user]
+            self.subscribers -= 1
             if not self.subscribers:
                 self._idle_since = time.monotonic()
 
@@ -245,8 +261,22 @@ class OrgFeed:
             for subscription in list(self._by_user.get(event.user_id, ())):
                 subscription.offer(event)
 
+    def _all(self) -> list[Subscription]:
+        return [*self._everyone, *(s for g in self._by_user.values() for s in g)]
+
+    def ask_keepalives(self) -> None:
+        """Once a second at most: a keepalive for every subscriber quiet for long enough."""
+        now = time.monotonic()
+        if now - self._checked_quiet < 1.0:
+            return
+        self._checked_quiet = now
+        due = now - self._fanout.keepalive_seconds
+        for subscription in self._all():
+            if subscription.quiet_since <= due:
+                subscription.ask_keepalive()
+
     def close_all(self) -> None:
-        for subscription in [*self._everyone, *(s for g in self._by_user.values() for s in g)]:
+        for subscription in self._all():
             subscription.drop(Dropped.CLOSED)
 
     async def shared_snapshot(self) -> SharedSnapshot:
@@ -281,6 +311,7 @@ class OrgFeed:
                 self.publish(frame_event(e) for e in read)
                 if len(read) >= BATCH:
                     continue
+                self.ask_keepalives()
                 if self._idle_since is not None and (
                     time.monotonic() - self._idle_since >= IDLE_SECONDS
                 ):
@@ -302,8 +333,10 @@ class Fanout:
         *,
         poll_seconds: float = 1.0,
         buffer: int = 1000,
+        keepalive_seconds: float = 15.0,
     ) -> None:
         self.engine = engine
+        self.keepalive_seconds = keepalive_seconds
         self.hub = hub
         self.fence = fence
         self.poll_seconds = poll_seconds

@@ -45,8 +45,6 @@ class EventStream:
         event_filter: EventFilter,
         catching: Catching,
         first: bytes | None = None,
-        *,
-        keepalive_seconds: float = 15.0,
     ) -> None:
         self._fanout = fanout
         self._org, self._oid, self._cursor = org, oid, cursor
@@ -54,7 +52,6 @@ class EventStream:
         self.subscription = catching.subscription
         self._catching = catching
         self._first = first
-        self._keepalive = keepalive_seconds
 
     async def frames(self) -> AsyncIterator[bytes | memoryview]:
         fanout, subscription = self._fanout, self.subscription
@@ -73,7 +70,7 @@ class EventStream:
             for at in range(0, len(catching.backlog), 100):
                 yield b"".join(catching.backlog[at : at + 100])
             while True:
-                frames = await subscription.wait(self._keepalive)
+                frames = await subscription.wait()
                 if subscription.dropped is Dropped.LAGGED:
                     yield lagged_frame(subscription.delivered)
                 if subscription.dropped is not None:
