@@ -72,5 +72,8 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
         # otherwise believe X-Forwarded-For from any local client.
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        # uvicorn's default of 2048 pending connections is below a floor of event streams
+        # reconnecting at once (the kernel caps it at net.core.somaxconn).
+        backlog=4096,
         http=BoundedHttpToolsProtocol,  # refuses request heads over 64 KiB with 431
     )

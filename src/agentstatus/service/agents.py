@@ -59,7 +59,7 @@ def add_agent(engine: Engine, org: str, user_id: str, name: str | None = None) -
 
 
 def list_agents(engine: Engine, org: str, *, include_inactive: bool = True) -> list[Agent]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         oid = org_id(conn, org)
         query = select(agents.c.user_id, agents.c.name, agents.c.active).where(
             agents.c.org_id == oid

@@ -15,6 +15,7 @@ from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists, NotFound, Unavailable
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import ATTEMPTS, StatusChanges
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, extensions, presence
 
 
@@ -51,7 +52,7 @@ def list_extensions(engine: Engine, org: str) -> list[Extension]:
         )
         .order_by(extensions.c.sip)
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         oid = org_id(conn, org)
         return [
             Extension(r.sip, r.name, r.user_id)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from agentstatus.domain.clock import to_iso
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history
 
 MAX_PAGE = 1000
@@ -62,7 +63,7 @@ def read_history(
         raise InvalidInput("the end of the range is before its start")
     if after is not None and not -(2**63) <= after < 2**63:
         raise InvalidInput(f"after {after} is not an event id")
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))
         if user_id is not None:
             # By the agent's row id, so the (org, agent, time) index answers it.

@@ -14,6 +14,7 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, extensions, organisations, statuses
 
 
@@ -96,7 +97,7 @@ def list_organisations(engine: Engine) -> list[Organisation]:
         agent_count.label("agents"),
         extension_count.label("extensions"),
     ).order_by(organisations.c.name)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [
             Organisation(
                 name=row.name,

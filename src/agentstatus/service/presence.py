@@ -68,7 +68,7 @@ def list_presence_rows(conn: Connection, oid: int) -> list[AgentPresence]:
 
 
 def list_presence(engine: Engine, org: str) -> list[AgentPresence]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return list_presence_rows(conn, org_id(conn, org))
 
 

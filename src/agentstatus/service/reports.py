@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from agentstatus.domain.clock import now_ms
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history, presence, statuses
 
 MAX_RANGE_MS = 366 * 24 * 3600 * 1000
@@ -42,7 +43,7 @@ def time_in_status(
     if end_ms - start_ms > MAX_RANGE_MS:
         raise InvalidInput("a report covers at most 366 days")
     end_ms = min(end_ms, now_ms())
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         oid = org_id(conn, org)
         agent_query = (
             select(

@@ -10,6 +10,7 @@ from agentstatus.domain.catalogue import BUILT_IN
 from agentstatus.service import validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import statuses
 
 DEFAULT_NEW_COLOR = "#7f8c8d"
@@ -44,7 +45,7 @@ def status_rows(conn: Connection, oid: int, *, enabled_only: bool = False) -> li
 
 
 def list_statuses(engine: Engine, org: str, *, enabled_only: bool = False) -> list[Status]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return status_rows(conn, org_id(conn, org), enabled_only=enabled_only)
 
 

@@ -12,6 +12,7 @@ from agentstatus.domain.codes import digest, generate_token
 from agentstatus.service import validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
 from agentstatus.storage.schema import api_tokens, organisations
 
 
@@ -64,7 +65,7 @@ _TOKEN_QUERY = select(
 
 
 def verify_token(engine: Engine, token: str) -> TokenInfo | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             _TOKEN_QUERY.where(api_tokens.c.token_hash == digest(token), ~api_tokens.c.revoked)
         ).first()
@@ -74,7 +75,7 @@ def verify_token(engine: Engine, token: str) -> TokenInfo | None:
 
 
 def list_tokens(engine: Engine) -> list[TokenInfo]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(_TOKEN_QUERY.where(~api_tokens.c.revoked).order_by(api_tokens.c.id))
         return [TokenInfo(r.id, Role(r.role), r.name, r.label) for r in rows]
 
