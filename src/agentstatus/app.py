@@ -81,7 +81,11 @@ def create_service(settings: Settings) -> Service:
         engine=engine,
         changes=changes,
         metrics=Metrics(),
-        limiter=FailedAuthLimiter(limit=settings.auth_failures_per_minute),
+        # A request waits for the lookups ahead of it at most as long as one may take.
+        limiter=FailedAuthLimiter(
+            limit=settings.auth_failures_per_minute,
+            max_wait_seconds=settings.database_timeout_seconds,
+        ),
         trusted_proxies=settings.trusted_proxy_networks(),
         hub=hub,
         fanout=fanout,
