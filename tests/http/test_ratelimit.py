@@ -151,20 +151,20 @@ async def test_failures_while_lookups_are_in_flight_leave_room_for_exactly_the_l
         await fail(lim, "198.51.100.14")
     in_flight = [asyncio.ensure_future(lim.admit("198.51.100.14", f"g{i}")) for i in range(50)]
     await asyncio.sleep(0)
-    started = [t.result() for t in in_flight if t.done()]
+    started = [task.result() for task in in_flight if task.done()]
     assert len(started) == LIMIT - 15
-    for t in started:
-        assert isinstance(t, Ticket)
-        lim.abandoned(t)  # unknown outcomes: the room comes back, for the next five
+    for admitted in started:
+        assert isinstance(admitted, Ticket)
+        lim.abandoned(admitted)  # unknown outcomes: the room comes back, for the next five
     await asyncio.sleep(0)
-    assert sum(t.done() for t in in_flight) == 2 * (LIMIT - 15)
-    for t in in_flight:
-        if not t.done():
-            t.cancel()
+    assert sum(task.done() for task in in_flight) == 2 * (LIMIT - 15)
+    for task in in_flight:
+        if not task.done():
+            task.cancel()
     await asyncio.gather(*in_flight, return_exceptions=True)
-    for t in in_flight:
-        if not t.cancelled() and isinstance(t.result(), Ticket):
-            lim.abandoned(t.result())
+    for task in in_flight:
+        if not task.cancelled() and isinstance(handed := task.result(), Ticket):
+            lim.abandoned(handed)
     assert lim.sizes()["pending"] == 0
 
 
