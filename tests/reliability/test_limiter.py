@@ -86,6 +86,15 @@ def test_two_instances_on_one_postgresql_share_one_allowance(
         assert_row(set_status(server.base_url, secrets.token_hex(24), attacker), 5)
     for server in (a, b):
         assert_row(set_status(server.base_url, org.code, attacker), 5)
+        # The reads share the pipeline, and the block.
+        for path in (GET_STATUSES_LIST, "/Comet/api/GetExtensions"):
+            read = httpx.get(
+                server.base_url + path,
+                params={"code": org.code},
+                headers={"X-Forwarded-For": attacker},
+                timeout=30,
+            )
+            assert read.status_code == 429, (path, read.text)
     # Everybody else is served by both.
     for server in (a, b):
         assert_row(set_status(server.base_url, org.code, bystander), 12)

@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -87,7 +88,6 @@ SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND application_name = %(name)s
 """
 
-_Row = tuple[str, int, int, int]
 _Connection = psycopg.AsyncConnection[Any]
 
 
@@ -293,7 +293,8 @@ class SharedFailureCounts:
         # failures' answers for longer than the timeout.
         return await asyncio.wait_for(conn.execute(query, params), self._timeout)
 
-    def _deliver(self, rows: list[_Row] | list[Any]) -> None:
+    def _deliver(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Report counts: rows of (client, opened_ms, failures, remaining ms)."""
         if self._target is None:
             return
         for client, opened_ms, failures, remaining in rows:
