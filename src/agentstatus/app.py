@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.engine import URL
 from starlette.types import ASGIApp
 
 from agentstatus.domain.commands import StatusResult
@@ -17,10 +18,11 @@ from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
 from agentstatus.http.context import AppContext
 from agentstatus.http.metrics import Metrics
-from agentstatus.http.ratelimit import FailedAuthLimiter
+from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
+from agentstatus.storage.auth_failures import SharedFailureCounts
 from agentstatus.storage.database import libpq_conninfo, parse_url
 from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
@@ -69,6 +71,7 @@ def create_service(settings: Settings) -> Service:
         create_status_store(settings.database_url, settings.database_timeout_seconds),
         after_commit,
     )
+    limiter, shared_failures = _limiter(settings, url)
     fanout = Fanout(
         engine,
         hub,
@@ -84,7 +87,7 @@ def create_service(settings: Settings) -> Service:
         engine=engine,
         changes=changes,
         metrics=metrics,
-        limiter=FailedAuthLimiter(limit=settings.auth_failures_per_minute),
+        limiter=limiter,
         trusted_proxies=settings.trusted_proxy_networks(),
         hub=hub,
         fanout=fanout,
@@ -96,6 +99,8 @@ def create_service(settings: Settings) -> Service:
         await changes.start()
         if listener is not None:
             await listener.start()
+        if shared_failures is not None:
+            await shared_failures.start()
         await deliverer.start()
 
     async def shutdown() -> None:
@@ -103,6 +108,8 @@ def create_service(settings: Settings) -> Service:
         await deliverer.close()
         if listener is not None:
             await listener.close()
+        if shared_failures is not None:
+            await shared_failures.close()
         await changes.close()
         engine.dispose()
 
@@ -111,6 +118,29 @@ def create_service(settings: Settings) -> Service:
     if settings.access_log:
         app = AccessLogMiddleware(app)
     return Service(app, context)
+
+
+def _limiter(settings: Settings, url: URL) -> tuple[FailedAuthLimiter, SharedFailureCounts | None]:
+    """The failed-authentication limiter; on PostgreSQL its counts are shared by every
+    instance on the database (on SQLite they stay in this process)."""
+    limit = settings.auth_failures_per_minute
+    shared = (
+        SharedFailureCounts(
+            libpq_conninfo(url),
+            limit=limit,
+            window_seconds=WINDOW_SECONDS,
+            timeout_seconds=settings.database_timeout_seconds,
+        )
+        if url.get_backend_name() == "postgresql" and limit > 0
+        else None
+    )
+    # A request waits for the lookups ahead of it at most as long as one may take.
+    limiter = FailedAuthLimiter(
+        limit=limit, max_wait_seconds=settings.database_timeout_seconds, shared=shared
+    )
+    if shared is not None:
+        shared.deliver_to(limiter)
+    return limiter, shared
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

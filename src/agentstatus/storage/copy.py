@@ -29,6 +29,8 @@ from agentstatus.storage.schema import (
 )
 
 CHUNK = 5000
+# auth_failures (the limiter's shared counts) is not copied: it is about client addresses,
+# not organisations, and every row of it lapses within a minute.
 _RENUMBERED = (
     organisations,
     agents,

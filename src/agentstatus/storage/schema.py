@@ -172,3 +172,16 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "state", "next_attempt_ms"),
     Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
 )
+
+# The failed-authentication limiter's shared counts (PostgreSQL only; on SQLite the limiter
+# keeps them in process and this table stays empty). One row per client address (an IPv4
+# address, an IPv6 /64): the failures counted in the window that opened at ``opened_ms``,
+# on the database's clock, so that every instance agrees on when a window ends. Rows of
+# windows that ended are deleted by the instances; nothing else refers to them.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("opened_ms", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+)

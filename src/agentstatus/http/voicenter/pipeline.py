@@ -12,6 +12,7 @@ from typing import ClassVar, Generic, TypeVar
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.http.context import AppContext
+from agentstatus.http.ratelimit import Refusal
 from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
 from agentstatus.http.responses import send_bytes
 from agentstatus.http.voicenter.answers import Answers
@@ -63,30 +64,43 @@ class VoicenterEndpoint(ABC, Generic[P]):
             refused = self.answers[Row.UNREADABLE].body
             await send_bytes(send, 405, refused, extra_headers=_ALLOW)
             return Row.UNREADABLE
+        code = ""
         try:
             body = await read_body(scope, receive, MAX_BODY) if method == "POST" else b""
             params = read_parameters(
                 method, scope["query_string"], header(scope, b"content-type"), body
             )
             request = self.request(params)
+            code = code_of(params)
         except (Unreadable, BodyTooLarge):
             request = Row.UNREADABLE
         if isinstance(request, Row):
             return await self._send_row(send, request)
-        wait = ctx.limiter.retry_after(address)
-        if wait is not None:
-            return await self._send_row(send, Row.RATE_LIMITED, wait)
+        ticket = await ctx.limiter.admit(address, code)
+        if isinstance(ticket, Refusal):
+            return await self._send_row(send, ticket.row, ticket.retry_after)
         try:
-            result = await self.answer(request, method, address)
-        except Exception:
-            log.exception(self.failure)
-            result = Row.UPDATE_FAILED
+            result = await self._answer(request, method, address)
+        except BaseException:
+            ctx.limiter.abandoned(ticket)  # cancelled: the outcome is unknown
+            raise
+        if result is Row.AUTHENTICATION_FAILED:
+            await ctx.limiter.failed(ticket)
+        elif result is Row.UPDATE_FAILED:
+            ctx.limiter.abandoned(ticket)
+        else:
+            ctx.limiter.authenticated(ticket)  # row 7 too: the Code was right
         if isinstance(result, Row):
-            if result is Row.AUTHENTICATION_FAILED:
-                ctx.limiter.record_failure(address)
             return await self._send_row(send, result)
         await send_bytes(send, 200, result)
         return Row.OK
+
+    async def _answer(self, request: P, method: str, address: str | None) -> bytes | Row:
+        try:
+            return await self.answer(request, method, address)
+        except Exception:
+            log.exception(self.failure)
+            return Row.UPDATE_FAILED
 
     async def _send_row(self, send: Send, row: Row, retry_after: int = 1) -> Row:
         status, body, timed = self.answers[row]
