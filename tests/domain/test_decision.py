@@ -93,16 +93,47 @@ presences = st.one_of(
     extension=st.sampled_from(["sip1", "sip2"]),
     status=st.sampled_from([1, 2, 3, 5]),
     enabled=st.booleans(),
+    active=st.booleans(),
+    allowed=st.booleans(),
+    exists=st.sampled_from([True, False, None]),
 )
 def test_properties(
-    current: Presence, holder: str | None, extension: str, status: int, enabled: bool
+    current: Presence,
+    holder: str | None,
+    extension: str,
+    status: int,
+    enabled: bool,
+    active: bool,
+    allowed: bool,
+    exists: bool | None,
 ) -> None:
     decision = decide(
-        facts(current=current, extension_holder=holder, status_enabled=enabled),
+        facts(
+            current=current,
+            extension_holder=holder,
+            status_enabled=enabled,
+            agent_active=active,
+            address_allowed=allowed,
+            extension_exists=exists,
+        ),
         "7",
-        extension,
+        None if exists is None else extension,
         status,
     )
+    # The rows are checked in the table's order: the first that applies answers.
+    if not active:
+        assert decision.row is Row.AUTHENTICATION_FAILED
+        return
+    if not allowed:
+        assert decision.row is Row.ADDRESS_NOT_ALLOWED
+        return
+    if exists is False:
+        assert decision.row is Row.UNKNOWN_EXTENSION
+        return
+    if exists is None and enabled and status != LOGOUT:
+        # Only a logout may name no extension (an admin or system one).
+        assert decision.row is Row.UNKNOWN_EXTENSION
+        return
     if decision.change is not None:
         assert decision.row is Row.OK
         assert decision.change.previous == current

@@ -18,6 +18,7 @@ from agentstatus.app import open_database
 from agentstatus.service.history import read_history
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.schema import audit
+from tests.cli.helpers import run_cli
 from tests.reliability.figures import record
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
@@ -165,3 +166,25 @@ def test_admin_logout_of_a_logged_out_agent_records_nothing(floor: Floor) -> Non
     assert answer == {"logged_out": False}
     assert floor.api("POST", "/presence/logout-all").json() == {"logged_out": 0}
     assert read_history(floor.engine, floor.org.name).events == []
+
+
+def test_the_command_line_reaches_the_servers_streams(floor: Floor, any_database_url: str) -> None:
+    """The CLI changes through the same path, and tells the servers (NOTIFY on PostgreSQL;
+    on SQLite their poll sees it)."""
+    floor.wire("106", "sip6", 1)
+    with Subscriber(floor.events_url(floor.b), floor.token) as on_b:
+        on_b.wait_for(1)
+        done = run_cli(any_database_url, "force-logout", floor.org.name, "106")
+        assert done.code == 0, done.stderr
+        assert done.stdout.strip() == "logged out 106"
+        answered = time.monotonic()
+        (event,) = on_b.wait_for(2, timeout=10)[1:]
+        delay = on_b.arrived[1] - answered
+    assert (event.event, event.data["user_id"], event.data["source"]) == (
+        "agent.logout",
+        "106",
+        "admin",
+    )
+    assert delay < 1.0
+    again = run_cli(any_database_url, "force-logout", floor.org.name, "106")
+    assert again.stdout.strip() == "106 was already logged out"
