@@ -17,6 +17,7 @@ from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
 from agentstatus.http.application import Dispatcher
 from agentstatus.http.context import AppContext
+from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
@@ -114,7 +115,9 @@ def create_service(settings: Settings) -> Service:
         engine.dispose()
 
     routes = voicenter_routes(context)
-    app: ASGIApp = Dispatcher(routes, create_api(context), startup, shutdown)
+    app: ASGIApp = Dispatcher(
+        routes, create_api(context), startup, shutdown, EventsEndpoint(context)
+    )
     if settings.access_log:
         app = AccessLogMiddleware(app)
     return Service(app, context)

@@ -1,5 +1,5 @@
-"""The outermost ASGI application: the Voicenter endpoints first, everything else to the
-FastAPI app, and the store's start and stop on the lifespan events."""
+"""The outermost ASGI application: the Voicenter endpoints and the event streams first,
+everything else to the FastAPI app, and the store's start and stop on the lifespan events."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.voicenter.pipeline import Handler
 from agentstatus.wire.paths import route_key
 
@@ -21,17 +22,24 @@ class Dispatcher:
         fallback: ASGIApp,
         on_startup: Callable[[], Awaitable[None]],
         on_shutdown: Callable[[], Awaitable[None]],
+        events: EventsEndpoint | None = None,
     ) -> None:
         self.routes = routes
+        self.events = events
         self.fallback = fallback
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            handler = self.routes.get(route_key(scope["path"]))
+            path = scope["path"]
+            handler = self.routes.get(route_key(path))
             if handler is not None:
                 await handler(scope, receive, send)
+                return
+            org = self.events.org_of(path) if self.events is not None else None
+            if org is not None and self.events is not None:
+                await self.events(scope, receive, send, org)
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

@@ -147,6 +147,9 @@ def stream_org_id(engine: Engine, org: str, user_ids: list[str] | None) -> int:
     (an event stream filtered by agent)."""
     with reading(engine) as conn:
         oid = org_id(conn, org)
+        unstorable = [u for u in user_ids or () if "\x00" in u]  # PostgreSQL text holds no NUL
+        if unstorable:
+            raise InvalidInput(f"no agent {unstorable[0]!r} in this organisation")
         if user_ids:
             known = set(
                 conn.execute(

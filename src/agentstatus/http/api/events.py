@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Query
 
 from agentstatus.domain.event_types import EVENT_TYPES
-from agentstatus.events.fanout import EventFilter
-from agentstatus.events.stream import EventStream, SubscriberResponse
+from agentstatus.events.stream import SubscriberResponse
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.history import MAX_EVENT_ID
+from agentstatus.http.events_endpoint import MAX_USERS, event_filter, subscriber_response
 from agentstatus.service import agents
-from agentstatus.service.errors import Unavailable
 
 router = APIRouter(
     prefix="/orgs/{org}/events",
@@ -25,7 +24,6 @@ router = APIRouter(
 
 EventName = Literal["agent.login", "agent.logout", "agent.status"]
 assert set(EVENT_TYPES) == set(EventName.__args__)  # type: ignore[attr-defined]
-MAX_USERS = 1000
 
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -64,24 +62,7 @@ async def stream(
     """
     if user_id is not None and len(user_id) > MAX_USERS:
         raise HTTPException(422, f"at most {MAX_USERS} user_id filters")
-    event_filter = EventFilter(
-        None if user_id is None else frozenset(user_id),
-        None if event_type is None else frozenset(event_type),
-    )
     # Errors here (404, 422, 503) are answered before the stream starts.
     oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_id)
     resume = last_event_id if last_event_id is not None else after
-    fanout = context.fanout
-    try:
-        feed = await fanout.feed(org, oid)
-    except TimeoutError:
-        raise Unavailable("the event stream cannot start now; try again") from None
-    first = None
-    if resume is None:
-        shared = await feed.shared_snapshot()
-        first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
-    else:
-        cursor = resume
-    catching = await fanout.subscribe(org, oid, cursor, event_filter)
-    events = EventStream(fanout, org, oid, cursor, event_filter, catching, first)
-    return SubscriberResponse(events)
+    return await subscriber_response(context, org, oid, resume, event_filter(user_id, event_type))
