@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     webhook_give_up_after_seconds: float = Field(24 * 3600.0, gt=0)
     webhook_lease_seconds: float = Field(30.0, gt=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
+    head_timeout_seconds: float = Field(
+        10.0, gt=0, description="a connection must send each request head within this time"
+    )
     events_poll_seconds: float = Field(
         0.5, gt=0, description="how often a feed looks for changes no wake-up announced"
     )

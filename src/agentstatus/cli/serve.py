@@ -75,5 +75,9 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
         # uvicorn's default of 2048 pending connections is below a floor of event streams
         # reconnecting at once (the kernel caps it at net.core.somaxconn).
         backlog=4096,
-        http=BoundedHttpToolsProtocol,  # refuses request heads over 64 KiB with 431
+        # No WebSocket endpoint exists; uvicorn's WebSocket handling would log the request
+        # line, a Code in its query string included, outside our redacting access log.
+        ws="none",
+        # refuses request heads over 64 KiB (431) or slower than the timeout (408)
+        http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
     )

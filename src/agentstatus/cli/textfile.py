@@ -12,7 +12,12 @@ MAX_FILE = 64 * 1024 * 1024
 
 def read_text(path: Path) -> str:
     try:
-        data = sys.stdin.buffer.read(MAX_FILE + 1) if str(path) == "-" else path.read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_FILE + 1)
+        else:
+            # Never more than the limit, whatever the file is (/dev/zero has no end).
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE + 1)
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
     if len(data) > MAX_FILE:

@@ -128,7 +128,9 @@ def claim_due(engine: Engine, policy: DeliveryPolicy) -> list[Claimed]:
     for r in rows:
         if r.history_id is None:
             body = (r.payload or "{}").encode()
-            event_id = f"test-{r.id}"
+            # SQLite reuses the ids of deleted rows; with the creation time a test event's
+            # id never repeats.
+            event_id = f"test-{r.created_ms}-{r.id}"
         else:
             event = Event(
                 r.history_id,

@@ -16,6 +16,18 @@ from agentstatus.http.voicenter.parameters import redact_query
 
 FLUSH_SECONDS = 0.2
 MAX_BUFFERED = 10_000
+MAX_TARGET = 2048
+"""Characters of a request target logged; the rest is cut (and marked)."""
+
+# Control characters (C0, DEL, C1, the Unicode line separators) and the quote that ends the
+# logged target are written escaped: a request must not forge a log line.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_ESCAPES |= {0x2028: "\\u2028", 0x2029: "\\u2029", ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def loggable(text: str, limit: int = MAX_TARGET) -> str:
+    shown = text[:limit].translate(_ESCAPES)
+    return shown + "...[cut]" if len(text) > limit else shown
 
 
 class AccessLogMiddleware:
@@ -54,10 +66,10 @@ class AccessLogMiddleware:
             self._second = now
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         query = scope.get("query_string", b"")
-        target = scope["path"] + ("?" + redact_query(query) if query else "")
+        target = loggable(scope["path"] + ("?" + redact_query(query) if query else ""))
         client = scope.get("state", {}).get("client_addr") or (scope.get("client") or ("-",))[0]
         self._lines.append(
-            f'{self._stamp} access {client} "{scope["method"]} {target}" {status} '
+            f'{self._stamp} access {client} "{loggable(scope["method"], 32)} {target}" {status} '
             f"{seconds * 1000:.1f}ms\n"
         )
         if len(self._lines) >= MAX_BUFFERED:

@@ -11,11 +11,23 @@ class BodyTooLarge(Exception):
     """The body is over the limit; the rest of it was not read."""
 
 
+class BodyIncomplete(Exception):
+    """The client went away before its whole body arrived: nothing of it may be applied
+    (``Status=13`` cut short is ``Status=1``)."""
+
+
 def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def joined_header(scope: Scope, name: bytes) -> str | None:
+    """Every line of a header that may be repeated, as one comma-separated list (RFC 9110
+    5.3): a proxy that appends its own ``X-Forwarded-For`` line must not hide the others."""
+    values = [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+    return ", ".join(values) if values else None
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -27,7 +39,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise BodyIncomplete
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -42,7 +54,7 @@ def resolve_client(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
     """The client's address, remembered in the scope's state for the access log."""
     client = scope.get("client")
     peer = client[0] if client else None
-    forwarded = header(scope, b"x-forwarded-for") if trusted else None
+    forwarded = joined_header(scope, b"x-forwarded-for") if trusted else None
     address = client_address(peer, forwarded, trusted)
     scope.setdefault("state", {})["client_addr"] = address
     return address

@@ -19,7 +19,8 @@ def read_pairs(
     """Rows of ``key_column,name`` as (key, name); raises ImportRejected listing every problem."""
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark from spreadsheet exports
-    reader = csv.reader(io.StringIO(text))
+    # strict: an unterminated quote is an error, not a field running to the end of the file
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -54,10 +56,20 @@ def configure_sqlite_connection(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds digests of the
+    Codes and tokens, and everyone's history); SQLite gives its WAL and shared-memory
+    files the same mode. An existing file is left as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def create_sql_engine(url: str | URL) -> Engine:
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
-        sqlite_path(parsed).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(parsed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         # Enough pooled connections for the request threads (40) and the event loop's
         # executor: a connection opened past the pool is closed after use, and opening
         # one costs its PRAGMAs, which showed when thousands of streams connect at once.

@@ -20,6 +20,7 @@ from agentstatus.http.api import (
 )
 from agentstatus.http.api.errors import install_error_handlers
 from agentstatus.http.api.limits import BodyLimitMiddleware
+from agentstatus.http.api.redirects import RelativeRedirectMiddleware
 from agentstatus.http.context import AppContext
 
 DESCRIPTION = """\
@@ -52,6 +53,7 @@ def create_api(context: AppContext) -> FastAPI:
     api.state.context = context
     install_error_handlers(api)
     api.add_middleware(BodyLimitMiddleware)
+    api.add_middleware(RelativeRedirectMiddleware)
     v1 = APIRouter(prefix="/api/v1")
     for module in (
         organisations,

@@ -11,6 +11,7 @@ the stdlib-only :mod:`agentstatus.wire`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -85,12 +86,13 @@ def read_parameters(
             _merge_pairs(params, parse_qsl(text, keep_blank_values=True))
         elif kind in _JSON_TYPES or kind.endswith("+json"):
             try:
-                document = orjson.loads(body.removeprefix(b"\xef\xbb\xbf"))
+                unmarked = body.removeprefix(b"\xef\xbb\xbf")
+                document = orjson.loads(unmarked)
             except orjson.JSONDecodeError as exc:
                 raise Unreadable("malformed JSON") from exc
             if not isinstance(document, dict):
                 raise Unreadable("the JSON is not an object")
-            for key, value in document.items():
+            for key, value in _first_wins(unmarked, document).items():
                 params.setdefault(canonical_key(key), _scalar(value))
         else:
             raise Unreadable("unsupported content type")
@@ -117,10 +119,33 @@ def _present(params: Mapping[str, str | None], *names: str) -> str:
     return ""
 
 
+# No catalogue holds a status beyond 64 bits (the engines answer row 9 for those); a much
+# longer string of digits is not converted at all (Python refuses more than 4,300 digits,
+# which was an HTTP 500).
+_MAX_STATUS_DIGITS = 64
+
+
 def parse_status(text: str) -> int | None:
     if text.isascii() and text.isdigit():
-        return int(text)
+        digits = text.lstrip("0") or "0"
+        return int(digits) if len(digits) <= _MAX_STATUS_DIGITS else None
     return None
+
+
+def _first_wins(body: bytes, document: dict[str, object]) -> dict[str, object]:
+    """The JSON object with the first occurrence of a repeated key (as in a query string),
+    where orjson keeps the last. orjson has validated the body; only a body that may
+    repeat a key (more ``":`` than keys) is read again, by the standard library."""
+    if body.count(b'":') <= len(document):
+        return document
+    try:
+        pairs: list[tuple[str, object]] = json.loads(body, object_pairs_hook=list)
+    except (ValueError, RecursionError) as exc:  # nested deeper than the stdlib recurses
+        raise Unreadable("malformed JSON") from exc
+    first: dict[str, object] = {}
+    for key, value in pairs:
+        first.setdefault(key, value)  # a nested object comes back as a list: row 1 anyway
+    return first
 
 
 def status_parameters(params: Mapping[str, str | None]) -> StatusParameters | Row:

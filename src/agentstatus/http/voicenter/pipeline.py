@@ -13,7 +13,13 @@ from starlette.types import Receive, Scope, Send
 
 from agentstatus.http.context import AppContext
 from agentstatus.http.ratelimit import Refusal
-from agentstatus.http.requests import BodyTooLarge, header, read_body, resolve_client
+from agentstatus.http.requests import (
+    BodyIncomplete,
+    BodyTooLarge,
+    header,
+    read_body,
+    resolve_client,
+)
 from agentstatus.http.responses import send_bytes
 from agentstatus.http.voicenter.answers import Answers
 from agentstatus.http.voicenter.parameters import MAX_BODY, Unreadable, read_parameters
@@ -72,7 +78,7 @@ class VoicenterEndpoint(ABC, Generic[P]):
             )
             request = self.request(params)
             code = code_of(params)
-        except (Unreadable, BodyTooLarge):
+        except (Unreadable, BodyTooLarge, BodyIncomplete):
             request = Row.UNREADABLE
         if isinstance(request, Row):
             return await self._send_row(send, request)
