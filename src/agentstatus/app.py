@@ -22,6 +22,7 @@ from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.service.tokens import revoked_among
 from agentstatus.settings import Settings
 from agentstatus.storage.auth_failures import SharedFailureCounts
 from agentstatus.storage.database import libpq_conninfo, parse_url
@@ -80,6 +81,7 @@ def create_service(settings: Settings) -> Service:
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
         keepalive_seconds=settings.events_keepalive_seconds,
+        revoked_among=lambda ids: revoked_among(engine, ids),
     )
     metrics = Metrics()
     metrics.watch_streams(lambda: fanout.subscribers, lambda: fanout.lagged)

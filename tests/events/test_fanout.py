@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from agentstatus.app import open_database
 from agentstatus.service.organisations import org_id
-from agentstatus.service.tokens import Role, create_token
+from agentstatus.service.tokens import Role, create_token, revoke_token
 from agentstatus.storage.schema import history
 from tests.reliability.figures import record
 from tests.support.factories import OrgFixture, make_org
@@ -209,3 +209,24 @@ def test_a_quiet_stream_gets_keepalives(engine: Engine, tmp_path: Path) -> None:
     assert lines[0] == "event: snapshot"
     assert [line for line in lines if line.startswith(":")] == [": ping", ": ping"]
     assert elapsed >= 1.0  # not sent at once
+
+
+def test_revoking_a_token_ends_its_open_streams(engine: Engine, server: ServerProcess) -> None:
+    org = make_org(engine)
+    revoked = create_token(engine, Role.SUPERVISOR, org.name)
+    kept = create_token(engine, Role.SUPERVISOR, org.name).token
+    url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
+    with Subscriber(url, revoked.token) as doomed, Subscriber(url, kept) as other:
+        doomed.wait_for(1)
+        other.wait_for(1)
+        revoke_token(engine, revoked.info.id)
+        ended = time.monotonic()
+        doomed.wait_closed(timeout=15)
+        took = time.monotonic() - ended
+        with httpx.Client(base_url=server.base_url) as client:
+            change(client, org, "101", "sip1", 1)
+        assert [e.event for e in other.wait_for(2)] == ["snapshot", "agent.login"]
+    assert len(doomed.events) == 1  # its snapshot, then nothing
+    assert took < 10
+    again = httpx.get(url, headers={"Authorization": f"Bearer {revoked.token}"})
+    assert again.status_code == 401

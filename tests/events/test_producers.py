@@ -146,17 +146,19 @@ def test_every_producer_reaches_both_instances(floor: Floor, any_database_url: s
     assert max(same) < 1.0, here
     assert max(other) < 1.0, there
     history = read_history(floor.engine, floor.org.name, limit=100).events
-    assert [(e.user_id, e.new_status, e.source) for e in history[2:]] == [
-        ("101", 1, "GET"),
-        ("101", 3, "POST"),
-        ("101", 2, "admin"),
-        ("102", 2, "admin"),
-        ("103", 2, "admin"),
-        ("104", 1, "GET"),
-        ("104", 2, "admin"),
-        ("105", 1, "GET"),
-        ("105", 2, "admin"),
-    ]
+    assert sorted((e.user_id, e.new_status, e.source) for e in history[2:]) == sorted(
+        [
+            ("101", 1, "GET"),
+            ("101", 3, "POST"),
+            ("101", 2, "admin"),
+            ("102", 2, "admin"),
+            ("103", 2, "admin"),
+            ("104", 1, "GET"),
+            ("104", 2, "admin"),
+            ("105", 1, "GET"),
+            ("105", 2, "admin"),
+        ]
+    )
     with floor.engine.connect() as conn:
         assert conn.execute(select(audit.c.id)).all() == []  # nothing was refused
 

@@ -90,6 +90,12 @@ class Subscriber:
         self._client.close()
         self._thread.join(5)
 
+    def wait_closed(self, timeout: float = 10.0) -> None:
+        """Until the server ended the stream."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError("the stream is still open")
+
     def wait_for(self, count: int, timeout: float = 10.0) -> list[SSEvent]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

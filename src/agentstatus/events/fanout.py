@@ -46,6 +46,8 @@ MIN_READ_INTERVAL = 0.01
 SNAPSHOT_REUSE_SECONDS = 1.0
 # A feed without subscribers stops after this long (keeping its memory for reconnects).
 IDLE_SECONDS = 30.0
+# How often the tokens of the open streams are checked (one query for all of them).
+TOKEN_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class Dropped(Enum):
 
     LAGGED = "lagged"
     CLOSED = "closed"
+    REVOKED = "revoked"
+    """Its token was revoked."""
 
 
 class Subscription:
@@ -107,6 +111,8 @@ class Subscription:
         """Set when the server drops the subscription (whoever is waiting to write)."""
         self.on_close: Callable[[], None] = lambda: None
         self._on_lagged = on_lagged
+        self.token_id: int | None = None
+        """The API token it was opened with: revoking the token ends the stream."""
         self.quiet_since = time.monotonic()
         """When this subscriber was last sent anything; its feed asks for a keepalive."""
         self._keepalive = False
@@ -261,7 +267,7 @@ class OrgFeed:
             for subscription in list(self._by_user.get(event.user_id, ())):
                 subscription.offer(event)
 
-    def _all(self) -> list[Subscription]:
+    def all(self) -> list[Subscription]:
         return [*self._everyone, *(s for g in self._by_user.values() for s in g)]
 
     def ask_keepalives(self) -> None:
@@ -271,12 +277,12 @@ class OrgFeed:
             return
         self._checked_quiet = now
         due = now - self._fanout.keepalive_seconds
-        for subscription in self._all():
+        for subscription in self.all():
             if subscription.quiet_since <= due:
                 subscription.ask_keepalive()
 
     def close_all(self) -> None:
-        for subscription in self._all():
+        for subscription in self.all():
             subscription.drop(Dropped.CLOSED)
 
     async def shared_snapshot(self) -> SharedSnapshot:
@@ -334,8 +340,11 @@ class Fanout:
         poll_seconds: float = 1.0,
         buffer: int = 1000,
         keepalive_seconds: float = 15.0,
+        revoked_among: Callable[[set[int]], set[int]] | None = None,
     ) -> None:
         self.engine = engine
+        self._revoked_among = revoked_among
+        self._token_watch: asyncio.Task[None] | None = None
         self.keepalive_seconds = keepalive_seconds
         self.hub = hub
         self.fence = fence
@@ -383,7 +392,12 @@ class Fanout:
         feed.close_all()
 
     async def subscribe(
-        self, org: str, oid: int, cursor: int, event_filter: EventFilter
+        self,
+        org: str,
+        oid: int,
+        cursor: int,
+        event_filter: EventFilter,
+        token_id: int | None = None,
     ) -> Catching:
         """A subscription attached to the organisation's feed at once, so that it buffers
         (and may be dropped) from now on, and what it missed before: from the durable
@@ -393,8 +407,30 @@ class Fanout:
         backlog = [e.frame for e in feed.recent if e.id > start and event_filter.matches(e)]
         live = max(cursor, feed.cursor)
         subscription = Subscription(event_filter, live, self.buffer, self._count_lagged)
+        subscription.token_id = token_id
         feed.attach(subscription)
+        if token_id is not None and self._revoked_among is not None and self._token_watch is None:
+            self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")
         return Catching(subscription, start, backlog)
+
+    async def _watch_tokens(self) -> None:
+        """End the streams whose token was revoked (a token is checked when a stream
+        opens; this ends the ones already open)."""
+        assert self._revoked_among is not None
+        while True:
+            await asyncio.sleep(TOKEN_CHECK_SECONDS)
+            open_streams = [s for feed in list(self._feeds.values()) for s in feed.all()]
+            tokens = {s.token_id for s in open_streams if s.token_id is not None}
+            if not tokens:
+                continue
+            try:
+                revoked = await asyncio.to_thread(self._revoked_among, tokens)
+            except Exception as exc:  # the database away: check again next time
+                log.warning("could not check the streams' tokens (%s)", type(exc).__name__)
+                continue
+            for subscription in open_streams:
+                if subscription.token_id in revoked:
+                    subscription.drop(Dropped.REVOKED)
 
     def _count_lagged(self) -> None:
         self.lagged += 1
@@ -412,6 +448,10 @@ class Fanout:
             after = events[-1].id if len(events) >= BATCH else upto
 
     async def close(self) -> None:
+        if self._token_watch is not None:
+            self._token_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._token_watch
         feeds, self._feeds = list(self._feeds.values()), {}
         for feed in feeds:
             feed.close_all()

@@ -44,7 +44,12 @@ log = logging.getLogger(__name__)
 
 
 async def subscriber_response(
-    context: AppContext, org: str, oid: int, resume: int | None, event_filter: EventFilter
+    context: AppContext,
+    org: str,
+    oid: int,
+    resume: int | None,
+    event_filter: EventFilter,
+    token_id: int | None,
 ) -> SubscriberResponse:
     """The stream of one subscriber: a snapshot (unless it resumes), what it missed, and
     its live events. Raises Unavailable when the organisation's feed cannot start."""
@@ -59,7 +64,7 @@ async def subscriber_response(
         first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
     else:
         cursor = resume
-    catching = await fanout.subscribe(org, oid, cursor, event_filter)
+    catching = await fanout.subscribe(org, oid, cursor, event_filter, token_id)
     return SubscriberResponse(EventStream(fanout, org, oid, cursor, event_filter, catching, first))
 
 
@@ -116,14 +121,14 @@ def _read(scope: Scope) -> StreamRequest:
     return StreamRequest(token.strip(), resume, user_ids, types)
 
 
-def _authorise(context: AppContext, org: str, request: StreamRequest) -> int:
+def _authorise(context: AppContext, org: str, request: StreamRequest) -> tuple[int, int]:
     """The checks of the FastAPI route's dependencies, in one trip to a thread."""
     info: TokenInfo | None = verify_token(context.engine, request.token)
     if info is None:
         raise Refused(401, _BAD_TOKEN, [(b"www-authenticate", b'Bearer error="invalid_token"')])
     if not info.may_access(org):
         raise Refused(403, _OTHER_ORG, [])
-    return agents.stream_org_id(context.engine, org, request.user_ids)
+    return agents.stream_org_id(context.engine, org, request.user_ids), info.id
 
 
 class EventsEndpoint:
@@ -140,13 +145,10 @@ class EventsEndpoint:
             if scope["method"] != "GET":
                 raise Refused(405, "Method Not Allowed", [(b"allow", b"GET")])
             request = _read(scope)
-            oid = await asyncio.to_thread(_authorise, self.context, org, request)
+            oid, token_id = await asyncio.to_thread(_authorise, self.context, org, request)
+            wanted = event_filter(request.user_ids, request.types)
             response = await subscriber_response(
-                self.context,
-                org,
-                oid,
-                request.resume,
-                event_filter(request.user_ids, request.types),
+                self.context, org, oid, request.resume, wanted, token_id
             )
         except Refused as refused:
             await self._refuse(send, refused.status, refused.detail, refused.headers)

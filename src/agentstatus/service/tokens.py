@@ -80,6 +80,19 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
         return [TokenInfo(r.id, Role(r.role), r.name, r.label) for r in rows]
 
 
+def revoked_among(engine: Engine, token_ids: set[int]) -> set[int]:
+    """Which of these tokens are revoked (or gone): their open event streams must end."""
+    with reading(engine) as conn:
+        active = set(
+            conn.execute(
+                select(api_tokens.c.id).where(
+                    api_tokens.c.id.in_(sorted(token_ids)), ~api_tokens.c.revoked
+                )
+            ).scalars()
+        )
+    return token_ids - active
+
+
 def revoke_token(engine: Engine, token_id: int) -> None:
     if not 0 < token_id < 2**63:  # beyond any stored id (and the database's integers)
         raise NotFound(f"no active token with id {token_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Query
 
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events.stream import SubscriberResponse
-from agentstatus.http.api.auth import OrgAccess
+from agentstatus.http.api.auth import CurrentToken, OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.history import MAX_EVENT_ID
@@ -39,6 +39,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=None, responses=SSE_DOC)
 async def stream(
     org: OrgAccess,
+    token: CurrentToken,
     context: Context,
     last_event_id: Annotated[
         int | None, Header(ge=0, le=MAX_EVENT_ID, description="Resume after this event.")
@@ -65,4 +66,5 @@ async def stream(
     # Errors here (404, 422, 503) are answered before the stream starts.
     oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_id)
     resume = last_event_id if last_event_id is not None else after
-    return await subscriber_response(context, org, oid, resume, event_filter(user_id, event_type))
+    wanted = event_filter(user_id, event_type)
+    return await subscriber_response(context, org, oid, resume, wanted, token.id)
