@@ -61,3 +61,10 @@ soak: install
 	rm -rf $(SOAK_FIGURES)
 	AGENTSTATUS_SOAK=1 AGENTSTATUS_FIGURES_DIR=$(SOAK_FIGURES) $(BIN)/pytest tests/reliability -p no:cacheprovider -q -s --timeout=1800
 	@echo "== soak figures =="; cat $(SOAK_FIGURES)/*.json
+
+## i18n: extract the pages' strings and merge them into the catalogues (then translate the new ones)
+.PHONY: i18n
+LOCALES := src/agentstatus/web/locales
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ --no-location --sort-output -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching --ignore-obsolete

@@ -29,6 +29,7 @@ from agentstatus.storage.database import libpq_conninfo, parse_url
 from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.stores import create_status_store
+from agentstatus.web.application import create_web
 
 __all__ = ["Service", "create_app", "create_service", "create_status_store", "open_database"]
 
@@ -118,7 +119,12 @@ def create_service(settings: Settings) -> Service:
 
     routes = voicenter_routes(context)
     app: ASGIApp = Dispatcher(
-        routes, create_api(context), startup, shutdown, EventsEndpoint(context)
+        routes,
+        create_api(context),
+        startup,
+        shutdown,
+        EventsEndpoint(context),
+        create_web(context),
     )
     if settings.access_log:
         app = AccessLogMiddleware(app)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     events_keepalive_seconds: float = Field(
         15.0, gt=0, description="a quiet event stream gets a comment line this often"
     )
+    session_idle_seconds: float = Field(
+        8 * 3600.0, gt=0, description="a web session not used for this long is signed out"
+    )
     events_buffer: int = Field(
         1000, ge=1, description="events a subscriber may fall behind before it is dropped"
     )

@@ -6,11 +6,13 @@ import click
 from sqlalchemy import Engine
 
 from agentstatus.cli.state import CliState, pass_state
-from agentstatus.service import agents, extensions, organisations
+from agentstatus.service import agents, extensions, organisations, passwords, users
 from agentstatus.service.errors import NotFound
+from agentstatus.service.tokens import Role
 from agentstatus.settings import Settings, env_var
 
 DEMO_ORG = "demo"
+DEMO_SUPERVISOR = "supervisor@demo.example"
 DEMO_AGENTS = (
     ("1001", "Dana Levi"),
     ("1002", "Yossi Cohen"),
@@ -40,6 +42,18 @@ def ensure_demo(engine: Engine) -> str:
     return code
 
 
+def ensure_demo_supervisor(engine: Engine) -> str:
+    """The demo's supervisor, with a new password each run (only digests are stored)."""
+    password = passwords.generate()
+    try:
+        users.set_password(engine, DEMO_SUPERVISOR, password)
+    except NotFound:
+        users.add_user(
+            engine, DEMO_SUPERVISOR, Role.SUPERVISOR, password, DEMO_ORG, "Demo Supervisor"
+        )
+    return password
+
+
 def _serve_url(settings: Settings) -> str:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return f"http://{host}:{settings.port}"
@@ -57,10 +71,12 @@ def demo(state: CliState, base_url: str | None) -> None:
     """Create (or refresh) the "demo" organisation: agents 1001-1005 at extensions
     sip1001-sip1005. Prints its new Code and curl lines to try; the Code changes each run."""
     code = ensure_demo(state.engine)
+    password = ensure_demo_supervisor(state.engine)
     url = (base_url or _serve_url(state.settings)).rstrip("/")
     click.echo(
         f'demo organisation "{DEMO_ORG}" ready: agents 1001-1005, extensions sip1001-sip1005'
     )
+    click.echo(f"the board: {url}/  (sign in as {DEMO_SUPERVISOR}, password {password})")
     click.echo("try (with the server running):")
     click.echo(
         f"  curl '{url}/UserLogin/SetStatusFromAPI"

@@ -17,6 +17,7 @@ from agentstatus.cli import (
     organisations,
     statuses,
     tokens,
+    users,
     webhooks,
 )
 from agentstatus.cli.demo import demo
@@ -77,7 +78,17 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.call_on_close(state.close)
 
 
-for module in (organisations, agents, extensions, statuses, tokens, webhooks, database, client):
+for module in (
+    organisations,
+    agents,
+    extensions,
+    statuses,
+    tokens,
+    users,
+    webhooks,
+    database,
+    client,
+):
     cli.add_command(module.group)
 for command in (serve, demo, presence, force_logout, history, report):
     cli.add_command(command)

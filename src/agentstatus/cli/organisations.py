@@ -7,7 +7,7 @@ import click
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
-from agentstatus.service import organisations
+from agentstatus.service import organisations, timezones
 
 
 @click.group("org")
@@ -83,3 +83,13 @@ def allowlist(state: CliState, org: str, entries: tuple[str, ...], clear: bool) 
         raise click.UsageError("give the addresses and ranges to allow, or --clear")
     result = organisations.set_allowlist(state.engine, org, None if clear else list(entries))
     click.echo(f"{org}: " + ("every address allowed" if result is None else ", ".join(result)))
+
+
+@group.command("timezone")
+@click.argument("org")
+@click.argument("zone")
+@pass_state
+def timezone(state: CliState, org: str, zone: str) -> None:
+    """Set ORG's time zone: an IANA name such as Asia/Jerusalem (default UTC)."""
+    name = timezones.set_timezone(state.engine, org, zone)
+    click.echo(f"time zone of {org}: {name}")

@@ -1,5 +1,6 @@
 """The outermost ASGI application: the Voicenter endpoints and the event streams first,
-everything else to the FastAPI app, and the store's start and stop on the lifespan events."""
+then the web pages, everything else to the FastAPI app; and the store's start and stop
+on the lifespan events."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.voicenter.pipeline import Handler
+from agentstatus.web.application import handles as web_handles
 from agentstatus.wire.paths import route_key
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,9 @@ class Dispatcher:
         on_startup: Callable[[], Awaitable[None]],
         on_shutdown: Callable[[], Awaitable[None]],
         events: EventsEndpoint | None = None,
+        web: ASGIApp | None = None,
     ) -> None:
+        self.web = web
         self.routes = routes
         self.events = events
         self.fallback = fallback
@@ -40,6 +44,9 @@ class Dispatcher:
             org = self.events.org_of(path) if self.events is not None else None
             if org is not None and self.events is not None:
                 await self.events(scope, receive, send, org)
+                return
+            if self.web is not None and web_handles(path):
+                await self.web(scope, receive, send)
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

@@ -44,6 +44,8 @@ organisations = Table(
     Column("code_hash", String(64), nullable=False, unique=True),
     Column("allowlist", Text, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    # An IANA zone name: the web's dates and an agent's day are in it.
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
 )
 
 agents = Table(
@@ -184,4 +186,32 @@ auth_failures = Table(
     Column("client", String(64), primary_key=True),
     Column("opened_ms", BigInteger, nullable=False),
     Column("failures", Integer, nullable=False),
+)
+
+# People who sign in to the web pages: the roles and scopes of api_tokens, a password hash
+# (Argon2id, in the PHC string format) instead of a token digest.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Stored lower-cased: e-mail addresses are compared without case.
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(128), nullable=False, server_default=""),
+    Column("role", String(16), nullable=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Server-side sessions of the web pages. The cookie carries a random secret; only its
+# digest is kept, so a copy of the database signs nobody in. Deleting a row signs out.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("seen_ms", BigInteger, nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
 )

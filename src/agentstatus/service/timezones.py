@@ -1,0 +1,53 @@
+"""Each organisation's time zone: the web's dates, an agent's day and the day boundaries
+of its reports are in it."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import Connection, Engine, select, update
+
+from agentstatus.service.errors import InvalidInput
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import organisations
+
+DEFAULT_ZONE = "UTC"
+
+
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (e.g. ``Asia/Jerusalem``), or InvalidInput."""
+    name = name.strip()
+    if name not in _known():
+        raise InvalidInput(f"unknown time zone {name[:64]!r}: use an IANA name like Asia/Jerusalem")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {name[:64]!r}") from None
+
+
+def set_timezone(engine: Engine, org: str, name: str) -> str:
+    clean = zone(name).key
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        conn.execute(update(organisations).where(organisations.c.id == oid).values(timezone=clean))
+    return clean
+
+
+def timezone_of(conn: Connection, oid: int) -> ZoneInfo:
+    name = conn.execute(select(organisations.c.timezone).where(organisations.c.id == oid)).scalar()
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def get_timezone(engine: Engine, org: str) -> ZoneInfo:
+    with reading(engine) as conn:
+        return timezone_of(conn, org_id(conn, org))

@@ -1,0 +1,138 @@
+"""People who sign in to the web pages: the roles and scopes of the API tokens, with an
+e-mail and a password instead of a bearer token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.service import passwords, validation
+from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
+from agentstatus.service.organisations import org_id
+from agentstatus.service.tokens import Role
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import organisations, users, web_sessions
+
+# Deliberately loose (RFC 5321's full grammar helps nobody here): one @, no spaces, a dot
+# or a single label after it (``supervisor@localhost`` works on a LAN).
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}")
+MAX_EMAIL_LENGTH = 254
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    name: str
+    role: Role
+    org: str | None
+    """The organisation the user may see; None means every organisation."""
+
+    def may_access(self, org: str) -> bool:
+        return self.org is None or self.org == org
+
+
+def email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(value):
+        raise InvalidInput(f"invalid e-mail address {value[:80]!r}")
+    return value
+
+
+_USER_QUERY = select(
+    users.c.id, users.c.email, users.c.name, users.c.role, organisations.c.name.label("org")
+).select_from(users.outerjoin(organisations, organisations.c.id == users.c.org_id))
+
+
+def _user(row: object) -> User:
+    return User(row.id, row.email, row.name, Role(row.role), row.org)  # type: ignore[attr-defined]
+
+
+def add_user(
+    engine: Engine,
+    address: str,
+    role: Role,
+    password: str,
+    org: str | None = None,
+    name: str = "",
+) -> User:
+    clean = email(address)
+    clean_name = validation.display_name(name, max_length=128)
+    hashed = passwords.hash_password(passwords.check_new(password))
+    try:
+        with engine.begin() as conn:
+            oid = org_id(conn, org) if org is not None else None
+            if conn.execute(select(users.c.id).where(users.c.email == clean)).first():
+                raise AlreadyExists(f"a user {clean!r} already exists")
+            new_id = conn.execute(
+                insert(users).values(
+                    email=clean,
+                    name=clean_name,
+                    role=role.value,
+                    org_id=oid,
+                    password_hash=hashed,
+                    created_ms=now_ms(),
+                )
+            ).inserted_primary_key
+    except IntegrityError:
+        raise AlreadyExists(f"a user {clean!r} already exists") from None
+    assert new_id is not None
+    return User(int(new_id[0]), clean, clean_name, role, org)
+
+
+def list_users(engine: Engine) -> list[User]:
+    with reading(engine) as conn:
+        return [_user(r) for r in conn.execute(_USER_QUERY.order_by(users.c.email))]
+
+
+def get_user(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(_USER_QUERY.where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def _user_id(conn: Connection, address: str) -> int:
+    found = conn.execute(select(users.c.id).where(users.c.email == email(address))).first()
+    if found is None:
+        raise NotFound(f"no user {email(address)!r}")
+    return int(found.id)
+
+
+def set_password(engine: Engine, address: str, password: str) -> None:
+    """A new password; every session of the user is signed out."""
+    hashed = passwords.hash_password(passwords.check_new(password))
+    with engine.begin() as conn:
+        uid = _user_id(conn, address)
+        conn.execute(update(users).where(users.c.id == uid).values(password_hash=hashed))
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == uid))
+
+
+def remove_user(engine: Engine, address: str) -> None:
+    with engine.begin() as conn:
+        uid = _user_id(conn, address)
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == uid))
+        conn.execute(delete(users).where(users.c.id == uid))
+
+
+def authenticate(engine: Engine, address: str, password: str) -> User | None:
+    """The user with these credentials, or None; as slow for an unknown e-mail as for a
+    wrong password. A hash made with older parameters is replaced."""
+    try:
+        clean = email(address)
+    except InvalidInput:
+        passwords.verify(password, None)
+        return None
+    with reading(engine) as conn:
+        row = conn.execute(
+            _USER_QUERY.add_columns(users.c.password_hash).where(users.c.email == clean)
+        ).first()
+    valid, new_hash = passwords.verify(password, None if row is None else row.password_hash)
+    if not valid or row is None:
+        return None
+    if new_hash is not None:
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=new_hash))
+    return _user(row)

@@ -1,0 +1,68 @@
+"""The web front end: server-rendered pages (Jinja2), small scripts of our own, served
+beside the API by the same process. ``handles(path)`` tells the dispatcher which paths
+are ours; everything else stays the API's."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from agentstatus.http.api.limits import BodyLimitMiddleware
+from agentstatus.http.context import AppContext
+from agentstatus.web import messages
+from agentstatus.web.pages import board, language, sign_in
+from agentstatus.web.pages.common import error_page
+from agentstatus.web.security import PageSecurity
+from agentstatus.web.static_files import StaticFiles
+from agentstatus.web.stream import SessionEvents
+from agentstatus.web.templating import Pages
+
+ORG = "{org:str}"
+log = logging.getLogger(__name__)
+EXACT_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/language"})
+PREFIXES = ("/o/", "/static/")
+
+
+def handles(path: str) -> bool:
+    return path in EXACT_PATHS or path.startswith(PREFIXES)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_page(request, 404, messages.NO_SUCH_PAGE)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error_page(request, 405, messages.WRONG_METHOD)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("a page failed", exc_info=exc)
+    return error_page(request, 500, messages.SERVER_ERROR)
+
+
+def create_web(context: AppContext) -> PageSecurity:
+    static = StaticFiles()
+    routes = [
+        Route("/", board.board, methods=["GET"]),
+        Route("/sign-in", sign_in.sign_in_form, methods=["GET"]),
+        Route("/sign-in", sign_in.sign_in, methods=["POST"]),
+        Route("/sign-out", sign_in.sign_out, methods=["POST"]),
+        Route("/language", language.choose_language, methods=["POST"]),
+        Route("/static/{name:str}", static.serve, methods=["GET"]),
+        Route(f"/o/{ORG}/", board.board, methods=["GET"]),
+        Route(f"/o/{ORG}/catalogue.css", board.catalogue_css, methods=["GET"]),
+        Route(f"/o/{ORG}/events", SessionEvents(), methods=["GET"]),
+        Route(f"/o/{ORG}/agents/{{user_id:str}}/logout", board.logout_agent, methods=["POST"]),
+        Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: method_not_allowed, Exception: server_error},
+    )
+    app.state.context = context
+    app.state.pages = Pages(static)
+    return PageSecurity(BodyLimitMiddleware(app), context.trusted_proxies)

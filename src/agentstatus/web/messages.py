@@ -1,0 +1,22 @@
+"""The pages' messages written in Python, marked for the catalogues (``N_`` is found by
+``make i18n``) and translated where they are shown."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+WRONG_PASSWORD = N_("Wrong e-mail or password.")
+SIGN_IN_LIMITED = N_("Too many failed sign-ins from your address. Try again in a minute.")
+FOR_ADMINS = N_("This page is for administrators.")
+OTHER_ORG = N_("You may not see this organisation.")
+NO_SUCH_ORG = N_("There is no such organisation.")
+NO_ORG_YET = N_("There is no organisation yet.")
+NO_SUCH_AGENT = N_("There is no such agent.")
+NO_SUCH_PAGE = N_("There is no such page.")
+WRONG_METHOD = N_("This page does not take that request.")
+SERVER_ERROR = N_("Something went wrong on our side; try again.")
+BOARD_UNAVAILABLE = N_("The board cannot be read now; try again.")
+NOT_APPLIED = N_("The database did not take the change; try again.")

@@ -1,0 +1,142 @@
+"""The live floor board: every agent of the organisation, rendered from the shared
+snapshot of the event feed, then kept live by ``board.js`` from the event stream that
+starts where the snapshot ends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.domain.clock import to_iso
+from agentstatus.events.feed import Snapshot
+from agentstatus.service import statuses
+from agentstatus.service.errors import NotFound, Unavailable
+from agentstatus.service.organisations import org_id
+from agentstatus.service.presence import force_logout, logout_everyone
+from agentstatus.service.statuses import Status
+from agentstatus.service.timezones import get_timezone
+from agentstatus.storage.database import reading
+from agentstatus.web import messages
+from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    user_id: str
+    name: str
+    extension: str | None
+    status: int
+    since_ms: int
+    since: str
+    logged_in: bool
+
+
+def _org_id(request: PageRequest) -> int:
+    with reading(request.context.engine) as conn:
+        return org_id(conn, request.org)
+
+
+async def _snapshot(page: PageRequest) -> Snapshot:
+    oid = await asyncio.to_thread(_org_id, page)
+    feed = await page.context.fanout.feed(page.org, oid)
+    return (await feed.shared_snapshot()).snapshot
+
+
+def status_catalogue(found: list[Status]) -> list[dict[str, object]]:
+    """The catalogue as the pages' scripts read it (a JSON block in the page)."""
+    return [{"id": s.id, "name": s.name, "color": s.color, "available": s.available} for s in found]
+
+
+async def board(request: Request) -> Response:
+    try:
+        page = await page_request(
+            request, request.path_params.get("org") or request.query_params.get("org")
+        )
+    except Refused as refused:
+        return refused.response
+    try:
+        taken = await _snapshot(page)
+    except TimeoutError:
+        return error_page(request, 503, messages.BOARD_UNAVAILABLE)
+    engine = page.context.engine
+    catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
+    zone = await asyncio.to_thread(get_timezone, engine, page.org)
+    rows = [
+        BoardRow(
+            a.user_id,
+            a.name,
+            a.extension,
+            a.status,
+            a.since_ms,
+            to_iso(a.since_ms),
+            a.extension is not None or a.status != LOGOUT,
+        )
+        for a in taken.agents
+    ]
+    counts = Counter(r.status for r in rows)
+    return render(
+        page,
+        "board.html",
+        {
+            "rows": rows,
+            "statuses": catalogue,
+            "by_id": {s.id: s for s in catalogue},
+            "counts": counts,
+            "cursor": taken.cursor,
+            "catalogue_json": status_catalogue(catalogue),
+            "zone": zone,
+        },
+    )
+
+
+async def catalogue_css(request: Request) -> Response:
+    """The organisation's status colours as CSS custom properties: the pages carry no
+    inline style (the Content-Security-Policy forbids it)."""
+    try:
+        page = await page_request(request, request.path_params["org"])
+    except Refused as refused:
+        return refused.response
+    found = await asyncio.to_thread(statuses.list_statuses, page.context.engine, page.org)
+    # Colours are validated #rrggbb and ids integers: nothing else reaches the sheet.
+    css = "".join(f".st-{s.id}{{--st:{s.color}}}\n" for s in found)
+    return Response(css, media_type="text/css", headers={"cache-control": "no-cache"})
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def logout_agent(request: Request) -> Response:
+    try:
+        page = await page_request(request, request.path_params["org"])
+    except Refused as refused:
+        return refused.response
+    user_id = request.path_params["user_id"]
+    try:
+        done = await force_logout(page.context.changes, page.context.engine, page.org, user_id)
+    except NotFound:
+        return error_page(request, 404, messages.NO_SUCH_AGENT)
+    except Unavailable:
+        return error_page(request, 503, messages.NOT_APPLIED)
+    if _wants_json(request):
+        return JSONResponse({"logged_out": done})
+    return RedirectResponse(f"/o/{page.org}/", status_code=303)
+
+
+async def logout_all(request: Request) -> Response:
+    try:
+        page = await page_request(request, request.path_params["org"], admin=True)
+    except Refused as refused:
+        return refused.response
+    try:
+        count = await logout_everyone(page.context.changes, page.context.engine, page.org)
+    except Unavailable:
+        return error_page(request, 503, messages.NOT_APPLIED)
+    if _wants_json(request):
+        return JSONResponse({"logged_out": count})
+    return RedirectResponse(f"/o/{page.org}/", status_code=303)

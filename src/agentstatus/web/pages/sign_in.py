@@ -1,0 +1,90 @@
+"""Signing in and out. A failed sign-in counts against the address like a wrong Code
+(the same limiter), and the answer never says whether the e-mail exists."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from agentstatus.http.ratelimit import Refusal
+from agentstatus.http.requests import resolve_client
+from agentstatus.service.users import authenticate
+from agentstatus.service.web_sessions import close_session, open_session
+from agentstatus.web import messages
+from agentstatus.web.pages.common import pages_of
+from agentstatus.web.visitors import (
+    SESSION_COOKIE,
+    context_of,
+    language_of,
+    safe_next,
+    set_cookie,
+    visitor,
+)
+
+MAX_FIELD = 1024
+
+
+def _form_page(
+    request: Request, email: str, target: str, error: str | None, status: int
+) -> Response:
+    code = language_of(request)
+    pages = pages_of(request)
+    return pages.render(
+        code,
+        "sign_in.html",
+        {
+            "visitor": None,
+            "here": "/sign-in",
+            "email": email,
+            "next": target,
+            "error": pages.gettext(code, error) if error else None,
+        },
+        status_code=status,
+    )
+
+
+async def sign_in_form(request: Request) -> Response:
+    target = safe_next(request.query_params.get("next"))
+    if await visitor(request) is not None:
+        return RedirectResponse(target, status_code=303)
+    return _form_page(request, "", target, None, 200)
+
+
+async def sign_in(request: Request) -> Response:
+    context = context_of(request)
+    form = await request.form(max_files=0, max_fields=8)
+    email = str(form.get("email") or "")[:MAX_FIELD]
+    password = str(form.get("password") or "")[:MAX_FIELD]
+    target = safe_next(str(form.get("next") or ""))
+    address = resolve_client(request.scope, context.trusted_proxies)
+    # The limiter's trust is per secret: the pair, so one right password trusts only itself.
+    ticket = await context.limiter.admit(address, f"\0sign-in\0{email.lower()}\0{password}")
+    if isinstance(ticket, Refusal):
+        limited = _form_page(request, email, target, messages.SIGN_IN_LIMITED, 429)
+        limited.headers["retry-after"] = str(max(1, ticket.retry_after))
+        return limited
+    try:
+        user = await asyncio.to_thread(authenticate, context.engine, email, password)
+    except Exception:
+        context.limiter.abandoned(ticket)
+        raise
+    if user is None:
+        await context.limiter.failed(ticket)
+        return _form_page(request, email, target, messages.WRONG_PASSWORD, 401)
+    context.limiter.authenticated(ticket)
+    secret = await asyncio.to_thread(open_session, context.engine, user)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, secret)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    context = context_of(request)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        await asyncio.to_thread(close_session, context.engine, secret)
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

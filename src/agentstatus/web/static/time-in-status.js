@@ -1,0 +1,51 @@
+// <time-in-status since="ISO">: how long ago `since` was, as H:MM:SS, kept current by one
+// shared ticker for every element on the page. The text is computed from the clock on
+// every tick (hidden tabs throttle timers: counting ticks would drift) and written only
+// when it changes.
+const live = new Set();
+let ticker = null;
+
+function format(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+function tick() {
+  const now = Date.now();
+  for (const element of live) element.update(now);
+}
+
+class TimeInStatus extends HTMLElement {
+  static observedAttributes = ["since"];
+
+  connectedCallback() {
+    live.add(this);
+    if (ticker === null) ticker = setInterval(tick, 1000);
+    this.update(Date.now());
+  }
+
+  disconnectedCallback() {
+    live.delete(this);
+    if (live.size === 0 && ticker !== null) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+  }
+
+  attributeChangedCallback() {
+    this.sinceMs = Date.parse(this.getAttribute("since") || "");
+    if (this.isConnected) this.update(Date.now());
+  }
+
+  update(now) {
+    if (Number.isNaN(this.sinceMs)) return;
+    const text = format(now - this.sinceMs);
+    if (this.textContent !== text) this.textContent = text;
+    if (!this.title) this.title = new Date(this.sinceMs).toLocaleString();
+  }
+}
+
+customElements.define("time-in-status", TimeInStatus);
