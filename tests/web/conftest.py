@@ -1,12 +1,11 @@
-"""The web tests' server and browser: a real server process, and Debian's Chromium driven
-by pytest-playwright (missing Chromium skips here and fails in CI)."""
+"""The web tests' server and browser: one real server process per test module on its own
+database (tests make their own agents and states), and Debian's Chromium driven by
+pytest-playwright (a missing Chromium skips here and fails in CI)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy import Engine
 
 from agentstatus.service.tokens import Role
 from tests.support.factories import OrgFixture, make_org
-from tests.support.server import ServerProcess
 from tests.support.web import WebUser, add_user
 
 CHROMIUM = os.environ.get("AGENTSTATUS_CHROMIUM", "/usr/bin/chromium")
@@ -42,24 +40,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@pytest.fixture
-def org(engine: Engine) -> OrgFixture:
-    return make_org(engine, agent_count=3, extension_count=3)
+@pytest.fixture(scope="module")
+def org(shared_engine: Engine) -> OrgFixture:
+    return make_org(shared_engine, agent_count=3, extension_count=3)
 
 
-@pytest.fixture
-def supervisor(engine: Engine, org: OrgFixture) -> WebUser:
-    return add_user(engine, f"sup-{org.name}@example.com", Role.SUPERVISOR, org.name, "Sue")
+@pytest.fixture(scope="module")
+def supervisor(shared_engine: Engine, org: OrgFixture) -> WebUser:
+    return add_user(shared_engine, f"sup-{org.name}@example.com", Role.SUPERVISOR, org.name, "Sue")
 
 
-@pytest.fixture
-def admin(engine: Engine, org: OrgFixture) -> WebUser:
-    return add_user(engine, f"admin-{org.name}@example.com", Role.ADMIN, org.name, "Ada")
-
-
-@pytest.fixture
-def web_server(
-    database_url: str, engine: Engine, org: OrgFixture, tmp_path: Path
-) -> Iterator[ServerProcess]:
-    with ServerProcess(database_url, tmp_path / "server.log") as process:
-        yield process
+@pytest.fixture(scope="module")
+def admin(shared_engine: Engine, org: OrgFixture) -> WebUser:
+    return add_user(shared_engine, f"admin-{org.name}@example.com", Role.ADMIN, org.name, "Ada")

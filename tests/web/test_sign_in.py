@@ -10,9 +10,10 @@ import httpx
 from sqlalchemy import Engine
 
 from agentstatus.service import users
+from agentstatus.service.tokens import Role
 from tests.support.factories import OrgFixture
 from tests.support.server import ServerProcess
-from tests.support.web import PASSWORD, SAME_ORIGIN, WebUser, signed_in, text_of
+from tests.support.web import PASSWORD, SAME_ORIGIN, WebUser, add_user, signed_in, text_of
 
 
 def _sign_in(base_url: str, email: str, password: str, **headers: str) -> httpx.Response:
@@ -23,19 +24,19 @@ def _sign_in(base_url: str, email: str, password: str, **headers: str) -> httpx.
     )
 
 
-def test_pages_ask_to_sign_in_first(web_server: ServerProcess) -> None:
-    answer = httpx.get(f"{web_server.base_url}/o/anything/?x=1")
+def test_pages_ask_to_sign_in_first(shared_server: ServerProcess) -> None:
+    answer = httpx.get(f"{shared_server.base_url}/o/anything/?x=1")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/sign-in?next=%2Fo%2Fanything%2F%3Fx%3D1"
-    form = httpx.get(f"{web_server.base_url}/sign-in").text
+    form = httpx.get(f"{shared_server.base_url}/sign-in").text
     assert 'autocomplete="username"' in form
     assert 'autocomplete="current-password"' in form
 
 
 def test_signing_in_sets_a_session_cookie_and_shows_the_board(
-    web_server: ServerProcess, supervisor: WebUser, org: OrgFixture
+    shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
 ) -> None:
-    answer = _sign_in(web_server.base_url, supervisor.email.upper(), supervisor.password)
+    answer = _sign_in(shared_server.base_url, supervisor.email.upper(), supervisor.password)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"
     cookie = answer.headers["set-cookie"]
@@ -43,16 +44,16 @@ def test_signing_in_sets_a_session_cookie_and_shows_the_board(
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain HTTP on loopback
-    board = httpx.get(f"{web_server.base_url}/", cookies=answer.cookies)
+    board = httpx.get(f"{shared_server.base_url}/", cookies=answer.cookies)
     assert board.status_code == 200
     assert f"Board {org.name}" in text_of(board.text)
 
 
 def test_the_cookie_is_secure_behind_a_trusted_https_proxy(
-    database_url: str, engine: Engine, supervisor: WebUser, tmp_path: Path
+    shared_database_url: str, shared_engine: Engine, supervisor: WebUser, tmp_path: Path
 ) -> None:
     env = {"AGENTSTATUS_TRUSTED_PROXIES": "127.0.0.1"}
-    with ServerProcess(database_url, tmp_path / "s.log", env=env) as server:
+    with ServerProcess(shared_database_url, tmp_path / "s.log", env=env) as server:
         plain = _sign_in(server.base_url, supervisor.email, supervisor.password)
         proxied = _sign_in(
             server.base_url, supervisor.email, supervisor.password, **{"x-forwarded-proto": "https"}
@@ -62,19 +63,22 @@ def test_the_cookie_is_secure_behind_a_trusted_https_proxy(
 
 
 def test_an_untrusted_forwarded_proto_does_not_count(
-    web_server: ServerProcess, supervisor: WebUser
+    shared_server: ServerProcess, supervisor: WebUser
 ) -> None:
     answer = _sign_in(
-        web_server.base_url, supervisor.email, supervisor.password, **{"x-forwarded-proto": "https"}
+        shared_server.base_url,
+        supervisor.email,
+        supervisor.password,
+        **{"x-forwarded-proto": "https"},
     )
     assert "Secure" not in answer.headers["set-cookie"]
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
-    web_server: ServerProcess, supervisor: WebUser
+    shared_server: ServerProcess, supervisor: WebUser
 ) -> None:
-    wrong = _sign_in(web_server.base_url, supervisor.email, "not the password")
-    unknown = _sign_in(web_server.base_url, "nobody@example.com", "not the password")
+    wrong = _sign_in(shared_server.base_url, supervisor.email, "not the password")
+    unknown = _sign_in(shared_server.base_url, "nobody@example.com", "not the password")
     assert wrong.status_code == unknown.status_code == 401
     assert "set-cookie" not in wrong.headers
     assert "Wrong e-mail or password." in wrong.text
@@ -84,38 +88,39 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
 
 
 def test_signing_out_ends_the_session_on_the_server(
-    web_server: ServerProcess, supervisor: WebUser
+    shared_server: ServerProcess, supervisor: WebUser
 ) -> None:
-    with signed_in(web_server.base_url, supervisor) as client:
+    with signed_in(shared_server.base_url, supervisor) as client:
         cookie = dict(client.cookies)
         assert client.get("/").status_code == 200
         out = client.post("/sign-out", headers=SAME_ORIGIN)
     assert out.status_code == 303
     assert out.headers["location"] == "/sign-in"
     # The old cookie, replayed, no longer works: the session row is gone.
-    assert httpx.get(f"{web_server.base_url}/", cookies=cookie).status_code == 303
+    assert httpx.get(f"{shared_server.base_url}/", cookies=cookie).status_code == 303
 
 
 def test_a_new_password_or_removing_the_user_signs_out_every_session(
-    web_server: ServerProcess, supervisor: WebUser, engine: Engine
+    shared_server: ServerProcess, shared_engine: Engine, org: OrgFixture
 ) -> None:
-    base, renewed_user = web_server.base_url, WebUser(supervisor.email, "another password 123")
-    with signed_in(base, supervisor) as first, signed_in(base, supervisor) as second:
-        users.set_password(engine, supervisor.email, renewed_user.password)
+    user = add_user(shared_engine, f"leaving-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    base, renewed_user = shared_server.base_url, WebUser(user.email, "another password 123")
+    with signed_in(base, user) as first, signed_in(base, user) as second:
+        users.set_password(shared_engine, user.email, renewed_user.password)
         assert first.get("/").status_code == 303
         assert second.get("/").status_code == 303
     with signed_in(base, renewed_user) as renewed:
         assert renewed.get("/").status_code == 200
-        users.remove_user(engine, supervisor.email)
+        users.remove_user(shared_engine, user.email)
         assert renewed.get("/").status_code == 303
 
 
 def test_an_idle_session_expires(
-    database_url: str, engine: Engine, supervisor: WebUser, tmp_path: Path
+    shared_database_url: str, shared_engine: Engine, supervisor: WebUser, tmp_path: Path
 ) -> None:
     env = {"AGENTSTATUS_SESSION_IDLE_SECONDS": "1"}
     with (
-        ServerProcess(database_url, tmp_path / "s.log", env=env) as server,
+        ServerProcess(shared_database_url, tmp_path / "s.log", env=env) as server,
         signed_in(server.base_url, supervisor) as client,
     ):
         assert client.get("/").status_code == 200
@@ -126,10 +131,10 @@ def test_an_idle_session_expires(
 
 
 def test_failed_sign_ins_are_limited_per_address(
-    database_url: str, engine: Engine, supervisor: WebUser, tmp_path: Path
+    shared_database_url: str, shared_engine: Engine, supervisor: WebUser, tmp_path: Path
 ) -> None:
     env = {"AGENTSTATUS_AUTH_FAILURES_PER_MINUTE": "5"}
-    with ServerProcess(database_url, tmp_path / "s.log", env=env) as server:
+    with ServerProcess(shared_database_url, tmp_path / "s.log", env=env) as server:
         answers = [
             _sign_in(server.base_url, supervisor.email, f"wrong {i}").status_code for i in range(8)
         ]
@@ -143,7 +148,7 @@ def test_failed_sign_ins_are_limited_per_address(
 
 
 def test_sign_in_goes_back_only_to_local_pages(
-    web_server: ServerProcess, supervisor: WebUser
+    shared_server: ServerProcess, supervisor: WebUser
 ) -> None:
     for target, expected in [
         ("/o/x/", "/o/x/"),
@@ -152,15 +157,15 @@ def test_sign_in_goes_back_only_to_local_pages(
         ("/\\evil.example", "/"),
     ]:
         answer = httpx.post(
-            f"{web_server.base_url}/sign-in",
+            f"{shared_server.base_url}/sign-in",
             data={"email": supervisor.email, "password": supervisor.password, "next": target},
             headers=SAME_ORIGIN,
         )
         assert answer.headers["location"] == expected, target
 
 
-def test_malformed_sign_in_forms_get_the_form_again(web_server: ServerProcess) -> None:
-    base = web_server.base_url
+def test_malformed_sign_in_forms_get_the_form_again(shared_server: ServerProcess) -> None:
+    base = shared_server.base_url
     empty = httpx.post(f"{base}/sign-in", headers=SAME_ORIGIN)
     huge = httpx.post(
         f"{base}/sign-in", data={"email": "a" * 5000, "password": "b" * 5000}, headers=SAME_ORIGIN

@@ -5,6 +5,7 @@ sign-in takes tells nothing about whether the account exists."""
 from __future__ import annotations
 
 import secrets
+import threading
 from functools import cache
 
 from pwdlib import PasswordHash
@@ -15,6 +16,10 @@ from agentstatus.service.errors import InvalidInput
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 GENERATED_BYTES = 15  # 20 URL-safe characters, 120 bits
+# Each check takes 64 MiB for a fraction of a second: a burst of sign-ins must not take
+# gigabytes. Two at a time keep both cores busy; the others wait their turn.
+CONCURRENT_CHECKS = 2
+_checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
 
 @cache
@@ -43,7 +48,8 @@ def generate() -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with _checks:
+        return _hasher().hash(password)
 
 
 def verify(password: str, stored: str | None) -> tuple[bool, str | None]:
@@ -52,10 +58,12 @@ def verify(password: str, stored: str | None) -> tuple[bool, str | None]:
     if len(password) > MAX_LENGTH:
         password = password[:MAX_LENGTH]  # cost bounded; such a password never matches
         stored = None
-    if stored is None:
-        _hasher().verify(password, _dummy_hash())
-        return False, None
-    try:
-        return _hasher().verify_and_update(password, stored)
-    except Exception:  # a hash this version cannot read: treat as a wrong password
-        return False, None
+    dummy = _dummy_hash() if stored is None else None
+    with _checks:
+        if dummy is not None:
+            _hasher().verify(password, dummy)
+            return False, None
+        try:
+            return _hasher().verify_and_update(password, stored or "")
+        except Exception:  # a hash this version cannot read: a wrong password
+            return False, None

@@ -4,6 +4,7 @@ are ours; everything else stays the API's."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
+from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
 from agentstatus.web.pages import board, language, sign_in
 from agentstatus.web.pages.common import error_page
@@ -65,4 +67,5 @@ def create_web(context: AppContext) -> PageSecurity:
     )
     app.state.context = context
     app.state.pages = Pages(static)
+    app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
     return PageSecurity(BodyLimitMiddleware(app), context.trusted_proxies)

@@ -66,7 +66,9 @@ async def sign_in(request: Request) -> Response:
         limited.headers["retry-after"] = str(max(1, ticket.retry_after))
         return limited
     try:
-        user = await asyncio.to_thread(authenticate, context.engine, email, password)
+        # Password checks wait here, not in the threads everything else shares.
+        async with request.app.state.password_checks:
+            user = await asyncio.to_thread(authenticate, context.engine, email, password)
     except Exception:
         context.limiter.abandoned(ticket)
         raise
