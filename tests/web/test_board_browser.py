@@ -1,0 +1,163 @@
+"""The board in Chromium against a real server: signing in and out, live updates from a
+wire request, filters and sorting, force-logout, a reconnect after a restart, escaping."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import Engine
+
+from agentstatus.service import agents
+from agentstatus.service.tokens import Role
+from tests.support.factories import OrgFixture, make_org
+from tests.support.server import ServerProcess
+from tests.support.web import WebUser, add_user
+from tests.support.wire import set_status
+
+CLI = (sys.executable, "-m", "agentstatus")
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+
+
+def sign_in(page: Page, base_url: str, user: WebUser) -> None:
+    page.goto(f"{base_url}/")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#board")).to_be_visible()
+
+
+def row(page: Page, user_id: str) -> Locator:
+    return page.locator(f'tr[data-user-id="{user_id}"]')
+
+
+def test_signing_in_and_out(page: Page, shared_server: ServerProcess, supervisor: WebUser) -> None:
+    page.goto(f"{shared_server.base_url}/")
+    page.get_by_label("E-mail").fill(supervisor.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
+    sign_in(page, shared_server.base_url, supervisor)
+    expect(page.locator(".who")).to_have_text("Sue")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.goto(f"{shared_server.base_url}/")
+    expect(page).to_have_url(f"{shared_server.base_url}/sign-in?next=%2F")
+
+
+def test_a_wire_change_shows_within_a_second(
+    page: Page, shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
+) -> None:
+    sign_in(page, shared_server.base_url, supervisor)
+    user_id, sip = org.agents[0], org.extensions[0]
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    set_status(shared_server.base_url, org.code, user_id, sip, 1)
+    answered = time.monotonic()
+    badge = row(page, user_id).locator("[data-status]")
+    expect(badge).to_have_attribute("data-status", "1", timeout=1000)
+    shown = time.monotonic() - answered
+    expect(row(page, user_id).locator(".extension")).to_have_text(sip)
+    expect(row(page, user_id).locator(".takes-calls")).to_have_text("Yes")
+    set_status(shared_server.base_url, org.code, user_id, sip, 3)
+    expect(badge).to_have_attribute("data-status", "3", timeout=1000)
+    expect(badge).to_contain_text("Lunch break")
+    expect(row(page, user_id).locator(".takes-calls")).to_have_text("No")
+    assert shown < 1.0
+
+
+def test_filters_tiles_and_sorting(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine, supervisor: WebUser
+) -> None:
+    org = make_org(shared_engine, agent_count=3, extension_count=3)
+    user = add_user(shared_engine, f"s-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    agents.rename_agent(shared_engine, org.name, "101", "Zoe Zed")
+    set_status(shared_server.base_url, org.code, "102", "sip2", 1)
+    time.sleep(0.05)
+    set_status(shared_server.base_url, org.code, "103", "sip3", 3)
+    sign_in(page, shared_server.base_url, user)
+    visible = page.locator("#board tbody tr:visible")
+    expect(visible).to_have_count(3)
+    page.get_by_label("Search").fill("sip3")
+    expect(visible).to_have_count(1)
+    expect(visible.first).to_have_attribute("data-user-id", "103")
+    page.get_by_label("Search").fill("")
+    page.locator('[data-filter-status="1"]').click()
+    expect(visible).to_have_count(1)
+    expect(visible.first).to_have_attribute("data-user-id", "102")
+    expect(page.locator('[data-filter-status="1"]')).to_have_attribute("aria-pressed", "true")
+    page.locator('[data-filter-status=""]').click()
+    page.get_by_label("Status", exact=True).select_option("2")
+    expect(visible).to_have_count(1)
+    page.get_by_label("Status", exact=True).select_option("")
+    names = page.locator("#board tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    assert names == ["Agent 2", "Agent 3", "Zoe Zed"]
+    # Time in status: the longest first (the oldest change), then reversed.
+    page.get_by_role("button", name="Time in status").click()
+    ids = page.locator("#board tbody tr").evaluate_all("rows => rows.map(r => r.dataset.userId)")
+    assert ids == ["101", "102", "103"]
+    page.get_by_role("button", name="Time in status").click()
+    ids = page.locator("#board tbody tr").evaluate_all("rows => rows.map(r => r.dataset.userId)")
+    assert ids == ["103", "102", "101"]
+    header = page.locator("th", has=page.get_by_role("button", name="Time in status"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+
+
+def test_force_logout_from_the_board(
+    page: Page, shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
+) -> None:
+    user_id, sip = org.agents[1], org.extensions[1]
+    set_status(shared_server.base_url, org.code, user_id, sip, 1)
+    sign_in(page, shared_server.base_url, supervisor)
+    button = row(page, user_id).get_by_role("button", name="Log Agent 2 out")
+    expect(button).to_be_visible()
+    button.click()
+    expect(row(page, user_id).locator("[data-status]")).to_have_attribute("data-status", "2")
+    expect(button).to_be_hidden()
+
+
+def test_names_are_text_and_no_script_runs(
+    page: Page,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+    supervisor: WebUser,
+    org: OrgFixture,
+) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    agents.add_agent(shared_engine, org.name, "xss", hostile)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, shared_server.base_url, supervisor)
+    expect(row(page, "xss").locator(".name")).to_have_text(hostile)
+    assert page.locator("#board img").count() == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []
+
+
+def test_the_board_reconnects_after_a_restart_and_catches_up(
+    page: Page, shared_database_url: str, shared_engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(shared_engine, agent_count=2, extension_count=2)
+    user = add_user(shared_engine, f"r-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    server = ServerProcess(shared_database_url, tmp_path / "restart.log").start()
+    try:
+        set_status(server.base_url, org.code, "101", "sip1", 1)
+        sign_in(page, server.base_url, user)
+        banner = page.locator("#connection")
+        expect(banner).to_have_attribute("data-state", "live")
+        server.stop()
+        expect(banner).to_have_attribute("data-state", "disconnected", timeout=10_000)
+        # A change while the server is down: the CLI's, straight to the database.
+        subprocess.run(
+            [*CLI, "--database", shared_database_url, "force-logout", org.name, "101"],
+            check=True,
+            capture_output=True,
+        )
+        server = ServerProcess(shared_database_url, tmp_path / "restart.log", port=server.port)
+        server.start()
+        expect(banner).to_have_attribute("data-state", "reconnected", timeout=15_000)
+        expect(row(page, "101").locator("[data-status]")).to_have_attribute("data-status", "2")
+    finally:
+        server.stop()
