@@ -36,6 +36,8 @@ DOCUMENTED = [
     *(f"extension {c}" for c in ("add", "remove", "list", "import")),
     *(f"status {c}" for c in ("list", "add", "rename", "color", "available", "disable", "enable")),
     *(f"token {c}" for c in ("create", "list", "revoke")),
+    *(f"user {c}" for c in ("add", "list", "password", "remove")),
+    "org timezone",
 ]
 
 

@@ -23,6 +23,7 @@ from agentstatus.service import agents, extensions, organisations
 from tests.cli.helpers import (
     AUTH_FAILED_BODY,
     OK_BODY,
+    Outcome,
     assert_user_error,
     ok,
     run_cli,
@@ -62,6 +63,18 @@ def test_serve_creates_the_schema_and_accepts_a_new_code(tmp_path: Path) -> None
         ]
 
 
+def board_sign_in(base_url: str, demo: Outcome) -> int:
+    found = re.search(r"the board: (\S+)/ +\(sign in as (\S+), password (\S+)\)", demo.stdout)
+    assert found is not None, demo.stdout
+    assert found.group(1) == base_url
+    answer = httpx.post(
+        f"{base_url}/sign-in",
+        data={"email": found.group(2), "password": found.group(3)},
+        headers={"sec-fetch-site": "same-origin"},
+    )
+    return answer.status_code
+
+
 def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     with ServerProcess(url, tmp_path / "server.log") as server:
@@ -81,6 +94,10 @@ def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
         listed = run_curl(statuses).json()
         assert [s["ID"] for s in listed["Statuses"]][:2] == [1, 2]
         assert set_status(server.base_url, old_code, "1001", "sip1001") == (200, AUTH_FAILED_BODY)
+
+        # The board's line: its e-mail and password sign in; the first run's password not.
+        signs_in = [board_sign_in(server.base_url, line) for line in (first, second)]
+        assert signs_in == [401, 303]
 
     engine = open_database(url)
     try:
