@@ -3,9 +3,11 @@ wire request, filters and sorting, force-logout, a reconnect after a restart, es
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -161,3 +163,54 @@ def test_the_board_reconnects_after_a_restart_and_catches_up(
         expect(row(page, "101").locator("[data-status]")).to_have_attribute("data-status", "2")
     finally:
         server.stop()
+
+
+def test_replay_of_a_known_history(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine, agent_count=2, extension_count=2)
+    user = add_user(shared_engine, f"replay-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    base = shared_server.base_url
+    set_status(base, org.code, "101", "sip1", 1)
+    first = time.time()
+    time.sleep(2.2)
+    set_status(base, org.code, "101", "sip1", 3)
+    time.sleep(2.2)
+    set_status(base, org.code, "102", "sip2", 1)
+    sign_in(page, base, user)
+    # A whole second after the first change, before the second (the org's clock is UTC).
+    at = datetime.fromtimestamp(math.ceil(first) + 0.0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    page.get_by_label("Show the floor as it was at (UTC)").fill(at)
+    page.get_by_label("Speed").select_option("1")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "replay")
+    badge_a = row(page, "101").locator("[data-status]")
+    badge_b = row(page, "102").locator("[data-status]")
+    expect(badge_a).to_have_attribute("data-status", "1")
+    expect(badge_b).to_have_attribute("data-status", "2")
+    expect(page.locator('[data-count="1"]')).to_have_text("1")
+    page.get_by_role("button", name="Play").click()
+    expect(badge_a).to_have_attribute("data-status", "3", timeout=4000)
+    expect(badge_b).to_have_attribute("data-status", "2")
+    expect(badge_b).to_have_attribute("data-status", "1", timeout=4000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    paused_at = page.locator("body").get_attribute("data-replay-at")
+    page.wait_for_timeout(500)
+    assert page.locator("body").get_attribute("data-replay-at") == paused_at
+    page.get_by_role("button", name="Back to live").click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(page.locator("body")).to_have_attribute("data-mode", "live")
+    expect(badge_a).to_have_attribute("data-status", "3")
+
+
+def test_replay_refuses_a_bad_instant_beside_the_field(
+    page: Page, shared_server: ServerProcess, supervisor: WebUser
+) -> None:
+    sign_in(page, shared_server.base_url, supervisor)
+    future = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    page.get_by_label("Show the floor as it was at (UTC)").fill(future)
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#replay-error")).to_have_text("at is in the future")
+    expect(page.locator("#replay-at")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")

@@ -1,5 +1,8 @@
 // The live floor board: one EventSource for the page, each event patches one row (and two
-// tile counts). Filtering and sorting work on the rows already in the table.
+// tile counts). Filtering and sorting work on the rows already in the table. Replay
+// (replay.js) shows the floor of a past instant in the same rows.
+import { setupReplay } from "./replay.js";
+
 const body = document.body;
 const org = body.dataset.org;
 const table = document.getElementById("board");
@@ -34,7 +37,7 @@ function matches(row) {
 }
 
 function applyFilter(row) {
-  row.hidden = !matches(row);
+  row.hidden = row.dataset.absent === "yes" || !matches(row);
 }
 
 function applyFilters() {
@@ -150,33 +153,36 @@ function bump(key, delta) {
   if (counter) counter.textContent = String(Number(counter.textContent) + delta);
 }
 
+// The row's status, extension and since; the tile counts follow.
+function setState(row, status, extension, sinceMs) {
+  bump(statusOf(row), -1);
+  const known = catalogue.get(status);
+  const badge = row.querySelector("[data-status]");
+  badge.className = `status-badge st-${status}`;
+  badge.dataset.status = String(status);
+  badge.querySelector(".status-name").textContent = known ? known.name : String(status);
+  bump(String(status), 1);
+  row.querySelector(".extension").textContent = extension || "";
+  row.dataset.since = String(sinceMs);
+  row.querySelector("time-in-status").setAttribute("since", new Date(sinceMs).toISOString());
+  const available = Boolean(known && known.available);
+  const calls = row.querySelector(".takes-calls");
+  calls.dataset.available = available ? "yes" : "no";
+  calls.textContent = available ? text.yes : text.no;
+  row.querySelector("form[data-logout]").hidden = status === LOGOUT && !extension;
+  applyFilter(row);
+  if (sort.key !== "name") reposition(row);
+}
+
 function patch(event) {
   let row = rows.get(event.user_id);
   if (row === undefined) {
     row = addRow(event.user_id);
     if (row === null) return;
     bump("all", 1);
-  } else {
-    bump(statusOf(row), -1);
+    bump(statusOf(row), 1); // the clone's status, which setState moves from
   }
-  const status = catalogue.get(event.new.status);
-  const badge = row.querySelector("[data-status]");
-  badge.className = `status-badge st-${event.new.status}`;
-  badge.dataset.status = String(event.new.status);
-  badge.querySelector(".status-name").textContent = status ? status.name : String(event.new.status);
-  bump(String(event.new.status), 1);
-  row.querySelector(".extension").textContent = event.new.extension || "";
-  const since = Date.parse(event.at);
-  row.dataset.since = String(since);
-  row.querySelector("time-in-status").setAttribute("since", event.at);
-  const available = Boolean(status && status.available);
-  const calls = row.querySelector(".takes-calls");
-  calls.dataset.available = available ? "yes" : "no";
-  calls.textContent = available ? text.yes : text.no;
-  row.querySelector("form[data-logout]").hidden =
-    event.new.status === LOGOUT && !event.new.extension;
-  applyFilter(row);
-  if (sort.key !== "name") reposition(row);
+  setState(row, event.new.status, event.new.extension, Date.parse(event.at));
   showEmpty();
 }
 
@@ -187,9 +193,11 @@ function setBanner(state, message) {
 
 let dropped = false;
 
+let source = null;
+
 function connect() {
   const url = `/o/${encodeURIComponent(org)}/events?after=${body.dataset.cursor}`;
-  const source = new EventSource(url);
+  source = new EventSource(url);
   for (const type of ["agent.login", "agent.logout", "agent.status"]) {
     source.addEventListener(type, (message) => patch(JSON.parse(message.data)));
   }
@@ -235,6 +243,50 @@ tbody.addEventListener("submit", async (event) => {
 for (const select of document.querySelectorAll("select[data-navigate]")) {
   select.addEventListener("change", () => select.form.submit());
 }
+
+// -- replay -----------------------------------------------------------------------------
+
+function showFloor(agents) {
+  const past = new Map(agents.map((a) => [a.user_id, a]));
+  for (const [userId, row] of rows) {
+    const then = past.get(userId);
+    row.dataset.absent = then ? "no" : "yes";
+    if (then) setState(row, then.status, then.extension, then.since_ms);
+    else row.hidden = true;
+  }
+  recount();
+  showEmpty();
+}
+
+function recount() {
+  const counts = new Map();
+  let all = 0;
+  for (const row of rows.values()) {
+    if (row.dataset.absent === "yes") continue;
+    all += 1;
+    counts.set(statusOf(row), (counts.get(statusOf(row)) || 0) + 1);
+  }
+  for (const counter of document.querySelectorAll("[data-count]")) {
+    const key = counter.dataset.count;
+    counter.textContent = String(key === "all" ? all : counts.get(key) || 0);
+  }
+}
+
+setupReplay({
+  org,
+  text,
+  showFloor,
+  applyChange(change) {
+    const row = rows.get(change.user_id);
+    if (row === undefined || row.dataset.absent === "yes") return;
+    setState(row, change.new.status, change.new.extension, change.at_ms);
+  },
+  pauseLive() {
+    if (source !== null) source.close();
+    source = null;
+  },
+  setBanner,
+});
 
 sortAll();
 connect();

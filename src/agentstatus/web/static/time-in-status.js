@@ -4,6 +4,9 @@
 // when it changes.
 const live = new Set();
 let ticker = null;
+// Replay sets the page's clock to a past instant (an "agentstatus:clock" event); null is now.
+let fixedNow = null;
+const now = () => (fixedNow === null ? Date.now() : fixedNow);
 
 function format(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -14,9 +17,14 @@ function format(ms) {
 }
 
 function tick() {
-  const now = Date.now();
-  for (const element of live) element.update(now);
+  const at = now();
+  for (const element of live) element.update(at);
 }
+
+document.addEventListener("agentstatus:clock", (event) => {
+  fixedNow = event.detail.now;
+  tick();
+});
 
 class TimeInStatus extends HTMLElement {
   static observedAttributes = ["since"];
@@ -24,7 +32,7 @@ class TimeInStatus extends HTMLElement {
   connectedCallback() {
     live.add(this);
     if (ticker === null) ticker = setInterval(tick, 1000);
-    this.update(Date.now());
+    this.update(now());
   }
 
   disconnectedCallback() {
@@ -37,7 +45,7 @@ class TimeInStatus extends HTMLElement {
 
   attributeChangedCallback() {
     this.sinceMs = Date.parse(this.getAttribute("since") || "");
-    if (this.isConnected) this.update(Date.now());
+    if (this.isConnected) this.update(now());
   }
 
   update(now) {
