@@ -21,8 +21,15 @@ run: install
 	$(BIN)/agentstatus demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/agentstatus serve --host $(HOST) --port $(PORT)
 
-## test: install, then lint, type-check and run the whole suite
-test: install lint typecheck pytest
+## test: install, then lint, type-check and run the whole suite (Chromium for the web's tests)
+test: install browser lint typecheck pytest
+
+## browser: Debian's Chromium for the browser tests (apt-get, as root); without it they skip
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  echo "note: no chromium (apt-get install chromium): the browser tests will skip"
 
 lint: install
 	$(BIN)/ruff check src tests bench
