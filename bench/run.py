@@ -13,6 +13,8 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
 3. PostgreSQL: two agentstatus instances against two reference instances.
 4. Scale: reports over 100,000 agents and 10 million history rows; the server's memory.
 5. Fan-out (``bench/fanout.py``): thousands of event-stream subscribers of one instance.
+6. Browser (``bench/browser.py``): the board of 1,000 agents in Chromium, its render time
+   and change-to-screen latency at 50 changes/s.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -39,7 +41,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import chart, fanout
+from bench import browser, chart, fanout
 from bench.checks import Check, verdicts
 from bench.dataset import build_postgres, build_sqlite
 from bench.harness import (
@@ -81,6 +83,8 @@ class Plan:
     scale_postgres: bool = False
     fanout: fanout.FanoutPlan | None = fanout.FULL
     """None: skip the fan-out part."""
+    browser: browser.BrowserPlan | None = browser.FULL
+    """None: skip the browser part."""
 
 
 SMOKE = Plan(
@@ -97,6 +101,7 @@ SMOKE = Plan(
     report_agents=100,
     scale_mix_seconds=1.0,
     fanout=fanout.SMOKE,
+    browser=browser.SMOKE,
 )
 
 # The SQLite targets of the mix, in the order of the first round.
@@ -434,6 +439,8 @@ def targets(results: Results) -> list[tuple[str, bool]]:
     checks = verdicts(CHECKS, results)
     if results.get("fanout"):
         checks += fanout.targets(fanout.FanoutResult.from_json(results["fanout"]))
+    if results.get("browser"):
+        checks += browser.targets(browser.BrowserResult.from_json(results["browser"]))
     return checks
 
 
@@ -509,6 +516,10 @@ def table(results: dict[str, Any]) -> str:
             )
     if results.get("fanout"):
         lines += ["", fanout.table(fanout.FanoutResult.from_json(results["fanout"]))]
+    if results.get("browser"):
+        lines += ["", browser.table(browser.BrowserResult.from_json(results["browser"]))]
+    elif results.get("browser_skipped"):
+        lines += ["", f"browser: skipped ({results['browser_skipped']})"]
     lines.append("")
     for name, met in results["targets"]:
         lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
@@ -578,6 +589,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["scale"] = False
     if args.no_fanout:
         changes["fanout"] = None
+    if args.no_browser:
+        changes["browser"] = None
     if args.scale_postgres:
         changes["scale_postgres"] = True
     if args.duration:
@@ -596,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL part")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
     parser.add_argument("--no-fanout", action="store_true", help="skip the fan-out part")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser part")
     parser.add_argument(
         "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
     )
@@ -644,6 +658,13 @@ def main(argv: list[str] | None = None) -> int:
         if plan.fanout:
             log(f"fan-out: {plan.fanout.agents:,} agents, one agentstatus on SQLite")
             results["fanout"] = fanout.run_fanout(plan.fanout, workdir).to_json()
+        if plan.browser:
+            missing = browser.available()
+            if missing is None:
+                log(f"browser: the board of {plan.browser.agents:,} agents in Chromium")
+                results["browser"] = browser.run_browser(plan.browser, workdir).to_json()
+            else:
+                results["browser_skipped"] = missing
         if plan.scale:
             log(
                 f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"

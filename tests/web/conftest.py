@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 from sqlalchemy import Engine
 
 from agentstatus.service.tokens import Role
@@ -53,3 +55,48 @@ def supervisor(shared_engine: Engine, org: OrgFixture) -> WebUser:
 @pytest.fixture(scope="module")
 def admin(shared_engine: Engine, org: OrgFixture) -> WebUser:
     return add_user(shared_engine, f"admin-{org.name}@example.com", Role.ADMIN, org.name, "Ada")
+
+
+# pytest-playwright keeps one Playwright, and so a running event loop in the main thread,
+# for the whole session: every later test that calls asyncio.run() would fail. Here the
+# browser lives for one test module and stops with it.
+@pytest.fixture(scope="module")
+def playwright(
+    _pw_api_request_contexts: Any,
+) -> Iterator[Playwright]:
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    browser_type: BrowserType = getattr(playwright, browser_name)
+    return browser_type
+
+
+@pytest.fixture(scope="module")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    launched = launch_browser()
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(pytestconfig: pytest.Config, _pw_artifacts_folder: Any) -> dict[str, Any]:
+    """pytest-playwright's, without devices or a base URL (the tests give whole URLs)."""
+    if pytestconfig.getoption("--video") in ("on", "retain-on-failure"):
+        return {"record_video_dir": _pw_artifacts_folder.name}
+    return {}

@@ -94,7 +94,7 @@ def test_filters_tiles_and_sorting(
     page.get_by_label("Status", exact=True).select_option("2")
     expect(visible).to_have_count(1)
     page.get_by_label("Status", exact=True).select_option("")
-    names = page.locator("#board tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    names = page.locator("#board tbody tr .name").all_text_contents()
     assert names == ["Agent 2", "Agent 3", "Zoe Zed"]
     # Time in status: the longest first (the oldest change), then reversed.
     page.get_by_role("button", name="Time in status").click()
@@ -113,7 +113,7 @@ def test_force_logout_from_the_board(
     user_id, sip = org.agents[1], org.extensions[1]
     set_status(shared_server.base_url, org.code, user_id, sip, 1)
     sign_in(page, shared_server.base_url, supervisor)
-    button = row(page, user_id).get_by_role("button", name="Log Agent 2 out")
+    button = row(page, user_id).get_by_role("button", name="Log out: Agent 2")
     expect(button).to_be_visible()
     button.click()
     expect(row(page, user_id).locator("[data-status]")).to_have_attribute("data-status", "2")

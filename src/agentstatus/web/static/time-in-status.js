@@ -1,4 +1,4 @@
-// <time-in-status since="ISO">: how long ago `since` was, as H:MM:SS, kept current by one
+// <time-in-status since="ms or ISO">: how long ago `since` was, as H:MM:SS, kept current by one
 // shared ticker for every element on the page. The text is computed from the clock on
 // every tick (hidden tabs throttle timers: counting ticks would drift) and written only
 // when it changes.
@@ -44,7 +44,8 @@ class TimeInStatus extends HTMLElement {
   }
 
   attributeChangedCallback() {
-    this.sinceMs = Date.parse(this.getAttribute("since") || "");
+    const since = this.getAttribute("since") || "";
+    this.sinceMs = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
     if (this.isConnected) this.update(now());
   }
 
@@ -52,7 +53,6 @@ class TimeInStatus extends HTMLElement {
     if (Number.isNaN(this.sinceMs)) return;
     const text = format(now - this.sinceMs);
     if (this.textContent !== text) this.textContent = text;
-    if (!this.title) this.title = new Date(this.sinceMs).toLocaleString();
   }
 }
 
