@@ -214,3 +214,15 @@ def test_replay_refuses_a_bad_instant_beside_the_field(
     expect(page.locator("#replay-error")).to_have_text("at is in the future")
     expect(page.locator("#replay-at")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+
+def test_an_expired_session_goes_back_to_the_sign_in_page(
+    page: Page, shared_database_url: str, supervisor: WebUser, tmp_path: Path
+) -> None:
+    env = {"AGENTSTATUS_SESSION_IDLE_SECONDS": "1"}
+    with ServerProcess(shared_database_url, tmp_path / "idle.log", env=env) as server:
+        sign_in(page, server.base_url, supervisor)
+        page.wait_for_timeout(1500)
+        page.reload()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page).to_have_url(f"{server.base_url}/sign-in?next=%2F")
