@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine
 
 from agentstatus.service import agents
@@ -226,3 +226,31 @@ def test_an_expired_session_goes_back_to_the_sign_in_page(
         page.reload()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         expect(page).to_have_url(f"{server.base_url}/sign-in?next=%2F")
+
+
+def test_hebrew_is_right_to_left(
+    browser: Browser, shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
+) -> None:
+    context = browser.new_context(locale="he-IL", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{shared_server.base_url}/")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        page.get_by_label("דואר אלקטרוני").fill(supervisor.email)
+        page.get_by_label("סיסמה").fill(supervisor.password)
+        page.get_by_role("button", name="כניסה").click()
+        expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        expect(page.locator("html")).to_have_attribute("lang", "he")
+        # Mirrored: the brand is on the right, and a row's name cell right of its status.
+        brand = page.locator(".brand").bounding_box()
+        first = row(page, org.agents[0])
+        name_box = first.locator(".name").bounding_box()
+        status_box = first.locator("[data-status]").bounding_box()
+        assert brand is not None
+        assert name_box is not None
+        assert status_box is not None
+        assert brand["x"] > 640
+        assert name_box["x"] > status_box["x"]
+        expect(page.get_by_role("button", name="זמן בסטטוס")).to_be_visible()
+    finally:
+        context.close()
