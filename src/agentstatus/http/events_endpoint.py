@@ -60,8 +60,7 @@ async def subscriber_response(
         raise Unavailable("the event stream cannot start now; try again") from None
     first = None
     if resume is None:
-        shared = await feed.shared_snapshot()
-        first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
+        first, cursor = await feed.snapshot_for(event_filter)
     else:
         cursor = resume
     catching = await fanout.subscribe(org, oid, cursor, event_filter, token_id)
