@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from agentstatus.events.feed import CommitFence, latest_final, read_events, read_final, snapshot
 from agentstatus.events.hub import EventHub
 from agentstatus.events.model import Event
+from agentstatus.events.slots import StreamSlots
 from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Subscription:
         self._on_lagged = on_lagged
         self.token_id: int | None = None
         """The API token it was opened with: revoking the token ends the stream."""
+        self.release: Callable[[], None] = lambda: None
+        """Gives back its token's stream slot (on close, whatever ended it)."""
         self.quiet_since = time.monotonic()
         """When this subscriber was last sent anything; its feed asks for a keepalive."""
         self._keepalive = False
@@ -159,7 +162,9 @@ class Subscription:
     def close(self) -> None:
         """Detach from the feed (idempotent)."""
         on_close, self.on_close = self.on_close, lambda: None
+        release, self.release = self.release, lambda: None
         on_close()
+        release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +323,11 @@ class Fanout:
         buffer: int = 1000,
         keepalive_seconds: float = 15.0,
         revoked_among: Callable[[set[int]], set[int]] | None = None,
+        streams_per_token: int = 0,
     ) -> None:
         self.engine = engine
+        self.streams = StreamSlots(streams_per_token)
+        """The open streams of each token, and the cap on them (taken by the caller)."""
         self._revoked_among = revoked_among
         self._token_watch: asyncio.Task[None] | None = None
         self.keepalive_seconds = keepalive_seconds
@@ -375,6 +383,7 @@ class Fanout:
         cursor: int,
         event_filter: EventFilter,
         token_id: int | None = None,
+        release: Callable[[], None] = lambda: None,
     ) -> Catching:
         """A subscription attached to the organisation's feed at once, so that it buffers
         (and may be dropped) from now on, and what it missed before: from the durable
@@ -385,6 +394,7 @@ class Fanout:
         live = max(cursor, feed.cursor)
         subscription = Subscription(event_filter, live, self.buffer, self._count_lagged)
         subscription.token_id = token_id
+        subscription.release = release
         feed.attach(subscription)
         if token_id is not None and self._revoked_among is not None and self._token_watch is None:
             self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")
