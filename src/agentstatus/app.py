@@ -82,10 +82,13 @@ def create_service(settings: Settings) -> Service:
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
         keepalive_seconds=settings.events_keepalive_seconds,
+        streams_per_token=settings.events_streams_per_token,
         revoked_among=lambda ids: revoked_among(engine, ids),
     )
     metrics = Metrics()
-    metrics.watch_streams(lambda: fanout.subscribers, lambda: fanout.lagged)
+    metrics.watch_streams(
+        lambda: fanout.subscribers, lambda: fanout.lagged, lambda: fanout.streams.refused
+    )
     context = AppContext(
         settings=settings,
         engine=engine,

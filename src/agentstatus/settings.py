@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     events_buffer: int = Field(
         1000, ge=1, description="events a subscriber may fall behind before it is dropped"
     )
+    events_streams_per_token: int = Field(
+        16, ge=0, description="event streams one token may have open per instance (0: no cap)"
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import orjson
 import psycopg
 import pytest
 from sqlalchemy import Engine, event, make_url, text
@@ -22,6 +23,7 @@ from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.events import feed
 from agentstatus.events.feed import CommitFence, read_events, snapshot
+from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 from agentstatus.storage.database import libpq_conninfo
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import ADMIN_URL, PostgresDatabases
@@ -123,8 +125,10 @@ def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
         ).fetchone()
         assert row is not None
         in_flight = int(str(row[0]))
-        taken: list[feed.Snapshot] = []
-        reader = threading.Thread(target=lambda: taken.append(snapshot(engine, org.name)[1]))
+        taken: list[SnapshotFrame] = []
+        reader = threading.Thread(
+            target=lambda: taken.append(snapshot(engine, org.name, SnapshotBuilder(org.name))[1])
+        )
         reader.start()
         time.sleep(0.3)
         assert reader.is_alive(), "the snapshot did not wait for the change in flight"
@@ -132,7 +136,8 @@ def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
         reader.join(timeout=10)
     (snap,) = taken
     assert snap.cursor == in_flight
-    assert {a.user_id: a.status for a in snap.agents}["101"] == 3
+    data = orjson.loads(snap.frame.split(b"\n")[1].removeprefix(b"data: "))
+    assert {a["user_id"]: a["status"] for a in data["agents"]}["101"] == 3
 
 
 def test_a_transaction_in_another_database_holds_nothing_back(

@@ -97,7 +97,7 @@ def test_markup_in_names_comes_back_as_json_data(stage: Stage) -> None:
     org, code = f"/api/v1/orgs/{stage.org.name}", {"code": stage.org.code}
     agents = json_of(stage.api.get(f"{org}/agents"))
     assert {a["user_id"]: a["name"] for a in agents}.items() >= AGENTS.items()
-    presence = {p["user_id"]: p for p in json_of(stage.api.get(f"{org}/presence"))}
+    presence = {p["user_id"]: p for p in json_of(stage.api.get(f"{org}/presence"))["agents"]}
     assert (presence["700"]["name"], presence["700"]["status_name"]) == (SCRIPT, IMG)
     statuses = {s["id"]: s["name"] for s in json_of(stage.api.get(f"{org}/statuses"))}
     assert (statuses[3], statuses[30]) == (IMG, STATUS_30)

@@ -16,23 +16,18 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 import orjson
 from fastapi.sse import format_sse_event
 from sqlalchemy import Engine
 
-from agentstatus.events.feed import (
-    CommitFence,
-    Snapshot,
-    latest_final,
-    read_events,
-    read_final,
-    snapshot,
-)
+from agentstatus.events.feed import CommitFence, latest_final, read_events, read_final, snapshot
 from agentstatus.events.hub import EventHub
 from agentstatus.events.model import Event
+from agentstatus.events.slots import StreamSlots
+from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +81,8 @@ class Dropped(Enum):
     CLOSED = "closed"
     REVOKED = "revoked"
     """Its token was revoked."""
+    STALLED = "stalled"
+    """Its client took nothing of its snapshot for too long."""
 
 
 class Subscription:
@@ -113,6 +110,8 @@ class Subscription:
         self._on_lagged = on_lagged
         self.token_id: int | None = None
         """The API token it was opened with: revoking the token ends the stream."""
+        self.release: Callable[[], None] = lambda: None
+        """Gives back its token's stream slot (on close, whatever ended it)."""
         self.quiet_since = time.monotonic()
         """When this subscriber was last sent anything; its feed asks for a keepalive."""
         self._keepalive = False
@@ -163,41 +162,9 @@ class Subscription:
     def close(self) -> None:
         """Detach from the feed (idempotent)."""
         on_close, self.on_close = self.on_close, lambda: None
+        release, self.release = self.release, lambda: None
         on_close()
-
-
-@dataclass(slots=True)
-class SharedSnapshot:
-    """A snapshot read once and framed once, for every subscriber that connects meanwhile."""
-
-    snapshot: Snapshot
-    org: str
-    taken: float
-    agents: list[dict[str, object]] = field(default_factory=list)
-    frame: bytes = b""
-    by_user: dict[str, dict[str, object]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, org: str, taken: Snapshot) -> SharedSnapshot:
-        agents = [a.as_json() for a in taken.agents]
-        shared = cls(taken, org, time.monotonic(), agents)
-        shared.frame = cls._frame(org, agents, taken.cursor)
-        return shared
-
-    @staticmethod
-    def _frame(org: str, agents: list[dict[str, object]], cursor: int) -> bytes:
-        data = orjson.dumps({"org": org, "agents": agents}).decode()
-        return format_sse_event(data_str=data, event="snapshot", id=str(cursor))
-
-    def framed_for(self, event_filter: EventFilter) -> bytes:
-        """The snapshot as this subscriber sees it: its agents only, when it names some."""
-        if event_filter.user_ids is None:
-            return self.frame
-        if not self.by_user:
-            self.by_user = {str(a["user_id"]): a for a in self.agents}
-        found = (self.by_user.get(u) for u in sorted(event_filter.user_ids))
-        mine = [a for a in found if a is not None]
-        return self._frame(self.org, mine, self.snapshot.cursor)
+        release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +194,8 @@ class OrgFeed:
         self.subscribers = 0
         self._idle_since: float | None = None
         self._checked_quiet = time.monotonic()
-        self._shared: SharedSnapshot | None = None
-        self._snapshotting: asyncio.Future[SharedSnapshot] | None = None
+        self._shared: SnapshotFrame | None = None
+        self._snapshotting: asyncio.Future[SnapshotFrame] | None = None
         self.task: asyncio.Task[None] | None = None
 
     def attach(self, subscription: Subscription) -> None:
@@ -285,7 +252,7 @@ class OrgFeed:
         for subscription in self.all():
             subscription.drop(Dropped.CLOSED)
 
-    async def shared_snapshot(self) -> SharedSnapshot:
+    async def shared_snapshot(self) -> SnapshotFrame:
         """A snapshot of the organisation, shared with every subscriber asking meanwhile."""
         shared = self._shared
         if shared is not None and time.monotonic() - shared.taken < SNAPSHOT_REUSE_SECONDS:
@@ -299,12 +266,27 @@ class OrgFeed:
             if self._snapshotting is pending and pending.done():
                 self._snapshotting = None
 
-    async def _take_snapshot(self) -> SharedSnapshot:
-        engine = self._fanout.engine
-        _, taken = await asyncio.to_thread(snapshot, engine, self.org)
-        shared = await asyncio.to_thread(SharedSnapshot.of, self.org, taken)
+    async def snapshot_for(self, event_filter: EventFilter) -> tuple[bytes, int]:
+        """The snapshot frame this subscriber gets (its agents only, when it names some),
+        and the id of the last event it reflects."""
+        shared = await self.shared_snapshot()
+        if event_filter.user_ids is None:
+            return shared.frame, shared.cursor
+        if not shared.indexed:
+            await asyncio.to_thread(shared.index)
+        return shared.for_users(event_filter.user_ids), shared.cursor
+
+    async def _take_snapshot(self) -> SnapshotFrame:
+        builder = SnapshotBuilder(self.org)
+        _, shared = await asyncio.to_thread(snapshot, self._fanout.engine, self.org, builder)
         self._shared = shared
+        # Past its reuse the feed lets it go: only the streams still writing it hold it.
+        asyncio.get_running_loop().call_later(SNAPSHOT_REUSE_SECONDS, self._expire, shared)
         return shared
+
+    def _expire(self, shared: SnapshotFrame) -> None:
+        if self._shared is shared:
+            self._shared = None
 
     async def run(self) -> None:
         fanout = self._fanout
@@ -341,8 +323,11 @@ class Fanout:
         buffer: int = 1000,
         keepalive_seconds: float = 15.0,
         revoked_among: Callable[[set[int]], set[int]] | None = None,
+        streams_per_token: int = 0,
     ) -> None:
         self.engine = engine
+        self.streams = StreamSlots(streams_per_token)
+        """The open streams of each token, and the cap on them (taken by the caller)."""
         self._revoked_among = revoked_among
         self._token_watch: asyncio.Task[None] | None = None
         self.keepalive_seconds = keepalive_seconds
@@ -398,6 +383,7 @@ class Fanout:
         cursor: int,
         event_filter: EventFilter,
         token_id: int | None = None,
+        release: Callable[[], None] = lambda: None,
     ) -> Catching:
         """A subscription attached to the organisation's feed at once, so that it buffers
         (and may be dropped) from now on, and what it missed before: from the durable
@@ -408,6 +394,7 @@ class Fanout:
         live = max(cursor, feed.cursor)
         subscription = Subscription(event_filter, live, self.buffer, self._count_lagged)
         subscription.token_id = token_id
+        subscription.release = release
         feed.attach(subscription)
         if token_id is not None and self._revoked_among is not None and self._token_watch is None:
             self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")

@@ -25,14 +25,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Row, Select, select, text
 
 from agentstatus.events.model import Event
+from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 from agentstatus.service.organisations import org_id as lookup_org_id
-from agentstatus.service.presence import AgentPresence, list_presence_rows
+from agentstatus.service.presence import presence_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history
 
@@ -121,12 +121,6 @@ def _poll(done: Callable[[], bool], deadline: float) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    cursor: int
-    agents: list[AgentPresence]
-
-
 def _event(org: str, r: Row[tuple[object, ...]]) -> Event:
     return Event(
         r.id,
@@ -190,8 +184,9 @@ def latest_final(engine: Engine, fence: CommitFence, oid: int) -> int:
     return 0 if last is None else int(last)
 
 
-def snapshot(engine: Engine, org: str) -> tuple[int, Snapshot]:
-    """Every agent's presence and the id of the last event it reflects, read together."""
+def snapshot(engine: Engine, org: str, into: SnapshotBuilder) -> tuple[int, SnapshotFrame]:
+    """Every agent's presence and the id of the last event it reflects, read together,
+    each agent framed as it is read."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Both statements come before the first query, which takes the snapshot.
@@ -205,5 +200,6 @@ def snapshot(engine: Engine, org: str) -> tuple[int, Snapshot]:
             .order_by(history.c.id.desc())
             .limit(1)
         ).scalar()
-        agents = list_presence_rows(conn, oid)
-    return oid, Snapshot(0 if last is None else int(last), agents)
+        for agent in presence_rows(conn, oid):
+            into.add(agent)
+    return oid, into.finish(0 if last is None else int(last))

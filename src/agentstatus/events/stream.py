@@ -8,6 +8,7 @@ the response is FastAPI's ``EventSourceResponse``, taught to end a stream the se
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -22,8 +23,13 @@ RETRY = format_sse_event(retry=1000)
 # A large snapshot goes out in pieces, each written only once the client took the last
 # (flow control), so a stream that is not read holds one piece, not the whole snapshot.
 PIECE = 64 * 1024
-# How long a dropped stream may take to write its last event before the connection goes.
+# How long a dropped stream may take to write its last event before the connection goes,
+# and how long a client may take nothing of its snapshot (the last piece not written)
+# before it is closed: a stream that does not read holds the snapshot it was given, so
+# this bounds how many snapshots stalled streams keep alive (at most one taken every
+# SNAPSHOT_REUSE_SECONDS, each for this long).
 DROP_GRACE_SECONDS = 2.0
+SNAPSHOT_STALL_SECONDS = 2.0
 
 
 def lagged_frame(cursor: int) -> bytes:
@@ -52,14 +58,21 @@ class EventStream:
         self.subscription = catching.subscription
         self._catching = catching
         self._first = first
+        self.in_snapshot = first is not None
+        """True until the client has taken all but the last piece of its snapshot."""
+        self.progressed = time.monotonic()
+        """When the last piece was taken (the generator resumed)."""
 
     async def frames(self) -> AsyncIterator[bytes | memoryview]:
         fanout, subscription = self._fanout, self.subscription
         try:
             if self._first is not None:
-                whole = memoryview(self._first)
+                whole, self._first = memoryview(self._first), None
                 for at in range(0, len(whole), PIECE):
                     yield whole[at : at + PIECE]
+                    self.progressed = time.monotonic()
+                del whole
+            self.in_snapshot = False
             yield RETRY
             catching = self._catching
             upto = catching.history_upto
@@ -109,8 +122,18 @@ class SubscriberResponse(EventSourceResponse):
                 await self.stream_response(send)
                 group.cancel_scope.cancel()
 
+            async def stalled() -> None:
+                stream = self._stream
+                while stream.in_snapshot:
+                    await anyio.sleep(0.25)
+                    if time.monotonic() - stream.progressed > SNAPSHOT_STALL_SECONDS:
+                        stream.subscription.drop(Dropped.STALLED)
+                        group.cancel_scope.cancel()
+                        return
+
             group.start_soon(respond)
             group.start_soon(until)
             group.start_soon(until, self._stream.subscription.gone)
+            group.start_soon(stalled)
         # A stream cancelled before it began never ran its own clean-up.
         self._stream.subscription.close()

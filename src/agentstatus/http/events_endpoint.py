@@ -27,7 +27,7 @@ from agentstatus.http.context import AppContext
 from agentstatus.http.requests import header
 from agentstatus.http.responses import send_bytes
 from agentstatus.service import agents
-from agentstatus.service.errors import InvalidInput, NotFound, Unavailable
+from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavailable
 from agentstatus.service.tokens import TokenInfo, verify_token
 
 MAX_USERS = 1000
@@ -52,20 +52,27 @@ async def subscriber_response(
     token_id: int | None,
 ) -> SubscriberResponse:
     """The stream of one subscriber: a snapshot (unless it resumes), what it missed, and
-    its live events. Raises Unavailable when the organisation's feed cannot start."""
+    its live events. Raises TooMany when the token has its most streams open here, and
+    Unavailable when the organisation's feed cannot start."""
     fanout = context.fanout
+    release = fanout.streams.take(token_id)
     try:
-        feed = await fanout.feed(org, oid)
-    except TimeoutError:
-        raise Unavailable("the event stream cannot start now; try again") from None
-    first = None
-    if resume is None:
-        shared = await feed.shared_snapshot()
-        first, cursor = shared.framed_for(event_filter), shared.snapshot.cursor
-    else:
-        cursor = resume
-    catching = await fanout.subscribe(org, oid, cursor, event_filter, token_id)
-    return SubscriberResponse(EventStream(fanout, org, oid, cursor, event_filter, catching, first))
+        try:
+            feed = await fanout.feed(org, oid)
+        except TimeoutError:
+            raise Unavailable("the event stream cannot start now; try again") from None
+        first = None
+        if resume is None:
+            first, cursor = await feed.snapshot_for(event_filter)
+        else:
+            cursor = resume
+        catching = await fanout.subscribe(org, oid, cursor, event_filter, token_id, release)
+    except BaseException:
+        release()
+        raise
+    # From here the subscription gives the slot back when it closes.
+    stream = EventStream(fanout, org, oid, cursor, event_filter, catching, first)
+    return SubscriberResponse(stream)
 
 
 def event_filter(user_ids: Sequence[str] | None, types: Sequence[str] | None) -> EventFilter:
@@ -161,6 +168,10 @@ class EventsEndpoint:
             return
         except Unavailable as exc:
             await self._refuse(send, 503, exc.message, [(b"retry-after", b"1")])
+            return
+        except TooMany as exc:
+            retry_after = [(b"retry-after", str(exc.retry_after).encode())]
+            await self._refuse(send, 429, exc.message, retry_after)
             return
         except Exception:
             log.exception("an event stream could not start")

@@ -39,6 +39,12 @@ class Metrics:
             "Event streams dropped for falling too far behind, since the start (a counter).",
             registry=self.registry,
         )
+        self.event_streams_refused = Gauge(
+            "agentstatus_event_streams_refused",
+            "Event streams refused (429) because their token had too many open on this "
+            "instance, since the start (a counter).",
+            registry=self.registry,
+        )
         self._latency_children: dict[str, Histogram] = {}
 
     def observe(self, endpoint: str, row: int, seconds: float) -> None:
@@ -51,10 +57,16 @@ class Metrics:
             histogram = self._latency_children[endpoint] = self.latency.labels(endpoint)
         histogram.observe(seconds)
 
-    def watch_streams(self, subscribers: Callable[[], int], lagged: Callable[[], int]) -> None:
+    def watch_streams(
+        self,
+        subscribers: Callable[[], int],
+        lagged: Callable[[], int],
+        refused: Callable[[], int] = lambda: 0,
+    ) -> None:
         """Read the event streams' figures at each scrape."""
         self.event_subscribers.set_function(lambda: float(subscribers()))
         self.event_subscribers_lagged.set_function(lambda: float(lagged()))
+        self.event_streams_refused.set_function(lambda: float(refused()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

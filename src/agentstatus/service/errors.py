@@ -34,5 +34,13 @@ class ImportRejected(InvalidInput):
         self.problems = problems
 
 
+class TooMany(ServiceError):
+    """A limit on what one client may hold at once (HTTP 429); try again later."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unavailable(ServiceError):
     """The database did not take the change (outcome row 11); nothing was applied."""

@@ -77,7 +77,7 @@ def test_deactivating_logs_the_agent_out_and_reactivating_lets_it_back(
     events = admin.get(f"/orgs/{org.name}/history", params={"user_id": "101"}).json()["events"]
     assert events[-1]["source"] == "admin"
     assert events[-1]["new"] == {"extension": None, "status": 2}
-    presence = admin.get(f"/orgs/{org.name}/presence").json()
+    presence = admin.get(f"/orgs/{org.name}/presence").json()["agents"]
     assert "101" not in [p["user_id"] for p in presence]
     assert admin.patch(f"/orgs/{org.name}/agents/101", json={"active": True}).json()["active"]
     set_status(shared_server, org.code, "101", "sip1", 1)

@@ -61,7 +61,7 @@ def test_removing_a_held_extension_logs_its_agent_out(
 ) -> None:
     set_status(shared_server, org.code, "103", "sip1", 3)
     assert admin.delete(f"/orgs/{org.name}/extensions/sip1").status_code == 204
-    presence = {p["user_id"]: p for p in admin.get(f"/orgs/{org.name}/presence").json()}
+    presence = {p["user_id"]: p for p in admin.get(f"/orgs/{org.name}/presence").json()["agents"]}
     assert presence["103"]["extension"] is None
     assert presence["103"]["status"] == 2
     events = admin.get(f"/orgs/{org.name}/history", params={"user_id": "103"}).json()["events"]

@@ -18,6 +18,7 @@ from agentstatus.service.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    TooMany,
     Unavailable,
 )
 
@@ -48,6 +49,8 @@ def _status_of(exc: ServiceError) -> int:
         return 422
     if isinstance(exc, Unavailable):
         return 503
+    if isinstance(exc, TooMany):
+        return 429
     return 400
 
 
@@ -58,6 +61,8 @@ async def _service_error(request: Request, exc: Exception) -> Response:
         body["problems"] = exc.problems
     status = _status_of(exc)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if isinstance(exc, TooMany):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -109,6 +114,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: _documented("The database did not take the change; nothing was applied (Retry-After)"),
+}
+TOO_MANY_STREAMS: dict[int | str, dict[str, Any]] = {
+    429: _documented(
+        "This token has AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN streams open on this instance "
+        "(Retry-After)"
+    ),
 }
 NO_SECRET_KEY: dict[int | str, dict[str, Any]] = {
     503: _documented("Webhooks are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY"),

@@ -11,7 +11,7 @@ from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events.stream import SubscriberResponse
 from agentstatus.http.api.auth import CurrentToken, OrgAccess
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, TOO_MANY_STREAMS, UNAVAILABLE
 from agentstatus.http.api.history import MAX_EVENT_ID
 from agentstatus.http.events_endpoint import MAX_USERS, event_filter, subscriber_response
 from agentstatus.service import agents
@@ -19,7 +19,7 @@ from agentstatus.service import agents
 router = APIRouter(
     prefix="/orgs/{org}/events",
     tags=["events"],
-    responses={**AUTH_RESPONSES, **NOT_FOUND, **UNAVAILABLE},
+    responses={**AUTH_RESPONSES, **NOT_FOUND, **UNAVAILABLE, **TOO_MANY_STREAMS},
 )
 
 EventName = Literal["agent.login", "agent.logout", "agent.status"]

@@ -3,7 +3,9 @@ logouts by a supervisor (one agent) or an admin (everyone), recorded with source
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -35,11 +37,34 @@ class AgentsLoggedOut(ResponseBody):
     logged_out: int = Field(description="How many agents were logged in.")
 
 
-@router.get("", response_model=list[AgentPresence])
-def list_presence(org: OrgAccess, context: Context) -> JSONResponse:
-    """Every active agent's extension, status and since when, by user id."""
-    # Sent as the service shapes it, so it is exactly what the command line prints.
-    return JSONResponse([p.as_json() for p in presence.list_presence(context.engine, org)])
+class PresencePage(ResponseBody):
+    agents: list[AgentPresence]
+    next_after: str | None = Field(
+        description="Pass as 'after' to read the next page; null on the last page."
+    )
+
+
+@router.get("", response_model=PresencePage)
+def list_presence(
+    org: OrgAccess,
+    context: Context,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=presence.MAX_USER_ID,
+            description="Continue after this user id (the previous page's next_after).",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=presence.MAX_PAGE)] = presence.DEFAULT_PAGE,
+) -> JSONResponse:
+    """Active agents' extension, status and since when, by user id, one page at a time.
+
+    Pages are keyed on the user id, so agents added, removed or changed between pages
+    never make another agent appear twice or go missing."""
+    page = presence.read_presence_page(context.engine, org, after=after, limit=limit)
+    # Sent as the service shapes it, so the agents are exactly what the command line prints.
+    body = {"agents": [p.as_json() for p in page.agents], "next_after": page.next_after}
+    return JSONResponse(body)
 
 
 @router.post("/logout-all", responses=UNAVAILABLE)
