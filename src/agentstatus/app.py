@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from starlette.types import ASGIApp
 
 from agentstatus.domain.commands import StatusResult
+from agentstatus.events import credentials
+from agentstatus.events.credentials import Credential
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
 from agentstatus.events.fanout import Fanout
 from agentstatus.events.feed import CommitFence
@@ -23,6 +26,7 @@ from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import revoked_among
+from agentstatus.service.web_sessions import closed_among
 from agentstatus.settings import Settings
 from agentstatus.storage.auth_failures import SharedFailureCounts
 from agentstatus.storage.database import libpq_conninfo, parse_url
@@ -83,7 +87,7 @@ def create_service(settings: Settings) -> Service:
         buffer=settings.events_buffer,
         keepalive_seconds=settings.events_keepalive_seconds,
         streams_per_token=settings.events_streams_per_token,
-        revoked_among=lambda ids: revoked_among(engine, ids),
+        revoked_among=lambda held: revoked_credentials(engine, held),
     )
     metrics = Metrics()
     metrics.watch_streams(
@@ -132,6 +136,15 @@ def create_service(settings: Settings) -> Service:
     if settings.access_log:
         app = AccessLogMiddleware(app)
     return Service(app, context)
+
+
+def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential]:
+    """Which of the open streams' tokens are revoked and sessions closed (one query each)."""
+    tokens = {c.id for c in held if c.kind == "token"}
+    sessions = {c.id for c in held if c.kind == "session"}
+    return {credentials.token(i) for i in revoked_among(engine, tokens)} | {
+        credentials.session(i) for i in closed_among(engine, sessions)
+    }
 
 
 def _limiter(settings: Settings, url: URL) -> tuple[FailedAuthLimiter, SharedFailureCounts | None]:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
+from agentstatus.events.credentials import token
 from agentstatus.events.fanout import Dropped, EventFilter, Subscription
 from agentstatus.events.slots import RETRY_AFTER_SECONDS, StreamSlots
 from agentstatus.service.errors import TooMany
@@ -150,20 +151,20 @@ def test_every_end_of_a_subscription_gives_its_slot_back() -> None:
         subscriptions = []
         for _ in reasons:
             subscription = Subscription(EventFilter(), 0, 1)
-            subscription.release = slots.take(7)
+            subscription.release = slots.take(token(7))
             subscriptions.append(subscription)
         with pytest.raises(TooMany):
-            slots.take(7)
-        assert slots.take(8) is not None  # another token
+            slots.take(token(7))
+        assert slots.take(token(8)) is not None  # another token
         for subscription, reason in zip(subscriptions, reasons, strict=True):
             subscription.drop(reason)
             subscription.close()  # its stream's clean-up too: given back once
-        assert slots.held(7) == 0
-        assert slots.held(8) == 1
+        assert slots.held(token(7)) == 0
+        assert slots.held(token(8)) == 1
         assert slots.refused == 1
         unlimited = StreamSlots(0)
         for _ in range(100):
-            unlimited.take(7)
-        assert unlimited.held(7) == 100
+            unlimited.take(token(7))
+        assert unlimited.held(token(7)) == 100
 
     asyncio.run(run())

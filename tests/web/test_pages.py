@@ -4,6 +4,7 @@ escaping, roles and organisations, languages, static files, malformed requests."
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -230,3 +231,25 @@ def test_the_board_stream_needs_a_session(
             if f'"user_id":"{org.agents[1]}"' in seen:
                 break
     assert f'"user_id":"{org.agents[1]}"' in seen
+
+
+def test_signing_out_ends_the_boards_open_stream(
+    shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
+) -> None:
+    base = shared_server.base_url
+    with signed_in(base, supervisor) as board:
+        cookie = dict(board.cookies)
+        with board.stream("GET", f"/o/{org.name}/events") as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines).startswith(("event: snapshot", "retry:", "id:", "data:"))
+            # The same session signed out from another request: the stream ends.
+            out = board.post("/sign-out", headers=SAME_ORIGIN)
+            assert out.status_code == 303
+            ended = time.monotonic()
+            for _ in lines:  # read until the server closes the stream
+                assert time.monotonic() - ended < 15
+            took = time.monotonic() - ended
+        assert took < 10
+    again = httpx.get(f"{base}/o/{org.name}/events", cookies=cookie)
+    assert again.status_code == 401

@@ -23,6 +23,7 @@ import orjson
 from fastapi.sse import format_sse_event
 from sqlalchemy import Engine
 
+from agentstatus.events.credentials import Credential
 from agentstatus.events.feed import CommitFence, latest_final, read_events, read_final, snapshot
 from agentstatus.events.hub import EventHub
 from agentstatus.events.model import Event
@@ -108,8 +109,8 @@ class Subscription:
         """Set when the server drops the subscription (whoever is waiting to write)."""
         self.on_close: Callable[[], None] = lambda: None
         self._on_lagged = on_lagged
-        self.token_id: int | None = None
-        """The API token it was opened with: revoking the token ends the stream."""
+        self.credential: Credential | None = None
+        """The token or session it was opened with: revoking it ends the stream."""
         self.release: Callable[[], None] = lambda: None
         """Gives back its token's stream slot (on close, whatever ended it)."""
         self.quiet_since = time.monotonic()
@@ -322,7 +323,7 @@ class Fanout:
         poll_seconds: float = 1.0,
         buffer: int = 1000,
         keepalive_seconds: float = 15.0,
-        revoked_among: Callable[[set[int]], set[int]] | None = None,
+        revoked_among: Callable[[set[Credential]], set[Credential]] | None = None,
         streams_per_token: int = 0,
     ) -> None:
         self.engine = engine
@@ -382,7 +383,7 @@ class Fanout:
         oid: int,
         cursor: int,
         event_filter: EventFilter,
-        token_id: int | None = None,
+        credential: Credential | None = None,
         release: Callable[[], None] = lambda: None,
     ) -> Catching:
         """A subscription attached to the organisation's feed at once, so that it buffers
@@ -393,30 +394,30 @@ class Fanout:
         backlog = [e.frame for e in feed.recent if e.id > start and event_filter.matches(e)]
         live = max(cursor, feed.cursor)
         subscription = Subscription(event_filter, live, self.buffer, self._count_lagged)
-        subscription.token_id = token_id
+        subscription.credential = credential
         subscription.release = release
         feed.attach(subscription)
-        if token_id is not None and self._revoked_among is not None and self._token_watch is None:
+        if credential is not None and self._revoked_among is not None and self._token_watch is None:
             self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")
         return Catching(subscription, start, backlog)
 
     async def _watch_tokens(self) -> None:
-        """End the streams whose token was revoked (a token is checked when a stream
-        opens; this ends the ones already open)."""
+        """End the streams whose credential was revoked (a token or a session is checked
+        when a stream opens; this ends the ones already open)."""
         assert self._revoked_among is not None
         while True:
             await asyncio.sleep(TOKEN_CHECK_SECONDS)
             open_streams = [s for feed in list(self._feeds.values()) for s in feed.all()]
-            tokens = {s.token_id for s in open_streams if s.token_id is not None}
-            if not tokens:
+            held = {s.credential for s in open_streams if s.credential is not None}
+            if not held:
                 continue
             try:
-                revoked = await asyncio.to_thread(self._revoked_among, tokens)
+                revoked = await asyncio.to_thread(self._revoked_among, held)
             except Exception as exc:  # the database away: check again next time
                 log.warning("could not check the streams' tokens (%s)", type(exc).__name__)
                 continue
             for subscription in open_streams:
-                if subscription.token_id in revoked:
+                if subscription.credential in revoked:
                     subscription.drop(Dropped.REVOKED)
 
     def _count_lagged(self) -> None:

@@ -25,14 +25,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, Row, Select, select, text
 
 from agentstatus.events.model import Event
-from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 from agentstatus.service.organisations import org_id as lookup_org_id
-from agentstatus.service.presence import presence_rows
+from agentstatus.service.presence import AgentPresence, presence_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history
 
@@ -184,9 +183,20 @@ def latest_final(engine: Engine, fence: CommitFence, oid: int) -> int:
     return 0 if last is None else int(last)
 
 
-def snapshot(engine: Engine, org: str, into: SnapshotBuilder) -> tuple[int, SnapshotFrame]:
+T_co = TypeVar("T_co", covariant=True)
+
+
+class SnapshotSink(Protocol[T_co]):
+    """Takes a snapshot's agents as they are read (the streams' frame builder, a page)."""
+
+    def add(self, agent: AgentPresence) -> None: ...
+
+    def finish(self, cursor: int) -> T_co: ...
+
+
+def snapshot(engine: Engine, org: str, into: SnapshotSink[T_co]) -> tuple[int, T_co]:
     """Every agent's presence and the id of the last event it reflects, read together,
-    each agent framed as it is read."""
+    each agent handed to ``into`` as it is read."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Both statements come before the first query, which takes the snapshot.

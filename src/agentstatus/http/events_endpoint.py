@@ -21,6 +21,8 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.events import credentials
+from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
 from agentstatus.events.stream import EventStream, SubscriberResponse
 from agentstatus.http.context import AppContext
@@ -49,13 +51,13 @@ async def subscriber_response(
     oid: int,
     resume: int | None,
     event_filter: EventFilter,
-    token_id: int | None,
+    credential: Credential | None,
 ) -> SubscriberResponse:
     """The stream of one subscriber: a snapshot (unless it resumes), what it missed, and
     its live events. Raises TooMany when the token has its most streams open here, and
     Unavailable when the organisation's feed cannot start."""
     fanout = context.fanout
-    release = fanout.streams.take(token_id)
+    release = fanout.streams.take(credential)
     try:
         try:
             feed = await fanout.feed(org, oid)
@@ -66,7 +68,7 @@ async def subscriber_response(
             first, cursor = await feed.snapshot_for(event_filter)
         else:
             cursor = resume
-        catching = await fanout.subscribe(org, oid, cursor, event_filter, token_id, release)
+        catching = await fanout.subscribe(org, oid, cursor, event_filter, credential, release)
     except BaseException:
         release()
         raise
@@ -155,7 +157,7 @@ class EventsEndpoint:
             oid, token_id = await asyncio.to_thread(_authorise, self.context, org, request)
             wanted = event_filter(request.user_ids, request.types)
             response = await subscriber_response(
-                self.context, org, oid, request.resume, wanted, token_id
+                self.context, org, oid, request.resume, wanted, credentials.token(token_id)
             )
         except Refused as refused:
             await self._refuse(send, refused.status, refused.detail, refused.headers)

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from agentstatus.events.credentials import session
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, subscriber_response
 from agentstatus.http.events_endpoint import event_filter as make_filter
 from agentstatus.service import agents
-from agentstatus.service.errors import InvalidInput, NotFound, Unavailable
+from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavailable
 from agentstatus.web.visitors import context_of, visitor
 
 MAX_USERS = 1000
@@ -64,11 +65,15 @@ class SessionEvents:
             resume = _resume(request)
             oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_ids)
             return await subscriber_response(
-                context, org, oid, resume, make_filter(user_ids, None), None
+                context, org, oid, resume, make_filter(user_ids, None), session(found.session_id)
             )
         except NotFound as exc:
             return _refuse(404, exc.message)
         except InvalidInput as exc:
             return _refuse(422, exc.message)
+        except TooMany as exc:
+            response = _refuse(429, exc.message)
+            response.headers["retry-after"] = str(exc.retry_after)
+            return response
         except Unavailable as exc:
             return _refuse(503, exc.message)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Query
 
 from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.events import credentials
 from agentstatus.events.stream import SubscriberResponse
 from agentstatus.http.api.auth import CurrentToken, OrgAccess
 from agentstatus.http.api.dependencies import Context
@@ -67,4 +68,4 @@ async def stream(
     oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_id)
     resume = last_event_id if last_event_id is not None else after
     wanted = event_filter(user_id, event_type)
-    return await subscriber_response(context, org, oid, resume, wanted, token.id)
+    return await subscriber_response(context, org, oid, resume, wanted, credentials.token(token.id))

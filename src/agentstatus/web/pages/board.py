@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
-from agentstatus.events.feed import Snapshot, snapshot
+from agentstatus.events.feed import snapshot
 from agentstatus.service import statuses
 from agentstatus.service.errors import NotFound, Unavailable
-from agentstatus.service.presence import force_logout, logout_everyone
+from agentstatus.service.presence import AgentPresence, force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
@@ -35,10 +35,25 @@ class BoardRow:
     logged_in: bool
 
 
-async def _snapshot(page: PageRequest) -> Snapshot:
+class Floor:
+    """The agents of a snapshot as the page lists them, and the event they reflect."""
+
+    def __init__(self) -> None:
+        self.agents: list[AgentPresence] = []
+        self.cursor = 0
+
+    def add(self, agent: AgentPresence) -> None:
+        self.agents.append(agent)
+
+    def finish(self, cursor: int) -> Floor:
+        self.cursor = cursor
+        return self
+
+
+async def _snapshot(page: PageRequest) -> Floor:
     # Not the streams' shared snapshot (up to a second old): an agent added a moment ago
     # must be on the board. Pages load at a person's pace; the query is one per load.
-    return (await asyncio.to_thread(snapshot, page.context.engine, page.org))[1]
+    return (await asyncio.to_thread(snapshot, page.context.engine, page.org, Floor()))[1]
 
 
 def status_catalogue(found: list[Status]) -> list[dict[str, object]]:
