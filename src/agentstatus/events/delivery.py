@@ -387,8 +387,10 @@ class WebhookDeliverer:
                 while True:
                     self._wake.clear()
                     try:
-                        if await self._dispatch(client) >= self.policy.batch:
-                            continue  # more may be due
+                        if await self._dispatch(client):
+                            # More may be due: of other endpoints (one claim takes at most
+                            # per_endpoint of each), or beyond the batch.
+                            continue
                     except Exception:
                         log.exception("webhook delivery claim failed; retrying")
                     with contextlib.suppress(TimeoutError):
