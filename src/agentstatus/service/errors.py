@@ -36,3 +36,8 @@ class ImportRejected(InvalidInput):
 
 class Unavailable(ServiceError):
     """The database did not take the change (outcome row 11); nothing was applied."""
+
+
+class ImportIncomplete(Unavailable):
+    """The database failed part-way through an import: the rows before were written
+    (an import is idempotent, so importing the same file again finishes it)."""

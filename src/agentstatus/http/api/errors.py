@@ -117,4 +117,8 @@ IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
     422: _documented(
         "Invalid input, or bad rows (every one listed); nothing was imported", ImportErrorBody
     ),
+    503: _documented(
+        "The database failed part-way: the rows before were written (the message says how "
+        "many); import the same file again to finish (Retry-After)"
+    ),
 }
