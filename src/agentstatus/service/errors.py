@@ -22,6 +22,10 @@ class AlreadyExists(ServiceError):
     """Something with that name or id already exists."""
 
 
+class CodeTaken(AlreadyExists):
+    """The Code asked for is another organisation's (told on the command line only)."""
+
+
 class InvalidInput(ServiceError):
     """A value is malformed or out of range."""
 

@@ -107,6 +107,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _documented("No such organisation, agent, extension or status"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
+CUSTOM_CODE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: _documented(
+        "Too many failed authentications and custom Codes from this address (Retry-After)"
+    ),
+}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: _documented("The database did not take the change; nothing was applied (Retry-After)"),
 }
