@@ -60,6 +60,7 @@ def create_service(settings: Settings) -> Service:
             give_up_after_seconds=settings.webhook_give_up_after_seconds,
             timeout_seconds=settings.webhook_timeout_seconds,
         ),
+        settings.outbound_policy(),
     )
     # The deliverer polls its outbox twice a second; waking it on every change cost the
     # hot path a query even with no webhook configured.

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agentstatus.domain.addresses import AddressError, Network, parse_network
 from agentstatus.domain.secret_box import MALFORMED_KEY, SecretBox, SecretKeyError
+from agentstatus.outbound.policy import OutboundPolicy
 from agentstatus.storage.database import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "AGENTSTATUS_"
@@ -44,7 +45,14 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(5.0, gt=0)
     webhook_give_up_after_seconds: float = Field(24 * 3600.0, gt=0)
     webhook_lease_seconds: float = Field(30.0, gt=0)
-    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="the whole of one attempt: connecting, sending, the answer"
+    )
+    outbound_allowed_networks: str = Field(
+        "",
+        description="comma-separated CIDR ranges outbound requests may reach besides public "
+        "addresses (e.g. a LAN, or 127.0.0.0/8 in tests)",
+    )
     head_timeout_seconds: float = Field(
         10.0, gt=0, description="a connection must send each request head within this time"
     )
@@ -64,9 +72,9 @@ class Settings(BaseSettings):
         16, ge=0, description="event streams one token may have open per instance (0: no cap)"
     )
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "outbound_allowed_networks")
     @classmethod
-    def _valid_proxies(cls, value: str) -> str:
+    def _valid_networks(cls, value: str) -> str:
         try:
             [parse_network(p) for p in value.split(",") if p.strip()]
         except AddressError as exc:
@@ -93,6 +101,9 @@ class Settings(BaseSettings):
 
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return tuple(parse_network(p) for p in self.trusted_proxies.split(",") if p.strip())
+
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.from_setting(self.outbound_allowed_networks)
 
 
 class SettingsError(ValueError):

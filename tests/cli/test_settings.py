@@ -78,7 +78,7 @@ def test_webhook_add_seals_with_the_key_from_the_environment(database_url: str) 
     key_file = Path(str(make_url(database_url).database) + ".key")
     assert run_cli(database_url, "org", "create", "acme").code == 0
     env = {"AGENTSTATUS_SECRET_KEY": key}
-    added = run_cli(database_url, "webhook", "add", "acme", "http://127.0.0.1:9/hook", env=env)
+    added = run_cli(database_url, "webhook", "add", "acme", "https://crm.example/hook", env=env)
     assert added.code == 0, added.stderr
     engine = open_database(database_url)
     try:
@@ -93,20 +93,20 @@ def test_webhook_add_seals_with_the_key_from_the_environment(database_url: str) 
 def test_postgresql_needs_the_key_and_uses_it(postgres_databases: PostgresDatabases) -> None:
     url = postgres_databases.create()
     assert run_cli(url, "org", "create", "acme").code == 0
-    hook = ("webhook", "add", "acme", "http://127.0.0.1:9/hook")
+    hook = ("webhook", "add", "acme", "https://crm.example/hook")
     assert_user_error(run_cli(url, *hook), "AGENTSTATUS_SECRET_KEY")
     key = Fernet.generate_key().decode()
     added = run_cli(url, *hook, env={"AGENTSTATUS_SECRET_KEY": key})
     assert added.code == 0, added.stderr
     listed = run_cli(url, "webhook", "list", "acme")
-    assert "http://127.0.0.1:9/hook" in listed.stdout
+    assert "https://crm.example/hook" in listed.stdout
 
 
 def test_webhook_test_with_another_key_says_so(database_url: str, engine: Engine) -> None:
     organisations.create_organisation(engine, "acme")
     first = {"AGENTSTATUS_SECRET_KEY": Fernet.generate_key().decode()}
     other = {"AGENTSTATUS_SECRET_KEY": Fernet.generate_key().decode()}
-    added = run_cli(database_url, "webhook", "add", "acme", "http://127.0.0.1:9/", env=first)
+    added = run_cli(database_url, "webhook", "add", "acme", "https://crm.example/", env=first)
     assert added.code == 0, added.stderr
     endpoint_id = added.stdout.split()[2]
     done = run_cli(database_url, "webhook", "test", "acme", endpoint_id, env=other)

@@ -20,7 +20,7 @@ from agentstatus.events import signing
 from agentstatus.service import webhooks
 from agentstatus.storage.key_file import secret_box_for
 from tests.support.factories import OrgFixture, make_org
-from tests.support.receiver import Receiver
+from tests.support.receiver import LOOPBACK, LOOPBACK_ENV, Receiver
 from tests.support.server import ServerProcess
 
 KEY = Fernet.generate_key().decode()
@@ -30,6 +30,7 @@ FAST = {
     # Long enough for a batch of 30 to be sent and recorded on a loaded machine (a lease
     # that runs out first lets the other instance deliver again: at least once, not once).
     "AGENTSTATUS_WEBHOOK_LEASE_SECONDS": "3",
+    **LOOPBACK_ENV,
 }
 
 
@@ -46,7 +47,8 @@ def engine(url: str) -> Iterator[Engine]:
 
 
 def add_hook(engine: Engine, url: str, org: OrgFixture, target: str) -> webhooks.CreatedEndpoint:
-    return webhooks.add_endpoint(engine, secret_box_for(url, KEY), org.name, target)
+    box = secret_box_for(url, KEY)
+    return webhooks.add_endpoint(engine, box, org.name, target, outbound=LOOPBACK)
 
 
 def login(base: str, org: OrgFixture, user: str, ext: str, status: int = 1) -> None:
@@ -116,7 +118,7 @@ def test_killed_mid_delivery_delivers_after_restart(
         server = ServerProcess(url, tmp_path / "s.log", env=FAST).start()
         try:
             login(server.base_url, org, "101", "sip1")
-            time.sleep(0.5)  # the delivery is claimed and in flight, hanging
+            assert receiver.arrived.wait(10)  # the delivery is claimed and in flight, hanging
             server.kill()
         finally:
             server.stop()
@@ -170,7 +172,7 @@ def test_cli_webhook_test_sends_a_test_event(url: str, engine: Engine) -> None:
             ],
             capture_output=True,
             text=True,
-            env={**os.environ, "AGENTSTATUS_SECRET_KEY": KEY},
+            env={**os.environ, "AGENTSTATUS_SECRET_KEY": KEY, **LOOPBACK_ENV},
             check=False,
         )
         assert result.returncode == 0, result.stderr

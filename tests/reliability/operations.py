@@ -43,7 +43,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{ORG}/history"): {},
     ("GET", f"{ORG}/reports/time-in-status"): {},
     ("GET", f"{ORG}/events"): {},
-    ("POST", f"{ORG}/webhooks"): {"json": {"url": "http://127.0.0.1:9/hook"}},
+    ("POST", f"{ORG}/webhooks"): {"json": {"url": "https://crm.example/hook"}},
     ("GET", f"{ORG}/webhooks"): {},
     ("PATCH", f"{ORG}/webhooks/{{endpoint_id}}"): {"json": {"enabled": True}},
     ("DELETE", f"{ORG}/webhooks/{{endpoint_id}}"): {},

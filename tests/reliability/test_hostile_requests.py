@@ -25,6 +25,7 @@ from agentstatus.service.errors import ImportRejected
 from agentstatus.service.tokens import Role, create_token
 from tests.cli.helpers import run_cli
 from tests.support.factories import make_org
+from tests.support.receiver import LOOPBACK
 from tests.support.server import ServerProcess
 
 SET_STATUS = "/UserLogin/SetStatusFromAPI"
@@ -218,7 +219,9 @@ def test_test_event_ids_never_repeat(engine: Engine) -> None:
     box = SecretBox(Fernet.generate_key())
     seen = []
     for _ in range(2):
-        hook = webhooks.add_endpoint(engine, box, org.name, "http://127.0.0.1:9/hook")
+        hook = webhooks.add_endpoint(
+            engine, box, org.name, "http://127.0.0.1:9/hook", outbound=LOOPBACK
+        )
         delivery = webhooks.enqueue_test(engine, org.name, hook.endpoint.id)
         (claimed,) = claim_due(engine, DeliveryPolicy())
         assert claimed.id == delivery

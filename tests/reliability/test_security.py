@@ -40,6 +40,7 @@ from tests.support.compat import (
     db_path,
 )
 from tests.support.factories import OrgFixture, make_org
+from tests.support.receiver import LOOPBACK
 from tests.support.server import ServerProcess
 
 LIMIT = 20  # the default
@@ -80,7 +81,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     add_extension(engine, b.name, "sip4", "B desk")
     update_status(engine, b.name, 3, name="B lunch")
     add_status(engine, b.name, 20, "B coaching")
-    hook = add_endpoint(engine, secret_box_for(url, None), b.name, "http://127.0.0.1:9/hook")
+    box = secret_box_for(url, None)
+    hook = add_endpoint(engine, box, b.name, "http://127.0.0.1:9/hook", outbound=LOOPBACK)
     SEEN.remember(a.code, b.code, hook.secret)
     env = {"AGENTSTATUS_TRUSTED_PROXIES": "127.0.0.1"}
     try:
@@ -212,7 +214,8 @@ def test_a_token_scoped_to_one_organisation_gets_403_on_every_path_of_another(
 
 def test_a_supervisor_cannot_administer(world: World) -> None:
     org = world.org()
-    add_endpoint(world.engine, secret_box_for(world.url, None), org.name, "http://127.0.0.1:9/x")
+    box = secret_box_for(world.url, None)
+    add_endpoint(world.engine, box, org.name, "http://127.0.0.1:9/x", outbound=LOOPBACK)
     values = target_values(world, org.name)
     before = snapshot(world.engine, org.name)
     with world.api(world.token(Role.SUPERVISOR)) as client:

@@ -27,6 +27,7 @@ from agentstatus.storage.schema import webhook_endpoints
 from tests.cli.helpers import run_cli
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
+from tests.support.receiver import LOOPBACK
 
 
 def drive(url: str, org: OrgFixture, steps: list[tuple[str, str, int]]) -> None:
@@ -78,7 +79,11 @@ def test_copy_to_postgres_and_back(tmp_path: Path, postgres_databases: PostgresD
     )
     token = tokens.create_token(source, Role.SUPERVISOR, "acme").token
     endpoint = webhooks.add_endpoint(
-        source, secret_box_for(source_url, None), "acme", "http://127.0.0.1:9/hook"
+        source,
+        secret_box_for(source_url, None),
+        "acme",
+        "http://127.0.0.1:9/hook",
+        outbound=LOOPBACK,
     )
     before = snapshot_of(source, "acme")
 

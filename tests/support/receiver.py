@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from agentstatus.outbound import OutboundPolicy
+
+# Receivers listen on loopback, which the outbound address policy refuses by default: what
+# a server (LOOPBACK_ENV) or a direct call (LOOPBACK) needs to reach them.
+LOOPBACK_NETWORKS = "127.0.0.0/8"
+LOOPBACK_ENV = {"AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": LOOPBACK_NETWORKS}
+LOOPBACK = OutboundPolicy.from_setting(LOOPBACK_NETWORKS)
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,7 @@ class Receiver:
         self.received: list[Received] = []
         self.respond = respond
         self.hang = threading.Event()
+        self.arrived = threading.Event()  # a request has come in (hanging or not)
         self._lock = threading.Lock()
         receiver = self
 
@@ -29,6 +40,7 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                receiver.arrived.set()
                 while receiver.hang.is_set():
                     time.sleep(0.05)
                 with receiver._lock:
@@ -66,3 +78,89 @@ class Receiver:
                     return list(self.received)
             time.sleep(0.05)
         raise AssertionError(f"expected {count} webhook requests, got {len(self.received)}")
+
+
+class ScriptedReceiver:
+    """A loopback receiver that reads each request and then runs ``answer(sock)``, to
+    answer as badly as a hostile receiver does (dripping, huge bodies); ``connections``
+    counts the requests that arrived, ``stop`` ends every answer that loops."""
+
+    def __init__(self, answer: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def port(self) -> int:
+        port: int = self._listener.getsockname()[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def __enter__(self) -> ScriptedReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            body = head.split(b"\r\n\r\n", 1)[1]
+            while len(body) < length:
+                body += conn.recv(65536)
+            with self._lock:
+                self.connections += 1
+            # OSError: the server hung up, as it should on a body it will not read.
+            with contextlib.suppress(OSError):
+                self.answer(conn, self.stop)
+
+
+def drip_head(conn: socket.socket, stop: threading.Event, every: float = 1.0) -> None:
+    """A status line, then one byte of a header every ``every`` seconds, forever: every
+    read gets something, so only a total deadline ends it."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+    while not stop.wait(every):
+        conn.sendall(b"a")
+
+
+def huge_error(size: int) -> Callable[[socket.socket, threading.Event], None]:
+    """A 500 whose body is ``size`` bytes, sent as fast as the server takes it."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(f"HTTP/1.1 500 Oops\r\nContent-Length: {size}\r\n\r\n".encode())
+        chunk = b"x" * 65536
+        sent = 0
+        while sent < size and not stop.is_set():
+            conn.sendall(chunk)
+            sent += len(chunk)
+
+    return answer

@@ -80,9 +80,11 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @pass_state
 def import_(state: CliState, org: str, file: Path) -> None:
-    """Import agents from a CSV with the header user_id,name (all rows or none).
+    """Import agents from a CSV with the header user_id,name (at most 100,000 rows).
 
-    Existing agents get the file's name; FILE may be - for standard input.
+    Every row is checked first; a bad row means nothing is imported. Existing agents get
+    the file's name; running the same file again finishes an import that failed part-way.
+    FILE may be - for standard input.
     """
     summary = agents.import_agents(state.engine, org, read_text(file))
     click.echo(f"imported agents into {org}: {summary.created} created, {summary.updated} updated")

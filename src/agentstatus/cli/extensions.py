@@ -62,7 +62,12 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @pass_state
 def import_(state: CliState, org: str, file: Path) -> None:
-    """Import extensions from a CSV with the header extension,name (all rows or none)."""
+    """Import extensions from a CSV with the header extension,name (at most 100,000 rows).
+
+    Every row is checked first; a bad row means nothing is imported. Existing extensions
+    get the file's name; running the same file again finishes an import that failed
+    part-way.
+    """
     summary = extensions.import_extensions(state.engine, org, read_text(file))
     click.echo(
         f"imported extensions into {org}: {summary.created} created, {summary.updated} updated"

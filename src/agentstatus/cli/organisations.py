@@ -7,7 +7,19 @@ import click
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
+from agentstatus.domain.codes import STRONG_RULE, is_strong
 from agentstatus.service import organisations, timezones
+
+
+def _warn_if_weak(code: str | None) -> None:
+    """The operator may keep any Code (one the CRM already sends to Voicenter), but should
+    know when the API would refuse it as too easy to guess."""
+    if code is not None and not is_strong(code):
+        click.echo(
+            f"warning: this Code is weak: the API accepts only Codes of {STRONG_RULE}; "
+            "whoever guesses it can change this organisation's statuses",
+            err=True,
+        )
 
 
 @click.group("org")
@@ -17,11 +29,16 @@ def group() -> None:
 
 @group.command("create")
 @click.argument("org")
-@click.option("--code", help="Use this Code instead of a generated one (192 random bits).")
+@click.option(
+    "--code",
+    help="Use this Code instead of a generated one (192 random bits); any is accepted, "
+    "a weak one is warned about.",
+)
 @pass_state
 def create(state: CliState, org: str, code: str | None) -> None:
     """Create ORG with the default status catalogue; prints its Code last (shown only once)."""
     created = organisations.create_organisation(state.engine, org, code)
+    _warn_if_weak(code)
     click.echo(f"created organisation {created.name}; its Code (keep it secret, shown once):")
     click.echo(created.code)
 
@@ -63,11 +80,14 @@ def list_(state: CliState, as_json: bool) -> None:
 
 @group.command("rotate-code")
 @click.argument("org")
-@click.option("--code", help="Use this Code instead of a generated one.")
+@click.option(
+    "--code", help="Use this Code instead of a generated one (any; a weak one is warned about)."
+)
 @pass_state
 def rotate_code(state: CliState, org: str, code: str | None) -> None:
     """Replace ORG's Code; the old one stops working at once. Prints the new Code last."""
     rotated = organisations.rotate_code(state.engine, org, code)
+    _warn_if_weak(code)
     click.echo(f"new Code for {rotated.name} (the old one no longer works):")
     click.echo(rotated.code)
 

@@ -52,6 +52,9 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     logging.basicConfig(
         level=LOG_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs each request's URL at INFO, and a webhook URL may carry a token in its
+    # query; the deliverer logs each failure itself, without the URL.
+    logging.getLogger("httpx").setLevel(max(LOG_LEVELS[log_level], logging.WARNING))
     with cannot_open_as_error():
         app = create_app(settings)
     # Everything built so far (modules, routes, schemas: hundreds of thousands of objects)

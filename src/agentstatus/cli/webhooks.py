@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import click
-import httpx
 
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
@@ -47,6 +46,7 @@ def add(
         org,
         url,
         list(events) or None,
+        outbound=state.settings.outbound_policy(),
         secret=secret,
         description=description,
     )
@@ -150,14 +150,16 @@ def deliveries(
 def test(state: CliState, org: str, endpoint_id: int) -> None:
     """Send a webhook.test event to endpoint ID now and show the answer (exit 1 on failure;
     a failed test is retried by the server like any delivery)."""
-    timeout = state.settings.webhook_timeout_seconds
+    settings = state.settings
     box = state.secret_box
     delivery_id = webhooks.enqueue_test(state.engine, org, endpoint_id)
-    deliverer = WebhookDeliverer(state.engine, box, DeliveryPolicy(timeout_seconds=timeout))
+    policy = DeliveryPolicy(timeout_seconds=settings.webhook_timeout_seconds)
+    deliverer = WebhookDeliverer(state.engine, box, policy, settings.outbound_policy())
 
     async def send() -> None:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            await deliverer.run_once(client)
+        # Only this test event: never another endpoint's backlog, nor its slow receiver.
+        async with deliverer.client() as client:
+            await deliverer.run_once(client, only=delivery_id)
 
     asyncio.run(send())
     (result,) = [

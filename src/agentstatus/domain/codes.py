@@ -5,8 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 
 TOKEN_PREFIX = "ast_"  # noqa: S105 - a prefix, not a secret
+
+STRONG_MIN_LENGTH = 24
+STRONG_MIN_DISTINCT = 8
+STRONG_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_.~")
+STRONG_RULE = (
+    f"at least {STRONG_MIN_LENGTH} characters from A-Z a-z 0-9 - _ . ~ "
+    f"with at least {STRONG_MIN_DISTINCT} different ones"
+)
+"""A custom Code set through the API must be strong: as long as half a generated Code (48
+hex digits), so 96 bits or more if its characters are random even from the hex digits
+alone; from the characters a URL carries unescaped (a CRM puts the Code in a query
+string); and not a run of a few characters repeated. A generated Code always qualifies."""
 
 
 def generate_code() -> str:
@@ -19,3 +32,12 @@ def generate_token() -> str:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def is_strong(code: str) -> bool:
+    """Whether ``code`` meets ``STRONG_RULE``."""
+    return (
+        len(code) >= STRONG_MIN_LENGTH
+        and set(code) <= STRONG_ALPHABET
+        and len(set(code)) >= STRONG_MIN_DISTINCT
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -18,18 +19,22 @@ from dataclasses import dataclass
 
 import httpx
 import orjson
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, select, update
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
 from agentstatus.events import signing
 from agentstatus.events.model import Event
+from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url, outbound_client
+from agentstatus.service.webhooks import error_summary
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history, organisations, webhook_deliveries, webhook_endpoints
 
 log = logging.getLogger(__name__)
 
-MAX_ERROR = 500
+MAX_ERROR = 500  # characters of a stored error
+BODY_CAP = 4096  # bytes of an answer's body ever read
+ERROR_BODY = 200  # bytes of it kept in the error
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,8 @@ class DeliveryPolicy:
     timeout_seconds: float = 10.0
     poll_seconds: float = 0.5
     batch: int = 50
+    per_endpoint: int = 10  # claimed at once for one endpoint
+    max_in_flight: int = 500  # attempts of one instance at once (sockets, memory)
 
     def backoff(self, attempts: int) -> float:
         """Exponential, capped, with full jitter between half and one-and-a-half times."""
@@ -61,34 +68,56 @@ class Claimed:
     created_ms: int
 
 
-def _due_exists(engine: Engine, now: int) -> bool:
+def _due(now: int, busy: frozenset[int], only: int | None) -> list[ColumnElement[bool]]:
+    d = webhook_deliveries
+    where = [d.c.state == "pending", d.c.next_attempt_ms <= now]
+    if busy:
+        where.append(d.c.endpoint_id.not_in(busy))
+    if only is not None:
+        where.append(d.c.id == only)
+    return where
+
+
+def _due_exists(engine: Engine, now: int, busy: frozenset[int], only: int | None) -> bool:
     d = webhook_deliveries
     with reading(engine) as conn:
         return (
-            conn.execute(
-                select(d.c.id).where(d.c.state == "pending", d.c.next_attempt_ms <= now).limit(1)
-            ).first()
-            is not None
+            conn.execute(select(d.c.id).where(*_due(now, busy, only)).limit(1)).first() is not None
         )
 
 
-def claim_due(engine: Engine, policy: DeliveryPolicy) -> list[Claimed]:
+def claim_due(
+    engine: Engine,
+    policy: DeliveryPolicy,
+    *,
+    busy: frozenset[int] = frozenset(),
+    only: int | None = None,
+) -> list[Claimed]:
+    """Lease what is due, oldest first: at most ``policy.batch``, at most
+    ``policy.per_endpoint`` of one endpoint (so that every claimed attempt starts at once
+    and ends by its deadline, well inside the lease), none of the endpoints in ``busy``
+    (this instance's endpoints with attempts in flight), only delivery ``only`` if given."""
     now = now_ms()
-    if not _due_exists(engine, now):
+    if not _due_exists(engine, now, busy, only):
         return []
     d, w, h = webhook_deliveries, webhook_endpoints, history
     with engine.begin() as conn:
-        ids = (
-            conn.execute(
-                select(d.c.id)
-                .where(d.c.state == "pending", d.c.next_attempt_ms <= now)
-                .order_by(d.c.next_attempt_ms, d.c.id)
-                .limit(policy.batch)
-                .with_for_update(skip_locked=True)
-            )
-            .scalars()
-            .all()
-        )
+        # Rows looked at but not taken stay locked only until this transaction ends.
+        candidates = conn.execute(
+            select(d.c.id, d.c.endpoint_id)
+            .where(*_due(now, busy, only))
+            .order_by(d.c.next_attempt_ms, d.c.id)
+            .limit(policy.batch * 4)
+            .with_for_update(skip_locked=True)
+        ).all()
+        taken: dict[int, int] = {}
+        ids = []
+        for row in candidates:
+            if taken.get(row.endpoint_id, 0) < policy.per_endpoint:
+                taken[row.endpoint_id] = taken.get(row.endpoint_id, 0) + 1
+                ids.append(row.id)
+                if len(ids) == policy.batch:
+                    break
         if not ids:
             return []
         conn.execute(
@@ -187,44 +216,97 @@ def record_result(
     return state
 
 
+def _printable(text: str) -> str:
+    """Control characters escaped: a receiver's answer is shown in an operator's terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+async def _read_capped(response: httpx.Response, into: bytearray) -> None:
+    """At most ``BODY_CAP`` bytes of the body, as sent (no decompression: a small gzip
+    body can inflate to gigabytes); the rest is never read (the connection is dropped)."""
+    async for chunk in response.aiter_raw():
+        into += chunk[: BODY_CAP - len(into)]
+        if len(into) >= BODY_CAP:
+            return
+
+
 async def attempt(
-    client: httpx.AsyncClient, box: SecretBox, claimed: Claimed
+    client: httpx.AsyncClient,
+    box: SecretBox,
+    claimed: Claimed,
+    outbound: OutboundPolicy,
+    deadline_seconds: float,
 ) -> tuple[int | None, str | None]:
-    """POST one delivery; (status code, error text)."""
+    """POST one delivery, all of it (resolving, connecting, sending, the answer's head and
+    up to ``BODY_CAP`` of its body) within ``deadline_seconds``; (status code, error text).
+
+    Delivered is a 2xx head within the deadline: the body of a 2xx answer is read only to
+    keep the connection reusable, and never makes it fail."""
     timestamp = int(time.time())
     try:
         secret = box.open(claimed.secret_enc)
     except SecretKeyError as exc:
-        # Recorded on the delivery and retried like a refusal: the round goes on for the
-        # other endpoints, and the operator sees why in `agentstatus webhook deliveries`.
+        # Recorded on the delivery and retried like a refusal: the other endpoints are not
+        # held, and the operator sees why in `agentstatus webhook deliveries`.
         return None, str(exc)
+    try:
+        url = check_url(claimed.url, outbound)  # saved before the policy, or since changed
+    except OutboundRefused as exc:
+        return None, str(exc)[:MAX_ERROR]
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "agentstatus-webhooks",
+        "Accept-Encoding": "identity",
         signing.EVENT_ID_HEADER: claimed.event_id,
         signing.EVENT_TYPE_HEADER: claimed.event_type,
         signing.DELIVERY_HEADER: str(claimed.id),
         signing.TIMESTAMP_HEADER: str(timestamp),
         signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, claimed.body),
     }
+    status: int | None = None
+    body = bytearray()
     try:
-        response = await client.post(claimed.url, content=claimed.body, headers=headers)
+        async with asyncio.timeout(deadline_seconds):
+            async with client.stream("POST", url, content=claimed.body, headers=headers) as r:
+                status = r.status_code
+                await _read_capped(r, body)
+    except TimeoutError:
+        if status is None:
+            return None, f"timeout: no answer within {deadline_seconds:g} s"
+    except OutboundRefused as exc:
+        return None, str(exc)[:MAX_ERROR]
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"[:MAX_ERROR]
+        if status is None:
+            return None, _printable(f"{type(exc).__name__}: {exc}")[:MAX_ERROR]
+    assert status is not None
+    if 200 <= status < 300:
+        return status, None
+    excerpt = body[:ERROR_BODY].decode("utf-8", errors="replace")
+    return status, _printable(f"HTTP {status}: {excerpt}")[:MAX_ERROR]
 
 
 class WebhookDeliverer:
-    """The background task of one instance that empties the outbox."""
+    """The background task of one instance that empties the outbox.
 
-    def __init__(self, engine: Engine, box: SecretBox | None, policy: DeliveryPolicy) -> None:
+    Each endpoint's claimed deliveries are attempted by a task of their own, and an endpoint
+    with attempts in flight is not claimed for again until they end: a receiver that is slow
+    or never answers holds its own deliveries only (each attempt ends by its deadline),
+    never another endpoint's, another organisation's or the next claim."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        box: SecretBox | None,
+        policy: DeliveryPolicy,
+        outbound: OutboundPolicy,
+    ) -> None:
         self._engine = engine
         self._box = box
         self.policy = policy
+        self.outbound = outbound
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._busy: dict[int, asyncio.Task[None]] = {}  # endpoint id: its attempts
         self.delivered = 0
 
     def wake(self) -> None:
@@ -241,39 +323,86 @@ class WebhookDeliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def run_once(self, client: httpx.AsyncClient) -> int:
-        """Claim what is due and attempt it; returns how many were attempted."""
-        assert self._box is not None
-        box = self._box
-        claimed = await asyncio.to_thread(claim_due, self._engine, self.policy)
+    def client(self) -> httpx.AsyncClient:
+        return outbound_client(self.outbound, self.policy.timeout_seconds)
 
-        async def one(item: Claimed) -> None:
-            code, error = await attempt(client, box, item)
+    async def run_once(self, client: httpx.AsyncClient, *, only: int | None = None) -> int:
+        """Claim what is due (or only delivery ``only``) and attempt it, waiting for every
+        attempt; returns how many were attempted. For ``webhook test``."""
+        claimed = await asyncio.to_thread(claim_due, self._engine, self.policy, only=only)
+        await asyncio.gather(
+            *(self._endpoint(client, items) for items in _by_endpoint(claimed).values())
+        )
+        return len(claimed)
+
+    async def _dispatch(self, client: httpx.AsyncClient) -> int:
+        """Claim for the endpoints without attempts in flight and start their attempts;
+        returns how many were claimed, without waiting for any."""
+        # Each busy endpoint may have up to per_endpoint attempts in flight.
+        if len(self._busy) * self.policy.per_endpoint >= self.policy.max_in_flight:
+            return 0
+        busy = frozenset(self._busy)
+        claimed = await asyncio.to_thread(claim_due, self._engine, self.policy, busy=busy)
+        for endpoint_id, items in _by_endpoint(claimed).items():
+            task = asyncio.create_task(self._endpoint(client, items), name="webhook-endpoint")
+            self._busy[endpoint_id] = task
+            task.add_done_callback(functools.partial(self._ended, endpoint_id))
+        return len(claimed)
+
+    def _ended(self, endpoint_id: int, _: asyncio.Task[None]) -> None:
+        self._busy.pop(endpoint_id, None)
+        self._wake.set()  # the endpoint's next deliveries may be due already
+
+    async def _endpoint(self, client: httpx.AsyncClient, items: list[Claimed]) -> None:
+        """One endpoint's claimed deliveries, started at once in claim order."""
+        await asyncio.gather(*(self._one(client, item) for item in items))
+
+    async def _one(self, client: httpx.AsyncClient, item: Claimed) -> None:
+        assert self._box is not None
+        try:
+            code, error = await attempt(
+                client, self._box, item, self.outbound, self.policy.timeout_seconds
+            )
             state = await asyncio.to_thread(
                 record_result, self._engine, self.policy, item, code, error
             )
-            if state == "delivered":
-                self.delivered += 1
-            elif error:
-                log.info(
-                    "webhook delivery %d to endpoint %d: %s (%s)",
-                    item.id,
-                    item.endpoint_id,
-                    error,
-                    state,
-                )
-
-        await asyncio.gather(*(one(item) for item in claimed))
-        return len(claimed)
+        except Exception:
+            # Unrecorded, it is attempted again when its lease ends.
+            log.exception("webhook delivery %d to endpoint %d failed", item.id, item.endpoint_id)
+            return
+        if state == "delivered":
+            self.delivered += 1
+        elif error:
+            log.info(
+                "webhook delivery %d to endpoint %d: %s (%s)",
+                item.id,
+                item.endpoint_id,
+                error_summary(error),
+                state,
+            )
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=self.policy.timeout_seconds) as client:
-            while True:
-                self._wake.clear()
-                try:
-                    if await self.run_once(client):
-                        continue
-                except Exception:
-                    log.exception("webhook delivery round failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+        async with self.client() as client:
+            try:
+                while True:
+                    self._wake.clear()
+                    try:
+                        if await self._dispatch(client):
+                            # More may be due: of other endpoints (one claim takes at most
+                            # per_endpoint of each), or beyond the batch.
+                            continue
+                    except Exception:
+                        log.exception("webhook delivery claim failed; retrying")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+            finally:
+                for task in list(self._busy.values()):
+                    task.cancel()
+                await asyncio.gather(*self._busy.values(), return_exceptions=True)
+
+
+def _by_endpoint(claimed: list[Claimed]) -> dict[int, list[Claimed]]:
+    grouped: dict[int, list[Claimed]] = {}
+    for item in claimed:
+        grouped.setdefault(item.endpoint_id, []).append(item)
+    return grouped

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.service import validation
+from agentstatus.service.csv_import import Existing, ImportSummary, Pair, import_pairs
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists, InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import agent_row_id
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.batches import insert_new
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, presence
 
@@ -24,12 +27,6 @@ class Agent:
     user_id: str
     name: str
     active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ImportSummary:
-    created: int
-    updated: int
 
 
 def _insert_agent(conn: Connection, oid: int, user_id: str, name: str, at: int) -> None:
@@ -119,27 +116,62 @@ async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, use
     return agent
 
 
+def _existing(conn: Connection, oid: int) -> set[str]:
+    query = select(agents.c.user_id).where(agents.c.org_id == oid)
+    return set(conn.execute(query).scalars())
+
+
+_RENAME = (
+    update(agents)
+    .where(agents.c.org_id == bindparam("oid"), agents.c.user_id == bindparam("uid"))
+    .values(name=bindparam("new_name"))
+)
+
+
+def _import_batch(
+    conn: Connection, oid: int, rows: Sequence[Pair], existing: Existing, at: int
+) -> tuple[int, int]:
+    """One batch of an import: rename the agents present, create the others (logged out)."""
+    fresh = [(u, n) for u, n in rows if u not in existing]
+    created = (
+        insert_new(
+            conn,
+            agents,
+            [
+                {"org_id": oid, "user_id": u, "name": n, "active": True, "created_ms": at}
+                for u, n in fresh
+            ],
+            unique=[agents.c.org_id, agents.c.user_id],
+            returning=[agents.c.id, agents.c.user_id],
+        )
+        if fresh
+        else []
+    )
+    if created:
+        conn.execute(
+            insert(presence),
+            [
+                {"agent_id": aid, "org_id": oid, "status": LOGOUT, "since_ms": at}
+                for aid, _ in created
+            ],
+        )
+    # Those present, and any created by someone else since the import began.
+    inserted = {user_id for _, user_id in created}
+    renamed = [{"oid": oid, "uid": u, "new_name": n} for u, n in rows if u not in inserted]
+    if renamed:
+        conn.execute(_RENAME, renamed)
+    return len(inserted), len(renamed)
+
+
 def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:
     """Create the agents of a ``user_id,name`` CSV; existing ones get the file's name.
-    All rows or none."""
+
+    Every row is checked first and nothing is written unless all are good; then the rows
+    are written in short batches (``service.csv_import``: idempotent, so importing the
+    same file again finishes an import the database or the process failed part-way).
+    """
     pairs = read_pairs(csv_text, "user_id", lambda v: validation.identifier("user id", v))
-    at = now_ms()
-    created = updated = 0
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        existing = dict(
-            conn.execute(select(agents.c.user_id, agents.c.id).where(agents.c.org_id == oid)).all()
-        )
-        for user_id, name in pairs:
-            if user_id in existing:
-                conn.execute(
-                    update(agents).where(agents.c.id == existing[user_id]).values(name=name)
-                )
-                updated += 1
-            else:
-                _insert_agent(conn, oid, user_id, name, at)
-                created += 1
-    return ImportSummary(created, updated)
+    return import_pairs(engine, org, pairs, _existing, _import_batch)
 
 
 def stream_org_id(engine: Engine, org: str, user_ids: list[str] | None) -> int:

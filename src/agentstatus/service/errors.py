@@ -22,6 +22,10 @@ class AlreadyExists(ServiceError):
     """Something with that name or id already exists."""
 
 
+class CodeTaken(AlreadyExists):
+    """The Code asked for is another organisation's (told on the command line only)."""
+
+
 class InvalidInput(ServiceError):
     """A value is malformed or out of range."""
 
@@ -44,3 +48,8 @@ class TooMany(ServiceError):
 
 class Unavailable(ServiceError):
     """The database did not take the change (outcome row 11); nothing was applied."""
+
+
+class ImportIncomplete(Unavailable):
+    """The database failed part-way through an import: the rows before were written
+    (an import is idempotent, so importing the same file again finishes it)."""

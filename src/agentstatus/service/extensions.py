@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.service import validation
-from agentstatus.service.agents import ImportSummary
+from agentstatus.service.csv_import import Existing, ImportSummary, Pair, import_pairs
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists, NotFound, Unavailable
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import ATTEMPTS, StatusChanges
+from agentstatus.storage.batches import insert_new
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, extensions, presence
 
@@ -98,28 +100,46 @@ async def remove_extension(changes: StatusChanges, engine: Engine, org: str, sip
     raise Unavailable(f"extension {sip!r} keeps being taken; log its agents out and try again")
 
 
+def _existing(conn: Connection, oid: int) -> set[str]:
+    query = select(extensions.c.sip).where(extensions.c.org_id == oid)
+    return set(conn.execute(query).scalars())
+
+
+_RENAME = (
+    update(extensions)
+    .where(extensions.c.org_id == bindparam("oid"), extensions.c.sip == bindparam("key"))
+    .values(name=bindparam("new_name"))
+)
+
+
+def _import_batch(
+    conn: Connection, oid: int, rows: Sequence[Pair], existing: Existing, at: int
+) -> tuple[int, int]:
+    """One batch of an import: rename the extensions present, create the others."""
+    fresh = [
+        {"org_id": oid, "sip": s, "name": n, "created_ms": at} for s, n in rows if s not in existing
+    ]
+    created = (
+        insert_new(
+            conn,
+            extensions,
+            fresh,
+            unique=[extensions.c.org_id, extensions.c.sip],
+            returning=[extensions.c.sip],
+        )
+        if fresh
+        else []
+    )
+    inserted = {sip for (sip,) in created}
+    renamed = [{"oid": oid, "key": s, "new_name": n} for s, n in rows if s not in inserted]
+    if renamed:
+        conn.execute(_RENAME, renamed)
+    return len(inserted), len(renamed)
+
+
 def import_extensions(engine: Engine, org: str, csv_text: str) -> ImportSummary:
     """Create the extensions of an ``extension,name`` CSV; existing ones get the file's
-    name. All rows or none."""
+    name. Every row is checked first; then written in short batches, idempotently, as
+    ``agents.import_agents``."""
     pairs = read_pairs(csv_text, "extension", lambda v: validation.identifier("extension", v))
-    at = now_ms()
-    created = updated = 0
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        existing = dict(
-            conn.execute(
-                select(extensions.c.sip, extensions.c.id).where(extensions.c.org_id == oid)
-            ).all()
-        )
-        for sip, name in pairs:
-            if sip in existing:
-                conn.execute(
-                    update(extensions).where(extensions.c.id == existing[sip]).values(name=name)
-                )
-                updated += 1
-            else:
-                conn.execute(
-                    insert(extensions).values(org_id=oid, sip=sip, name=name, created_ms=at)
-                )
-                created += 1
-    return ImportSummary(created, updated)
+    return import_pairs(engine, org, pairs, _existing, _import_batch)

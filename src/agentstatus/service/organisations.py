@@ -13,7 +13,7 @@ from agentstatus.domain.catalogue import DEFAULT_CATALOGUE
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
-from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
+from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, NotFound
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, extensions, organisations, statuses
 
@@ -76,8 +76,9 @@ def create_organisation(engine: Engine, name: str, code: str | None = None) -> O
                 ],
             )
     except IntegrityError:
-        # Deliberately vague: saying which constraint failed could confirm another tenant's code.
-        raise AlreadyExists(
+        # Deliberately vague: saying which constraint failed could confirm another tenant's
+        # code (the API says even less, http/api/custom_codes.py).
+        raise CodeTaken(
             f"organisation {name!r} could not be created: the name or the code is taken"
         ) from None
     return OrganisationCode(name, clear)
@@ -121,7 +122,9 @@ def rotate_code(engine: Engine, name: str, code: str | None = None) -> Organisat
                 .values(code_hash=digest(clear))
             )
     except IntegrityError:
-        raise AlreadyExists("that code is taken; choose another") from None
+        # code_hash is unique: the wire finds the organisation by its Code alone. The API
+        # does not pass this message on (http/api/custom_codes.py).
+        raise CodeTaken("that code is taken; choose another") from None
     return OrganisationCode(name, clear)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
@@ -13,6 +12,7 @@ from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, up
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.event_types import EVENT_TYPES, TEST_EVENT
 from agentstatus.domain.secret_box import SecretBox
+from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
@@ -20,7 +20,10 @@ from agentstatus.storage.database import reading
 from agentstatus.storage.schema import webhook_deliveries, webhook_endpoints
 
 DELIVERY_STATES = ("pending", "delivered", "failed")
-MAX_URL = 2048
+
+
+class InvalidWebhookUrl(InvalidInput):
+    """The URL is malformed or the outbound address policy refuses it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,12 @@ class Delivery:
     created_ms: int
     finished_ms: int | None
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, *, error_detail: bool = True) -> dict[str, object]:
+        """``error_detail`` False keeps only the error's summary (``HTTP 500``): the
+        receiver's answer is for the organisation's admins."""
+        error = self.last_error
+        if error is not None and not error_detail:
+            error = error_summary(error)
         return {
             "id": self.id,
             "endpoint_id": self.endpoint_id,
@@ -72,23 +80,24 @@ class Delivery:
             "attempts": self.attempts,
             "next_attempt": None if self.state != "pending" else to_iso(self.next_attempt_ms),
             "last_status_code": self.last_status_code,
-            "last_error": self.last_error,
+            "last_error": error,
             "created": to_iso(self.created_ms),
             "finished": None if self.finished_ms is None else to_iso(self.finished_ms),
         }
 
 
-def _check_url(url: str) -> str:
-    url = url.strip()
+def error_summary(error: str) -> str:
+    """What went wrong without what the receiver said: the part before the first ``: ``
+    (``HTTP 500``, ``timeout``, ``ConnectError``, ``refused by the outbound address policy``)."""
+    return error.split(": ", 1)[0]
+
+
+def _check_url(url: str, outbound: OutboundPolicy) -> str:
     try:
-        parts = urlsplit(url)
-        bad = parts.port == 0 or not parts.hostname  # .port: ValueError when out of range
-    except ValueError:  # e.g. an unclosed [IPv6 address
-        bad = True
-    bad = bad or parts.scheme not in ("http", "https") or len(url) > MAX_URL
-    if bad or any(not ch.isprintable() for ch in url):  # NUL, newlines, other controls
-        raise InvalidInput(f"a webhook URL must be an http:// or https:// URL: {url!r}")
-    return url
+        return check_url(url, outbound)
+    except OutboundRefused as exc:
+        # Never the URL itself: it may carry a password or a token in its query.
+        raise InvalidWebhookUrl(f"webhook URL: {exc}") from None
 
 
 def _check_events(events: list[str] | None) -> str:
@@ -112,10 +121,13 @@ def add_endpoint(
     url: str,
     events: list[str] | None = None,
     *,
+    outbound: OutboundPolicy,
     secret: str | None = None,
     description: str = "",
 ) -> CreatedEndpoint:
-    clean_url = _check_url(url)
+    """``outbound`` judges the URL now (syntax, and a literal address); every delivery
+    judges it again, and each address its host resolves to."""
+    clean_url = _check_url(url, outbound)
     event_list = _check_events(events)
     clear = secret if secret is not None else "whsec_" + secrets.token_urlsafe(32)
     if len(clear) < 16:

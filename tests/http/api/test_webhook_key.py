@@ -17,7 +17,7 @@ from agentstatus.service import webhooks
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.schema import webhook_endpoints
 from tests.support.factories import make_org
-from tests.support.receiver import Receiver
+from tests.support.receiver import LOOPBACK, LOOPBACK_ENV, Receiver
 from tests.support.server import ServerProcess
 
 
@@ -36,7 +36,7 @@ def test_the_configured_key_seals_and_the_deliverer_signs(
     key = Fernet.generate_key().decode()
     engine = open_database(any_database_url)
     org = make_org(engine)
-    env = {"AGENTSTATUS_SECRET_KEY": key}
+    env = {"AGENTSTATUS_SECRET_KEY": key, **LOOPBACK_ENV}
     try:
         with (
             Receiver() as receiver,
@@ -70,7 +70,7 @@ def test_the_key_file_is_read_once_when_the_server_starts(
     org = make_org(engine)
     with (
         Receiver() as receiver,
-        ServerProcess(database_url, tmp_path / "s.log") as server,
+        ServerProcess(database_url, tmp_path / "s.log", env=LOOPBACK_ENV) as server,
         admin_client(server, engine) as admin,
     ):
         assert key_file.exists()
@@ -98,10 +98,13 @@ def test_a_server_with_another_key_records_why_it_cannot_sign(
     env = {
         "AGENTSTATUS_SECRET_KEY": Fernet.generate_key().decode(),
         "AGENTSTATUS_WEBHOOK_RETRY_BASE_SECONDS": "60",
+        **LOOPBACK_ENV,
     }
     try:
         with Receiver() as receiver:
-            hook = webhooks.add_endpoint(engine, stored_with, org.name, receiver.url)
+            hook = webhooks.add_endpoint(
+                engine, stored_with, org.name, receiver.url, outbound=LOOPBACK
+            )
             with (
                 ServerProcess(any_database_url, tmp_path / "s.log", env=env) as server,
                 admin_client(server, engine) as admin,

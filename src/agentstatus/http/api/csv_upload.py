@@ -9,6 +9,7 @@ from starlette.datastructures import Headers
 
 from agentstatus.http.api.limits import CSV_MEDIA_TYPE, media_type
 from agentstatus.http.api.models import ResponseBody
+from agentstatus.service.csv_rows import MAX_ROWS
 
 
 class ImportResult(ResponseBody):
@@ -27,7 +28,13 @@ def csv_request_body(header: str) -> dict[str, Any]:
                     "example": f"{header}\n",
                 }
             },
-            "description": f"UTF-8 CSV with the header `{header}`; all rows or none.",
+            "description": (
+                f"UTF-8 CSV with the header `{header}`, at most {MAX_ROWS:,} rows. Every row "
+                "is checked first: a bad row (each is listed) means nothing is imported. The "
+                "rows are then written a few thousand per transaction; should the database "
+                "fail part-way (503), import the same file again to finish: rows already "
+                "present are updated."
+            ),
         }
     }
 

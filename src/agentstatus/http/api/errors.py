@@ -112,6 +112,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _documented("No such organisation, agent, extension or status"),
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
+CUSTOM_CODE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: _documented(
+        "Too many failed authentications and custom Codes from this address (Retry-After)"
+    ),
+}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: _documented("The database did not take the change; nothing was applied (Retry-After)"),
 }
@@ -127,5 +132,9 @@ NO_SECRET_KEY: dict[int | str, dict[str, Any]] = {
 IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
     422: _documented(
         "Invalid input, or bad rows (every one listed); nothing was imported", ImportErrorBody
+    ),
+    503: _documented(
+        "The database failed part-way: the rows before were written (the message says how "
+        "many); import the same file again to finish (Retry-After)"
     ),
 }

@@ -5,26 +5,38 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from agentstatus.domain.clock import to_iso
+from agentstatus.domain.codes import STRONG_RULE
 from agentstatus.http.api.auth import AllOrganisationsAdmin, CurrentToken, OrgAdmin
+from agentstatus.http.api.custom_codes import with_custom_code
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, NOT_FOUND
+from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, CUSTOM_CODE_LIMITED, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import organisations
 
 router = APIRouter(prefix="/orgs", tags=["organisations"], responses=AUTH_RESPONSES)
 
 
+CUSTOM_CODE = (
+    f"Use this Code instead of a generated one. It must be {STRONG_RULE} (else 422). Each "
+    "custom Code sent counts, accepted or not, as a failed authentication of the sender's "
+    "address, against the wire's allowance (429 with Retry-After past it). A Code the "
+    "server cannot use (e.g. one already in use) is 409, without saying why. The command "
+    "line accepts any Code."
+)
+
+
 class OrganisationCreate(RequestBody):
     name: str = Field(description="1-64 letters, digits, '_' or '-'.")
-    code: str | None = Field(None, description="Use this Code instead of a generated one.")
+    code: str | None = Field(None, description=CUSTOM_CODE)
 
 
 class CodeRotation(RequestBody):
-    code: str | None = Field(None, description="Use this Code instead of a generated one.")
+    code: str | None = Field(None, description=CUSTOM_CODE)
 
 
 class OrganisationCode(ResponseBody):
@@ -56,12 +68,22 @@ def _no_store(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-@router.post("", status_code=201, responses=CONFLICT)
-def create_organisation(
-    body: OrganisationCreate, context: Context, token: AllOrganisationsAdmin, response: Response
+@router.post("", status_code=201, responses={**CONFLICT, **CUSTOM_CODE_LIMITED})
+async def create_organisation(
+    body: OrganisationCreate,
+    context: Context,
+    token: AllOrganisationsAdmin,
+    request: Request,
+    response: Response,
 ) -> OrganisationCode:
     """Create an organisation with the default status catalogue."""
-    created = organisations.create_organisation(context.engine, body.name, body.code)
+    engine, name, code = context.engine, body.name, body.code
+    if code is None:
+        created = await run_in_threadpool(organisations.create_organisation, engine, name)
+    else:
+        created = await with_custom_code(
+            context, request, code, lambda: organisations.create_organisation(engine, name, code)
+        )
     _no_store(response)
     return OrganisationCode.model_validate(created)
 
@@ -82,15 +104,22 @@ def list_organisations(context: Context, token: CurrentToken) -> list[Organisati
     ]
 
 
-@router.post("/{org}/rotate-code", responses={**NOT_FOUND, **CONFLICT})
-def rotate_code(
+@router.post("/{org}/rotate-code", responses={**NOT_FOUND, **CONFLICT, **CUSTOM_CODE_LIMITED})
+async def rotate_code(
     org: OrgAdmin,
     context: Context,
+    request: Request,
     response: Response,
     body: Annotated[CodeRotation | None, Body()] = None,
 ) -> OrganisationCode:
     """Replace the Code (generated unless given); the old one stops working at once."""
-    rotated = organisations.rotate_code(context.engine, org, body.code if body else None)
+    engine, code = context.engine, body.code if body else None
+    if code is None:
+        rotated = await run_in_threadpool(organisations.rotate_code, engine, org)
+    else:
+        rotated = await with_custom_code(
+            context, request, code, lambda: organisations.rotate_code(engine, org, code)
+        )
     _no_store(response)
     return OrganisationCode.model_validate(rotated)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
 from agentstatus.domain.event_types import EVENT_TYPES
-from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context, WebhookSecretBox
 from agentstatus.http.api.errors import AUTH_RESPONSES, NO_SECRET_KEY, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import webhooks
+from agentstatus.service.tokens import Role
 
 router = APIRouter(
     prefix="/orgs/{org}/webhooks",
@@ -26,7 +28,12 @@ assert set(EVENT_TYPES) | {"*"} == set(EventName.__args__)  # type: ignore[attr-
 
 
 class NewEndpoint(RequestBody):
-    url: str = Field(max_length=2048, description="http:// or https:// URL to POST events to.")
+    url: str = Field(
+        max_length=2048,
+        description="http:// or https:// URL to POST events to; no user:pass@, an IPv4 "
+        "address only as a.b.c.d, and only addresses the outbound address policy allows "
+        "(public ones, plus AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS).",
+    )
     events: list[EventName] | None = Field(None, description="Event types; default all.")
     secret: str | None = Field(
         None, min_length=16, max_length=256, description="Signing secret; default generated."
@@ -59,7 +66,10 @@ class DeliveryBody(ResponseBody):
     attempts: int
     next_attempt: str | None
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="Why the last attempt failed; with an admin token also the start of the "
+        "receiver's answer (`HTTP 500: ...`), with a supervisor token only the summary."
+    )
     created: str
     finished: str | None
 
@@ -77,15 +87,22 @@ def add_endpoint(
     response: Response,
 ) -> CreatedEndpointBody:
     """Add an endpoint; the answer carries its signing secret, shown only once."""
-    created = webhooks.add_endpoint(
-        context.engine,
-        box,
-        org,
-        body.url,
-        list(body.events) if body.events else None,
-        secret=body.secret,
-        description=body.description,
-    )
+    try:
+        created = webhooks.add_endpoint(
+            context.engine,
+            box,
+            org,
+            body.url,
+            list(body.events) if body.events else None,
+            outbound=context.settings.outbound_policy(),
+            secret=body.secret,
+            description=body.description,
+        )
+    except webhooks.InvalidWebhookUrl as exc:
+        # A field error, as FastAPI reports the others; the URL is not echoed (a password
+        # or token may be in it).
+        error = {"type": "value_error", "loc": ("body", "url"), "msg": exc.message}
+        raise RequestValidationError([error]) from None
     response.headers["Cache-Control"] = "no-store"
     return CreatedEndpointBody(**created.endpoint.as_json(), secret=created.secret)
 
@@ -127,13 +144,16 @@ def send_test(org: OrgAdmin, endpoint_id: EndpointId, context: Context) -> TestQ
 @router.get("/deliveries")
 def list_deliveries(
     org: OrgAccess,
+    token: CurrentToken,
     context: Context,
     endpoint_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     state: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeliveryBody]:
-    """Recent deliveries, newest first; failed ones gave up after 24 hours of retries."""
+    """Recent deliveries, newest first; failed ones gave up after 24 hours of retries.
+    The start of a receiver's error answer is shown to admin tokens only."""
     found = webhooks.list_deliveries(
         context.engine, org, endpoint_id=endpoint_id, state=state, limit=limit
     )
-    return [DeliveryBody(**d.as_json()) for d in found]
+    detail = token.role is Role.ADMIN
+    return [DeliveryBody(**d.as_json(error_detail=detail)) for d in found]
