@@ -53,3 +53,9 @@ def supervisor(shared_engine: Engine, org: OrgFixture) -> WebUser:
 @pytest.fixture(scope="module")
 def admin(shared_engine: Engine, org: OrgFixture) -> WebUser:
     return add_user(shared_engine, f"admin-{org.name}@example.com", Role.ADMIN, org.name, "Ada")
+
+
+@pytest.fixture(scope="module")
+def root_admin(shared_engine: Engine, org: OrgFixture) -> WebUser:
+    """An admin of every organisation (for tests that make their own organisations)."""
+    return add_user(shared_engine, f"root-{org.name}@example.com", Role.ADMIN, None, "Root")

@@ -17,6 +17,7 @@ from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
 from agentstatus.web.pages import board, language, sign_in
+from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
 from agentstatus.web.security import PageSecurity
 from agentstatus.web.static_files import StaticFiles
@@ -60,6 +61,7 @@ def create_web(context: AppContext) -> PageSecurity:
         Route(f"/o/{ORG}/events", SessionEvents(), methods=["GET"]),
         Route(f"/o/{ORG}/agents/{{user_id:str}}/logout", board.logout_agent, methods=["POST"]),
         Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
+        *admin_routes(ORG),
     ]
     app = Starlette(
         routes=routes,
@@ -68,4 +70,4 @@ def create_web(context: AppContext) -> PageSecurity:
     app.state.context = context
     app.state.pages = Pages(static)
     app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
-    return PageSecurity(BodyLimitMiddleware(app), context.trusted_proxies)
+    return PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies)

@@ -1,0 +1,38 @@
+"""The administration pages' routes, and the larger body a CSV import may send."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Scope
+
+from agentstatus.http.api.limits import CSV_LIMIT, limit_for, media_type
+from agentstatus.web.pages.admin import agents
+
+IMPORT_SUFFIXES = ("/admin/agents/import", "/admin/extensions/import")
+
+
+def body_limit(scope: Scope, headers: Headers) -> int:
+    """16 MiB (like the API's CSV upload) for a file sent to an import form; 1 MiB else."""
+    path: str = scope.get("path", "")
+    if path.endswith(IMPORT_SUFFIXES) and media_type(headers) == "multipart/form-data":
+        return CSV_LIMIT
+    return limit_for(scope, headers)
+
+
+async def first_area(request: Request) -> Response:
+    return RedirectResponse(f"/o/{request.path_params['org']}/admin/agents", status_code=303)
+
+
+def admin_routes(org: str) -> list[Route]:
+    base = f"/o/{org}/admin"
+    return [
+        Route(base, first_area, methods=["GET"]),
+        Route(f"{base}/", first_area, methods=["GET"]),
+        Route(f"{base}/agents", agents.agents_page, methods=["GET"]),
+        Route(f"{base}/agents", agents.add, methods=["POST"]),
+        Route(f"{base}/agents/change", agents.change, methods=["POST"]),
+        Route(f"{base}/agents/import", agents.import_csv, methods=["POST"]),
+    ]
