@@ -9,7 +9,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from agentstatus.http.api.limits import CSV_LIMIT, limit_for, media_type
-from agentstatus.web.pages.admin import agents
+from agentstatus.web.pages.admin import agents, extensions, statuses
 
 IMPORT_SUFFIXES = ("/admin/agents/import", "/admin/extensions/import")
 
@@ -35,4 +35,11 @@ def admin_routes(org: str) -> list[Route]:
         Route(f"{base}/agents", agents.add, methods=["POST"]),
         Route(f"{base}/agents/change", agents.change, methods=["POST"]),
         Route(f"{base}/agents/import", agents.import_csv, methods=["POST"]),
+        Route(f"{base}/extensions", extensions.extensions_page, methods=["GET"]),
+        Route(f"{base}/extensions", extensions.add, methods=["POST"]),
+        Route(f"{base}/extensions/remove", extensions.remove, methods=["POST"]),
+        Route(f"{base}/extensions/import", extensions.import_csv, methods=["POST"]),
+        Route(f"{base}/statuses", statuses.statuses_page, methods=["GET"]),
+        Route(f"{base}/statuses", statuses.add, methods=["POST"]),
+        Route(f"{base}/statuses/edit", statuses.edit, methods=["POST"]),
     ]
