@@ -33,6 +33,8 @@ class Form:
     name: str
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    """The service's own (English) words, where they tell which part was wrong."""
     problems: list[str] = field(default_factory=list)
     """The service's list of bad rows of a CSV import."""
     status: int = INVALID
@@ -53,16 +55,22 @@ class Form:
     def ok(self) -> bool:
         return not self.errors and not self.problems
 
-    def check(self, key: str, message: str, run: Callable[[], T]) -> T | None:
+    def check(
+        self, key: str, message: str, run: Callable[[], T], *, detail: bool = False
+    ) -> T | None:
         """``run()`` (a service check), or None with ``message`` beside field ``key``."""
         try:
             return run()
         except ServiceError as exc:
-            self.refuse(key, message, exc)
+            self.refuse(key, message, exc, detail=detail)
             return None
 
-    def refuse(self, key: str, message: str, exc: ServiceError | None = None) -> None:
+    def refuse(
+        self, key: str, message: str, exc: ServiceError | None = None, *, detail: bool = False
+    ) -> None:
         self.errors.setdefault(key, message)
+        if detail and exc is not None:
+            self.details.setdefault(key, exc.message)
         if isinstance(exc, AlreadyExists):
             self.status = CONFLICT
         elif isinstance(exc, NotFound):

@@ -9,7 +9,15 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from agentstatus.http.api.limits import CSV_LIMIT, limit_for, media_type
-from agentstatus.web.pages.admin import agents, extensions, statuses
+from agentstatus.web.pages.admin import (
+    agents,
+    extensions,
+    settings,
+    statuses,
+    tokens,
+    users,
+    webhooks,
+)
 
 IMPORT_SUFFIXES = ("/admin/agents/import", "/admin/extensions/import")
 
@@ -42,4 +50,18 @@ def admin_routes(org: str) -> list[Route]:
         Route(f"{base}/statuses", statuses.statuses_page, methods=["GET"]),
         Route(f"{base}/statuses", statuses.add, methods=["POST"]),
         Route(f"{base}/statuses/edit", statuses.edit, methods=["POST"]),
+        Route(f"{base}/users", users.users_page, methods=["GET"]),
+        Route(f"{base}/users", users.add, methods=["POST"]),
+        Route(f"{base}/users/password", users.new_password, methods=["POST"]),
+        Route(f"{base}/users/remove", users.remove, methods=["POST"]),
+        Route(f"{base}/tokens", tokens.tokens_page, methods=["GET"]),
+        Route(f"{base}/tokens", tokens.create, methods=["POST"]),
+        Route(f"{base}/tokens/revoke", tokens.revoke, methods=["POST"]),
+        Route(f"{base}/webhooks", webhooks.webhooks_page, methods=["GET"]),
+        Route(f"{base}/webhooks", webhooks.add, methods=["POST"]),
+        Route(f"{base}/webhooks/change", webhooks.change, methods=["POST"]),
+        Route(f"{base}/settings", settings.settings_page, methods=["GET"]),
+        Route(f"{base}/settings/allowlist", settings.save_allowlist, methods=["POST"]),
+        Route(f"{base}/settings/timezone", settings.save_timezone, methods=["POST"]),
+        Route(f"{base}/settings/code", settings.rotate_code, methods=["POST"]),
     ]
