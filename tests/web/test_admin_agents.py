@@ -197,3 +197,33 @@ def test_an_admin_of_another_organisation_is_refused(
     stranger = add_user(shared_engine, f"admin-{other.name}@example.com", Role.ADMIN, other.name)
     with signed_in(shared_server.base_url, stranger) as client:
         assert client.get(f"/o/{org.name}/admin/agents").status_code == 403
+
+
+def test_the_pages_and_their_errors_in_hebrew(
+    shared_server: ServerProcess, admin: WebUser, org: OrgFixture
+) -> None:
+    hebrew = {"accept-language": "he-IL,he;q=0.9"}
+    with signed_in(shared_server.base_url, admin) as client:
+        pages = [
+            client.get(f"/o/{org.name}/admin/{area}", headers=hebrew)
+            for area in (
+                "agents",
+                "extensions",
+                "statuses",
+                "users",
+                "tokens",
+                "webhooks",
+                "settings",
+            )
+        ]
+        refused = client.post(
+            f"/o/{org.name}/admin/agents",
+            data={"user_id": "a b"},
+            headers={**SAME_ORIGIN, **hebrew},
+        )
+    for page in pages:
+        assert page.status_code == 200
+        assert '<html lang="he" dir="rtl">' in page.text
+        assert "ניהול" in page.text
+        assert ">Administration<" not in page.text
+    assert field_error(refused.text, "add-user_id") == "מזהה משתמש הוא 1 עד 128 תווים, ללא רווחים."
