@@ -3,6 +3,8 @@ deactivating and activating, the CSV import, errors beside their fields, the rol
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import Engine
 
@@ -224,6 +226,11 @@ def test_the_pages_and_their_errors_in_hebrew(
     for page in pages:
         assert page.status_code == 200
         assert '<html lang="he" dir="rtl">' in page.text
+        # Nothing inline that the Content-Security-Policy would refuse.
+        assert " style=" not in page.text
+        assert "<style" not in page.text
+        assert not re.search(r"<[^>]*\son[a-z]+\s*=", page.text)
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", page.text)
         assert "ניהול" in page.text
         assert ">Administration<" not in page.text
     assert field_error(refused.text, "add-user_id") == "מזהה משתמש הוא 1 עד 128 תווים, ללא רווחים."
