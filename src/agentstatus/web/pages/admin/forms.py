@@ -118,7 +118,7 @@ def show(
     return render(
         page,
         f"admin_{area}.html",
-        {"area": area, "confirmation": confirmation, "forms": {}, **values},
+        {"area": area, "confirmation": confirmation, **values},
         status,
     )
 
