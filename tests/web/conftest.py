@@ -100,3 +100,9 @@ def browser_context_args(pytestconfig: pytest.Config, _pw_artifacts_folder: Any)
     if pytestconfig.getoption("--video") in ("on", "retain-on-failure"):
         return {"record_video_dir": _pw_artifacts_folder.name}
     return {}
+
+
+@pytest.fixture(scope="module")
+def root_admin(shared_engine: Engine, org: OrgFixture) -> WebUser:
+    """An admin of every organisation (for tests that make their own organisations)."""
+    return add_user(shared_engine, f"root-{org.name}@example.com", Role.ADMIN, None, "Root")

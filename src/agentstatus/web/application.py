@@ -17,6 +17,7 @@ from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
 from agentstatus.web.pages import board, language, replay, sign_in
+from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
 from agentstatus.web.security import PageSecurity
 from agentstatus.web.static_files import StaticFiles
@@ -62,6 +63,7 @@ def create_web(context: AppContext) -> PageSecurity:
         Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
         Route(f"/o/{ORG}/replay/floor", replay.floor, methods=["GET"]),
         Route(f"/o/{ORG}/replay/events", replay.events, methods=["GET"]),
+        *admin_routes(ORG),
     ]
     app = Starlette(
         routes=routes,
@@ -70,4 +72,4 @@ def create_web(context: AppContext) -> PageSecurity:
     app.state.context = context
     app.state.pages = Pages(static)
     app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
-    return PageSecurity(BodyLimitMiddleware(app), context.trusted_proxies)
+    return PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies)

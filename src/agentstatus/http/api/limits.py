@@ -3,6 +3,8 @@ anything else; a larger body is answered 413 without being read into memory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
@@ -18,8 +20,12 @@ def media_type(headers: Headers) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def limit_for(headers: Headers) -> int:
+def limit_for(scope: Scope, headers: Headers) -> int:
     return CSV_LIMIT if media_type(headers) == CSV_MEDIA_TYPE else JSON_LIMIT
+
+
+BodyLimit = Callable[[Scope, Headers], int]
+"""The largest body a request may send, from its path and headers."""
 
 
 def _too_large(limit: int) -> str:
@@ -30,15 +36,16 @@ class BodyLimitMiddleware:
     """Refuses at once a body whose Content-Length is over the limit, and stops reading a
     streamed body when it passes the limit (the route then answers 413)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limit: BodyLimit = limit_for) -> None:
         self.app = app
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        limit = limit_for(headers)
+        limit = self.limit(scope, headers)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             response = JSONResponse(

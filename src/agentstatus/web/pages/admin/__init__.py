@@ -1,0 +1,1 @@
+"""The administration pages (admin role only), one module per area; ``routes`` lists them."""

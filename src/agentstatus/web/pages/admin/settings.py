@@ -1,0 +1,104 @@
+"""The organisation's settings: the address allow-list of the wire requests, the time
+zone of its pages and reports, and rotating its Code (a generated one, shown once)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from functools import cache
+from zoneinfo import available_timezones
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agentstatus.service import organisations, timezones
+from agentstatus.web.messages import N_
+from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest, Refused
+
+AREA = "settings"
+DONE = {
+    "allowlist": N_("The allow-list was saved."),
+    "timezone": N_("The time zone was saved."),
+}
+BAD_ALLOWLIST = N_("Enter addresses or networks like 192.0.2.10 or 10.0.0.0/8, one a line.")
+BAD_ZONE = N_("Choose a time zone from the list.")
+ENTRY_SEPARATORS = re.compile(r"[\s,]+")
+
+
+@cache
+def zone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _allowlist(page: PageRequest) -> list[str] | None:
+    found = organisations.list_organisations(page.context.engine)
+    return next((o.allowlist for o in found if o.name == page.org), None)
+
+
+async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Response:
+    engine = page.context.engine
+    by_name = {f.name: f for f in forms}
+    allowlist = by_name.get("allowlist")
+    if allowlist is None:
+        current = await asyncio.to_thread(_allowlist, page)
+        allowlist = Form("allowlist", {"entries": "\n".join(current or [])})
+    zone = by_name.get("timezone")
+    if zone is None:
+        current_zone = await asyncio.to_thread(timezones.get_timezone, engine, page.org)
+        zone = Form("timezone", {"zone": current_zone.key})
+    values = {"allowlist": allowlist, "timezone": zone, "zones": zone_names(), "code": code}
+    return show(page, AREA, values, DONE, failed(*forms))
+
+
+async def settings_page(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    return await _show(page)
+
+
+async def save_allowlist(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    form, _ = await read_form(request, "allowlist")
+    engine, org = page.context.engine, page.org
+    entries = [e for e in ENTRY_SEPARATORS.split(form.value("entries")) if e]
+    await asyncio.to_thread(
+        form.check,
+        "entries",
+        BAD_ALLOWLIST,
+        lambda: organisations.set_allowlist(engine, org, entries or None),
+        detail=True,
+    )
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "allowlist")
+
+
+async def save_timezone(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    form, _ = await read_form(request, "timezone")
+    engine, org, name = page.context.engine, page.org, form.value("zone")
+    await asyncio.to_thread(
+        form.check, "zone", BAD_ZONE, lambda: timezones.set_timezone(engine, org, name)
+    )
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "timezone")
+
+
+async def rotate_code(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    # Always a generated Code: it is shown once, on this answer (no redirect, no-store).
+    rotated = await asyncio.to_thread(organisations.rotate_code, page.context.engine, page.org)
+    return await _show(page, code=rotated.code)

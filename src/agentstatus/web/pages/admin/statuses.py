@@ -1,0 +1,131 @@
+"""Administration of the status catalogue: each status's name, colour (``<input
+type=color>``), whether it takes calls and whether it is enabled; adding a status."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agentstatus.domain.catalogue import BUILT_IN
+from agentstatus.service import statuses, validation
+from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
+from agentstatus.web.messages import N_
+from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest, Refused
+
+AREA = "statuses"
+DONE = {"added": N_("The status was added."), "saved": N_("The status was saved.")}
+BAD_ID = N_("A status id is a whole number from 1 to 2147483647.")
+TAKEN_ID = N_("A status with this id exists already.")
+BAD_NAME = N_("A status needs a name of at most 128 characters.")
+BAD_COLOR = N_("Choose a colour as #RRGGBB.")
+CANNOT_DISABLE = N_("This status is built in and cannot be disabled.")
+NO_STATUS = N_("There is no such status.")
+
+
+def _status_id(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise InvalidInput("not a number") from None
+    return validation.status_id(number)
+
+
+def _name(value: str) -> str:
+    name = validation.display_name(value, max_length=128)
+    if not name:
+        raise InvalidInput("empty")
+    return name
+
+
+async def _show(page: PageRequest, *forms: Form) -> Response:
+    found = await asyncio.to_thread(statuses.list_statuses, page.context.engine, page.org)
+    by_name = {f.name: f for f in forms}
+    edited = by_name.get("edit")
+    rows = []
+    for s in found:
+        form = Form(
+            f"status-{s.id}",
+            {
+                "name": s.name,
+                "color": s.color,
+                "available": "on" if s.available else "",
+                "enabled": "on" if s.enabled else "",
+            },
+        )
+        if edited is not None and edited.value("status_id") == str(s.id):
+            form.values, form.errors = edited.values, edited.errors
+        rows.append((s, form))
+    add = by_name.get("add") or Form("add", {"color": statuses.DEFAULT_NEW_COLOR})
+    values = {"rows": rows, "add": add, "edited": edited}
+    return show(page, AREA, values, DONE, failed(*forms))
+
+
+async def statuses_page(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    return await _show(page)
+
+
+async def add(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    form, _ = await read_form(request, "add")
+    sid = form.check("status_id", BAD_ID, lambda: _status_id(form.value("status_id")))
+    name = form.check("name", BAD_NAME, lambda: _name(form.value("name")))
+    color = form.check("color", BAD_COLOR, lambda: validation.color(form.value("color")))
+    if sid is None or name is None or color is None:
+        return await _show(page, form)
+    try:
+        await asyncio.to_thread(
+            lambda: statuses.add_status(
+                page.context.engine,
+                page.org,
+                sid,
+                name,
+                color=color,
+                available=form.checked("available"),
+            )
+        )
+    except AlreadyExists as exc:
+        form.refuse("status_id", TAKEN_ID, exc)
+        return await _show(page, form)
+    return done(page, AREA, "added")
+
+
+async def edit(request: Request) -> Response:
+    try:
+        page = await admin_request(request)
+    except Refused as refused:
+        return refused.response
+    form, _ = await read_form(request, "edit")
+    sid = form.check("form", NO_STATUS, lambda: _status_id(form.value("status_id")))
+    name = form.check("name", BAD_NAME, lambda: _name(form.value("name")))
+    color = form.check("color", BAD_COLOR, lambda: validation.color(form.value("color")))
+    enabled = form.checked("enabled")
+    if not enabled and sid in BUILT_IN:
+        form.refuse("enabled", CANNOT_DISABLE)
+    if sid is None or not form.ok:
+        return await _show(page, form)
+    try:
+        await asyncio.to_thread(
+            lambda: statuses.update_status(
+                page.context.engine,
+                page.org,
+                sid,
+                name=name,
+                color=color,
+                available=form.checked("available"),
+                enabled=enabled,
+            )
+        )
+    except NotFound as exc:
+        form.refuse("form", NO_STATUS, exc)
+        return await _show(page, form)
+    return done(page, AREA, "saved")

@@ -1,0 +1,225 @@
+"""Each administration area in Chromium against a real server: a form filled in and its
+result seen, an error shown beside its field, the CSV import with bad rows through a
+real file upload, secrets shown once; screenshots in English and Hebrew."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+from sqlalchemy import Engine
+
+from agentstatus.service import agents, extensions, statuses, timezones
+from tests.support.factories import OrgFixture, make_org
+from tests.support.server import ServerProcess
+from tests.support.web import WebUser
+from tests.web.test_board_browser import sign_in
+
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def own_org(shared_engine: Engine) -> OrgFixture:
+    return make_org(shared_engine, agent_count=2, extension_count=2)
+
+
+def open_area(page: Page, base_url: str, user: WebUser, org: str, area: str) -> None:
+    sign_in(page, base_url, user)
+    page.goto(f"{base_url}/o/{org}/admin/{area}")
+
+
+def accept_dialogs(page: Page) -> None:
+    def accept(dialog: Dialog) -> None:
+        dialog.accept()
+
+    page.on("dialog", accept)
+
+
+def test_agents_added_and_a_bad_import_reported(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    shared_engine: Engine,
+    tmp_path: Path,
+) -> None:
+    base = shared_server.base_url
+    sign_in(page, base, root_admin)
+    page.get_by_role("link", name="Administration").click()
+    page.goto(f"{base}/o/{own_org.name}/admin/agents")
+    add = page.locator("form", has=page.get_by_role("heading", name="Add an agent"))
+    add.get_by_label("User id").fill("bad id")
+    add.get_by_label("Name").fill("Kept")
+    add.get_by_role("button", name="Add the agent").click()
+    field = page.locator("#add-user_id")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(
+        "A user id is 1 to 128 characters, without spaces."
+    )
+    expect(page.locator("#add-name")).to_have_value("Kept")
+    field.fill("777")
+    add.get_by_role("button", name="Add the agent").click()
+    expect(page.get_by_role("status")).to_have_text("The agent was added.")
+    expect(page.locator('tr[data-user-id="777"]')).to_contain_text("Active")
+
+    bad = tmp_path / "agents.csv"
+    bad.write_text("user_id,name\n900,Good\n9 01,Space\n900,Twice\n", encoding="utf-8")
+    page.get_by_label("CSV file", exact=True).set_input_files(bad)
+    page.get_by_role("button", name="Import", exact=True).click()
+    problems = page.locator("#import-file-problems")
+    expect(problems).to_contain_text("2 bad rows; nothing was imported.")
+    expect(problems.locator("li")).to_have_count(2)
+    expect(page.get_by_label("CSV file", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert "900" not in {a.user_id for a in agents.list_agents(shared_engine, own_org.name)}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-agents-en.png"), full_page=True)
+
+    row = page.locator(f'tr[data-user-id="{own_org.agents[0]}"]')
+    row.get_by_role("button", name=f"Deactivate {own_org.agents[0]}").click()
+    expect(page.get_by_role("status")).to_have_text("The agent was deactivated and logged out.")
+    expect(row.locator(".state")).to_have_text("Inactive")
+
+
+def test_agents_in_hebrew(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    tmp_path: Path,
+) -> None:
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "agents")
+    page.get_by_role("button", name="עברית").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    bad = tmp_path / "agents.csv"
+    bad.write_text("user_id,name\n9 01,Space\n", encoding="utf-8")
+    page.get_by_label("קובץ CSV", exact=True).set_input_files(bad)
+    page.get_by_role("button", name="ייבוא", exact=True).click()
+    expect(page.locator("#import-file-problems")).to_contain_text("שורה שגויה אחת; לא יובא דבר.")
+    page.screenshot(path=str(SCREENSHOTS / "admin-agents-he.png"), full_page=True)
+
+
+def test_extensions_added_and_removed(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    shared_engine: Engine,
+) -> None:
+    accept_dialogs(page)
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "extensions")
+    add = page.locator("form", has=page.get_by_role("heading", name="Add an extension"))
+    add.get_by_label("Extension").fill("5050")
+    add.get_by_label("Name").fill("Reception")
+    add.get_by_role("button", name="Add the extension").click()
+    expect(page.get_by_role("status")).to_have_text("The extension was added.")
+    row = page.locator('tr[data-extension="5050"]')
+    expect(row).to_contain_text("Reception")
+    row.get_by_role("button", name="Remove extension 5050").click()
+    expect(page.get_by_role("status")).to_have_text("The extension was removed.")
+    expect(row).to_have_count(0)
+    assert "5050" not in {
+        e.extension for e in extensions.list_extensions(shared_engine, own_org.name)
+    }
+
+
+def test_a_status_recoloured_and_renamed(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    shared_engine: Engine,
+) -> None:
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "statuses")
+    card = page.locator('[data-status-id="3"]')
+    card.get_by_label("Name").fill("")
+    card.get_by_label("Name").fill("   ")
+    card.get_by_role("button", name="Save status 3").click()
+    expect(page.locator("#status-3-name")).to_have_accessible_description(
+        "A status needs a name of at most 128 characters."
+    )
+    card.get_by_label("Name").fill("Lunch")
+    card.get_by_label("Colour").fill("#123456")
+    card.get_by_label("Takes calls").check()
+    card.get_by_role("button", name="Save status 3").click()
+    expect(page.get_by_role("status")).to_have_text("The status was saved.")
+    saved = {s.id: s for s in statuses.list_statuses(shared_engine, own_org.name)}[3]
+    assert (saved.name, saved.color, saved.available) == ("Lunch", "#123456", True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-statuses-en.png"), full_page=True)
+    page.get_by_role("button", name="עברית").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.screenshot(path=str(SCREENSHOTS / "admin-statuses-he.png"), full_page=True)
+
+
+def test_a_user_added_with_its_password_shown_once(
+    page: Page, shared_server: ServerProcess, admin: WebUser, org: OrgFixture
+) -> None:
+    open_area(page, shared_server.base_url, admin, org.name, "users")
+    add = page.locator("form", has=page.get_by_role("heading", name="Add a user"))
+    add.get_by_label("E-mail").fill("browser-user@example.com")
+    add.get_by_label("Role").select_option("admin")
+    add.get_by_role("button", name="Add the user").click()
+    secret = page.locator("#secret-value")
+    expect(secret).to_have_text(re.compile(r"^\s*\S{20,}\s*$"))
+    password = secret.inner_text().strip()
+    expect(page.locator('tr[data-email="browser-user@example.com"]')).to_contain_text(
+        "Administrator"
+    )
+    page.reload()
+    expect(page.locator("#secret-value")).to_have_count(0)
+    assert password not in page.content()
+
+
+def test_a_token_made_and_revoked(
+    page: Page, shared_server: ServerProcess, admin: WebUser, org: OrgFixture
+) -> None:
+    accept_dialogs(page)
+    open_area(page, shared_server.base_url, admin, org.name, "tokens")
+    page.get_by_label("Label").fill("Browser CRM")
+    page.get_by_role("button", name="Make the token").click()
+    expect(page.locator("#secret-value")).not_to_be_empty()
+    row = page.locator("tr", has_text="Browser CRM")
+    token_id = row.get_attribute("data-token-id")
+    row.get_by_role("button", name=f"Revoke token {token_id}").click()
+    expect(page.get_by_role("status")).to_have_text("The token was revoked.")
+    expect(page.locator("tr", has_text="Browser CRM")).to_have_count(0)
+
+
+def test_a_webhook_added_and_tested(
+    page: Page, shared_server: ServerProcess, root_admin: WebUser, own_org: OrgFixture
+) -> None:
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "webhooks")
+    url = page.locator("#add-url")
+    url.fill("ftp://files.example.com/")
+    page.get_by_role("button", name="Add the endpoint").click()
+    expect(url).to_have_attribute("aria-invalid", "true")
+    url.fill("https://crm.example.com/hooks")
+    page.get_by_label("agent.status").check()
+    page.get_by_role("button", name="Add the endpoint").click()
+    expect(page.locator("#secret-value")).to_contain_text("whsec_")
+    row = page.locator("tr[data-endpoint-id]")
+    expect(row).to_contain_text("agent.status")
+    endpoint_id = row.get_attribute("data-endpoint-id")
+    row.get_by_role("button", name=f"Send a test to endpoint {endpoint_id}").click()
+    expect(page.get_by_role("status")).to_contain_text("A test event was queued")
+    expect(page.locator("tr[data-delivery-id]")).to_contain_text("webhook.test")
+
+
+def test_the_time_zone_and_a_new_code(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    shared_engine: Engine,
+) -> None:
+    accept_dialogs(page)
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "settings")
+    page.get_by_role("combobox", name="Time zone").select_option("Asia/Jerusalem")
+    page.get_by_role("button", name="Save the time zone").click()
+    expect(page.get_by_role("status")).to_have_text("The time zone was saved.")
+    assert timezones.get_timezone(shared_engine, own_org.name).key == "Asia/Jerusalem"
+    page.get_by_role("button", name="Make a new Code").click()
+    expect(page.locator("#secret-value")).not_to_be_empty()
+    expect(page.locator(".secret")).to_contain_text("update the CRM")
+    assert page.locator("#secret-value").inner_text().strip() != own_org.code
