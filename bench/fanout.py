@@ -864,6 +864,9 @@ def run_fanout(
     finally:
         engine.dispose()
     server = agentstatus_server("agentstatus-fanout", f"sqlite:///{path}", workdir)
+    # Every subscriber here shares one token (thousands of boards and panels, one harness):
+    # the per-token cap of streams (issue 11) is lifted for it.
+    server.env["AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN"] = "0"  # noqa: S105 - a count
     server.spawn()
     result = FanoutResult(agents=plan.agents, server=server.name)
     try:
