@@ -16,7 +16,7 @@ from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
-from agentstatus.web.pages import board, language, sign_in
+from agentstatus.web.pages import agent_day, board, language, reports, sign_in
 from agentstatus.web.pages.common import error_page
 from agentstatus.web.security import PageSecurity
 from agentstatus.web.static_files import StaticFiles
@@ -60,6 +60,9 @@ def create_web(context: AppContext) -> PageSecurity:
         Route(f"/o/{ORG}/events", SessionEvents(), methods=["GET"]),
         Route(f"/o/{ORG}/agents/{{user_id:str}}/logout", board.logout_agent, methods=["POST"]),
         Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
+        Route(f"/o/{ORG}/agents/{{user_id:str}}", agent_day.agent_day, methods=["GET"]),
+        Route(f"/o/{ORG}/reports", reports.reports_page, methods=["GET"]),
+        Route(f"/o/{ORG}/reports.csv", reports.reports_csv, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
