@@ -189,7 +189,18 @@ def test_the_changes_come_in_pages_newest_first(
     assert len(segments(first)) == 62
 
 
-@pytest.mark.parametrize("day", ["yesterday", "2026-02-30", "2026-1-1", "0001-01-01", "9" * 300])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "yesterday",
+        "2026-02-30",
+        "2026-1-1",
+        "0001-01-01",
+        "9" * 300,
+        "2026-11-03\x00",
+        "\u0662\u0660\u0662\u0666-\u0661\u0661-\u0660\u0663",  # Arabic-Indic digits
+    ],
+)
 def test_a_bad_day_is_shown_beside_the_field(
     shared_server: ServerProcess, floor: Floor, day: str
 ) -> None:

@@ -131,7 +131,16 @@ def test_durations_read_as_a_clock(ms: int, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["26-11-2026", "2026-13-01", "2026-02-30", "tomorrow", "0001-01-01", "2026-1-1", "9999-12-31"],
+    [
+        "26-11-2026",
+        "2026-13-01",
+        "2026-02-30",
+        "tomorrow",
+        "0001-01-01",
+        "2026-1-1",
+        "9999-12-31",
+        "\u0662\u0660\u0662\u0666-01-01",
+    ],
 )
 def test_a_bad_day_is_refused(text: str) -> None:
     with pytest.raises(BadDay):

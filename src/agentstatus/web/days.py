@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from agentstatus.web.messages import N_
 
-DAY_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+DAY_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Far enough for any history, near enough that the next day's midnight still exists.
 FIRST_YEAR = 1970
 LAST_YEAR = 9998
