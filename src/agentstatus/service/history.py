@@ -66,9 +66,9 @@ def read_history(
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
         raise InvalidInput("the end of the range is before its start")
-    for cursor in (after, before):
+    for name, cursor in (("after", after), ("before", before)):
         if cursor is not None and not -(2**63) <= cursor < 2**63:
-            raise InvalidInput(f"{cursor} is not an event id")
+            raise InvalidInput(f"{name} {cursor} is not an event id")
     with reading(engine) as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))
         if user_id is not None:
