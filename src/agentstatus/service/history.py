@@ -44,6 +44,8 @@ class HistoryPage:
     events: list[HistoryEvent]
     next_after: int | None
     """Pass as ``after`` to read the next page; None on the last page."""
+    next_before: int | None = None
+    """Newest first: pass as ``before`` to read the next (older) page; None on the last."""
 
 
 def read_history(
@@ -54,15 +56,19 @@ def read_history(
     start_ms: int | None = None,
     end_ms: int | None = None,
     after: int | None = None,
+    before: int | None = None,
+    newest_first: bool = False,
     limit: int = 100,
 ) -> HistoryPage:
-    """Events in commit order (by id) with ``start <= at < end``."""
+    """Events in commit order (by id) with ``start <= at < end``; with ``newest_first``
+    in the reverse order, paged by ``before`` (the web shows the latest change first)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
         raise InvalidInput("the end of the range is before its start")
-    if after is not None and not -(2**63) <= after < 2**63:
-        raise InvalidInput(f"after {after} is not an event id")
+    for name, cursor in (("after", after), ("before", before)):
+        if cursor is not None and not -(2**63) <= cursor < 2**63:
+            raise InvalidInput(f"{name} {cursor} is not an event id")
     with reading(engine) as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))
         if user_id is not None:
@@ -77,7 +83,10 @@ def read_history(
             query = query.where(history.c.at_ms < end_ms)
         if after is not None:
             query = query.where(history.c.id > after)
-        rows = conn.execute(query.order_by(history.c.id).limit(limit + 1)).all()
+        if before is not None:
+            query = query.where(history.c.id < before)
+        order = history.c.id.desc() if newest_first else history.c.id
+        rows = conn.execute(query.order_by(order).limit(limit + 1)).all()
     events = [
         HistoryEvent(
             r.id,
@@ -92,4 +101,7 @@ def read_history(
         )
         for r in rows[:limit]
     ]
-    return HistoryPage(events, events[-1].id if len(rows) > limit else None)
+    more = events[-1].id if len(rows) > limit else None
+    if newest_first:
+        return HistoryPage(events, None, more)
+    return HistoryPage(events, more)

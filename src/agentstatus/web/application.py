@@ -16,7 +16,7 @@ from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
-from agentstatus.web.pages import board, language, replay, sign_in
+from agentstatus.web.pages import agent_day, board, language, replay, reports, sign_in
 from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
 from agentstatus.web.security import PageSecurity
@@ -63,6 +63,9 @@ def create_web(context: AppContext) -> PageSecurity:
         Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
         Route(f"/o/{ORG}/replay/floor", replay.floor, methods=["GET"]),
         Route(f"/o/{ORG}/replay/events", replay.events, methods=["GET"]),
+        Route(f"/o/{ORG}/agents/{{user_id:str}}", agent_day.agent_day, methods=["GET"]),
+        Route(f"/o/{ORG}/reports", reports.reports_page, methods=["GET"]),
+        Route(f"/o/{ORG}/reports.csv", reports.reports_csv, methods=["GET"]),
         *admin_routes(ORG),
     ]
     app = Starlette(

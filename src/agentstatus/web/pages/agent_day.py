@@ -1,0 +1,143 @@
+"""An agent's day: the bar of its statuses over the day's hours (in the organisation's
+time zone), the time in each status, and the day's changes newest first, in pages."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.domain.clock import now_ms
+from agentstatus.service import agent_days, statuses
+from agentstatus.service.errors import NotFound
+from agentstatus.service.history import HistoryPage, read_history
+from agentstatus.service.timezones import get_timezone
+from agentstatus.web import messages
+from agentstatus.web.days import BadDay, DayBounds, day_bounds, parse_day, today
+from agentstatus.web.i18n import language
+from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
+from agentstatus.web.pages.figures import figures
+from agentstatus.web.timeline import (
+    Segment,
+    Span,
+    Tick,
+    Total,
+    hour_ticks,
+    segments,
+    spans,
+    totals,
+)
+
+PAGE_SIZE = 50
+MAX_CURSOR = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    bounds: DayBounds
+    shown_end_ms: int
+    """Where the bar stops: the day's end, or now for today."""
+    segments: list[Segment]
+    ticks: list[Tick]
+    totals: list[Total]
+    history: HistoryPage
+
+
+def _cursor(text: str | None) -> int | None:
+    """The ``before`` of a history page; anything else is the first page."""
+    if text is None or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_CURSOR else None
+
+
+def _read_day(
+    page: PageRequest, agent: agent_days.AgentNow, bounds: DayBounds, before: int | None
+) -> Day:
+    engine, org, user_id = page.context.engine, page.org, agent.user_id
+    zone = get_timezone(engine, org)
+    now = now_ms()
+    # Nothing is drawn before the agent existed or after now.
+    start = max(bounds.start_ms, agent.created_ms)
+    end = min(bounds.end_ms, now)
+    found: list[Span] = []
+    if end > start:
+        initial = agent_days.status_at(engine, org, user_id, start)
+        changes = agent_days.changes_between(engine, org, user_id, start, end)
+        found = spans(
+            agent.status if initial is None else initial,
+            [(c.at_ms, c.new_status) for c in changes],
+            start,
+            end,
+        )
+    rtl = language(page.language).rtl
+    history = read_history(
+        engine,
+        org,
+        user_id=user_id,
+        start_ms=bounds.start_ms,
+        end_ms=bounds.end_ms,
+        before=before,
+        newest_first=True,
+        limit=PAGE_SIZE,
+    )
+    return Day(
+        bounds,
+        max(end, bounds.start_ms),
+        segments(found, bounds.start_ms, bounds.end_ms, rtl=rtl),
+        hour_ticks(bounds.start_ms, bounds.end_ms, zone, rtl=rtl),
+        totals(found),
+        history,
+    )
+
+
+async def agent_day(request: Request) -> Response:
+    try:
+        page = await page_request(request, request.path_params["org"])
+    except Refused as refused:
+        return refused.response
+    engine = page.context.engine
+    user_id = request.path_params["user_id"]
+    try:
+        agent = await asyncio.to_thread(agent_days.agent_now, engine, page.org, user_id)
+    except NotFound:
+        return error_page(request, 404, messages.NO_SUCH_AGENT)
+    zone: ZoneInfo = await asyncio.to_thread(get_timezone, engine, page.org)
+    catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
+    now_day = today(zone, now_ms())
+    values: dict[str, object] = {
+        "agent": agent,
+        "zone": zone,
+        "by_id": {s.id: s for s in catalogue},
+        "logout": LOGOUT,
+        "today": now_day.isoformat(),
+        "day_text": request.query_params.get("day", ""),
+        "error": None,
+        "day": None,
+        **figures(page.language),
+    }
+    try:
+        chosen = parse_day(request.query_params.get("day"), now_day)
+    except BadDay as bad:
+        values["error"] = bad.message
+        return render(page, "agent_day.html", values, status=400)
+    bounds = day_bounds(chosen, zone)
+    before = _cursor(request.query_params.get("before"))
+    day = await asyncio.to_thread(_read_day, page, agent, bounds, before)
+    values.update(
+        day=day,
+        day_text=chosen.isoformat(),
+        previous=(chosen - timedelta(days=1)).isoformat(),
+        next=(chosen + timedelta(days=1)).isoformat(),
+        is_today=chosen == now_day,
+        is_future=bounds.start_ms > now_ms(),
+        paged=before is not None,
+        hours=format_decimal(bounds.hours, locale=page.language),
+    )
+    return render(page, "agent_day.html", values)

@@ -1,0 +1,112 @@
+"""Screenshots of the board, an agent's day and a report, in English and Hebrew, from a
+floor with a few days of history. They go to $AGENTSTATUS_SCREENSHOTS_DIR (the README's
+come from ``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own
+directory."""
+
+from __future__ import annotations
+
+import os
+import struct
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.service import agents
+from agentstatus.service.timezones import set_timezone
+from agentstatus.service.tokens import Role
+from agentstatus.web.days import today
+from tests.support.factories import make_org
+from tests.support.past import write_past
+from tests.support.server import ServerProcess
+from tests.support.web import add_user
+from tests.support.wire import set_status
+from tests.web.test_board_browser import sign_in
+
+ZONE = ZoneInfo("Asia/Jerusalem")
+NAMES = ["Dana Levi", "Yossi Cohen", "Maya Katz", "Omer Ben-David", "Noa Friedman", "Amir Haddad"]
+# Where each agent is now: Login, Lunch break, Administrative time, Training, Login, Logout.
+NOW = [1, 3, 5, 11, 1, 2]
+
+
+def local(day: date, minutes: int) -> int:
+    moment = datetime(day.year, day.month, day.day, tzinfo=ZONE) + timedelta(minutes=minutes)
+    return int(moment.timestamp() * 1000)
+
+
+def a_working_day(day: date, n: int, sip: str) -> list[tuple[int, int, str | None]]:
+    """A plausible day of agent ``n``: in at about 8, lunch, a break or a meeting, out
+    at about 5 (minutes from midnight, different for each agent and day)."""
+    shift = (n * 17 + day.day * 7) % 40
+    plan = [
+        (8 * 60 + shift, 1),
+        (10 * 60 + 30 + shift, 7 if n % 2 else 5),
+        (10 * 60 + 45 + shift, 1),
+        (12 * 60 + (n % 3) * 30, 3),
+        (12 * 60 + 45 + (n % 3) * 30, 1),
+        (14 * 60 + 30, 12 if n % 3 == 0 else 11 if n % 3 == 1 else 13),
+        (15 * 60 + 15 + shift // 2, 1),
+        (17 * 60 + shift, 2),
+    ]
+    return [(local(day, m), s, None if s == 2 else sip) for m, s in plan]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the PNG's header chunk."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def shoot(page: Page, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_screenshots_in_english_and_hebrew(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine, tmp_path: Path
+) -> None:
+    folder = Path(os.environ.get("AGENTSTATUS_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    org = make_org(shared_engine, agent_count=len(NAMES), extension_count=len(NAMES), name="demo")
+    set_timezone(shared_engine, org.name, "Asia/Jerusalem")
+    user = add_user(shared_engine, "supervisor@example.com", Role.SUPERVISOR, org.name, "Sue")
+    now_day = today(ZONE, now_ms())
+    past = [now_day - timedelta(days=d) for d in (3, 2, 1)]
+    for n, (user_id, sip, name) in enumerate(zip(org.agents, org.extensions, NAMES, strict=True)):
+        agents.rename_agent(shared_engine, org.name, user_id, name)
+        changes = [c for day in past for c in a_working_day(day, n, sip)]
+        write_past(shared_engine, org.name, user_id, local(past[0], 0), changes)
+    for user_id, sip, status in zip(org.agents, org.extensions, NOW, strict=True):
+        if status != 2:
+            set_status(shared_server.base_url, org.code, user_id, sip, 1)
+            if status != 1:
+                set_status(shared_server.base_url, org.code, user_id, sip, status)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, shared_server.base_url, user)
+    base = f"{shared_server.base_url}/o/{org.name}"
+    day = f"{base}/agents/{org.agents[0]}?day={past[-1].isoformat()}"
+    report = f"{base}/reports?from={past[0].isoformat()}&to={past[-1].isoformat()}"
+    taken: list[Path] = []
+    for code in ("en", "he"):
+        if code == "he":
+            page.get_by_role("button", name="עברית").click()
+            expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        page.goto(f"{base}/")
+        expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        taken.append(shoot(page, folder, f"board-{code}"))
+        page.goto(day)
+        expect(page.locator("svg.timeline-bar rect.seg")).to_have_count(9)
+        taken.append(shoot(page, folder, f"agent-day-{code}"))
+        page.goto(report)
+        expect(page.locator("svg.stacked-bars g.agent-bar")).to_have_count(len(NAMES))
+        taken.append(shoot(page, folder, f"report-{code}"))
+    for path in taken:
+        width, height = png_size(path)
+        assert width == 1280
+        assert height >= 600
