@@ -75,7 +75,21 @@ def time_in_status(
             .limit(1)
             .scalar_subquery()
         )
+        # With no change before the range nor in it, the status during it is what the first
+        # change after it changed from (the current status only when there is none).
+        first_after = (
+            select(history.c.prev_status)
+            .where(
+                history.c.org_id == oid,
+                history.c.agent_id == agents.c.id,
+                history.c.at_ms >= end_ms,
+            )
+            .order_by(history.c.at_ms, history.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
         initial: dict[int, int] = {}
+        later: dict[int, int] = {}
         events_query = (
             select(history.c.agent_id, history.c.prev_status, history.c.new_status, history.c.at_ms)
             .where(history.c.org_id == oid, history.c.at_ms >= start_ms, history.c.at_ms < end_ms)
@@ -83,9 +97,12 @@ def time_in_status(
         )
         for chunk in _chunks(agent_ids, 500):
             rows = conn.execute(
-                select(agents.c.id, last_before.label("status")).where(agents.c.id.in_(chunk))
-            )
+                select(agents.c.id, last_before.label("status"), first_after.label("after")).where(
+                    agents.c.id.in_(chunk)
+                )
+            ).all()
             initial.update((r.id, r.status) for r in rows if r.status is not None)
+            later.update((r.id, r.after) for r in rows if r.after is not None)
         if user_ids is not None:
             events_query = events_query.where(history.c.agent_id.in_(agent_ids))
         events: dict[int, list[tuple[int, int, int]]] = {}
@@ -97,7 +114,7 @@ def time_in_status(
         if begin >= end_ms:
             continue
         own = events.get(agent.id, [])
-        status = initial.get(agent.id, own[0][0] if own else agent.status)
+        status = initial.get(agent.id, own[0][0] if own else later.get(agent.id, agent.status))
         totals: dict[int, int] = {}
         cursor = begin
         for _prev, new, at in own:
