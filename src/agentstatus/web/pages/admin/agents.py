@@ -14,14 +14,14 @@ from agentstatus.service.errors import AlreadyExists, ImportRejected, NotFound, 
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import (
     Form,
-    admin_request,
+    admin_page,
     done,
     failed,
     read_form,
     show,
     uploaded_text,
 )
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "agents"
 DONE = {
@@ -59,19 +59,13 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def agents_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def agents_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def add(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def add(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "add")
     user_id = form.check(
         "user_id", BAD_USER_ID, lambda: validation.identifier("user id", form.value("user_id"))
@@ -87,12 +81,9 @@ async def add(request: Request) -> Response:
     return done(page, AREA, "added")
 
 
-async def change(request: Request) -> Response:
+@admin_page
+async def change(request: Request, page: PageRequest) -> Response:
     """Rename, deactivate or activate one agent (the button pressed says which)."""
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
     form, _ = await read_form(request, "row")
     engine, org, user_id = page.context.engine, page.org, form.value("user_id")
     action = form.value("action")
@@ -119,11 +110,8 @@ async def change(request: Request) -> Response:
     return await _show(page, form)
 
 
-async def import_csv(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def import_csv(request: Request, page: PageRequest) -> Response:
     form, data = await read_form(request, "import", files=1)
     text = await uploaded_text(data, "file")
     if text is None:

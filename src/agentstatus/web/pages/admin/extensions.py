@@ -13,14 +13,14 @@ from agentstatus.service.errors import AlreadyExists, ImportRejected, NotFound, 
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import (
     Form,
-    admin_request,
+    admin_page,
     done,
     failed,
     read_form,
     show,
     uploaded_text,
 )
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "extensions"
 DONE = {
@@ -48,19 +48,13 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def extensions_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def extensions_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def add(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def add(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "add")
     sip = form.check(
         "extension",
@@ -78,11 +72,8 @@ async def add(request: Request) -> Response:
     return done(page, AREA, "added")
 
 
-async def remove(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def remove(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "row")
     context = page.context
     try:
@@ -99,11 +90,8 @@ async def remove(request: Request) -> Response:
     return done(page, AREA, "removed")
 
 
-async def import_csv(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def import_csv(request: Request, page: PageRequest) -> Response:
     form, data = await read_form(request, "import", files=1)
     text = await uploaded_text(data, "file")
     if text is None:

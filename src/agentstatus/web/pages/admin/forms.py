@@ -8,8 +8,9 @@ text or a secret.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any, TypeVar
 
 from starlette.datastructures import FormData, UploadFile
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from agentstatus.service.errors import AlreadyExists, ImportRejected, NotFound, ServiceError
-from agentstatus.web.pages.common import PageRequest, page_request, render
+from agentstatus.web.pages.common import PageRequest, Refused, page_request, render
 
 T = TypeVar("T")
 MAX_FIELD = 4096
@@ -82,6 +83,24 @@ class Form:
 async def admin_request(request: Request) -> PageRequest:
     """The page's admin visitor (Refused: sign in first, 403 for a supervisor)."""
     return await page_request(request, request.path_params["org"], admin=True)
+
+
+AdminHandler = Callable[[Request, PageRequest], Awaitable[Response]]
+
+
+def admin_page(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A route for admins only: the handler gets the admin's page request; anyone else
+    gets the sign-in page or a 403."""
+
+    @wraps(handler)
+    async def route(request: Request) -> Response:
+        try:
+            page = await admin_request(request)
+        except Refused as refused:
+            return refused.response
+        return await handler(request, page)
+
+    return route
 
 
 async def read_form(request: Request, name: str, *, files: int = 0) -> tuple[Form, FormData]:

@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from agentstatus.service import organisations, timezones
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "settings"
 DONE = {
@@ -51,19 +51,13 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def settings_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def settings_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def save_allowlist(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def save_allowlist(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "allowlist")
     engine, org = page.context.engine, page.org
     entries = [e for e in ENTRY_SEPARATORS.split(form.value("entries")) if e]
@@ -79,11 +73,8 @@ async def save_allowlist(request: Request) -> Response:
     return done(page, AREA, "allowlist")
 
 
-async def save_timezone(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def save_timezone(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "timezone")
     engine, org, name = page.context.engine, page.org, form.value("zone")
     await asyncio.to_thread(
@@ -94,11 +85,8 @@ async def save_timezone(request: Request) -> Response:
     return done(page, AREA, "timezone")
 
 
-async def rotate_code(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def rotate_code(request: Request, page: PageRequest) -> Response:
     # Always a generated Code: it is shown once, on this answer (no redirect, no-store).
     rotated = await asyncio.to_thread(organisations.rotate_code, page.context.engine, page.org)
     return await _show(page, code=rotated.code)

@@ -12,8 +12,8 @@ from agentstatus.domain.catalogue import BUILT_IN
 from agentstatus.service import statuses, validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "statuses"
 DONE = {"added": N_("The status was added."), "saved": N_("The status was saved.")}
@@ -63,19 +63,13 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def statuses_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def statuses_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def add(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def add(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "add")
     sid = form.check("status_id", BAD_ID, lambda: _status_id(form.value("status_id")))
     name = form.check("name", BAD_NAME, lambda: _name(form.value("name")))
@@ -99,11 +93,8 @@ async def add(request: Request) -> Response:
     return done(page, AREA, "added")
 
 
-async def edit(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def edit(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "edit")
     sid = form.check("form", NO_STATUS, lambda: _status_id(form.value("status_id")))
     name = form.check("name", BAD_NAME, lambda: _name(form.value("name")))

@@ -13,8 +13,8 @@ from agentstatus.service import tokens, validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.tokens import Role, TokenInfo
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "tokens"
 DONE = {"revoked": N_("The token was revoked.")}
@@ -51,19 +51,13 @@ async def _show(
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def tokens_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def tokens_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def create(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def create(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "add")
     label = form.check(
         "label", BAD_LABEL, lambda: validation.display_name(form.value("label"), max_length=128)
@@ -87,11 +81,8 @@ async def create(request: Request) -> Response:
     return await _show(page, created=made)
 
 
-async def revoke(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def revoke(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "row")
     found = await asyncio.to_thread(tokens.list_tokens, page.context.engine)
     target = next(

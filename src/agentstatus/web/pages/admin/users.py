@@ -17,8 +17,8 @@ from agentstatus.service.errors import AlreadyExists, NotFound
 from agentstatus.service.tokens import Role
 from agentstatus.service.users import User
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "users"
 DONE = {"removed": N_("The user was removed and signed out.")}
@@ -61,19 +61,13 @@ async def _show(
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def users_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def users_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def add(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def add(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "add")
     email = form.check("email", BAD_EMAIL, lambda: users.email(form.value("email")))
     name = form.check(
@@ -119,11 +113,8 @@ async def _target(page: PageRequest, form: Form) -> User | None:
     return target
 
 
-async def new_password(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def new_password(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "row")
     target = await _target(page, form)
     if target is None:
@@ -133,11 +124,8 @@ async def new_password(request: Request) -> Response:
     return await _show(page, secret=(password, target))
 
 
-async def remove(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def remove(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "row")
     target = await _target(page, form)
     if target is not None and target.id == page.visitor.user.id:

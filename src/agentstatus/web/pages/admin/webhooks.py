@@ -14,8 +14,8 @@ from agentstatus.service import validation, webhooks
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_request, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest, Refused
+from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.common import PageRequest
 
 AREA = "webhooks"
 DONE = {
@@ -62,19 +62,13 @@ async def _show(
     return show(page, AREA, values, DONE, failed(*forms))
 
 
-async def webhooks_page(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def webhooks_page(request: Request, page: PageRequest) -> Response:
     return await _show(page)
 
 
-async def add(request: Request) -> Response:
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
+@admin_page
+async def add(request: Request, page: PageRequest) -> Response:
     form, data = await read_form(request, "add")
     events = [e for e in data.getlist("events") if isinstance(e, str)]
     form.values["events"] = ",".join(events)  # the boxes ticked stay ticked
@@ -111,12 +105,9 @@ async def add(request: Request) -> Response:
     return await _show(page, created=made)
 
 
-async def change(request: Request) -> Response:
+@admin_page
+async def change(request: Request, page: PageRequest) -> Response:
     """Enable, disable, remove or test one endpoint (the button pressed says which)."""
-    try:
-        page = await admin_request(request)
-    except Refused as refused:
-        return refused.response
     form, _ = await read_form(request, "row")
     engine, org, action = page.context.engine, page.org, form.value("action")
     value = form.value("endpoint_id")
