@@ -24,6 +24,7 @@ from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
+from agentstatus.service.panel_links import ended_among
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import revoked_among
 from agentstatus.service.web_sessions import closed_among
@@ -140,12 +141,16 @@ def create_service(settings: Settings) -> Service:
 
 
 def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential]:
-    """Which of the open streams' tokens are revoked and sessions closed (one query each)."""
+    """Which of the open streams' tokens are revoked, sessions closed and panel links
+    ended (one query each)."""
     tokens = {c.id for c in held if c.kind == "token"}
     sessions = {c.id for c in held if c.kind == "session"}
-    return {credentials.token(i) for i in revoked_among(engine, tokens)} | {
-        credentials.session(i) for i in closed_among(engine, sessions)
-    }
+    links = {c.id for c in held if c.kind == "panel"}
+    return (
+        {credentials.token(i) for i in revoked_among(engine, tokens)}
+        | {credentials.session(i) for i in closed_among(engine, sessions)}
+        | {credentials.panel(i) for i in ended_among(engine, links)}
+    )
 
 
 def _limiter(settings: Settings, url: URL) -> tuple[FailedAuthLimiter, SharedFailureCounts | None]:

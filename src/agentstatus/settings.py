@@ -4,6 +4,7 @@ server and the CLI alike."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,22 @@ class Settings(BaseSettings):
     events_streams_per_token: int = Field(
         16, ge=0, description="event streams one token may have open per instance (0: no cap)"
     )
+
+    public_url: str | None = Field(
+        None,
+        description="the address browsers reach the service at (https://status.example.com); "
+        "panel links are made with it, else with the request's own host",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("use an absolute http:// or https:// URL without a query")
+        return value.strip().rstrip("/")
 
     @field_validator("trusted_proxies", "outbound_allowed_networks")
     @classmethod

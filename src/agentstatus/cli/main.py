@@ -22,6 +22,8 @@ from agentstatus.cli import (
 )
 from agentstatus.cli.demo import demo
 from agentstatus.cli.history import history, report
+from agentstatus.cli.panel_links import list_links, panel_link
+from agentstatus.cli.panel_links import revoke as revoke_link
 from agentstatus.cli.presence import force_logout, presence
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
@@ -90,7 +92,17 @@ for module in (
     client,
 ):
     cli.add_command(module.group)
-for command in (serve, demo, presence, force_logout, history, report):
+for command in (
+    serve,
+    demo,
+    presence,
+    force_logout,
+    history,
+    report,
+    panel_link,
+    list_links,
+    revoke_link,
+):
     cli.add_command(command)
 
 

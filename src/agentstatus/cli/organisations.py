@@ -8,7 +8,7 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
-from agentstatus.service import organisations, timezones
+from agentstatus.service import embed_origins, organisations, timezones
 
 
 def _warn_if_weak(code: str | None) -> None:
@@ -113,3 +113,20 @@ def timezone(state: CliState, org: str, zone: str) -> None:
     """Set ORG's time zone: an IANA name such as Asia/Jerusalem (default UTC)."""
     name = timezones.set_timezone(state.engine, org, zone)
     click.echo(f"time zone of {org}: {name}")
+
+
+@group.command("embed-origins")
+@click.argument("org")
+@click.argument("origins", nargs=-1)
+@click.option("--clear", is_flag=True, help="No origin may embed the panel.")
+@pass_state
+def embed(state: CliState, org: str, origins: tuple[str, ...], clear: bool) -> None:
+    """Set the ORIGINS that may embed ORG's agent panel (https://crm.example.com ...).
+
+    Only these may frame the panel page or call the panel from script; the list replaces
+    the one before.
+    """
+    if clear == bool(origins):
+        raise click.UsageError("give the origins that may embed the panel, or --clear")
+    kept = embed_origins.set_embed_origins(state.engine, org, None if clear else list(origins))
+    click.echo(f"{org}: " + (", ".join(kept) if kept else "no origin may embed the panel"))

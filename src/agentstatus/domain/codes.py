@@ -8,6 +8,9 @@ import secrets
 import string
 
 TOKEN_PREFIX = "ast_"  # noqa: S105 - a prefix, not a secret
+# A panel link's token: its own prefix, so a leaked one is recognised (and never taken for
+# an API token: the two are looked up in separate tables).
+PANEL_TOKEN_PREFIX = "asp_"  # noqa: S105 - a prefix, not a secret
 
 STRONG_MIN_LENGTH = 24
 STRONG_MIN_DISTINCT = 8
@@ -28,6 +31,10 @@ def generate_code() -> str:
 
 def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def generate_panel_token() -> str:
+    return PANEL_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def digest(secret: str) -> str:

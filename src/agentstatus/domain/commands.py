@@ -16,6 +16,8 @@ class Source(StrEnum):
     POST = "POST"
     ADMIN = "admin"
     SYSTEM = "system"
+    PANEL = "panel"
+    """The agent's own status panel, through a panel link."""
 
 
 @dataclass(frozen=True, slots=True)

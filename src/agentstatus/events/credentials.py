@@ -1,5 +1,5 @@
-"""What opened an event stream: an API token or a web session. Their ids are of separate
-tables; a stream is capped per credential and ends when its credential is revoked."""
+"""What opened an event stream: an API token, a web session or a panel link. Their ids are
+of separate tables; a stream is capped per credential and ends when its credential is revoked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    kind: Literal["token", "session"]
+    kind: Literal["token", "session", "panel"]
     id: int
 
 
@@ -19,3 +19,7 @@ def token(token_id: int) -> Credential:
 
 def session(session_id: int) -> Credential:
     return Credential("session", session_id)
+
+
+def panel(link_id: int) -> Credential:
+    return Credential("panel", link_id)

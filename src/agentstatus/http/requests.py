@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope
 
-from agentstatus.domain.addresses import Network, client_address
+from agentstatus.domain.addresses import Network, address_in, client_address
 
 
 class BodyTooLarge(Exception):
@@ -58,3 +58,15 @@ def resolve_client(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
     address = client_address(peer, forwarded, trusted)
     scope.setdefault("state", {})["client_addr"] = address
     return address
+
+
+def is_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
+    """Whether the browser's request came over HTTPS, directly or through a trusted proxy
+    that says so in ``X-Forwarded-Proto``."""
+    if scope.get("scheme") == "https":
+        return True
+    client = scope.get("client")
+    if not trusted or not client or not address_in(trusted, client[0]):
+        return False
+    forwarded = (header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+    return forwarded == "https"

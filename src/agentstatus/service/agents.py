@@ -15,6 +15,7 @@ from agentstatus.service.csv_import import Existing, ImportSummary, Pair, import
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists, InvalidInput
 from agentstatus.service.organisations import org_id
+from agentstatus.service.panel_links import revoke_agent_links
 from agentstatus.service.presence import agent_row_id
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.batches import insert_new
@@ -94,6 +95,8 @@ def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
         conn.execute(update(agents).where(agents.c.id == aid).values(active=False))
+        # Revoked, not merely refused while inactive: reactivating must not revive them.
+        revoke_agent_links(conn, aid)
         # A change decided on facts read before this commit (the agent still active) must
         # not land: bumping the version makes its compare-and-set fail and decide again.
         conn.execute(

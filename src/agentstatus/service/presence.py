@@ -82,6 +82,17 @@ def presence_rows(
         yield AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
 
 
+def agent_presence(engine: Engine, agent_id: int) -> AgentPresence | None:
+    """One agent's presence by its row id (the panel's agent); None if it is gone."""
+    with reading(engine) as conn:
+        r = conn.execute(_PRESENCE_QUERY.where(agents.c.id == agent_id)).first()
+    return (
+        None
+        if r is None
+        else AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
+    )
+
+
 def list_presence_rows(conn: Connection, oid: int) -> list[AgentPresence]:
     """Every active agent's presence, on the caller's connection (and snapshot)."""
     return list(presence_rows(conn, oid))

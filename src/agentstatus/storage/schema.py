@@ -46,6 +46,8 @@ organisations = Table(
     Column("created_ms", BigInteger, nullable=False),
     # An IANA zone name: the web's dates and an agent's day are in it.
     Column("timezone", String(64), nullable=False, server_default="UTC"),
+    # A JSON list of origins (scheme://host[:port]) that may embed the agent's panel.
+    Column("embed_origins", Text, nullable=True),
 )
 
 agents = Table(
@@ -214,4 +216,20 @@ web_sessions = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("seen_ms", BigInteger, nullable=False),
     Index("ix_web_sessions_user", "user_id"),
+)
+
+# Links to the agent's status panel: a bearer token scoped to one agent (and optionally one
+# extension), of which only the digest is kept. Deactivating the agent revokes its links.
+panel_links = Table(
+    "panel_links",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), nullable=False),
+    Column("extension", String(128), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default=false()),
+    Index("ix_panel_links_agent", "agent_id"),
 )

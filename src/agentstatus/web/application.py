@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
@@ -19,6 +20,8 @@ from agentstatus.web import messages
 from agentstatus.web.pages import agent_day, board, language, replay, reports, sign_in
 from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
+from agentstatus.web.panel.routes import PREFIX as PANEL_PREFIX
+from agentstatus.web.panel.routes import create_panel
 from agentstatus.web.security import PageSecurity
 from agentstatus.web.static_files import StaticFiles
 from agentstatus.web.stream import SessionEvents
@@ -27,7 +30,7 @@ from agentstatus.web.templating import Pages
 ORG = "{org:str}"
 log = logging.getLogger(__name__)
 EXACT_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/language"})
-PREFIXES = ("/o/", "/static/")
+PREFIXES = ("/o/", "/static/", PANEL_PREFIX)
 
 
 def handles(path: str) -> bool:
@@ -47,7 +50,22 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500, messages.SERVER_ERROR)
 
 
-def create_web(context: AppContext) -> PageSecurity:
+class WebFront:
+    """The pages (for signed-in people, same-origin only) and the panel (for a link's
+    holder, embeddable): two security models, so two applications."""
+
+    def __init__(self, pages: ASGIApp, panel: ASGIApp) -> None:
+        self.pages = pages
+        self.panel = panel
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PANEL_PREFIX):
+            await self.panel(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
+
+
+def create_web(context: AppContext) -> WebFront:
     static = StaticFiles()
     routes = [
         Route("/", board.board, methods=["GET"]),
@@ -73,6 +91,9 @@ def create_web(context: AppContext) -> PageSecurity:
         exception_handlers={404: not_found, 405: method_not_allowed, Exception: server_error},
     )
     app.state.context = context
-    app.state.pages = Pages(static)
+    app.state.pages = pages = Pages(static)
     app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
-    return PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies)
+    return WebFront(
+        PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies),
+        create_panel(context, pages),
+    )

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agentstatus.domain.addresses import Network, address_in
-from agentstatus.http.requests import header
+from agentstatus.domain.addresses import Network
+from agentstatus.http.requests import header, is_https
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,18 +31,6 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CROSS_SITE_REFUSED = b"cross-site request refused"
-
-
-def is_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
-    """Whether the browser's request came over HTTPS, directly or through a trusted proxy
-    that says so in ``X-Forwarded-Proto``."""
-    if scope.get("scheme") == "https":
-        return True
-    client = scope.get("client")
-    if not trusted or not client or not address_in(trusted, client[0]):
-        return False
-    forwarded = (header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
-    return forwarded == "https"
 
 
 def same_origin(scope: Scope, trusted: tuple[Network, ...]) -> bool:

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from agentstatus.http.context import AppContext
+from agentstatus.http.requests import is_https
 from agentstatus.service.users import User
 from agentstatus.service.web_sessions import session_user
 from agentstatus.web.i18n import LANGUAGE_COOKIE, choose
-from agentstatus.web.security import is_https
 
 SESSION_COOKIE = "agentstatus_session"
 

@@ -13,6 +13,7 @@ from agentstatus.http.api import (
     history,
     operations,
     organisations,
+    panel_links,
     presence,
     reports,
     statuses,
@@ -57,6 +58,7 @@ def create_api(context: AppContext) -> FastAPI:
     v1 = APIRouter(prefix="/api/v1")
     for module in (
         organisations,
+        panel_links,  # before agents: its paths start with an agent's (any) user id
         agents,
         extensions,
         statuses,

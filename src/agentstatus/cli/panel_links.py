@@ -1,0 +1,111 @@
+"""``agentstatus panel-link``: links to one agent's status panel, for the CRM to hand to
+that agent's browser; ``panel-links`` lists them and ``panel-link-revoke`` ends them."""
+
+from __future__ import annotations
+
+import click
+
+from agentstatus.cli.output import json_option, print_json, print_table
+from agentstatus.cli.state import CliState, pass_state
+from agentstatus.domain.clock import to_iso
+from agentstatus.domain.durations import parse_duration, written
+from agentstatus.service import panel_links
+from agentstatus.service.panel_links import DEFAULT_TTL_SECONDS
+
+
+class Duration(click.ParamType[int]):
+    name = "DURATION"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.command("panel-link")
+@click.argument("org")
+@click.argument("user_id")
+@click.option("--extension", help="Fix the extension the agent logs in at (default: asked).")
+@click.option(
+    "--ttl",
+    type=Duration(),
+    default=written(DEFAULT_TTL_SECONDS),
+    show_default=True,
+    help="How long the link lasts: 90m, 12h, 7d (at most 7 days).",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="The address browsers reach the service at [default: AGENTSTATUS_PUBLIC_URL, "
+    "else http://HOST:PORT of the settings].",
+)
+@pass_state
+def panel_link(
+    state: CliState, org: str, user_id: str, extension: str | None, ttl: int, base_url: str | None
+) -> None:
+    """A link to USER_ID's status panel; prints the URL last (shown only once).
+
+    The link can see and change that agent only. Whoever has it acts as the agent until it
+    expires or is revoked: hand it to the agent's browser only.
+    """
+    created = panel_links.create_link(state.engine, org, user_id, extension, ttl)
+    settings = state.settings
+    base = base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
+    link = created.link
+    click.echo(
+        f"panel link {link.id} for agent {user_id} of {org}, "
+        f"{'at extension ' + link.extension if link.extension else 'extension asked at login'}, "
+        f"until {to_iso(link.expires_ms)} (shown once):"
+    )
+    click.echo(panel_links.panel_url(base, org, created.token))
+
+
+@click.command("panel-links")
+@click.argument("org")
+@click.option("--agent", "user_id", help="Only this agent's links.")
+@json_option
+@pass_state
+def list_links(state: CliState, org: str, user_id: str | None, as_json: bool) -> None:
+    """List ORG's panel links still valid (never their tokens)."""
+    found = panel_links.list_links(state.engine, org, user_id)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": link.id,
+                    "user_id": link.user_id,
+                    "extension": link.extension,
+                    "created_at": to_iso(link.created_ms),
+                    "expires_at": to_iso(link.expires_ms),
+                }
+                for link in found
+            ]
+        )
+        return
+    print_table(
+        ["id", "agent", "extension", "expires"],
+        [(k.id, k.user_id, k.extension or "-", to_iso(k.expires_ms)) for k in found],
+    )
+
+
+@click.command("panel-link-revoke")
+@click.argument("org")
+@click.argument("link_id", type=int, required=False)
+@click.option("--agent", "user_id", help="Revoke every link of this agent instead.")
+@pass_state
+def revoke(state: CliState, org: str, link_id: int | None, user_id: str | None) -> None:
+    """Revoke panel link LINK_ID (or every link of --agent); its panels stop within seconds."""
+    if (link_id is None) == (user_id is None):
+        raise click.UsageError("give a LINK_ID or --agent USER_ID")
+    if link_id is not None:
+        panel_links.revoke_link(state.engine, org, link_id)
+        click.echo(f"revoked panel link {link_id}")
+    else:
+        assert user_id is not None
+        count = panel_links.revoke_links_of(state.engine, org, user_id)
+        click.echo(f"revoked {count} panel link(s) of agent {user_id}")

@@ -1,0 +1,236 @@
+"""Links to the agent's status panel: a bearer token scoped to one agent of one
+organisation (optionally to one extension), expiring, revocable, and revoked when the agent
+is deactivated. The token is shown once, when the link is made; only its digest is kept.
+A link never contains nor reveals the organisation's Code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, and_, insert, select, update
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.domain.codes import digest, generate_panel_token
+from agentstatus.service import validation
+from agentstatus.service.errors import InvalidInput, NotFound
+from agentstatus.service.organisations import org_id
+from agentstatus.service.presence import agent_row_id
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import agents, extensions, organisations, panel_links
+
+DEFAULT_TTL_SECONDS = 12 * 3600
+MIN_TTL_SECONDS = 60
+MAX_TTL_SECONDS = 7 * 86400
+MAX_TOKEN_LENGTH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class PanelLink:
+    id: int
+    user_id: str
+    extension: str | None
+    created_ms: int
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedLink:
+    link: PanelLink
+    token: str
+    """Shown once: the link's URL carries it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PanelGrant:
+    """What a valid link lets its holder do: see and change one agent."""
+
+    link_id: int
+    org: str
+    org_id: int
+    agent_id: int
+    user_id: str
+    name: str
+    extension: str | None
+    """The extension the link fixes; None lets the agent choose at login."""
+    expires_ms: int
+
+
+class LinkRefusal(StrEnum):
+    """Why a link is not accepted, in the words the panel shows."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def panel_url(base_url: str, org: str, token: str) -> str:
+    """The link: the panel page's address, the token in the fragment (which browsers never
+    send to a server, so it reaches no access log and no ``Referer``)."""
+    return f"{base_url.rstrip('/')}/panel/{org}#{token}"
+
+
+def ttl_seconds(value: int | None) -> int:
+    if value is None:
+        return DEFAULT_TTL_SECONDS
+    if not MIN_TTL_SECONDS <= value <= MAX_TTL_SECONDS:
+        raise InvalidInput(
+            f"a panel link lasts from {MIN_TTL_SECONDS} seconds to 7 days "
+            f"({MAX_TTL_SECONDS} seconds), not {value}"
+        )
+    return value
+
+
+def create_link(
+    engine: Engine, org: str, user_id: str, extension: str | None, ttl: int | None = None
+) -> CreatedLink:
+    """A new link for an active agent; NotFound for an unknown agent or extension."""
+    seconds = ttl_seconds(ttl)
+    if extension is not None:
+        extension = validation.identifier("extension", extension)
+    token = generate_panel_token()
+    at = now_ms()
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        aid = agent_row_id(conn, oid, user_id)
+        active = conn.execute(select(agents.c.active).where(agents.c.id == aid)).scalar_one()
+        if not active:
+            raise InvalidInput(f"agent {user_id!r} is deactivated; activate it first")
+        if extension is not None and not _extension_exists(conn, oid, extension):
+            raise NotFound(f"no extension {extension!r} in this organisation")
+        new_id = conn.execute(
+            insert(panel_links).values(
+                token_hash=digest(token),
+                org_id=oid,
+                agent_id=aid,
+                extension=extension,
+                created_ms=at,
+                expires_ms=at + seconds * 1000,
+            )
+        ).inserted_primary_key
+    assert new_id is not None
+    link = PanelLink(int(new_id[0]), user_id, extension, at, at + seconds * 1000)
+    return CreatedLink(link, token)
+
+
+def _extension_exists(conn: Connection, oid: int, sip: str) -> bool:
+    query = select(extensions.c.id).where(extensions.c.org_id == oid, extensions.c.sip == sip)
+    return conn.execute(query).first() is not None
+
+
+_GRANT_QUERY = select(
+    panel_links.c.id,
+    panel_links.c.org_id,
+    panel_links.c.agent_id,
+    panel_links.c.extension,
+    panel_links.c.expires_ms,
+    panel_links.c.revoked,
+    organisations.c.name.label("org"),
+    agents.c.user_id,
+    agents.c.name,
+    agents.c.active,
+).select_from(
+    panel_links.join(organisations, organisations.c.id == panel_links.c.org_id).join(
+        agents, agents.c.id == panel_links.c.agent_id
+    )
+)
+
+
+def verify_link(engine: Engine, org: str, token: str) -> PanelGrant | LinkRefusal:
+    """The grant of a valid link of ``org``, or why it is refused (a link of another
+    organisation is unknown here, as if it did not exist)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return LinkRefusal.UNKNOWN
+    with reading(engine) as conn:
+        row = conn.execute(_GRANT_QUERY.where(panel_links.c.token_hash == digest(token))).first()
+    if row is None or row.org != org:
+        return LinkRefusal.UNKNOWN
+    if row.revoked or not row.active:
+        return LinkRefusal.REVOKED
+    if row.expires_ms <= now_ms():
+        return LinkRefusal.EXPIRED
+    return PanelGrant(
+        int(row.id),
+        row.org,
+        int(row.org_id),
+        int(row.agent_id),
+        row.user_id,
+        row.name,
+        row.extension,
+        int(row.expires_ms),
+    )
+
+
+def list_links(engine: Engine, org: str, user_id: str | None = None) -> list[PanelLink]:
+    """The links still valid (not revoked, not expired), oldest first."""
+    with reading(engine) as conn:
+        oid = org_id(conn, org)
+        query = (
+            select(
+                panel_links.c.id,
+                agents.c.user_id,
+                panel_links.c.extension,
+                panel_links.c.created_ms,
+                panel_links.c.expires_ms,
+            )
+            .select_from(panel_links.join(agents, agents.c.id == panel_links.c.agent_id))
+            .where(
+                panel_links.c.org_id == oid,
+                ~panel_links.c.revoked,
+                panel_links.c.expires_ms > now_ms(),
+            )
+            .order_by(panel_links.c.id)
+        )
+        if user_id is not None:
+            query = query.where(panel_links.c.agent_id == agent_row_id(conn, oid, user_id))
+        return [
+            PanelLink(int(r.id), r.user_id, r.extension, int(r.created_ms), int(r.expires_ms))
+            for r in conn.execute(query)
+        ]
+
+
+def revoke_link(engine: Engine, org: str, link_id: int) -> None:
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        done = conn.execute(
+            update(panel_links)
+            .where(panel_links.c.id == link_id, panel_links.c.org_id == oid)
+            .values(revoked=True)
+        )
+    if done.rowcount == 0:
+        raise NotFound(f"no panel link {link_id} in this organisation")
+
+
+def revoke_agent_links(conn: Connection, agent_id: int) -> int:
+    """Revoke every link of one agent (in the caller's transaction); how many were valid."""
+    done = conn.execute(
+        update(panel_links)
+        .where(panel_links.c.agent_id == agent_id, ~panel_links.c.revoked)
+        .values(revoked=True)
+    )
+    return int(done.rowcount)
+
+
+def revoke_links_of(engine: Engine, org: str, user_id: str) -> int:
+    with engine.begin() as conn:
+        return revoke_agent_links(conn, agent_row_id(conn, org_id(conn, org), user_id))
+
+
+def ended_among(engine: Engine, link_ids: set[int]) -> set[int]:
+    """Which of these links are revoked, expired or of a deactivated agent: the event
+    streams they opened end."""
+    if not link_ids:
+        return set()
+    with reading(engine) as conn:
+        valid = set(
+            conn.execute(
+                select(panel_links.c.id)
+                .select_from(panel_links.join(agents, agents.c.id == panel_links.c.agent_id))
+                .where(
+                    panel_links.c.id.in_(link_ids),
+                    and_(~panel_links.c.revoked, agents.c.active),
+                    panel_links.c.expires_ms > now_ms(),
+                )
+            ).scalars()
+        )
+    return link_ids - valid

@@ -1,0 +1,379 @@
+// <agentstatus-panel link="https://status.example.com/panel/ORG#TOKEN" lang="he">: the
+// agent's status panel, in a shadow root, in the CRM's page or in the panel page (which
+// puts one here without a link: it reads its own address).
+//
+// The link's token is in the URL's fragment, which a browser never sends to a server nor
+// puts in a Referer; here it goes in an Authorization header only, so the panel needs no
+// cookie and works in a third-party iframe. One stream per panel: a fetch() read as
+// Server-Sent Events (EventSource cannot send the header), resumed by Last-Event-ID.
+const LOGOUT = 2;
+const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+const RECONNECTED_MS = 3000;
+// Before the first answer there are no words from the server: these two say why.
+const FALLBACK = {
+  en: {
+    badLink: "This panel link is not valid. Ask your CRM for a new one.",
+    unreachable: "The status panel cannot reach agentstatus from this page.",
+  },
+  he: {
+    badLink: "קישור הלוח הזה אינו תקף. בקשו קישור חדש מה-CRM.",
+    unreachable: "לוח הסטטוס אינו מצליח להגיע אל agentstatus מהעמוד הזה.",
+  },
+};
+// Answers that end the panel: the link is not (or no longer) good.
+const FINAL = new Set(["unknown", "expired", "revoked"]);
+
+function parseLink(text) {
+  let url;
+  try {
+    url = new URL(text, location.href);
+  } catch {
+    return null;
+  }
+  const at = url.pathname.lastIndexOf("/panel/");
+  const org = at < 0 ? "" : url.pathname.slice(at + 7).split("/")[0];
+  const token = decodeURIComponent(url.hash.slice(1));
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(org) || !token) return null;
+  return { api: `${url.origin}${url.pathname.slice(0, at)}/panel/${org}/api/`, token };
+}
+
+function clock(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = String(Math.floor((total % 3600) / 60)).padStart(2, "0");
+  return `${h}:${m}:${String(total % 60).padStart(2, "0")}`;
+}
+
+function element(tag, className, text) {
+  const made = document.createElement(tag);
+  if (className) made.className = className;
+  if (text !== undefined) made.textContent = text;
+  return made;
+}
+
+// Server-Sent Events from a fetch() body: yields {id, event, data} per blank-line-ended block.
+async function* serverSentEvents(body) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.search(/\r\n\r\n|\n\n|\r\r/)) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + (buffer.startsWith("\r\n\r\n", end) ? 4 : 2));
+      const message = { id: null, event: "message", data: [] };
+      for (const line of block.split(/\r\n|\n|\r/)) {
+        if (!line || line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") message.data.push(value);
+        else if (field === "event") message.event = value;
+        else if (field === "id") message.id = value;
+      }
+      if (message.data.length) yield { ...message, data: message.data.join("\n") };
+    }
+  }
+}
+
+class AgentstatusPanel extends HTMLElement {
+  static observedAttributes = ["link", "lang"];
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: "open" });
+    const style = element("link");
+    style.rel = "stylesheet";
+    style.href = new URL("panel.css", import.meta.url).href;
+    this.section = element("section", "panel");
+    this.section.setAttribute("aria-busy", "true");
+    this.root.append(style, this.section);
+    this.generation = 0;
+  }
+
+  connectedCallback() {
+    this.schedule();
+  }
+
+  disconnectedCallback() {
+    this.stop();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.schedule();
+  }
+
+  // An upgrade reports every attribute, then the connection: one start for them all.
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.isConnected) this.start();
+    });
+  }
+
+  fallback(key) {
+    const code = (this.getAttribute("lang") || navigator.language || "en").slice(0, 2);
+    return (FALLBACK[code] || FALLBACK.en)[key];
+  }
+
+  stop() {
+    this.generation += 1; // every loop of an older start sees it and ends
+    this.abort?.abort();
+    clearInterval(this.ticker);
+    clearTimeout(this.retryTimer);
+  }
+
+  start() {
+    this.stop();
+    this.ended = false;
+    this.link = parseLink(this.getAttribute("link") || location.href);
+    this.lastId = null;
+    this.attempt = 0;
+    if (!this.link) {
+      this.section.replaceChildren(element("p", "message", this.fallback("badLink")));
+      return;
+    }
+    this.load(this.generation);
+  }
+
+  request(path, options = {}) {
+    const lang = this.getAttribute("lang");
+    const url = new URL(path, this.link.api);
+    if (lang) url.searchParams.set("lang", lang);
+    const headers = { authorization: `Bearer ${this.link.token}`, ...options.headers };
+    return fetch(url, { ...options, headers, credentials: "omit", referrerPolicy: "no-referrer" });
+  }
+
+  // The state (who, where, the statuses, the words), then the stream; again after a drop.
+  async load(generation) {
+    let answer;
+    try {
+      answer = await this.request("state");
+    } catch {
+      if (generation !== this.generation) return;
+      this.showMessage(this.state ? this.text("disconnected") : this.fallback("unreachable"));
+      return this.retry(generation);
+    }
+    if (generation !== this.generation) return;
+    const body = await answer.json().catch(() => ({}));
+    if (generation !== this.generation) return;
+    if (!answer.ok) {
+      this.showMessage(body.detail || this.fallback("unreachable"));
+      if (FINAL.has(body.reason)) return this.end();
+      return this.retry(generation);
+    }
+    this.offset = Date.parse(body.now) - Date.now();
+    const first = !this.state;
+    this.state = body;
+    if (first) this.build();
+    else this.refreshButtons();
+    this.setPresence(body.presence);
+    this.connect(generation);
+  }
+
+  text(key) {
+    return this.state?.texts?.[key] || key;
+  }
+
+  build() {
+    const s = this.state;
+    this.section.lang = s.language;
+    this.section.dir = s.direction;
+    this.section.setAttribute("aria-label", this.text("panel"));
+    const header = element("header");
+    this.nameLine = element("h2", "agent-name", s.agent.name || s.agent.user_id);
+    this.extensionLine = element("p", "extension");
+    header.append(this.nameLine, this.extensionLine);
+    const current = element("p", "current");
+    this.dot = element("span", "dot");
+    this.dot.setAttribute("aria-hidden", "true");
+    this.statusName = element("span", "status-name");
+    this.statusName.setAttribute("role", "status");
+    this.timer = element("span", "timer");
+    this.timer.setAttribute("aria-label", this.text("time_in_status"));
+    current.append(this.dot, this.statusName, this.timer);
+    this.field = element("label", "extension-field", this.text("extension"));
+    this.input = element("input");
+    this.input.name = "extension";
+    this.input.autocomplete = "off";
+    this.input.inputMode = "numeric";
+    this.field.append(this.input);
+    this.buttons = element("div", "statuses");
+    this.buttons.setAttribute("role", "group");
+    this.buttons.setAttribute("aria-label", this.text("statuses"));
+    this.buttons.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-status]");
+      if (button) this.choose(Number(button.dataset.status));
+    });
+    this.message = element("p", "message");
+    this.message.setAttribute("role", "alert");
+    this.connection = element("p", "connection");
+    this.connection.setAttribute("aria-live", "polite");
+    this.section.replaceChildren(
+      header, current, this.field, this.buttons, this.message, this.connection,
+    );
+    this.refreshButtons();
+    this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  refreshButtons() {
+    const made = this.state.statuses.map((status) => {
+      const button = element("button", "", status.name);
+      button.type = "button";
+      button.dataset.status = String(status.id);
+      button.style.setProperty("--status-color", status.color);
+      return button;
+    });
+    this.buttons.replaceChildren(...made);
+    if (this.presence) this.setPresence(this.presence);
+  }
+
+  setPresence(presence) {
+    this.presence = presence;
+    if (!this.buttons) return;
+    const status = this.state.statuses.find((s) => s.id === presence.status);
+    const loggedIn = presence.status !== LOGOUT;
+    if (presence.extension) this.lastExtension = presence.extension;
+    this.statusName.textContent = status ? status.name : String(presence.status);
+    this.dot.style.setProperty("--status-color", status ? status.color : "#888");
+    this.extensionLine.textContent = loggedIn && presence.extension
+      ? `${this.text("extension")} ${presence.extension}`
+      : this.text("no_extension");
+    this.field.hidden = loggedIn || Boolean(this.state.fixed_extension);
+    if (!this.field.hidden && !this.input.value && this.lastExtension) {
+      this.input.value = this.lastExtension;
+    }
+    this.sinceMs = Date.parse(presence.since);
+    for (const button of this.buttons.children) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.status) === presence.status));
+    }
+    this.section.removeAttribute("aria-busy");
+    this.tick();
+  }
+
+  tick() {
+    if (this.timer && !Number.isNaN(this.sinceMs)) {
+      const text = clock(Date.now() + (this.offset || 0) - this.sinceMs);
+      if (this.timer.textContent !== text) this.timer.textContent = text;
+    }
+  }
+
+  showMessage(text) {
+    if (this.message) this.message.textContent = text || "";
+    else if (text) this.section.replaceChildren(element("p", "message", text));
+  }
+
+  showConnection(state) {
+    if (!this.connection) return;
+    clearTimeout(this.reconnectedTimer);
+    this.connection.dataset.state = state;
+    this.connection.textContent = state === "live" ? "" : this.text(state);
+    if (state === "reconnected") {
+      this.reconnectedTimer = setTimeout(() => this.showConnection("live"), RECONNECTED_MS);
+    }
+  }
+
+  async choose(status) {
+    const needsExtension = status !== LOGOUT && this.presence.status === LOGOUT
+      && !this.state.fixed_extension;
+    const extension = this.input.value.trim();
+    if (needsExtension && !extension) {
+      this.showMessage(this.text("need_extension"));
+      this.input.focus();
+      return;
+    }
+    this.showMessage("");
+    this.section.setAttribute("aria-busy", "true");
+    for (const button of this.buttons.children) button.disabled = true;
+    try {
+      const answer = await this.request("status", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(needsExtension ? { status, extension } : { status }),
+      });
+      const body = await answer.json().catch(() => ({}));
+      if (answer.ok) this.setPresence(body.presence);
+      else {
+        this.showMessage(body.detail || this.text("disconnected"));
+        if (FINAL.has(body.reason)) this.end();
+        else if (body.reason === "status_unavailable") this.start();
+      }
+    } catch {
+      this.showMessage(this.text("disconnected"));
+    } finally {
+      this.section.removeAttribute("aria-busy");
+      if (!this.ended) for (const button of this.buttons.children) button.disabled = false;
+    }
+  }
+
+  // The link is over: say so (the message is shown already) and change nothing more.
+  end() {
+    this.ended = true;
+    this.stop();
+    this.showConnection("live");
+    if (this.buttons) for (const button of this.buttons.children) button.disabled = true;
+    if (this.input) this.input.disabled = true;
+  }
+
+  retry(generation) {
+    const wait = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => {
+      if (generation === this.generation) this.load(generation);
+    }, wait);
+  }
+
+  async connect(generation) {
+    this.abort = new AbortController();
+    const headers = { accept: "text/event-stream" };
+    if (this.lastId !== null) headers["last-event-id"] = this.lastId;
+    let dropped = this.attempt > 0;
+    try {
+      const answer = await this.request("events", { headers, signal: this.abort.signal });
+      if (!answer.ok) {
+        const body = await answer.json().catch(() => ({}));
+        if (generation !== this.generation) return;
+        this.showMessage(body.detail);
+        if (FINAL.has(body.reason)) return this.end();
+        this.showConnection("disconnected");
+        return this.retry(generation);
+      }
+      this.showConnection(dropped ? "reconnected" : "live");
+      this.attempt = 0;
+      if (dropped) this.showMessage("");
+      for await (const message of serverSentEvents(answer.body)) {
+        if (generation !== this.generation) return;
+        if (message.id !== null) this.lastId = message.id;
+        this.receive(message);
+      }
+    } catch {
+      // the connection dropped (or this panel stopped it)
+    }
+    if (generation !== this.generation) return;
+    this.showConnection("disconnected");
+    this.retry(generation);
+  }
+
+  receive(message) {
+    let data;
+    try {
+      data = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (message.event === "snapshot") {
+      const mine = data.agents.find((a) => a.user_id === this.state.agent.user_id);
+      if (mine) this.setPresence(mine);
+    } else if (data.user_id === this.state.agent.user_id && data.new) {
+      this.setPresence({ ...data.new, since: data.at });
+    }
+  }
+}
+
+if (!customElements.get("agentstatus-panel")) {
+  customElements.define("agentstatus-panel", AgentstatusPanel);
+}

@@ -1,0 +1,156 @@
+"""Who may embed the panel, and the headers that say so to the browser.
+
+- The panel page may be framed by the organisation's embed origins only
+  (``Content-Security-Policy: frame-ancestors``; none listed: ``'none'``).
+- The panel's API answers script of those origins (CORS, without credentials: the token
+  is a header, so no cookie is needed or sent); any other origin is refused with 403
+  before the request reaches a handler, preflight or not.
+- The script and its style sheet are public and load from any page.
+
+Every answer carries ``Referrer-Policy: no-referrer``: nothing the panel loads or links
+to learns the panel's address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import orjson
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agentstatus.domain.addresses import Network
+from agentstatus.http.requests import header
+from agentstatus.service.embed_origins import embed_origins
+from agentstatus.service.errors import NotFound
+from agentstatus.web.i18n import choose
+from agentstatus.web.panel import texts
+from agentstatus.web.security import same_origin
+from agentstatus.web.templating import Pages
+
+PANEL_PATH = re.compile(r"/panel/([A-Za-z0-9_-]{1,64})(/api/[a-z]+)?")
+ASSETS = frozenset({"/panel/embed.js", "/panel/panel.css"})
+# A changed list is obeyed within this time (on every instance): the lists are read on
+# every panel request, and 2,000 panels reconnecting at once would read one 2,000 times.
+CACHE_SECONDS = 2.0
+PREFLIGHT_MAX_AGE = b"600"
+ALLOWED_HEADERS = b"authorization, content-type, last-event-id"
+
+_COMMON: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
+_ASSET_HEADERS = (
+    *_COMMON,
+    (b"access-control-allow-origin", b"*"),
+    (b"cross-origin-resource-policy", b"cross-origin"),
+)
+
+
+def page_policy(origins: list[str]) -> bytes:
+    ancestors = " ".join(origins) if origins else "'none'"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+    ).encode()
+
+
+class OriginLists:
+    """The organisations' embed origins, each read at most every ``CACHE_SECONDS``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache: dict[str, tuple[float, list[str] | None]] = {}
+
+    def _read(self, org: str) -> list[str] | None:
+        try:
+            return embed_origins(self.engine, org)
+        except NotFound:
+            return None
+
+    async def of(self, org: str) -> list[str] | None:
+        """The list, or None for an organisation that does not exist."""
+        now = time.monotonic()
+        cached = self._cache.get(org)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        found = await asyncio.to_thread(self._read, org)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[org] = (now, found)
+        return found
+
+
+class PanelEmbedding:
+    def __init__(
+        self, app: ASGIApp, engine: Engine, pages: Pages, trusted: tuple[Network, ...]
+    ) -> None:
+        self.app = app
+        self.pages = pages
+        self.trusted = trusted
+        self.lists = OriginLists(engine)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path in ASSETS:
+            await self.app(scope, receive, _adding(send, _ASSET_HEADERS))
+            return
+        found = PANEL_PATH.fullmatch(path)
+        origins = (await self.lists.of(found.group(1)) if found else None) or []
+        if found is None or found.group(2) is None:
+            policy = (b"content-security-policy", page_policy(origins))
+            await self.app(scope, receive, _adding(send, (*_COMMON, policy)))
+            return
+        origin = header(scope, b"origin")
+        if origin is None or same_origin(scope, self.trusted):
+            await self.app(scope, receive, _adding(send, _COMMON))
+            return
+        if origin.lower() not in origins:
+            await self._refuse(scope, send)
+            return
+        cors = (
+            *_COMMON,
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"vary", b"origin"),
+            (b"access-control-expose-headers", b"retry-after"),
+        )
+        if scope["method"] == "OPTIONS":
+            preflight = (
+                (b"access-control-allow-methods", b"GET, POST"),
+                (b"access-control-allow-headers", ALLOWED_HEADERS),
+                (b"access-control-max-age", PREFLIGHT_MAX_AGE),
+            )
+            await _send(send, 204, b"", (*cors, *preflight))
+            return
+        await self.app(scope, receive, _adding(send, cors))
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        # No CORS header: the refused page's script cannot even read this answer.
+        code = choose(None, header(scope, b"accept-language"))
+        detail = self.pages.gettext(code, texts.ORIGIN_REFUSED)
+        body = orjson.dumps({"detail": detail, "reason": "origin"})
+        headers = (*_COMMON, (b"content-type", b"application/json"), (b"vary", b"origin"))
+        await _send(send, 403, body, headers)
+
+
+def _adding(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
+    async def with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            names = {name for name, _ in extra}
+            kept = [item for item in message.get("headers", []) if item[0] not in names]
+            message["headers"] = kept + list(extra)
+        await send(message)
+
+    return with_headers
+
+
+async def _send(
+    send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": body})

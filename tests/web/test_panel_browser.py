@@ -1,0 +1,360 @@
+"""The agent's panel in Chromium, embedded in a CRM's page served from another site on
+loopback (``http://localhost:PORT``; the service is ``http://127.0.0.1:PORT``): as an
+iframe and as the custom element; changes made in it and elsewhere; origins not on the
+list; expired and revoked links; Hebrew; a dropped connection; keyboard and 320 px."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, FrameLocator, Locator, Page, Request, expect
+from sqlalchemy import Engine, update
+
+from agentstatus.service import embed_origins, panel_links
+from agentstatus.service.tokens import Role
+from agentstatus.storage.schema import panel_links as panel_links_table
+from agentstatus.web.i18n import translations
+from tests.support.crm import CrmSite
+from tests.support.factories import OrgFixture, make_org
+from tests.support.server import ServerProcess
+from tests.support.web import SAME_ORIGIN, add_user, signed_in
+from tests.support.wire import set_status
+
+CLI = (sys.executable, "-m", "agentstatus")
+SCREENSHOTS = os.environ.get("AGENTSTATUS_SCREENSHOTS_DIR")
+
+
+@pytest.fixture(scope="module")
+def crm() -> Iterator[CrmSite]:
+    with CrmSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def stranger() -> Iterator[CrmSite]:
+    """Another site, not on any organisation's embed list."""
+    with CrmSite() as site:
+        yield site
+
+
+@pytest.fixture
+def floor(shared_engine: Engine, crm: CrmSite) -> OrgFixture:
+    made = make_org(shared_engine, agent_count=3, extension_count=3)
+    embed_origins.set_embed_origins(shared_engine, made.name, [crm.origin])
+    return made
+
+
+LinkMaker = Callable[..., str]
+
+
+@pytest.fixture
+def link_to(shared_engine: Engine, shared_server: ServerProcess) -> LinkMaker:
+    def make(org: OrgFixture, user_id: str = "101", extension: str | None = None) -> str:
+        created = panel_links.create_link(shared_engine, org.name, user_id, extension)
+        return panel_links.panel_url(shared_server.base_url, org.name, created.token)
+
+    return make
+
+
+def iframe_page(site: CrmSite, link: str, name: str = "/agent") -> str:
+    return site.page(
+        name,
+        "<!doctype html><title>CRM</title><h1>CRM: the customer</h1>"
+        f'<iframe title="Status" src="{link}" style="width:320px;height:470px;border:0"></iframe>',
+    )
+
+
+def element_page(site: CrmSite, server: ServerProcess, link: str, lang: str = "en") -> str:
+    return site.page(
+        f"/element-{time.monotonic_ns()}",
+        f'<!doctype html><html lang="{lang}"><title>CRM</title><h1>CRM</h1>'
+        f'<aside style="width:320px"><agentstatus-panel lang="{lang}" link="{link}">'
+        "</agentstatus-panel></aside>"
+        f'<script type="module" src="{server.base_url}/panel/embed.js"></script></html>',
+    )
+
+
+def presence_of(database_url: str, org: str, user_id: str) -> dict[str, object]:
+    """The agent's presence as the CLI reads it from the database."""
+    done = subprocess.run(
+        [*CLI, "--database", database_url, "presence", org, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: dict[str, object] = next(a for a in json.loads(done.stdout) if a["user_id"] == user_id)
+    return found
+
+
+def button(panel: Locator | FrameLocator, status: int) -> Locator:
+    return panel.locator(f'button[data-status="{status}"]')
+
+
+def test_the_iframe_changes_the_agents_status(
+    page: Page, crm: CrmSite, floor: OrgFixture, link_to: LinkMaker, shared_database_url: str
+) -> None:
+    page.goto(iframe_page(crm, link_to(floor)))
+    panel = page.frame_locator("iframe")
+    expect(panel.locator("h2")).to_have_text("Agent 1")
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "true")
+    button(panel, 1).click()
+    expect(panel.get_by_role("alert")).to_have_text("Enter your extension to log in.")
+    panel.get_by_label("Extension").fill("sip1")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "false")
+    expect(panel.locator(".extension")).to_have_text("Extension sip1")
+    assert presence_of(shared_database_url, floor.name, "101")["extension"] == "sip1"
+    button(panel, 3).click()
+    expect(button(panel, 3)).to_have_attribute("aria-pressed", "true")
+    expect(panel.locator(".status-name")).to_have_text("Lunch break")
+    found = presence_of(shared_database_url, floor.name, "101")
+    assert (found["status"], found["extension"]) == (3, "sip1")
+
+
+def test_the_custom_element_changes_the_agents_status(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_database_url: str,
+) -> None:
+    page.goto(element_page(crm, shared_server, link_to(floor, "102", "sip2")))
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator("h2")).to_have_text("Agent 2")
+    expect(panel.get_by_label("Extension")).to_be_hidden()  # the link fixes it
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    button(panel, 5).click()
+    expect(button(panel, 5)).to_have_attribute("aria-pressed", "true")
+    found = presence_of(shared_database_url, floor.name, "102")
+    assert (found["status"], found["extension"]) == (5, "sip2")
+    history = subprocess.run(
+        [*CLI, "--database", shared_database_url, "history", floor.name, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [e["source"] for e in json.loads(history.stdout)["events"]] == ["panel", "panel"]
+
+
+def test_changes_made_elsewhere_show_within_a_second(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+) -> None:
+    page.goto(element_page(crm, shared_server, link_to(floor)))
+    panel = page.locator("agentstatus-panel")
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(300)  # the stream is open (its snapshot has arrived)
+    set_status(shared_server.base_url, floor.code, "101", "sip3", 7)
+    answered = time.monotonic()
+    expect(button(panel, 7)).to_have_attribute("aria-pressed", "true", timeout=1000)
+    assert time.monotonic() - answered < 1.0
+    expect(panel.locator(".extension")).to_have_text("Extension sip3")
+
+    supervisor = add_user(
+        shared_engine, f"sup-{floor.name}@example.com", Role.SUPERVISOR, floor.name
+    )
+    with signed_in(shared_server.base_url, supervisor) as client:
+        answer = client.post(
+            f"/o/{floor.name}/agents/101/logout",
+            headers={**SAME_ORIGIN, "accept": "application/json"},
+        )
+        assert answer.status_code == 200, answer.text
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "true", timeout=1000)
+    expect(panel.locator(".extension")).to_have_text("Not logged in")
+    expect(panel.get_by_label("Extension")).to_have_value("sip3")  # offered for the next login
+
+
+def test_an_origin_not_on_the_list_can_neither_frame_nor_call_the_panel(
+    page: Page,
+    stranger: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_database_url: str,
+) -> None:
+    link = link_to(floor)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto(iframe_page(stranger, link, "/framed"))
+    page.wait_for_timeout(1000)
+    framed = page.frames[1]
+    assert framed.url.startswith("chrome-error://"), framed.url
+    assert any("frame-ancestors" in text for text in refused), refused
+
+    page.goto(element_page(stranger, shared_server, link))
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator(".message")).to_have_text(
+        "The status panel cannot reach agentstatus from this page."
+    )
+    expect(panel.locator("button")).to_have_count(0)
+    assert (
+        page.evaluate(
+            """async (link) => {
+            const url = new URL(link);
+            try {
+                await fetch(url.origin + url.pathname + "/api/status", {
+                    method: "POST",
+                    headers: {authorization: "Bearer " + url.hash.slice(1),
+                              "content-type": "application/json"},
+                    body: JSON.stringify({status: 1, extension: "sip1"}),
+                });
+                return "answered";
+            } catch (error) {
+                return "refused";
+            }
+        }""",
+            link,
+        )
+        == "refused"
+    )
+    assert presence_of(shared_database_url, floor.name, "101")["status"] == 2
+
+
+def test_an_expired_link_and_a_revoked_one_say_so_and_change_nothing(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+    shared_database_url: str,
+) -> None:
+    expired = panel_links.create_link(shared_engine, floor.name, "101", None)
+    with shared_engine.begin() as conn:
+        conn.execute(
+            update(panel_links_table)
+            .where(panel_links_table.c.id == expired.link.id)
+            .values(expires_ms=0)
+        )
+    url = panel_links.panel_url(shared_server.base_url, floor.name, expired.token)
+    page.goto(element_page(crm, shared_server, url))
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator(".message")).to_have_text(
+        "This panel link has expired. Reload the CRM page to get a new one."
+    )
+    expect(panel.locator("button")).to_have_count(0)
+
+    revoked = panel_links.create_link(shared_engine, floor.name, "102", "sip2")
+    url = panel_links.panel_url(shared_server.base_url, floor.name, revoked.token)
+    page.goto(iframe_page(crm, url, "/revoked"))
+    framed = page.frame_locator("iframe")
+    expect(button(framed, 1)).to_be_enabled()
+    panel_links.revoke_link(shared_engine, floor.name, revoked.link.id)
+    # The stream ends within the credential check's 2 s; the panel says why and stops.
+    expect(framed.get_by_role("alert")).to_have_text(
+        "This panel link was revoked. Ask your supervisor or your CRM.", timeout=8000
+    )
+    expect(button(framed, 1)).to_be_disabled()
+    assert presence_of(shared_database_url, floor.name, "102")["status"] == 2
+
+
+def test_hebrew_is_right_to_left(
+    page: Page, crm: CrmSite, floor: OrgFixture, link_to: LinkMaker, shared_server: ServerProcess
+) -> None:
+    page.set_viewport_size({"width": 360, "height": 560})
+    page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1"), lang="he"))
+    panel = page.locator("agentstatus-panel")
+    section = panel.locator("section")
+    expect(section).to_have_attribute("dir", "rtl")
+    expect(section).to_have_attribute("lang", "he")
+    hebrew = translations("he").gettext
+    expect(section).to_have_attribute("aria-label", hebrew("Status panel"))
+    expect(panel.locator(".extension")).to_have_text(hebrew("Not logged in"))
+    button(panel, 1).click()
+    expect(panel.locator(".extension")).to_have_text(f"{hebrew('Extension')} sip1")
+    name_box = panel.locator("h2").bounding_box()
+    section_box = section.bounding_box()
+    assert name_box is not None
+    assert section_box is not None
+    # Right to left: the name starts at the right edge.
+    assert section_box["x"] + section_box["width"] - (name_box["x"] + name_box["width"]) < 20
+    if SCREENSHOTS:
+        panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-he.png"))
+
+
+def test_it_fits_320_px_and_is_keyboard_usable(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_database_url: str,
+) -> None:
+    page.goto(element_page(crm, shared_server, link_to(floor, "103")))
+    panel = page.locator("agentstatus-panel")
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "true")
+    box = panel.bounding_box()
+    assert box is not None
+    assert box["width"] <= 320
+    overflow = panel.evaluate(
+        "(host) => [...host.shadowRoot.querySelectorAll('*')]"
+        ".filter((e) => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0).length"
+    )
+    assert overflow == 0
+    expect(panel.get_by_role("group", name="Statuses")).to_be_visible()
+    expect(panel.get_by_role("button", name="Lunch break")).to_be_visible()
+    panel.get_by_label("Extension").fill("sip3")
+    panel.get_by_label("Extension").focus()
+    page.keyboard.press("Tab")  # to the first status, Login
+    page.keyboard.press("Enter")
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Tab")  # Logout
+    page.keyboard.press("Tab")  # Lunch break
+    page.keyboard.press("Space")
+    expect(button(panel, 3)).to_have_attribute("aria-pressed", "true")
+    assert presence_of(shared_database_url, floor.name, "103")["status"] == 3
+    if SCREENSHOTS:
+        panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-en.png"))
+
+
+def test_a_dropped_connection_is_said_and_recovered_with_one_stream(
+    browser: Browser,
+    crm: CrmSite,
+    shared_database_url: str,
+    shared_engine: Engine,
+    tmp_path: Path,
+) -> None:
+    org = make_org(shared_engine, agent_count=1, extension_count=1)
+    embed_origins.set_embed_origins(shared_engine, org.name, [crm.origin])
+    server = ServerProcess(shared_database_url, tmp_path / "server.log").start()
+    try:
+        created = panel_links.create_link(shared_engine, org.name, "101", "sip1")
+        link = panel_links.panel_url(server.base_url, org.name, created.token)
+        page = browser.new_page()
+        streams: list[Request] = []
+        page.on("request", lambda r: streams.append(r) if "/api/events" in r.url else None)
+        page.goto(element_page(crm, server, link))
+        panel = page.locator("agentstatus-panel")
+        expect(button(panel, 2)).to_have_attribute("aria-pressed", "true")
+        page.wait_for_timeout(1500)
+        assert len(streams) == 1  # one stream per panel, however long it is open
+
+        server.stop()
+        expect(panel.locator(".connection")).to_have_text("Disconnected. Reconnecting…")
+        server.start()
+        expect(panel.locator(".connection")).to_have_text("Reconnected.", timeout=20000)
+        settled = len(streams)
+        set_status(server.base_url, org.code, "101", "sip1", 9)
+        expect(button(panel, 9)).to_have_attribute("aria-pressed", "true", timeout=2000)
+        page.wait_for_timeout(1500)
+        assert len(streams) == settled  # reconnected on one stream, and it stays
+        page.close()
+        time.sleep(0.5)
+        log = server.log_path.read_text()
+        assert f"/panel/{org.name}/api/events" in log
+        assert created.token not in log
+    finally:
+        server.stop()
