@@ -6,7 +6,10 @@ and, in one other process (this one), every subscriber and the producer of chang
 (i)  ``org_subscribers_i`` subscribers of the whole organisation, ``rate_i`` changes/s;
 (ii) ``agent_subscribers_ii`` subscribers of one agent each (``?user_id=U``; the agents
      are covered evenly, two subscribers each with the default sizes) plus
-     ``org_subscribers_ii`` of the whole organisation, ``rate_ii`` changes/s.
+     ``org_subscribers_ii`` of the whole organisation, ``rate_ii`` changes/s;
+(iii) ``panels_iii`` open agent panels (issue 13): each its own panel link, on the panel's
+     stream (``/panel/{org}/api/events``, the link's agent only), the agents covered
+     evenly as in (ii), ``rate_iii`` changes/s.
 
 Each scenario connects all its subscribers at once and times the first connect to the last
 snapshot; then the producer sends changes at a fixed rate (open loop: request k is sent at
@@ -47,7 +50,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import Engine
 
+from agentstatus.service import panel_links
+from agentstatus.service.panel_links import MAX_TTL_SECONDS
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.migrate import open_database
 from bench.checks import Check, verdicts
@@ -55,6 +61,7 @@ from bench.dataset import CODE, ORG, SHIFT, USER_BASE, build_sqlite
 from bench.harness import OK_MARKER, Server, agentstatus_server, read_answer
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SCENARIOS = ("i", "ii", "iii")
 HOST = "127.0.0.1"
 PRODUCER_POOL = 4
 """Keep-alive connections the producer opens first; it opens more if all are busy."""
@@ -79,6 +86,8 @@ class FanoutPlan:
     agent_subscribers_ii: int = 2_000
     org_subscribers_ii: int = 50
     rate_ii: float = 50.0
+    panels_iii: int = 2_000
+    rate_iii: float = 50.0
     seconds: float = 25.0
     """The measured window of each scenario."""
     warmup: float = 3.0
@@ -88,6 +97,7 @@ class FanoutPlan:
         return [
             Scenario("i", self.org_subscribers_i, 0, self.rate_i),
             Scenario("ii", self.org_subscribers_ii, self.agent_subscribers_ii, self.rate_ii),
+            Scenario("iii", 0, self.panels_iii, self.rate_iii, panels=True),
         ]
 
 
@@ -99,6 +109,8 @@ SMOKE = FanoutPlan(
     agent_subscribers_ii=100,
     org_subscribers_ii=5,
     rate_ii=10.0,
+    panels_iii=100,
+    rate_iii=10.0,
     seconds=3.0,
     warmup=1.0,
 )
@@ -110,12 +122,15 @@ class Scenario:
     org_subscribers: int
     agent_subscribers: int
     rate: float
+    panels: bool = False
+    """The one-agent subscribers are agent panels, each with its own link."""
 
     @property
     def label(self) -> str:
         parts = []
         if self.agent_subscribers:
-            parts.append(f"{self.agent_subscribers:,} x one agent")
+            kind = "panel" if self.panels else "x one agent"
+            parts.append(f"{self.agent_subscribers:,} {kind}")
         if self.org_subscribers:
             parts.append(f"{self.org_subscribers:,} x org")
         return f"({self.key}) {' + '.join(parts)}, {self.rate:g}/s"
@@ -237,7 +252,7 @@ def _or_inf(value: float | None) -> float:
 
 def _checks() -> list[Check[FanoutResult]]:
     out: list[Check[FanoutResult]] = []
-    for key in ("i", "ii"):
+    for key in SCENARIOS:
         out += [
             Check(
                 f"fan-out ({key}): every change answered OK",
@@ -296,13 +311,16 @@ class Subscriber:
         "last_id",
         "seen",
         "snapshot_at",
+        "token",
         "user",
         "user_bytes",
     )
 
-    def __init__(self, index: int, user: int | None) -> None:
+    def __init__(self, index: int, user: int | None, token: str | None = None) -> None:
         self.index = index
         self.user = user
+        self.token = token
+        """A panel's own link token; None: the run's API token."""
         """Agent number (1-based) this subscriber asked for, or None: the organisation."""
         self.user_bytes = b"" if user is None else str(USER_BASE + user).encode()
         self.last_id = -1
@@ -343,7 +361,9 @@ USER_KEY = b'"user_id"'
 class Run:
     """One scenario: its subscribers, its changes, the deliveries seen."""
 
-    def __init__(self, port: int, token: str, scenario: Scenario, agents: int) -> None:
+    def __init__(
+        self, port: int, token: str, scenario: Scenario, agents: int, panels: Sequence[str] = ()
+    ) -> None:
         self.port = port
         self.token = token
         self.scenario = scenario
@@ -363,7 +383,9 @@ class Run:
         self.subscribers: list[Subscriber] = []
         covered = min(agents, scenario.agent_subscribers)
         for s in range(scenario.agent_subscribers):
-            self.subscribers.append(Subscriber(s, s % covered + 1))
+            self.subscribers.append(
+                Subscriber(s, s % covered + 1, panels[s] if scenario.panels else None)
+            )
         for s in range(scenario.org_subscribers):
             self.subscribers.append(Subscriber(scenario.agent_subscribers + s, None))
         self.subscribers_of = [scenario.org_subscribers] * (agents + 1)
@@ -377,12 +399,14 @@ class Run:
 
     def _request(self, sub: Subscriber) -> bytes:
         target = f"/api/v1/orgs/{ORG}/events"
-        if sub.user is not None:
+        if sub.token is not None:
+            target = f"/panel/{ORG}/api/events"  # the link names the agent
+        elif sub.user is not None:
             target += f"?user_id={USER_BASE + sub.user}"
         resume = f"Last-Event-ID: {sub.last_id}\r\n" if sub.snapshot_at is not None else ""
         return (
             f"GET {target} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
-            f"Authorization: Bearer {self.token}\r\nAccept: text/event-stream\r\n"
+            f"Authorization: Bearer {sub.token or self.token}\r\nAccept: text/event-stream\r\n"
             f"{resume}\r\n"
         ).encode()
 
@@ -730,11 +754,16 @@ def _percentile(ordered: Sequence[float], p: float) -> float | None:
 
 
 async def run_scenario(
-    server: Server, token: str, scenario: Scenario, walk: Walk, plan: FanoutPlan
+    server: Server,
+    token: str,
+    scenario: Scenario,
+    walk: Walk,
+    plan: FanoutPlan,
+    panels: Sequence[str] = (),
 ) -> ScenarioResult:
     assert server.process is not None
     pid = server.process.pid
-    run = Run(server.port, token, scenario, plan.agents)
+    run = Run(server.port, token, scenario, plan.agents, panels)
     producer = Producer(run, walk)
 
     connect_started = time.monotonic()
@@ -844,8 +873,20 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _panel_links(engine: Engine, plan: FanoutPlan) -> list[str]:
+    """One link per panel of (iii), for the agent its subscriber follows (as ``Run``
+    assigns them: panel s follows agent ``s % covered + 1``)."""
+    covered = min(plan.agents, plan.panels_iii)
+    return [
+        panel_links.create_link(
+            engine, ORG, str(USER_BASE + s % covered + 1), None, MAX_TTL_SECONDS
+        ).token
+        for s in range(plan.panels_iii)
+    ]
+
+
 def run_fanout(
-    plan: FanoutPlan, workdir: Path, *, scenarios: Sequence[str] = ("i", "ii")
+    plan: FanoutPlan, workdir: Path, *, scenarios: Sequence[str] = SCENARIOS
 ) -> FanoutResult:
     """Build the data set, start one agentstatus (its own process), run the scenarios
     one after the other on it from this process, and stop it."""
@@ -861,6 +902,7 @@ def run_fanout(
     engine = open_database(f"sqlite:///{path}")
     try:
         token = create_token(engine, Role.SUPERVISOR, ORG, label="bench fan-out").token
+        panels = _panel_links(engine, plan) if "iii" in scenarios else []
     finally:
         engine.dispose()
     server = agentstatus_server("agentstatus-fanout", f"sqlite:///{path}", workdir)
@@ -875,7 +917,7 @@ def run_fanout(
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             for scenario in chosen:
                 _log(f"fan-out {scenario.label}: connecting")
-                done = runner.run(run_scenario(server, token, scenario, walk, plan))
+                done = runner.run(run_scenario(server, token, scenario, walk, plan, panels))
                 result.scenarios.append(done)
                 _log(
                     f"fan-out {scenario.label}: delivered {done.delivered:,}/{done.expected:,},"
@@ -956,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny numbers (seconds)")
     parser.add_argument("--seconds", type=float, help="measured window of each scenario")
     parser.add_argument("--warmup", type=float, help="seconds of changes before the window")
-    parser.add_argument("--only", choices=["i", "ii"], help="run one scenario")
+    parser.add_argument("--only", choices=SCENARIOS, help="run one scenario")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
@@ -969,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = FanoutPlan(**{**asdict(plan), **changes})
     workdir = Path(tempfile.mkdtemp(prefix="agentstatus-fanout-"))
     try:
-        result = run_fanout(plan, workdir, scenarios=[args.only] if args.only else ("i", "ii"))
+        result = run_fanout(plan, workdir, scenarios=[args.only] if args.only else SCENARIOS)
     finally:
         if args.keep:
             _log(f"kept {workdir}")

@@ -396,8 +396,13 @@ def test_the_token_is_not_in_the_log(
     client.get("/state")
     client.post("/status", json={"status": 1, "extension": "sip1"})
     client.post("/status", content=b"{")
+    # The link pasted with "/" for "#", and the token in a query: redacted.
+    base = shared_server.base_url
+    httpx.get(f"{base}/panel/{org.name}/{link.token}")
+    httpx.get(f"{base}/panel/{org.name}?t={link.token}")
     time.sleep(0.5)  # the access log is flushed a few times a second
     log = shared_server.log_path.read_text()
     assert f"/panel/{org.name}/api/state" in log
     assert link.token not in log
     assert link.token.removeprefix("asp_")[:12] not in log
+    assert f"/panel/{org.name}/asp_[redacted]" in log

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import Engine
 
-from agentstatus.service import organisations, timezones
+from agentstatus.service import embed_origins, organisations, timezones
 from tests.support.factories import OrgFixture, make_org
 from tests.support.html_forms import elements, field_error, value_of
 from tests.support.server import ServerProcess
@@ -71,6 +71,37 @@ def test_the_allowlist(
     assert refused != "OK"  # the tests' loopback address is not on the list
     assert cleared.status_code == 303
     assert allowlist(shared_engine, org.name) is None
+
+
+def test_the_embed_origins(
+    shared_server: ServerProcess, root_admin: WebUser, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine, agent_count=0, extension_count=0)
+    url = f"/o/{org.name}/admin/settings/embed"
+    with signed_in(shared_server.base_url, root_admin) as client:
+        page = client.get(f"/o/{org.name}/admin/settings")
+        bad = client.post(
+            url,
+            data={"origins": "https://crm.example.com\ncrm.example.com/app"},
+            headers=SAME_ORIGIN,
+        )
+        saved = client.post(
+            url,
+            data={"origins": "https://CRM.example.com, http://localhost:3000"},
+            headers=SAME_ORIGIN,
+        )
+        shown = client.get(saved.headers["location"])
+        cleared = client.post(url, data={"origins": ""}, headers=SAME_ORIGIN)
+    assert value_of(page.text, "embed-origins") == ""
+    assert bad.status_code == 422
+    error = field_error(bad.text, "embed-origins")
+    assert error is not None
+    assert "crm.example.com/app" in error
+    assert embed_origins.embed_origins(shared_engine, org.name) == []  # nothing half-saved
+    assert "The embed origins were saved." in text_of(shown.text)
+    assert value_of(shown.text, "embed-origins") == "http://localhost:3000\nhttps://crm.example.com"
+    assert cleared.status_code == 303
+    assert embed_origins.embed_origins(shared_engine, org.name) == []
 
 
 def test_the_time_zone(

@@ -117,6 +117,29 @@ def test_the_iframe_changes_the_agents_status(
     expect(panel.locator(".status-name")).to_have_text("Lunch break")
     found = presence_of(shared_database_url, floor.name, "101")
     assert (found["status"], found["extension"]) == (3, "sip1")
+    if SCREENSHOTS:
+        page.set_viewport_size({"width": 900, "height": 560})
+        page.goto(crm_page(crm, link_to(floor, "102")))
+        expect(page.frame_locator("iframe").locator("h2")).to_have_text("Agent 2")
+        page.screenshot(path=str(Path(SCREENSHOTS) / "panel-in-a-crm.png"))
+
+
+def crm_page(site: CrmSite, link: str) -> str:
+    """A CRM's customer page with the panel in its sidebar (for the guide's screenshot)."""
+    return site.page(
+        "/customer",
+        "<!doctype html><title>CRM</title><style>"
+        "body{margin:0;font-family:system-ui,sans-serif;background:#eef1f5;color:#222}"
+        "header{background:#3b2f6b;color:#fff;padding:12px 20px;font-weight:600}"
+        "main{display:flex;gap:20px;padding:20px}"
+        "section{flex:1;background:#fff;border-radius:8px;padding:16px 20px}"
+        "aside{width:320px}dt{color:#666;font-size:.85rem}dd{margin:0 0 10px}</style>"
+        "<header>Acme CRM · Customers</header><main><section><h2>Ruth Amsalem</h2><dl>"
+        "<dt>Phone</dt><dd>+972 3 555 0142</dd><dt>Plan</dt><dd>Business, since 2021</dd>"
+        "<dt>Last ticket</dt><dd>#4412 Router keeps restarting (open)</dd></dl></section>"
+        f'<aside><iframe title="My status" src="{link}" '
+        'style="width:320px;height:470px;border:0;border-radius:8px"></iframe></aside></main>',
+    )
 
 
 def test_the_custom_element_changes_the_agents_status(

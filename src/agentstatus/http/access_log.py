@@ -1,4 +1,5 @@
-"""An access log that never writes secrets (query strings are redacted, SPEC.md 6) and
+"""An access log that never writes secrets (query strings are redacted, SPEC.md 6, and so
+is a panel link's token should one ever be put in a path) and
 costs the hot path little: lines are buffered and written to stderr a few times a second,
 not passed through ``logging`` one record at a time."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import re
 import sys
 import time
 from typing import TextIO
@@ -23,6 +25,11 @@ MAX_TARGET = 2048
 # logged target are written escaped: a request must not forge a log line.
 _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _ESCAPES |= {0x2028: "\\u2028", 0x2029: "\\u2029", ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+# A panel link's token travels in the URL's fragment, which no server sees; a link pasted
+# with "/" for "#" would bring it into the path.
+PANEL_TOKEN = re.compile(r"asp_[A-Za-z0-9_-]+")
 
 
 def loggable(text: str, limit: int = MAX_TARGET) -> str:
@@ -66,7 +73,8 @@ class AccessLogMiddleware:
             self._second = now
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         query = scope.get("query_string", b"")
-        target = loggable(scope["path"] + ("?" + redact_query(query) if query else ""))
+        path = PANEL_TOKEN.sub("asp_[redacted]", scope["path"])
+        target = loggable(path + ("?" + redact_query(query) if query else ""))
         client = scope.get("state", {}).get("client_addr") or (scope.get("client") or ("-",))[0]
         self._lines.append(
             f'{self._stamp} access {client} "{loggable(scope["method"], 32)} {target}" {status} '

@@ -32,7 +32,7 @@ class HistoryEvent(ResponseBody):
     previous: Placement
     new: Placement
     at: str = Field(description="UTC, ISO 8601, to the millisecond.")
-    source: str = Field(description="GET, POST, admin or system.")
+    source: str = Field(description="GET, POST, admin, system or panel (the agent's panel).")
     client_addr: str | None
 
 

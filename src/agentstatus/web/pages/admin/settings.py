@@ -1,5 +1,6 @@
-"""The organisation's settings: the address allow-list of the wire requests, the time
-zone of its pages and reports, and rotating its Code (a generated one, shown once)."""
+"""The organisation's settings: the address allow-list of the wire requests, the origins
+that may embed the agent's panel, the time zone of its pages and reports, and rotating its
+Code (a generated one, shown once)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import available_timezones
 from starlette.requests import Request
 from starlette.responses import Response
 
-from agentstatus.service import organisations, timezones
+from agentstatus.service import embed_origins, organisations, timezones
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
 from agentstatus.web.pages.common import PageRequest
@@ -20,7 +21,9 @@ AREA = "settings"
 DONE = {
     "allowlist": N_("The allow-list was saved."),
     "timezone": N_("The time zone was saved."),
+    "embed": N_("The embed origins were saved."),
 }
+BAD_ORIGIN = N_("Enter origins like https://crm.example.com, one a line.")
 BAD_ALLOWLIST = N_("Enter addresses or networks like 192.0.2.10 or 10.0.0.0/8, one a line.")
 BAD_ZONE = N_("Choose a time zone from the list.")
 ENTRY_SEPARATORS = re.compile(r"[\s,]+")
@@ -47,7 +50,17 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
     if zone is None:
         current_zone = await asyncio.to_thread(timezones.get_timezone, engine, page.org)
         zone = Form("timezone", {"zone": current_zone.key})
-    values = {"allowlist": allowlist, "timezone": zone, "zones": zone_names(), "code": code}
+    embed = by_name.get("embed")
+    if embed is None:
+        origins = await asyncio.to_thread(embed_origins.embed_origins, engine, page.org)
+        embed = Form("embed", {"origins": "\n".join(origins)})
+    values = {
+        "allowlist": allowlist,
+        "embed": embed,
+        "timezone": zone,
+        "zones": zone_names(),
+        "code": code,
+    }
     return show(page, AREA, values, DONE, failed(*forms))
 
 
@@ -71,6 +84,23 @@ async def save_allowlist(request: Request, page: PageRequest) -> Response:
     if not form.ok:
         return await _show(page, form)
     return done(page, AREA, "allowlist")
+
+
+@admin_page
+async def save_embed_origins(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "embed")
+    engine, org = page.context.engine, page.org
+    origins = [e for e in ENTRY_SEPARATORS.split(form.value("origins")) if e]
+    await asyncio.to_thread(
+        form.check,
+        "origins",
+        BAD_ORIGIN,
+        lambda: embed_origins.set_embed_origins(engine, org, origins),
+        detail=True,
+    )
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "embed")
 
 
 @admin_page
