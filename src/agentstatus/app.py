@@ -24,6 +24,7 @@ from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
+from agentstatus.service.deadlines import DeadlineRunner
 from agentstatus.service.panel_links import ended_among
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import revoked_among
@@ -71,15 +72,19 @@ def create_service(settings: Settings) -> Service:
         else None
     )
 
-    def after_commit(result: StatusResult) -> None:
-        hub.notify(result.org_id)
+    def announce(org_id: int | None) -> None:
+        hub.notify(org_id)
         if listener is not None:
-            listener.announce(result.org_id)
+            listener.announce(org_id)
+
+    def after_commit(result: StatusResult) -> None:
+        announce(result.org_id)
 
     changes = StatusChanges(
         create_status_store(settings.database_url, settings.database_timeout_seconds),
         after_commit,
     )
+    deadline_runner = DeadlineRunner(engine, changes, announce)
     limiter, shared_failures = _limiter(settings, url)
     fanout = Fanout(
         engine,
@@ -115,8 +120,10 @@ def create_service(settings: Settings) -> Service:
         if shared_failures is not None:
             await shared_failures.start()
         await deliverer.start()
+        await deadline_runner.start()
 
     async def shutdown() -> None:
+        await deadline_runner.close()
         await fanout.close()
         await deliverer.close()
         if listener is not None:

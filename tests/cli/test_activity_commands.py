@@ -155,7 +155,7 @@ def test_report_in_every_format(
     assert {r["user_id"] for r in one} == {org.agents[1]}
 
     table = ok(shared_database_url, "report", org.name).stdout.splitlines()
-    assert table[0].split() == ["USER_ID", "NAME", "STATUS", "SECONDS"]
+    assert table[0].split() == ["USER_ID", "NAME", "STATUS", "SECONDS", "OVER_LIMIT"]
     assert any("1 Login" in line for line in table[1:])
 
     past = ok(shared_database_url, "report", org.name, "--from", "2001-01-01", "--to", "2001-01-02")

@@ -129,9 +129,12 @@ def test_status_list_color_and_available(
 ) -> None:
     org = shared_org_factory()
     listed = json.loads(ok(shared_database_url, "status", "list", org.name, "--json").stdout)
+    no_limit = {"limit_seconds": None, "limit_action": None}
     assert listed[:2] == [
-        {"id": 1, "name": "Login", "color": "#2ecc71", "available": True, "enabled": True},
-        {"id": 2, "name": "Logout", "color": "#95a5a6", "available": False, "enabled": True},
+        {"id": 1, "name": "Login", "color": "#2ecc71", "available": True, "enabled": True}
+        | no_limit,
+        {"id": 2, "name": "Logout", "color": "#95a5a6", "available": False, "enabled": True}
+        | no_limit,
     ]
     ok(shared_database_url, "status", "color", org.name, "3", "#AABBCC")
     ok(shared_database_url, "status", "available", org.name, "3", "yes")

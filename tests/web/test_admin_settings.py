@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import Engine
 
-from agentstatus.service import embed_origins, organisations, timezones
+from agentstatus.service import embed_origins, organisations, policies, timezones
 from tests.support.factories import OrgFixture, make_org
 from tests.support.html_forms import elements, field_error, value_of
 from tests.support.server import ServerProcess
@@ -102,6 +102,31 @@ def test_the_embed_origins(
     assert value_of(shown.text, "embed-origins") == "http://localhost:3000\nhttps://crm.example.com"
     assert cleared.status_code == 303
     assert embed_origins.embed_origins(shared_engine, org.name) == []
+
+
+def test_the_end_of_the_shift(
+    shared_server: ServerProcess, root_admin: WebUser, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine, agent_count=0, extension_count=0)
+    url = f"/o/{org.name}/admin/settings/shift"
+    with signed_in(shared_server.base_url, root_admin) as client:
+        page = client.get(f"/o/{org.name}/admin/settings")
+        bad = client.post(url, data={"time": "18:00"}, headers=SAME_ORIGIN)  # no day
+        saved = client.post(
+            url, data={"time": "18:30", "mon": "on", "fri": "on"}, headers=SAME_ORIGIN
+        )
+        shown = client.get(saved.headers["location"])
+        kept = policies.get_shift_end(shared_engine, org.name)
+        off = client.post(url, data={"time": "", "mon": "on"}, headers=SAME_ORIGIN)
+    assert elements(page.text)["shift-time"].attrs["type"] == "time"
+    assert bad.status_code == 422
+    assert field_error(bad.text, "shift-time") is not None
+    assert "The end of the shift was saved." in text_of(shown.text)
+    assert value_of(shown.text, "shift-time") == "18:30"
+    assert kept.shift is not None
+    assert kept.shift.day_names == ["mon", "fri"]
+    assert off.status_code == 303
+    assert policies.get_shift_end(shared_engine, org.name).shift is None
 
 
 def test_the_time_zone(

@@ -127,3 +127,30 @@ def test_editing_a_status_and_its_errors(
     assert missing.status_code == 404
     assert "There is no such status." in text_of(missing.text)
     assert "Lunch &lt;break&gt;" in empty.text
+
+
+def test_a_status_limit_from_the_page(
+    shared_server: ServerProcess, root_admin: WebUser, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine, agent_count=0, extension_count=0)
+    url = f"/o/{org.name}/admin/statuses/edit"
+    base = {"status_id": "3", "name": "Lunch break", "color": "#f39c12", "enabled": "on"}
+    with signed_in(shared_server.base_url, root_admin) as client:
+        page = client.get(f"/o/{org.name}/admin/statuses")
+        saved = client.post(
+            url, data={**base, "limit": "15m", "then": "login"}, headers=SAME_ORIGIN
+        )
+        shown = client.get(f"/o/{org.name}/admin/statuses")
+        limited = catalogue(shared_engine, org.name)[3]
+        bad = client.post(url, data={**base, "limit": "soon", "then": "warn"}, headers=SAME_ORIGIN)
+        cleared = client.post(url, data={**base, "limit": "", "then": "warn"}, headers=SAME_ORIGIN)
+    assert "status-2-limit" not in elements(page.text)  # Logout has none
+    assert elements(page.text)["status-3-then"].tag == "select"
+    assert saved.status_code == 303
+    assert (limited.limit_seconds, limited.limit_action) == (900, "login")
+    assert value_of(shown.text, "status-3-limit") == "15m"
+    assert '<option value="login" selected>' in shown.text
+    assert bad.status_code == 422
+    assert field_error(bad.text, "status-3-limit") is not None
+    assert cleared.status_code == 303
+    assert catalogue(shared_engine, org.name)[3].limit_seconds is None

@@ -13,7 +13,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine
 
-from agentstatus.service import agents
+from agentstatus.domain.policies import Limit, LimitAction
+from agentstatus.service import agents, policies
 from agentstatus.service.tokens import Role
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
@@ -254,3 +255,23 @@ def test_hebrew_is_right_to_left(
         expect(page.get_by_role("button", name="זמן בסטטוס")).to_be_visible()
     finally:
         context.close()
+
+
+def test_an_agent_over_its_status_limit_is_highlighted(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine, agent_count=2, extension_count=2)
+    user = add_user(shared_engine, f"s-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    policies.set_limit(shared_engine, org.name, 3, Limit(2, LimitAction.WARN))
+    set_status(shared_server.base_url, org.code, "101", "sip1", 3)  # rendered in the page
+    sign_in(page, shared_server.base_url, user)
+    timer = row(page, "101").locator("time-in-status")
+    expect(timer).to_have_attribute("data-overdue", "", timeout=4000)
+    set_status(shared_server.base_url, org.code, "102", "sip2", 3)  # a live change
+    later = row(page, "102").locator("time-in-status")
+    expect(later).to_have_attribute("limit", "2")
+    expect(later).not_to_have_attribute("data-overdue", "")
+    expect(later).to_have_attribute("data-overdue", "", timeout=4000)
+    set_status(shared_server.base_url, org.code, "101", "sip1", 1)  # Login has no limit
+    expect(timer).not_to_have_attribute("data-overdue", "")
+    expect(timer).not_to_have_attribute("limit", "2")

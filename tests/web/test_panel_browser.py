@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, Request, expect
 from sqlalchemy import Engine, update
 
-from agentstatus.service import embed_origins, panel_links
+from agentstatus.domain.policies import Limit, LimitAction
+from agentstatus.service import embed_origins, panel_links, policies
 from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import panel_links as panel_links_table
 from agentstatus.web.i18n import translations
@@ -381,3 +382,26 @@ def test_a_dropped_connection_is_said_and_recovered_with_one_stream(
         assert created.token not in log
     finally:
         server.stop()
+
+
+def test_an_agent_over_the_limit_is_shown_so(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+) -> None:
+    policies.set_limit(shared_engine, floor.name, 3, Limit(1, LimitAction.WARN))
+    page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1")))
+    panel = page.locator("agentstatus-panel")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    expect(panel.locator(".overdue")).to_be_hidden()
+    button(panel, 3).click()
+    expect(panel.locator("section")).to_have_attribute("data-overdue", "", timeout=3000)
+    expect(panel.locator(".overdue")).to_have_text("Over the limit")
+    if SCREENSHOTS:
+        panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-overdue.png"))
+    button(panel, 1).click()  # back: no longer over
+    expect(panel.locator(".overdue")).to_be_hidden()

@@ -111,15 +111,22 @@ def report(
                     "status": r.status,
                     "status_name": r.status_name,
                     "seconds": r.seconds,
+                    "over_limit_seconds": r.over_limit_seconds,
                 }
                 for r in rows
             ]
         )
     else:
         print_table(
-            ["user_id", "name", "status", "seconds"],
+            ["user_id", "name", "status", "seconds", "over_limit"],
             [
-                (r.user_id, r.name, f"{r.status} {r.status_name or ''}".strip(), f"{r.seconds:.0f}")
+                (
+                    r.user_id,
+                    r.name,
+                    f"{r.status} {r.status_name or ''}".strip(),
+                    f"{r.seconds:.0f}",
+                    f"{r.over_limit_seconds:.0f}",
+                )
                 for r in rows
             ],
         )

@@ -8,7 +8,7 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
-from agentstatus.service import embed_origins, organisations, timezones
+from agentstatus.service import embed_origins, organisations, policies, timezones
 
 
 def _warn_if_weak(code: str | None) -> None:
@@ -130,3 +130,23 @@ def embed(state: CliState, org: str, origins: tuple[str, ...], clear: bool) -> N
         raise click.UsageError("give the origins that may embed the panel, or --clear")
     kept = embed_origins.set_embed_origins(state.engine, org, None if clear else list(origins))
     click.echo(f"{org}: " + (", ".join(kept) if kept else "no origin may embed the panel"))
+
+
+@group.command("shift-end")
+@click.argument("org")
+@click.argument("time", metavar="HH:MM", required=False)
+@click.option("--days", help="Weekdays, e.g. mon,tue,wed,thu,fri [default: every day].")
+@click.option("--off", is_flag=True, help="No end of the shift.")
+@pass_state
+def shift_end(state: CliState, org: str, time: str | None, days: str | None, off: bool) -> None:
+    """At HH:MM (ORG's time zone) log out every agent still logged in (source system)."""
+    if off == (time is not None):
+        raise click.UsageError("give the time of day as HH:MM, or --off")
+    setting = policies.set_shift_end(state.engine, org, time, days)
+    if setting.shift is None or setting.next_ms is None:
+        click.echo(f"{org}: no end of the shift")
+        return
+    click.echo(
+        f"{org}: the shift ends at {setting.shift.time} on {','.join(setting.shift.day_names)}; "
+        f"next at {to_iso(setting.next_ms)}"
+    )

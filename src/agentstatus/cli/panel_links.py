@@ -6,25 +6,12 @@ from __future__ import annotations
 import click
 
 from agentstatus.cli.output import json_option, print_json, print_table
+from agentstatus.cli.params import Duration
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
-from agentstatus.domain.durations import parse_duration, written
+from agentstatus.domain.durations import written
 from agentstatus.service import panel_links
 from agentstatus.service.panel_links import DEFAULT_TTL_SECONDS
-
-
-class Duration(click.ParamType[int]):
-    name = "DURATION"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
 
 
 @click.command("panel-link")

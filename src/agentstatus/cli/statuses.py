@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from agentstatus.cli.output import json_option, print_json, print_table
+from agentstatus.cli.params import Duration
 from agentstatus.cli.state import CliState, pass_state
-from agentstatus.service import statuses
+from agentstatus.domain.durations import written
+from agentstatus.domain.policies import LimitAction
+from agentstatus.service import policies, statuses
 
 
 @click.group("status")
@@ -30,15 +33,26 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
                     "color": s.color,
                     "available": s.available,
                     "enabled": s.enabled,
+                    "limit_seconds": s.limit_seconds,
+                    "limit_action": s.limit_action,
                 }
                 for s in found
             ]
         )
         return
     print_table(
-        ["id", "name", "color", "available", "enabled"],
+        ["id", "name", "color", "available", "enabled", "limit"],
         [
-            (s.id, s.name, s.color, "yes" if s.available else "no", "yes" if s.enabled else "no")
+            (
+                s.id,
+                s.name,
+                s.color,
+                "yes" if s.available else "no",
+                "yes" if s.enabled else "no",
+                "-"
+                if s.limit_seconds is None
+                else f"{written(s.limit_seconds)}, then {s.limit_action}",
+            )
             for s in found
         ],
     )
@@ -110,3 +124,40 @@ def disable(state: CliState, org: str, status_id: int) -> None:
     """Refuse status ID in requests ("Status not support"); 1 and 2 cannot be disabled."""
     statuses.update_status(state.engine, org, status_id, enabled=False)
     click.echo(f"disabled status {status_id}")
+
+
+@group.command("limit")
+@click.argument("org")
+@click.argument("status_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+@click.argument("duration", type=Duration(), required=False)
+@click.option(
+    "--then",
+    type=click.Choice([a.value for a in LimitAction]),
+    default=LimitAction.WARN.value,
+    show_default=True,
+    help="warn: an agent.overdue event and a highlight; login: back to Login; logout.",
+)
+@click.option("--clear", is_flag=True, help="Remove the limit.")
+@pass_state
+def limit(
+    state: CliState, org: str, status_id: int, duration: int | None, then: str, clear: bool
+) -> None:
+    """Limit how long an agent stays in status ID: DURATION is 90s, 15m, 1h.
+
+    Agents already in the status are held to the new limit from when they entered it.
+    """
+    if clear == (duration is not None):
+        raise click.UsageError("give a DURATION, or --clear")
+    found = policies.set_limit(
+        state.engine,
+        org,
+        status_id,
+        None if duration is None else policies.parse_limit(duration, then),
+    )
+    if found.limit_seconds is None:
+        click.echo(f"status {status_id} ({found.name}) of {org}: no limit")
+    else:
+        click.echo(
+            f"status {status_id} ({found.name}) of {org}: at most "
+            f"{written(found.limit_seconds)}, then {found.limit_action}"
+        )

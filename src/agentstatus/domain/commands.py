@@ -36,6 +36,13 @@ class StatusCommand:
     client_addr: str | None = None
     code_hash: str | None = None
     org_id: int | None = None
+    expected_version: int | None = None
+    """A policy's change: applied only if the agent's presence is still at this version
+    (any change since the deadline was planned cancels it)."""
+    policy: str | None = None
+    """The policy making the change, recorded in the history (limit:login, shift-end)."""
+    due_ms: int | None = None
+    """When the policy's deadline was due, recorded in the history."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,8 @@ def claim_due(
                 h.c.new_status,
                 h.c.at_ms,
                 h.c.source,
+                h.c.policy,
+                h.c.due_ms,
             )
             .join(w, w.c.id == d.c.endpoint_id)
             .join(organisations, organisations.c.id == w.c.org_id)
@@ -171,6 +173,8 @@ def claim_due(
                 r.new_status,
                 r.at_ms,
                 r.source,
+                r.policy,
+                r.due_ms,
             )
             body = orjson.dumps(event.as_json())
             event_id = str(r.history_id)

@@ -131,6 +131,8 @@ def _event(org: str, r: Row[tuple[object, ...]]) -> Event:
         r.new_status,
         r.at_ms,
         r.source,
+        r.policy,
+        r.due_ms,
     )
 
 

@@ -19,13 +19,15 @@ class Event:
     new_status: int
     at_ms: int
     source: str
+    policy: str | None = None
+    due_ms: int | None = None
 
     @property
     def type(self) -> str:
-        return event_type(self.prev_status, self.new_status)
+        return event_type(self.prev_status, self.new_status, self.policy)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        shaped: dict[str, object] = {
             "id": self.id,
             "type": self.type,
             "org": self.org,
@@ -35,3 +37,8 @@ class Event:
             "at": to_iso(self.at_ms),
             "source": self.source,
         }
+        if self.policy is not None:
+            # The policy that acted, and when it was due ("at" is when it was applied).
+            shaped["policy"] = self.policy
+            shaped["due"] = None if self.due_ms is None else to_iso(self.due_ms)
+        return shaped

@@ -26,6 +26,8 @@ class HistoryEvent:
     at_ms: int
     source: str
     client_addr: str | None
+    policy: str | None = None
+    due_ms: int | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -36,6 +38,8 @@ class HistoryEvent:
             "at": to_iso(self.at_ms),
             "source": self.source,
             "client_addr": self.client_addr,
+            "policy": self.policy,
+            "due": None if self.due_ms is None else to_iso(self.due_ms),
         }
 
 
@@ -98,6 +102,8 @@ def read_history(
             r.at_ms,
             r.source,
             r.client_addr,
+            r.policy,
+            r.due_ms,
         )
         for r in rows[:limit]
     ]

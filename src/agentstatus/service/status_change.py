@@ -83,6 +83,8 @@ def status_change(cmd: StatusCommand) -> Steps:
         if not isinstance(found, AgentFacts):
             yield _audit(cmd, None, Row.AUTHENTICATION_FAILED)
             return StatusResult(Row.AUTHENTICATION_FAILED)
+        if cmd.expected_version is not None and found.version != cmd.expected_version:
+            return StatusResult(Row.OK, found.org_id)  # overtaken: the policy has nothing to do
         decision = decide(_facts(cmd, found), cmd.user_id, cmd.extension, cmd.status)
         change = decision.change
         if decision.row is not Row.OK:
@@ -92,6 +94,7 @@ def status_change(cmd: StatusCommand) -> Steps:
             return StatusResult(Row.OK, found.org_id)
         assert found.agent_id is not None  # decide() answered row 6 otherwise
         at = now_ms()
+        limit = found.status_limit_seconds
         written = yield WriteChange(
             org_id=found.org_id,
             agent_id=found.agent_id,
@@ -103,6 +106,9 @@ def status_change(cmd: StatusCommand) -> Steps:
             at_ms=at,
             source=cmd.source.value,
             client_addr=cmd.client_addr,
+            policy=cmd.policy,
+            due_ms=cmd.due_ms,
+            deadline_ms=None if limit is None or change.new.status == LOGOUT else at + limit * 1000,
         )
         if isinstance(written, int):
             return StatusResult(Row.OK, found.org_id, change, written, at)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from agentstatus.domain.catalogue import BUILT_IN
 from agentstatus.service import validation
@@ -23,25 +24,38 @@ class Status:
     color: str
     available: bool
     enabled: bool
+    limit_seconds: int | None = None
+    """The longest an agent should stay in it (see service/policies.py); None: no limit."""
+    limit_action: str | None = None
+    """warn, login or logout, when there is a limit."""
 
 
-def _fetch(conn: Connection, oid: int, sid: int) -> Status:
+def _status(r: Row[Any]) -> Status:
+    return Status(
+        r.status_id,
+        r.name,
+        r.color,
+        bool(r.available),
+        bool(r.enabled),
+        r.limit_seconds,
+        r.limit_action if r.limit_seconds is not None else None,
+    )
+
+
+def fetch_status(conn: Connection, oid: int, sid: int) -> Status:
     row = conn.execute(
         select(statuses).where(statuses.c.org_id == oid, statuses.c.status_id == sid)
     ).first()
     if row is None:
         raise NotFound(f"no status {sid} in this organisation")
-    return Status(row.status_id, row.name, row.color, bool(row.available), bool(row.enabled))
+    return _status(row)
 
 
 def status_rows(conn: Connection, oid: int, *, enabled_only: bool = False) -> list[Status]:
     query = select(statuses).where(statuses.c.org_id == oid).order_by(statuses.c.status_id)
     if enabled_only:
         query = query.where(statuses.c.enabled)
-    return [
-        Status(r.status_id, r.name, r.color, bool(r.available), bool(r.enabled))
-        for r in conn.execute(query)
-    ]
+    return [_status(r) for r in conn.execute(query)]
 
 
 def list_statuses(engine: Engine, org: str, *, enabled_only: bool = False) -> list[Status]:
@@ -113,11 +127,11 @@ def update_status(
         values["enabled"] = enabled
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        _fetch(conn, oid, sid)
+        fetch_status(conn, oid, sid)
         if values:
             conn.execute(
                 update(statuses)
                 .where(statuses.c.org_id == oid, statuses.c.status_id == sid)
                 .values(**values)
             )
-        return _fetch(conn, oid, sid)
+        return fetch_status(conn, oid, sid)

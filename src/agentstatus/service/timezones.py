@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Connection, Engine, select, update
 
+from agentstatus.domain.clock import now_ms
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
+from agentstatus.service.shift_plan import replan_shift
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import organisations
 
@@ -33,11 +35,15 @@ def zone(name: str) -> ZoneInfo:
 
 
 def set_timezone(engine: Engine, org: str, name: str) -> str:
-    clean = zone(name).key
+    """Set the zone; the end of the shift, a local time, is re-planned in it."""
+    found = zone(name)
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        conn.execute(update(organisations).where(organisations.c.id == oid).values(timezone=clean))
-    return clean
+        conn.execute(
+            update(organisations).where(organisations.c.id == oid).values(timezone=found.key)
+        )
+        replan_shift(conn, oid, now_ms(), found)
+    return found.key
 
 
 def timezone_of(conn: Connection, oid: int) -> ZoneInfo:

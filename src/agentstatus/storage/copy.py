@@ -19,6 +19,7 @@ from agentstatus.storage.schema import (
     agents,
     api_tokens,
     audit,
+    deadlines,
     extensions,
     history,
     organisations,
@@ -30,7 +31,8 @@ from agentstatus.storage.schema import (
 
 CHUNK = 5000
 # auth_failures (the limiter's shared counts) is not copied: it is about client addresses,
-# not organisations, and every row of it lapses within a minute.
+# not organisations, and every row of it lapses within a minute. Nor are the web's users and
+# sessions and the panel links: people sign in again, and the CRM makes new links.
 _RENUMBERED = (
     organisations,
     agents,
@@ -40,6 +42,7 @@ _RENUMBERED = (
     api_tokens,
     webhook_endpoints,
     webhook_deliveries,
+    deadlines,
 )
 # References to renumber: column -> the table it points at.
 _REFERENCES: dict[str, dict[str, Table]] = {
@@ -52,6 +55,7 @@ _REFERENCES: dict[str, dict[str, Table]] = {
     "api_tokens": {"org_id": organisations},
     "webhook_endpoints": {"org_id": organisations},
     "webhook_deliveries": {"endpoint_id": webhook_endpoints, "history_id": history},
+    "deadlines": {"org_id": organisations, "agent_id": agents},
 }
 
 
@@ -154,6 +158,7 @@ def copy_organisations(
                 api_tokens,
                 webhook_endpoints,
                 webhook_deliveries,
+                deadlines,
             )
             for table in order:
                 where = _selection(table, org_ids, include_global)

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 _INT4_MAX = 2**31 - 1
 
 # org id, allow-list, agent id, active, status, version, its extension's name, requested
-# extension id, its holder, requested status enabled
+# extension id, its holder, requested status enabled, its limit
 _FactsRow = tuple[
     int,
     str | None,
@@ -54,6 +54,7 @@ _FactsRow = tuple[
     int | None,
     str | None,
     bool,
+    int | None,
 ]
 
 _FACTS = """
@@ -65,7 +66,9 @@ SELECT o.id, o.allowlist, a.id, a.active, p.status, p.version,
           JOIN agents ha ON ha.id = hp.agent_id
          WHERE e.org_id = o.id AND e.sip = %(ext)s),
        EXISTS (SELECT 1 FROM statuses s
-                WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled)
+                WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled),
+       (SELECT s.limit_seconds FROM statuses s
+         WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled)
 FROM organisations o
 LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s
 LEFT JOIN presence p ON p.agent_id = a.id
@@ -86,11 +89,18 @@ WITH moved AS (
     RETURNING agent_id
 ), event AS (
     INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                         prev_status, new_status, at_ms, source, client_addr)
+                         prev_status, new_status, at_ms, source, client_addr, policy, due_ms)
     SELECT %(org)s, moved.agent_id, %(user)s, %(prev_ext)s, %(new_ext)s,
-           %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s
+           %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s, %(policy)s,
+           %(due)s::bigint
     FROM moved
     RETURNING id
+), plan AS (
+    INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
+    SELECT %(org)s, moved.agent_id, 'limit', %(new_status)s, %(seen_version)s + 1,
+           %(deadline)s::bigint, 0
+    FROM moved
+    WHERE %(deadline)s::bigint IS NOT NULL
 ), outbox AS (
     INSERT INTO webhook_deliveries (endpoint_id, history_id, event_type, state, attempts,
                                     next_attempt_ms, created_ms)
@@ -141,9 +151,19 @@ async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
     found = await cur.fetchone()
     if found is None:
         return None
-    org_id, allowlist, agent_id, active, status_now, version, ext, ext_id, holder, enabled = cast(
-        _FactsRow, found
-    )
+    (
+        org_id,
+        allowlist,
+        agent_id,
+        active,
+        status_now,
+        version,
+        ext,
+        ext_id,
+        holder,
+        enabled,
+        limit,
+    ) = cast(_FactsRow, found)
     return AgentFacts(
         org_id=org_id,
         allowlist=allowlist,
@@ -155,6 +175,7 @@ async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
         requested_extension_id=ext_id,
         extension_holder=holder,
         status_enabled=bool(enabled),
+        status_limit_seconds=limit,
     )
 
 
@@ -177,6 +198,9 @@ async def _write(conn: _Connection, w: WriteChange) -> int | WriteRefused:
                 "source": w.source,
                 "addr": w.client_addr,
                 "event_type": w.event_type,
+                "policy": w.policy,
+                "due": w.due_ms,
+                "deadline": w.deadline_ms,
             },
         )
     except _RACE_ERRORS:

@@ -41,6 +41,8 @@ class AgentFacts:
     requested_extension_id: int | None
     extension_holder: str | None
     status_enabled: bool
+    status_limit_seconds: int | None = None
+    """The requested status's limit (None: none, or the status is not enabled)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class WriteChange:
     at_ms: int
     source: str
     client_addr: str | None
+    policy: str | None = None
+    due_ms: int | None = None
+    deadline_ms: int | None = None
+    """When the new status's limit passes: a deadline is planned for the new version."""
 
 
 class WriteRefused(Enum):

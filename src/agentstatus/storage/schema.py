@@ -48,6 +48,10 @@ organisations = Table(
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     # A JSON list of origins (scheme://host[:port]) that may embed the agent's panel.
     Column("embed_origins", Text, nullable=True),
+    # The end of the shift: every agent still logged in is logged out at this local time
+    # (HH:MM) on these weekdays (mon,tue,...); NULL: no end.
+    Column("shift_end", String(5), nullable=True),
+    Column("shift_days", String(32), nullable=True),
 )
 
 agents = Table(
@@ -82,6 +86,10 @@ statuses = Table(
     Column("color", String(16), nullable=False),
     Column("available", Boolean, nullable=False),
     Column("enabled", Boolean, nullable=False),
+    # The longest an agent should stay in the status, and what happens then (warn, login,
+    # logout); NULL: no limit.
+    Column("limit_seconds", Integer, nullable=True),
+    Column("limit_action", String(8), nullable=True),
 )
 
 presence = Table(
@@ -113,6 +121,10 @@ history = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("source", String(16), nullable=False),
     Column("client_addr", String(64), nullable=True),
+    # The policy that made this row (limit:warn, limit:login, limit:logout, shift-end) and
+    # when its deadline was due (at_ms is when it was applied); NULL for everything else.
+    Column("policy", String(16), nullable=True),
+    Column("due_ms", BigInteger, nullable=True),
     Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
     Index("ix_history_org_at", "org_id", "at_ms"),
 )
@@ -232,4 +244,23 @@ panel_links = Table(
     Column("expires_ms", BigInteger, nullable=False),
     Column("revoked", Boolean, nullable=False, server_default=false()),
     Index("ix_panel_links_agent", "agent_id"),
+)
+
+# When a policy acts: a status's limit for one agent (``version``: the agent's presence
+# version it was planned for; any change since cancels it) or an organisation's shift end.
+# One row per plan, claimed for a while (``claimed_until_ms``) by the instance acting on it
+# and deleted when done; a plan made stale by a change is deleted when it comes due.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id"), nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("version", BigInteger, nullable=True),
+    Column("due_ms", BigInteger, nullable=False),
+    Column("claimed_until_ms", BigInteger, nullable=False, server_default="0"),
+    Index("ix_deadlines_due", "due_ms"),
+    Index("ix_deadlines_plan", "org_id", "kind", "status"),
 )

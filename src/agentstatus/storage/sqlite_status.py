@@ -43,7 +43,7 @@ MAX_BATCH = 512
 # status is enabled. Every join is on a unique key, so there is at most one row.
 _FACTS = """
 SELECT o.id, o.allowlist, a.id, a.active, p.status, pe.sip, p.version, re.id, ra.user_id,
-       s.status_id
+       s.status_id, s.limit_seconds
 FROM organisations o
 LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user
 LEFT JOIN presence p ON p.agent_id = a.id
@@ -62,8 +62,12 @@ WHERE agent_id = ? AND version = ?
 """
 _INSERT_HISTORY = """
 INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                     prev_status, new_status, at_ms, source, client_addr)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     prev_status, new_status, at_ms, source, client_addr, policy, due_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_PLAN_LIMIT = """
+INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
+VALUES (?, ?, 'limit', ?, ?, ?, 0)
 """
 _INSERT_AUDIT = """
 INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
@@ -92,7 +96,19 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
     row = found.fetchone()
     if row is None:
         return None
-    org_id, allowlist, agent_id, active, status_now, ext, version, ext_id, holder, enabled = row
+    (
+        org_id,
+        allowlist,
+        agent_id,
+        active,
+        status_now,
+        ext,
+        version,
+        ext_id,
+        holder,
+        enabled,
+        limit,
+    ) = row
     return AgentFacts(
         org_id=org_id,
         allowlist=allowlist,
@@ -104,6 +120,7 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
         requested_extension_id=ext_id,
         extension_holder=holder,
         status_enabled=enabled is not None,
+        status_limit_seconds=limit,
     )
 
 
@@ -128,10 +145,16 @@ def _write(conn: sqlite3.Connection, w: WriteChange) -> int | WriteRefused:
             w.at_ms,
             w.source,
             w.client_addr,
+            w.policy,
+            w.due_ms,
         ),
     )
     history_id = cur.lastrowid
     assert history_id is not None
+    if w.deadline_ms is not None:
+        conn.execute(
+            _PLAN_LIMIT, (w.org_id, w.agent_id, new.status, w.seen_version + 1, w.deadline_ms)
+        )
     conn.execute(SQLITE_ENQUEUE, (history_id, w.event_type, w.at_ms, w.org_id))
     return history_id
 

@@ -151,3 +151,20 @@ def test_an_invalid_allowlist_entry_is_422_and_changes_nothing(
     assert "not-an-address" in answer.json()["detail"]
     listed = {o["name"]: o for o in admin.get("/orgs").json()}
     assert listed[org.name]["allowlist"] == ["192.0.2.7/32"]
+
+
+def test_the_shift_end_is_set_read_and_turned_off(admin: httpx.Client, org: OrgFixture) -> None:
+    path = f"/orgs/{org.name}/shift-end"
+    assert admin.get(path).json() == {"time": None, "days": None, "next": None}
+    answer = admin.put(path, json={"time": "18:30", "days": ["mon", "fri"]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["time"], body["days"]) == ("18:30", ["mon", "fri"])
+    assert body["next"].endswith("T18:30:00.000Z")  # the organisation's zone is UTC
+    assert admin.get(path).json() == body
+    every_day = admin.put(path, json={"time": "07:00"}).json()
+    assert every_day["days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert admin.delete(path).json() == {"time": None, "days": None, "next": None}
+    for bad in ({"time": "25:00"}, {"time": "18:00", "days": ["monday"]}, {"time": 18}, {}):
+        assert admin.put(path, json=bad).status_code == 422, bad
+    assert admin.put(path, json={"time": "18:00", "days": []}).status_code == 422

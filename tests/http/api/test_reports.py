@@ -28,7 +28,14 @@ def test_the_report_covers_the_last_day_by_default(
     rows = answer.json()
     by_agent: dict[str, set[int]] = {}
     for row in rows:
-        assert set(row) == {"user_id", "name", "status", "status_name", "seconds"}
+        assert set(row) == {
+            "user_id",
+            "name",
+            "status",
+            "status_name",
+            "seconds",
+            "over_limit_seconds",
+        }
         assert row["seconds"] > 0
         by_agent.setdefault(row["user_id"], set()).add(row["status"])
     assert by_agent["101"] >= {1}
@@ -50,7 +57,9 @@ def test_the_report_as_csv(admin: httpx.Client, working_org: OrgFixture) -> None
     answer = admin.get(f"/orgs/{working_org.name}/reports/time-in-status", params={"format": "csv"})
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("text/csv")
-    assert answer.text.splitlines()[0] == "user_id,name,status,status_name,seconds"
+    assert answer.text.splitlines()[0] == (
+        "user_id,name,status,status_name,seconds,over_limit_seconds"
+    )
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert {r["user_id"] for r in rows} == {"101", "102", "103"}
     assert all(float(r["seconds"]) > 0 for r in rows)

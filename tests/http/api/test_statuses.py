@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from agentstatus.service.tokens import Role
+from tests.http.api.conftest import ClientFactory
 from tests.http.api.helpers import statuses_list
 from tests.support.factories import OrgFixture
 from tests.support.server import ServerProcess
@@ -21,6 +23,8 @@ def test_listing_the_default_catalogue(admin: httpx.Client, org: OrgFixture) -> 
         "color": "#2ecc71",
         "available": True,
         "enabled": True,
+        "limit_seconds": None,
+        "limit_action": None,
     }
 
 
@@ -35,6 +39,8 @@ def test_adding_a_status_offers_it_to_the_crm(
         "color": "#7f8c8d",
         "available": False,
         "enabled": True,
+        "limit_seconds": None,
+        "limit_action": None,
     }
     body = {"id": 41, "name": "Outbound", "color": "#AABBCC", "available": True}
     assert admin.post(f"/orgs/{org.name}/statuses", json=body).json()["color"] == "#aabbcc"
@@ -75,6 +81,8 @@ def test_changing_a_status(admin: httpx.Client, org: OrgFixture) -> None:
         "color": "#000000",
         "available": True,
         "enabled": True,
+        "limit_seconds": None,
+        "limit_action": None,
     }
     assert admin.get(f"/orgs/{org.name}/statuses").json()[2]["name"] == "Long lunch"
 
@@ -111,3 +119,42 @@ def test_a_status_id_out_of_range_in_the_path_is_422(
     answer = admin.patch(f"/orgs/{org.name}/statuses/{status_id}", json={"name": "X"})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["path", "status_id"]
+
+
+def test_a_limit_is_set_and_cleared(admin: httpx.Client, org: OrgFixture) -> None:
+    path = f"/orgs/{org.name}/statuses/3/limit"
+    answer = admin.put(path, json={"seconds": 900, "then": "login"})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["limit_seconds"], answer.json()["limit_action"]) == (900, "login")
+    assert admin.get(f"/orgs/{org.name}/statuses").json()[2]["limit_seconds"] == 900
+    default = admin.put(path, json={"seconds": 60}).json()
+    assert default["limit_action"] == "warn"
+    cleared = admin.delete(path)
+    assert cleared.status_code == 200
+    assert (cleared.json()["limit_seconds"], cleared.json()["limit_action"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (2, {"seconds": 60}, 422),  # Logout: the end of the shift is for that
+        (3, {"seconds": 0}, 422),
+        (3, {"seconds": 7 * 86400 + 1}, 422),
+        (3, {"seconds": 60, "then": "lunch"}, 422),
+        (3, {"seconds": "15m"}, 422),
+        (3, {}, 422),
+        (99, {"seconds": 60}, 404),
+    ],
+)
+def test_a_bad_limit_is_refused(
+    admin: httpx.Client, org: OrgFixture, status: int, body: dict[str, object], code: int
+) -> None:
+    assert admin.put(f"/orgs/{org.name}/statuses/{status}/limit", json=body).status_code == code
+
+
+def test_limits_are_for_admins(client_for: ClientFactory, org: OrgFixture) -> None:
+    supervisor = client_for(Role.SUPERVISOR, org.name)
+    assert (
+        supervisor.put(f"/orgs/{org.name}/statuses/3/limit", json={"seconds": 60}).status_code
+        == 403
+    )

@@ -23,7 +23,7 @@ router = APIRouter(
     responses={**AUTH_RESPONSES, **NOT_FOUND, **UNAVAILABLE, **TOO_MANY_STREAMS},
 )
 
-EventName = Literal["agent.login", "agent.logout", "agent.status"]
+EventName = Literal["agent.login", "agent.logout", "agent.status", "agent.overdue"]
 assert set(EVENT_TYPES) == set(EventName.__args__)  # type: ignore[attr-defined]
 
 SSE_DOC: dict[int | str, dict[str, Any]] = {

@@ -34,6 +34,12 @@ class HistoryEvent(ResponseBody):
     at: str = Field(description="UTC, ISO 8601, to the millisecond.")
     source: str = Field(description="GET, POST, admin, system or panel (the agent's panel).")
     client_addr: str | None
+    policy: str | None = Field(
+        None,
+        description="The policy that made the row: limit:warn (the agent stayed past the "
+        "status's limit; no change), limit:login, limit:logout or shift-end.",
+    )
+    due: str | None = Field(None, description="When the policy's deadline was due (UTC).")
 
 
 class HistoryPage(ResponseBody):

@@ -3,7 +3,7 @@ the address allow-list. A Code is in the answer once, when it is made, and never
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -11,12 +11,12 @@ from pydantic import Field
 
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE
-from agentstatus.http.api.auth import AllOrganisationsAdmin, CurrentToken, OrgAdmin
+from agentstatus.http.api.auth import AllOrganisationsAdmin, CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.custom_codes import with_custom_code
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, CUSTOM_CODE_LIMITED, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
-from agentstatus.service import organisations
+from agentstatus.service import organisations, policies
 
 router = APIRouter(prefix="/orgs", tags=["organisations"], responses=AUTH_RESPONSES)
 
@@ -128,3 +128,46 @@ async def rotate_code(
 def set_allowlist(org: OrgAdmin, body: Allowlist, context: Context) -> AllowlistResult:
     """Replace the address allow-list of the Voicenter-compatible endpoints."""
     return AllowlistResult(allowlist=organisations.set_allowlist(context.engine, org, body.entries))
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ShiftEndBody(RequestBody):
+    time: str = Field(description="HH:MM, 24-hour, in the organisation's time zone.")
+    days: list[Weekday] | None = Field(None, description="Weekdays; default every day.")
+
+
+class ShiftEndResult(ResponseBody):
+    time: str | None = Field(description="null: no end of the shift.")
+    days: list[Weekday] | None
+    next: str | None = Field(description="When it next logs everyone out (UTC).")
+
+
+def _shift_result(setting: policies.ShiftSetting) -> ShiftEndResult:
+    if setting.shift is None:
+        return ShiftEndResult(time=None, days=None, next=None)
+    return ShiftEndResult(
+        time=setting.shift.time,
+        days=cast(list[Weekday], setting.shift.day_names),
+        next=None if setting.next_ms is None else to_iso(setting.next_ms),
+    )
+
+
+@router.get("/{org}/shift-end", responses=NOT_FOUND)
+def get_shift_end(org: OrgAccess, context: Context) -> ShiftEndResult:
+    """The end of the shift, and when it next acts."""
+    return _shift_result(policies.get_shift_end(context.engine, org))
+
+
+@router.put("/{org}/shift-end", responses=NOT_FOUND)
+def set_shift_end(org: OrgAdmin, body: ShiftEndBody, context: Context) -> ShiftEndResult:
+    """At this time every agent still logged in is logged out (source system)."""
+    days = None if body.days is None else ",".join(body.days)
+    return _shift_result(policies.set_shift_end(context.engine, org, body.time, days))
+
+
+@router.delete("/{org}/shift-end", responses=NOT_FOUND)
+def clear_shift_end(org: OrgAdmin, context: Context) -> ShiftEndResult:
+    """No end of the shift."""
+    return _shift_result(policies.set_shift_end(context.engine, org, None))

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.http.api.auth import OrgAccess
@@ -29,6 +30,9 @@ class TimeInStatus(ResponseBody):
     status: int
     status_name: str | None
     seconds: float
+    over_limit_seconds: float = Field(
+        description="Of seconds, the time past the status's limit (0 without a limit)."
+    )
 
 
 @router.get(
@@ -38,7 +42,8 @@ class TimeInStatus(ResponseBody):
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
             "description": "JSON, or with format=csv the header "
-            "user_id,name,status,status_name,seconds and one row per agent and status.",
+            "user_id,name,status,status_name,seconds,over_limit_seconds and one row per "
+            "agent and status.",
         }
     },
 )

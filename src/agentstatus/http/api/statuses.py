@@ -3,16 +3,17 @@ Statuses are disabled rather than deleted, so history always names them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import Field
 
+from agentstatus.domain.policies import MAX_LIMIT_SECONDS, MIN_LIMIT_SECONDS
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, NOT_FOUND
 from agentstatus.http.api.models import RequestBody, ResponseBody
-from agentstatus.service import statuses
+from agentstatus.service import policies, statuses
 from agentstatus.service.validation import MAX_STATUS_ID
 
 router = APIRouter(
@@ -28,6 +29,21 @@ class Status(ResponseBody):
     color: str = Field(description="#rrggbb")
     available: bool = Field(description="Agents in this status receive calls.")
     enabled: bool = Field(description="Disabled statuses are refused by the status API.")
+    limit_seconds: int | None = Field(
+        None, description="The longest an agent should stay in it; null: no limit."
+    )
+    limit_action: Literal["warn", "login", "logout"] | None = Field(
+        None, description="What happens at the limit (with a limit)."
+    )
+
+
+class StatusLimit(RequestBody):
+    seconds: int = Field(ge=MIN_LIMIT_SECONDS, le=MAX_LIMIT_SECONDS)
+    then: Literal["warn", "login", "logout"] = Field(
+        "warn",
+        description="warn: an agent.overdue event and a highlight on the board and the panel; "
+        "login: back to Login; logout: logged out. Either is a change with source system.",
+    )
 
 
 class StatusCreate(RequestBody):
@@ -74,3 +90,17 @@ def update_status(
         enabled=body.enabled,
     )
     return Status.model_validate(updated)
+
+
+@router.put("/{status_id}/limit")
+def set_limit(org: OrgAdmin, status_id: StatusId, body: StatusLimit, context: Context) -> Status:
+    """Limit how long an agent stays in the status (not Logout). Agents already in it are
+    held to the new limit from when they entered it."""
+    limit = policies.parse_limit(body.seconds, body.then)
+    return Status.model_validate(policies.set_limit(context.engine, org, status_id, limit))
+
+
+@router.delete("/{status_id}/limit")
+def clear_limit(org: OrgAdmin, status_id: StatusId, context: Context) -> Status:
+    """Remove the status's limit; deadlines planned for it are dropped."""
+    return Status.model_validate(policies.set_limit(context.engine, org, status_id, None))

@@ -23,7 +23,7 @@ router = APIRouter(
 )
 
 EndpointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The endpoint's id.")]
-EventName = Literal["agent.login", "agent.logout", "agent.status", "*"]
+EventName = Literal["agent.login", "agent.logout", "agent.status", "agent.overdue", "*"]
 assert set(EVENT_TYPES) | {"*"} == set(EventName.__args__)  # type: ignore[attr-defined]
 
 

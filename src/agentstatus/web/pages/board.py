@@ -58,7 +58,16 @@ async def _snapshot(page: PageRequest) -> Floor:
 
 def status_catalogue(found: list[Status]) -> list[dict[str, object]]:
     """The catalogue as the pages' scripts read it (a JSON block in the page)."""
-    return [{"id": s.id, "name": s.name, "color": s.color, "available": s.available} for s in found]
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "color": s.color,
+            "available": s.available,
+            "limit_seconds": s.limit_seconds,
+        }
+        for s in found
+    ]
 
 
 async def board(request: Request) -> Response:

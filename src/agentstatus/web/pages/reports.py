@@ -71,15 +71,22 @@ class AgentRow:
     name: str
     seconds: dict[int, float]
     total: float
+    over: float = 0.0
+    """Of ``total``, the time past the statuses' limits."""
 
 
 def _rows(found: list[TimeInStatus]) -> list[AgentRow]:
     """One row per agent, in the report's order (by user id)."""
     per: dict[str, AgentRow] = {}
+    over: dict[str, float] = {}
     for r in found:
         row = per.setdefault(r.user_id, AgentRow(r.user_id, r.name, {}, 0.0))
         row.seconds[r.status] = row.seconds.get(r.status, 0.0) + r.seconds
-    return [AgentRow(a.user_id, a.name, a.seconds, sum(a.seconds.values())) for a in per.values()]
+        over[r.user_id] = over.get(r.user_id, 0.0) + r.over_limit_seconds
+    return [
+        AgentRow(a.user_id, a.name, a.seconds, sum(a.seconds.values()), over[a.user_id])
+        for a in per.values()
+    ]
 
 
 def _report(page: PageRequest, form: RangeForm, zone: ZoneInfo) -> list[TimeInStatus] | None:
@@ -125,6 +132,8 @@ def _page(
         by_id={s.id: s for s in catalogue},
         column_totals={sid: sum(r.seconds.get(sid, 0.0) for r in rows) for sid in order},
         grand_total=sum(r.total for r in rows),
+        with_limits=any(s.limit_seconds is not None for s in catalogue),
+        over_total=sum(r.over for r in rows),
         chart=chart(
             [
                 (r.name or r.user_id, [(sid, r.seconds[sid]) for sid in order if sid in r.seconds])

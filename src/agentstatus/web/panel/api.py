@@ -135,7 +135,13 @@ async def state(request: Request) -> Response:
                 "since": to_iso(found.since_ms),
             },
             "statuses": [
-                {"id": s.id, "name": s.name, "color": s.color, "available": s.available}
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "color": s.color,
+                    "available": s.available,
+                    "limit_seconds": s.limit_seconds,
+                }
                 for s in catalogue
             ],
             "expires_at": to_iso(grant.expires_ms),

@@ -18,6 +18,7 @@ UI = {
     "disconnected": N_("Disconnected. Reconnecting…"),
     "reconnected": N_("Reconnected."),
     "saving": N_("Saving…"),
+    "overdue": N_("Over the limit"),
 }
 
 # Why a change or the link itself was refused (the answer's "detail"; "reason" is for code).

@@ -167,7 +167,10 @@ function setState(row, status, extension, sinceMs) {
   bump(String(status), 1);
   row.querySelector(".extension").textContent = extension || "";
   row.dataset.since = String(sinceMs);
-  row.querySelector("time-in-status").setAttribute("since", String(sinceMs));
+  const timer = row.querySelector("time-in-status");
+  if (known && known.limit_seconds) timer.setAttribute("limit", String(known.limit_seconds));
+  else timer.removeAttribute("limit");
+  timer.setAttribute("since", String(sinceMs));
   const available = Boolean(known && known.available);
   const calls = row.querySelector(".takes-calls");
   calls.dataset.available = available ? "yes" : "no";

@@ -1,5 +1,6 @@
-// <time-in-status since="ms or ISO">: how long ago `since` was, as H:MM:SS, kept current by one
-// shared ticker for every element on the page. The text is computed from the clock on
+// <time-in-status since="ms or ISO" limit="seconds">: how long ago `since` was, as H:MM:SS,
+// kept current by one shared ticker for every element on the page. Past the status's limit
+// (when it has one) the element gets `data-overdue`, which the page's style highlights. The text is computed from the clock on
 // every tick (hidden tabs throttle timers: counting ticks would drift) and written only
 // when it changes.
 const live = new Set();
@@ -27,7 +28,7 @@ document.addEventListener("agentstatus:clock", (event) => {
 });
 
 class TimeInStatus extends HTMLElement {
-  static observedAttributes = ["since"];
+  static observedAttributes = ["since", "limit"];
 
   connectedCallback() {
     live.add(this);
@@ -46,6 +47,8 @@ class TimeInStatus extends HTMLElement {
   attributeChangedCallback() {
     const since = this.getAttribute("since") || "";
     this.sinceMs = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+    const limit = this.getAttribute("limit");
+    this.limitMs = limit ? Number(limit) * 1000 : null;
     if (this.isConnected) this.update(now());
   }
 
@@ -53,6 +56,8 @@ class TimeInStatus extends HTMLElement {
     if (Number.isNaN(this.sinceMs)) return;
     const text = format(now - this.sinceMs);
     if (this.textContent !== text) this.textContent = text;
+    const overdue = this.limitMs !== null && now - this.sinceMs > this.limitMs;
+    if (overdue !== this.hasAttribute("data-overdue")) this.toggleAttribute("data-overdue", overdue);
   }
 }
 

@@ -64,5 +64,6 @@ def admin_routes(org: str) -> list[Route]:
         Route(f"{base}/settings/allowlist", settings.save_allowlist, methods=["POST"]),
         Route(f"{base}/settings/timezone", settings.save_timezone, methods=["POST"]),
         Route(f"{base}/settings/embed", settings.save_embed_origins, methods=["POST"]),
+        Route(f"{base}/settings/shift", settings.save_shift_end, methods=["POST"]),
         Route(f"{base}/settings/code", settings.rotate_code, methods=["POST"]),
     ]

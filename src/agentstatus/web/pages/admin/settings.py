@@ -12,7 +12,8 @@ from zoneinfo import available_timezones
 from starlette.requests import Request
 from starlette.responses import Response
 
-from agentstatus.service import embed_origins, organisations, timezones
+from agentstatus.domain.policies import WEEKDAYS
+from agentstatus.service import embed_origins, organisations, policies, timezones
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
 from agentstatus.web.pages.common import PageRequest
@@ -22,7 +23,10 @@ DONE = {
     "allowlist": N_("The allow-list was saved."),
     "timezone": N_("The time zone was saved."),
     "embed": N_("The embed origins were saved."),
+    "shift": N_("The end of the shift was saved."),
 }
+BAD_SHIFT = N_("Enter the time as HH:MM and choose at least one day, or leave the time empty.")
+DAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 BAD_ORIGIN = N_("Enter origins like https://crm.example.com, one a line.")
 BAD_ALLOWLIST = N_("Enter addresses or networks like 192.0.2.10 or 10.0.0.0/8, one a line.")
 BAD_ZONE = N_("Choose a time zone from the list.")
@@ -54,7 +58,17 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
     if embed is None:
         origins = await asyncio.to_thread(embed_origins.embed_origins, engine, page.org)
         embed = Form("embed", {"origins": "\n".join(origins)})
+    shift = by_name.get("shift")
+    if shift is None:
+        setting = await asyncio.to_thread(policies.get_shift_end, engine, page.org)
+        days = setting.shift.day_names if setting.shift else list(WEEKDAYS)
+        shift = Form(
+            "shift",
+            {"time": setting.shift.time if setting.shift else "", **dict.fromkeys(days, "on")},
+        )
     values = {
+        "shift": shift,
+        "weekdays": list(zip(WEEKDAYS, DAY_NAMES, strict=True)),
         "allowlist": allowlist,
         "embed": embed,
         "timezone": zone,
@@ -101,6 +115,24 @@ async def save_embed_origins(request: Request, page: PageRequest) -> Response:
     if not form.ok:
         return await _show(page, form)
     return done(page, AREA, "embed")
+
+
+@admin_page
+async def save_shift_end(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "shift")
+    engine, org = page.context.engine, page.org
+    time = form.value("time").strip() or None
+    days = ",".join(d for d in WEEKDAYS if form.checked(d))
+    await asyncio.to_thread(
+        form.check,
+        "time",
+        BAD_SHIFT,
+        lambda: policies.set_shift_end(engine, org, time, (days or "none") if time else None),
+        detail=True,
+    )
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "shift")
 
 
 @admin_page

@@ -1,5 +1,6 @@
 """Administration of the status catalogue: each status's name, colour (``<input
-type=color>``), whether it takes calls and whether it is enabled; adding a status."""
+type=color>``), whether it takes calls, whether it is enabled and its limit (a duration and
+what happens then); adding a status."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from agentstatus.domain.catalogue import BUILT_IN
-from agentstatus.service import statuses, validation
+from agentstatus.domain.catalogue import BUILT_IN, LOGOUT
+from agentstatus.domain.durations import parse_duration, written
+from agentstatus.domain.policies import Limit, LimitAction, check_limit
+from agentstatus.service import policies, statuses, validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
@@ -22,6 +25,9 @@ TAKEN_ID = N_("A status with this id exists already.")
 BAD_NAME = N_("A status needs a name of at most 128 characters.")
 BAD_COLOR = N_("Choose a colour as #RRGGBB.")
 CANNOT_DISABLE = N_("This status is built in and cannot be disabled.")
+BAD_LIMIT = N_(
+    "Write the limit as a duration such as 90s, 15m or 1h (at most 7 days), or leave it empty."
+)
 NO_STATUS = N_("There is no such status.")
 
 
@@ -40,6 +46,19 @@ def _name(value: str) -> str:
     return name
 
 
+def _limit(sid: int | None, form: Form) -> Limit | None:
+    """The form's limit, None for none (InvalidInput for one that cannot be set)."""
+    text = form.value("limit").strip()
+    if not text or sid is None or sid == LOGOUT:
+        return None
+    try:
+        seconds = parse_duration(text)
+        check_limit(sid, seconds)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return policies.parse_limit(seconds, form.value("then"))
+
+
 async def _show(page: PageRequest, *forms: Form) -> Response:
     found = await asyncio.to_thread(statuses.list_statuses, page.context.engine, page.org)
     by_name = {f.name: f for f in forms}
@@ -53,6 +72,8 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
                 "color": s.color,
                 "available": "on" if s.available else "",
                 "enabled": "on" if s.enabled else "",
+                "limit": "" if s.limit_seconds is None else written(s.limit_seconds),
+                "then": s.limit_action or LimitAction.WARN.value,
             },
         )
         if edited is not None and edited.value("status_id") == str(s.id):
@@ -102,6 +123,7 @@ async def edit(request: Request, page: PageRequest) -> Response:
     enabled = form.checked("enabled")
     if not enabled and sid in BUILT_IN:
         form.refuse("enabled", CANNOT_DISABLE)
+    limit = form.check("limit", BAD_LIMIT, lambda: _limit(sid, form))
     if sid is None or not form.ok:
         return await _show(page, form)
     try:
@@ -116,6 +138,8 @@ async def edit(request: Request, page: PageRequest) -> Response:
                 enabled=enabled,
             )
         )
+        if sid != LOGOUT:
+            await asyncio.to_thread(policies.set_limit, page.context.engine, page.org, sid, limit)
     except NotFound as exc:
         form.refuse("form", NO_STATUS, exc)
         return await _show(page, form)

@@ -195,7 +195,9 @@ class AgentstatusPanel extends HTMLElement {
     this.statusName.setAttribute("role", "status");
     this.timer = element("span", "timer");
     this.timer.setAttribute("aria-label", this.text("time_in_status"));
-    current.append(this.dot, this.statusName, this.timer);
+    this.overdue = element("span", "overdue", this.text("overdue"));
+    this.overdue.hidden = true;
+    current.append(this.dot, this.statusName, this.overdue, this.timer);
     this.field = element("label", "extension-field", this.text("extension"));
     this.input = element("input");
     this.input.name = "extension";
@@ -239,6 +241,7 @@ class AgentstatusPanel extends HTMLElement {
     const loggedIn = presence.status !== LOGOUT;
     if (presence.extension) this.lastExtension = presence.extension;
     this.statusName.textContent = status ? status.name : String(presence.status);
+    this.limitMs = status && status.limit_seconds ? status.limit_seconds * 1000 : null;
     this.dot.style.setProperty("--status-color", status ? status.color : "#888");
     this.extensionLine.textContent = loggedIn && presence.extension
       ? `${this.text("extension")} ${presence.extension}`
@@ -257,8 +260,15 @@ class AgentstatusPanel extends HTMLElement {
 
   tick() {
     if (this.timer && !Number.isNaN(this.sinceMs)) {
-      const text = clock(Date.now() + (this.offset || 0) - this.sinceMs);
+      const elapsed = Date.now() + (this.offset || 0) - this.sinceMs;
+      const text = clock(elapsed);
       if (this.timer.textContent !== text) this.timer.textContent = text;
+      // Past the status's limit: said in words and shown (the policy acts on the server).
+      const overdue = this.limitMs !== null && elapsed > this.limitMs;
+      if (overdue !== this.section.hasAttribute("data-overdue")) {
+        this.section.toggleAttribute("data-overdue", overdue);
+        this.overdue.hidden = !overdue;
+      }
     }
   }
 

@@ -1,0 +1,354 @@
+"""Acting on the policies' deadlines: one loop per instance, whatever the number of agents.
+
+Every ``TICK_SECONDS`` the loop claims the deadlines that have passed (a lease in the
+database: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the single writer on SQLite), so that
+however many instances share a database each deadline is taken by one of them, and acts:
+
+- a **limit** with ``warn``: one transaction deletes the deadline and writes the warning
+  (a history row, type ``agent.overdue``, with its webhook deliveries), only if the agent is
+  still in the status, at the version the deadline was planned for;
+- a **limit** with ``login`` or ``logout``: a status change through the one change path,
+  source ``system``, that applies only at that version (``expected_version``);
+- the **shift end**: every agent logged in when it was due is logged out the same way,
+  and the next shift end is planned.
+
+A change made after the deadline was planned moved the version on, so the deadline does
+nothing: that is how a change cancels it. An instance that dies holding a claim leaves it
+to lapse (``CLAIM_SECONDS``) and another takes it; what the first one did is not done again,
+by the same version check. The history records the policy, when it was due (``due_ms``) and
+when it was applied (``at_ms``), also for a deadline that passed while no instance ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from agentstatus.domain.catalogue import LOGIN, LOGOUT
+from agentstatus.domain.clock import now_ms
+from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
+from agentstatus.domain.policies import LimitAction
+from agentstatus.service.shift_plan import SHIFT, replan_shift
+from agentstatus.service.status_change import StatusChanges
+from agentstatus.service.timezones import timezone_of
+from agentstatus.storage.database import reading
+from agentstatus.storage.schema import (
+    agents,
+    deadlines,
+    extensions,
+    history,
+    presence,
+    statuses,
+    webhook_deliveries,
+    webhook_endpoints,
+)
+from agentstatus.wire.outcomes import Row
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+"""How often passed deadlines are looked for: each is acted on within about this."""
+CLAIM_SECONDS = 30.0
+BATCH = 500
+"""Deadlines claimed at once; a full batch is followed by another without waiting."""
+CONCURRENT_CHANGES = 64
+SHIFT_POLICY = "shift-end"
+
+Announce = Callable[[int], None]
+"""Tell this instance's streams and the other instances that an organisation changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    id: int
+    org_id: int
+    agent_id: int | None
+    kind: str
+    status: int | None
+    version: int | None
+    due_ms: int
+
+
+def claim_due(engine: Engine, at: int, claim_ms: int, limit: int = BATCH) -> list[Due]:
+    """Claim up to ``limit`` passed deadlines no live claim holds, earliest first."""
+    pick = (
+        select(deadlines.c.id)
+        .where(deadlines.c.due_ms <= at, deadlines.c.claimed_until_ms < at)
+        .order_by(deadlines.c.due_ms)
+        .limit(limit)
+    )
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        rows = conn.execute(
+            update(deadlines)
+            .where(deadlines.c.id.in_(pick.scalar_subquery()))
+            .values(claimed_until_ms=at + claim_ms)
+            .returning(
+                deadlines.c.id,
+                deadlines.c.org_id,
+                deadlines.c.agent_id,
+                deadlines.c.kind,
+                deadlines.c.status,
+                deadlines.c.version,
+                deadlines.c.due_ms,
+            )
+        ).all()
+    found = [Due(*r) for r in rows]
+    return sorted(found, key=lambda d: d.due_ms)
+
+
+def release(engine: Engine, deadline_id: int) -> None:
+    """Give a claim back at once (the action failed for now; the next round retries)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(deadlines).where(deadlines.c.id == deadline_id).values(claimed_until_ms=0)
+        )
+
+
+def finish(engine: Engine, deadline_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(deadlines).where(deadlines.c.id == deadline_id))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInLimit:
+    """The agent of a limit's deadline, if it is still where the deadline found it."""
+
+    user_id: str
+    extension: str | None
+    action: LimitAction
+
+
+def _agent_in_limit(conn: Connection, d: Due) -> AgentInLimit | None:
+    row = conn.execute(
+        select(
+            agents.c.user_id,
+            agents.c.active,
+            extensions.c.sip,
+            presence.c.version,
+            presence.c.status,
+            statuses.c.limit_seconds,
+            statuses.c.limit_action,
+        )
+        .select_from(
+            presence.join(agents, agents.c.id == presence.c.agent_id)
+            .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
+            .join(
+                statuses,
+                (statuses.c.org_id == presence.c.org_id)
+                & (statuses.c.status_id == presence.c.status),
+            )
+        )
+        .where(presence.c.agent_id == d.agent_id)
+    ).first()
+    if (
+        row is None
+        or not row.active
+        or row.version != d.version
+        or row.status != d.status
+        or row.limit_seconds is None
+    ):
+        return None  # changed since, deactivated, or the limit was cleared
+    try:
+        action = LimitAction(row.limit_action or LimitAction.WARN.value)
+    except ValueError:
+        action = LimitAction.WARN
+    return AgentInLimit(row.user_id, row.sip, action)
+
+
+def limit_actions(engine: Engine, due: list[Due]) -> dict[int, AgentInLimit]:
+    """For each limit deadline still current, the agent and what to do (one read)."""
+    with reading(engine) as conn:
+        found = {d.id: _agent_in_limit(conn, d) for d in due}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def warn(engine: Engine, d: Due, at: int) -> int | None:
+    """The warning of one deadline, atomically with its deletion; the history id, or None
+    when there is nothing to warn of (another instance did, or the agent moved on)."""
+    assert d.agent_id is not None
+    assert d.status is not None
+    with engine.begin() as conn:
+        # The delete comes first: it is the only one, and on PostgreSQL it gives the
+        # transaction its id before the history row draws its own (events.feed relies on
+        # that order).
+        if conn.execute(delete(deadlines).where(deadlines.c.id == d.id)).rowcount == 0:
+            return None
+        agent = _agent_in_limit(conn, d)
+        if agent is None or agent.action is not LimitAction.WARN:
+            return None
+        history_id = conn.execute(
+            insert(history).values(
+                org_id=d.org_id,
+                agent_id=d.agent_id,
+                user_id=agent.user_id,
+                prev_extension=agent.extension,
+                new_extension=agent.extension,
+                prev_status=d.status,
+                new_status=d.status,
+                at_ms=at,
+                source=Source.SYSTEM.value,
+                client_addr=None,
+                policy=WARN_POLICY,
+                due_ms=d.due_ms,
+            )
+        ).inserted_primary_key
+        assert history_id is not None
+        _enqueue(conn, d.org_id, int(history_id[0]), OVERDUE_EVENT, at)
+        return int(history_id[0])
+
+
+def _enqueue(conn: Connection, oid: int, history_id: int, event_type: str, at: int) -> None:
+    """The webhook deliveries of an event, as the change path writes them."""
+    endpoints = conn.execute(
+        select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
+            webhook_endpoints.c.org_id == oid, webhook_endpoints.c.enabled
+        )
+    ).all()
+    wanted = [e.id for e in endpoints if e.events == "*" or event_type in e.events.split(",")]
+    if wanted:
+        conn.execute(
+            insert(webhook_deliveries),
+            [
+                {
+                    "endpoint_id": endpoint,
+                    "history_id": history_id,
+                    "event_type": event_type,
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_ms": at,
+                    "created_ms": at,
+                }
+                for endpoint in wanted
+            ],
+        )
+
+
+def logged_in_at(engine: Engine, oid: int, due_ms: int) -> list[tuple[str, int]]:
+    """The agents logged in since before ``due_ms`` (user id, presence version)."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            select(agents.c.user_id, presence.c.version)
+            .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
+            .where(
+                presence.c.org_id == oid,
+                presence.c.status != LOGOUT,
+                presence.c.since_ms <= due_ms,
+            )
+        ).all()
+    return [(r.user_id, int(r.version)) for r in rows]
+
+
+def plan_next_shift(engine: Engine, d: Due, at: int) -> int | None:
+    """Replace a shift deadline that acted by the next one (after now: a shift end missed
+    while every instance was down is acted on once, not once per missed day)."""
+    with engine.begin() as conn:
+        return replan_shift(conn, d.org_id, max(at, d.due_ms), timezone_of(conn, d.org_id))
+
+
+class DeadlineRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        changes: StatusChanges,
+        announce: Announce,
+        *,
+        tick_seconds: float = TICK_SECONDS,
+        claim_seconds: float = CLAIM_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.changes = changes
+        self.announce = announce
+        self.tick = tick_seconds
+        self.claim_ms = int(claim_seconds * 1000)
+        self._task: asyncio.Task[None] | None = None
+        self._limit = asyncio.Semaphore(CONCURRENT_CHANGES)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="agentstatus deadlines")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            claimed: list[Due] = []
+            try:
+                claimed = await asyncio.to_thread(claim_due, self.engine, now_ms(), self.claim_ms)
+                if claimed:
+                    await self.act(claimed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("deadlines: a round failed; its claims lapse and are retried")
+            if len(claimed) < BATCH:
+                await asyncio.sleep(self.tick)
+
+    async def act(self, claimed: list[Due]) -> None:
+        limits = [d for d in claimed if d.kind != SHIFT]
+        current = await asyncio.to_thread(limit_actions, self.engine, limits) if limits else {}
+        await asyncio.gather(
+            *(self._limit_one(d, current.get(d.id)) for d in limits),
+            *(self._shift(d) for d in claimed if d.kind == SHIFT),
+        )
+
+    async def _limit_one(self, d: Due, agent: AgentInLimit | None) -> None:
+        if agent is None:
+            await asyncio.to_thread(finish, self.engine, d.id)  # overtaken: nothing to do
+            return
+        async with self._limit:
+            if agent.action is LimitAction.WARN:
+                done = await asyncio.to_thread(warn, self.engine, d, now_ms())
+                if done is not None:
+                    self.announce(d.org_id)
+                return
+            status = LOGIN if agent.action is LimitAction.LOGIN else LOGOUT
+            command = StatusCommand(
+                agent.user_id,
+                agent.extension if status == LOGIN else None,
+                status,
+                Source.SYSTEM,
+                org_id=d.org_id,
+                expected_version=d.version,
+                policy=f"limit:{agent.action.value}",
+                due_ms=d.due_ms,
+            )
+            result = await self.changes.apply(command)
+        if result.row is Row.UPDATE_FAILED:
+            await asyncio.to_thread(release, self.engine, d.id)
+        else:
+            await asyncio.to_thread(finish, self.engine, d.id)
+
+    async def _shift(self, d: Due) -> None:
+        agents_in = await asyncio.to_thread(logged_in_at, self.engine, d.org_id, d.due_ms)
+
+        async def log_out(user_id: str, version: int) -> bool:
+            async with self._limit:
+                command = StatusCommand(
+                    user_id,
+                    None,
+                    LOGOUT,
+                    Source.SYSTEM,
+                    org_id=d.org_id,
+                    expected_version=version,
+                    policy=SHIFT_POLICY,
+                    due_ms=d.due_ms,
+                )
+                return (await self.changes.apply(command)).row is not Row.UPDATE_FAILED
+
+        done = await asyncio.gather(*(log_out(u, v) for u, v in agents_in))
+        if all(done):
+            await asyncio.to_thread(plan_next_shift, self.engine, d, now_ms())
+        else:
+            await asyncio.to_thread(release, self.engine, d.id)  # the rest, next round
