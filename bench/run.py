@@ -15,6 +15,8 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
 5. Fan-out (``bench/fanout.py``): thousands of event-stream subscribers of one instance.
 6. Browser (``bench/browser.py``): the board of 1,000 agents in Chromium, its render time
    and change-to-screen latency at 50 changes/s.
+7. Deadlines (``bench/deadlines.py``): how soon the policies act after their deadlines pass,
+   on SQLite and on three PostgreSQL instances, each deadline exactly once.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -41,7 +43,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import browser, chart, fanout
+from bench import browser, chart, deadlines, fanout
 from bench.checks import Check, verdicts
 from bench.dataset import build_postgres, build_sqlite
 from bench.harness import (
@@ -85,6 +87,8 @@ class Plan:
     """None: skip the fan-out part."""
     browser: browser.BrowserPlan | None = browser.FULL
     """None: skip the browser part."""
+    deadlines: deadlines.DeadlinePlan | None = deadlines.FULL
+    """None: skip the deadlines part."""
 
 
 SMOKE = Plan(
@@ -102,6 +106,7 @@ SMOKE = Plan(
     scale_mix_seconds=1.0,
     fanout=fanout.SMOKE,
     browser=browser.SMOKE,
+    deadlines=deadlines.SMOKE,
 )
 
 # The SQLite targets of the mix, in the order of the first round.
@@ -441,6 +446,8 @@ def targets(results: Results) -> list[tuple[str, bool]]:
         checks += fanout.targets(fanout.FanoutResult.from_json(results["fanout"]))
     if results.get("browser"):
         checks += browser.targets(browser.BrowserResult.from_json(results["browser"]))
+    if results.get("deadlines"):
+        checks += deadlines.targets(deadlines.DeadlinesResult.from_json(results["deadlines"]))
     return checks
 
 
@@ -520,6 +527,9 @@ def table(results: dict[str, Any]) -> str:
         lines += ["", browser.table(browser.BrowserResult.from_json(results["browser"]))]
     elif results.get("browser_skipped"):
         lines += ["", f"browser: skipped ({results['browser_skipped']})"]
+    if results.get("deadlines"):
+        found = deadlines.DeadlinesResult.from_json(results["deadlines"])
+        lines += ["", deadlines.table(found)]
     lines.append("")
     for name, met in results["targets"]:
         lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
@@ -591,6 +601,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["fanout"] = None
     if args.no_browser:
         changes["browser"] = None
+    if args.no_deadlines:
+        changes["deadlines"] = None
     if args.scale_postgres:
         changes["scale_postgres"] = True
     if args.duration:
@@ -610,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
     parser.add_argument("--no-fanout", action="store_true", help="skip the fan-out part")
     parser.add_argument("--no-browser", action="store_true", help="skip the browser part")
+    parser.add_argument("--no-deadlines", action="store_true", help="skip the deadlines part")
     parser.add_argument(
         "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
     )
@@ -665,6 +678,19 @@ def main(argv: list[str] | None = None) -> int:
                 results["browser"] = browser.run_browser(plan.browser, workdir).to_json()
             else:
                 results["browser_skipped"] = missing
+        if plan.deadlines:
+            log(f"deadlines: {plan.deadlines.agents:,} deadlines, on SQLite and PostgreSQL")
+            pg_url = None
+            if plan.postgres and "postgres_settings" in results and plan.deadlines.postgres:
+                database = f"{PG_DB}_deadlines"
+                _pg_admin(
+                    f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
+                    f'CREATE DATABASE "{database}"',
+                )
+                pg_url = _pg_url(database)
+            results["deadlines"] = deadlines.run_deadlines(
+                plan.deadlines, workdir, pg_url
+            ).to_json()
         if plan.scale:
             log(
                 f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"

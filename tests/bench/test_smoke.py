@@ -67,13 +67,22 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
         assert s["missing"] == s["duplicates"] == s["mismatched"] == s["unexpected"] == 0, s
         assert s["latency_samples"] > 0, key
 
+    # The deadlines part: each deadline acted on once (on PostgreSQL by three instances).
+    acted = {s["key"]: s for s in results["deadlines"]["scenarios"]}
+    assert "i" in acted
+    if os.environ.get("CI") == "true":
+        assert "ii" in acted, results["deadlines"]
+    for key, s in acted.items():
+        assert s["acted"] == s["deadlines"] > 0, (key, s)
+        assert s["missing"] == s["duplicated"] == 0, (key, s)
+
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
     results_path = tmp_path / "pg.json"
     command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
-    command.append("--no-fanout")
+    command += ["--no-fanout", "--no-deadlines"]
     command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
     run = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False

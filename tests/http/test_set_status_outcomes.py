@@ -284,6 +284,8 @@ def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
         "at_ms": event["at_ms"],
         "source": sent.source,
         "client_addr": "127.0.0.1",
+        "policy": None,
+        "due_ms": None,
     }
     assert sent.started_ms <= int(str(event["at_ms"])) <= sent.finished_ms
     was = one(old["presence"], agent_id=agent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -12,9 +13,11 @@ from agentstatus.app import open_database
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.service import agents
+from agentstatus.domain.policies import Limit
+from agentstatus.service import agents, history, policies
+from agentstatus.service.deadlines import DeadlineRunner, claim_due
 from agentstatus.service.replay import floor_at
-from agentstatus.service.status_change import run_standalone
+from agentstatus.service.status_change import run_standalone, standalone_changes
 from tests.support.changes import url_of
 from tests.support.factories import OrgFixture, make_org
 
@@ -60,3 +63,21 @@ def test_the_floor_at_each_instant_of_a_known_history(any_engine: Engine) -> Non
         < floor_at(any_engine, org.name, after_other).cursor
     )
     any_engine.dispose()
+
+
+def test_a_limits_warning_does_not_move_the_floor(any_engine: Engine) -> None:
+    org = make_org(any_engine, agent_count=1, extension_count=1)
+    change(any_engine, org, "101", "sip1", 3)
+    entered = history.read_history(any_engine, org.name).events[0].at_ms
+    policies.set_limit(any_engine, org.name, 3, Limit(1))  # plans the agent's deadline
+    claimed = claim_due(any_engine, entered + 2000, 30_000)
+
+    async def act() -> None:
+        async with standalone_changes(url_of(any_engine)) as changes:
+            await DeadlineRunner(any_engine, changes, lambda _: None).act(claimed)
+
+    asyncio.run(act())
+    warned = history.read_history(any_engine, org.name).events[-1]
+    assert warned.policy == "limit:warn"
+    (agent,) = floor_at(any_engine, org.name, warned.at_ms + 1).agents
+    assert (agent.status, agent.since_ms) == (3, entered)  # since when it entered, still

@@ -401,6 +401,11 @@ def test_an_agent_over_the_limit_is_shown_so(
     button(panel, 3).click()
     expect(panel.locator("section")).to_have_attribute("data-overdue", "", timeout=3000)
     expect(panel.locator(".overdue")).to_have_text("Over the limit")
+    # The server's warning (agent.overdue) arrives within 2 s and changes nothing: the
+    # timer goes on from when the agent entered the status.
+    page.wait_for_timeout(2500)
+    assert panel.locator(".timer").text_content() in ("0:00:03", "0:00:04", "0:00:05")
+    expect(panel.locator(".overdue")).to_be_visible()
     if SCREENSHOTS:
         panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-overdue.png"))
     button(panel, 1).click()  # back: no longer over

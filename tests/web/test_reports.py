@@ -130,7 +130,10 @@ def test_the_csv_is_the_apis_csv_of_the_same_range(
     )
     assert api.status_code == 200
     assert download.text == api.text
-    assert download.text.splitlines()[0] == "user_id,name,status,status_name,seconds"
+    assert (
+        download.text.splitlines()[0]
+        == "user_id,name,status,status_name,seconds,over_limit_seconds"
+    )
     assert "101,Agent 1,1,Login,50400.000" in download.text
 
 
@@ -163,7 +166,7 @@ def test_a_range_before_anything_is_empty(shared_server: ServerProcess, floor: F
     assert page.status_code == 200
     assert "No agent has time in this range." in text_of(page.text)
     assert "<svg" not in page.text
-    assert future.text == "user_id,name,status,status_name,seconds\n"
+    assert future.text == "user_id,name,status,status_name,seconds,over_limit_seconds\n"
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def list_links(state: CliState, org: str, user_id: str | None, as_json: bool) ->
 
 @click.command("panel-link-revoke")
 @click.argument("org")
-@click.argument("link_id", type=int, required=False)
+@click.argument("link_id", type=click.IntRange(1, 2**63 - 1), required=False)
 @click.option("--agent", "user_id", help="Revoke every link of this agent instead.")
 @pass_state
 def revoke(state: CliState, org: str, link_id: int | None, user_id: str | None) -> None:

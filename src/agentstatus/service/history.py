@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, or_, select
 
 from agentstatus.domain.clock import to_iso
+from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history
+
+IS_CHANGE: ColumnElement[bool] = or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY)
+"""The history rows that change a status: not a limit's warning (an event, no change)."""
 
 MAX_PAGE = 1000
 

@@ -190,6 +190,8 @@ def list_links(engine: Engine, org: str, user_id: str | None = None) -> list[Pan
 
 
 def revoke_link(engine: Engine, org: str, link_id: int) -> None:
+    if not 1 <= link_id < 2**63:
+        raise NotFound(f"no panel link {link_id} in this organisation")
     with engine.begin() as conn:
         oid = org_id(conn, org)
         done = conn.execute(

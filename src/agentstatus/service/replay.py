@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.service.history import IS_CHANGE
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history
@@ -47,6 +48,7 @@ def floor_at(engine: Engine, org: str, at_ms: int) -> Floor:
                 history.c.org_id == oid,
                 history.c.agent_id == agents.c.id,
                 history.c.at_ms <= at_ms,
+                IS_CHANGE,  # a warning leaves the agent where it was, since when it was
             )
             .order_by(history.c.at_ms.desc(), history.c.id.desc())
             .limit(1)

@@ -16,12 +16,12 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.domain.policies import over_limit_ms
 from agentstatus.service.errors import InvalidInput
+from agentstatus.service.history import IS_CHANGE
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history, presence, statuses
@@ -81,7 +81,7 @@ def time_in_status(
                 history.c.org_id == oid,
                 history.c.agent_id == agents.c.id,
                 history.c.at_ms < start_ms,
-                _is_change,
+                IS_CHANGE,
             )
             .order_by(history.c.at_ms.desc(), history.c.id.desc())
             .limit(1)
@@ -110,7 +110,7 @@ def time_in_status(
                 history.c.org_id == oid,
                 history.c.at_ms >= start_ms,
                 history.c.at_ms < end_ms,
-                _is_change,
+                IS_CHANGE,
             )
             .order_by(history.c.agent_id, history.c.at_ms, history.c.id)
         )
@@ -168,10 +168,6 @@ class _Tally:
         self.totals[sid] = self.totals.get(sid, 0) + (end - start)
         past = over_limit_ms(stint_start, start, end, self.limits.get(sid))
         self.over[sid] = self.over.get(sid, 0) + past
-
-
-# A limit's warning is a history row (an event) but not a change of status.
-_is_change = or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY)
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:

@@ -3,7 +3,9 @@ browser (admin tokens), and the origins that may embed the panel."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
@@ -17,6 +19,9 @@ from agentstatus.service import embed_origins, panel_links
 from agentstatus.service.panel_links import MAX_TTL_SECONDS, MIN_TTL_SECONDS, PanelLink
 
 router = APIRouter(prefix="/orgs/{org}", tags=["panel"], responses={**AUTH_RESPONSES, **NOT_FOUND})
+
+
+LinkId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The link's id.")]
 
 
 class PanelLinkCreate(RequestBody):
@@ -113,7 +118,7 @@ def revoke_panel_links(org: OrgAdmin, user_id: str, context: Context) -> None:
 
 
 @router.delete("/panel-links/{link_id}", status_code=204)
-def revoke_panel_link(org: OrgAdmin, link_id: int, context: Context) -> None:
+def revoke_panel_link(org: OrgAdmin, link_id: LinkId, context: Context) -> None:
     """Revoke one link; its panels stop within seconds."""
     panel_links.revoke_link(context.engine, org, link_id)
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.history import read_history
 from agentstatus.service.replay import floor_at
@@ -91,6 +92,7 @@ async def events(request: Request) -> Response:
                     "at_ms": e.at_ms,
                 }
                 for e in found.events
+                if e.policy != WARN_POLICY  # a warning is not a change to replay
             ],
             "next_after": found.next_after,
         }

@@ -378,6 +378,9 @@ class AgentstatusPanel extends HTMLElement {
     if (message.event === "snapshot") {
       const mine = data.agents.find((a) => a.user_id === this.state.agent.user_id);
       if (mine) this.setPresence(mine);
+    } else if (message.event === "agent.overdue") {
+      // A warning is no change: the agent is where it was, since when it was (the panel
+      // shows it over the limit from its own clock).
     } else if (data.user_id === this.state.agent.user_id && data.new) {
       this.setPresence({ ...data.new, since: data.at });
     }
