@@ -33,8 +33,8 @@ from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
-from agentstatus.domain.policies import LimitAction
-from agentstatus.service.shift_plan import SHIFT, replan_shift
+from agentstatus.domain.policies import LimitAction, ShiftEnd
+from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import timezone_of
 from agentstatus.storage.database import reading
@@ -134,6 +134,7 @@ def _agent_in_limit(conn: Connection, d: Due) -> AgentInLimit | None:
             extensions.c.sip,
             presence.c.version,
             presence.c.status,
+            presence.c.since_ms,
             statuses.c.limit_seconds,
             statuses.c.limit_action,
         )
@@ -154,8 +155,11 @@ def _agent_in_limit(conn: Connection, d: Due) -> AgentInLimit | None:
         or row.version != d.version
         or row.status != d.status
         or row.limit_seconds is None
+        or d.due_ms != row.since_ms + row.limit_seconds * 1000
     ):
-        return None  # changed since, deactivated, or the limit was cleared
+        # Changed since, deactivated, the limit cleared, or planned for another limit (a
+        # change that raced a new limit): the plan of the limit in force is the one to act.
+        return None
     try:
         action = LimitAction(row.limit_action or LimitAction.WARN.value)
     except ValueError:
@@ -246,6 +250,11 @@ def logged_in_at(engine: Engine, oid: int, due_ms: int) -> list[tuple[str, int]]
     return [(r.user_id, int(r.version)) for r in rows]
 
 
+def shift_set(engine: Engine, oid: int) -> ShiftEnd | None:
+    with reading(engine) as conn:
+        return shift_of(conn, oid)
+
+
 def plan_next_shift(engine: Engine, d: Due, at: int) -> int | None:
     """Replace a shift deadline that acted by the next one (after now: a shift end missed
     while every instance was down is acted on once, not once per missed day)."""
@@ -331,6 +340,9 @@ class DeadlineRunner:
             await asyncio.to_thread(finish, self.engine, d.id)
 
     async def _shift(self, d: Due) -> None:
+        if await asyncio.to_thread(shift_set, self.engine, d.org_id) is None:
+            await asyncio.to_thread(finish, self.engine, d.id)  # turned off meanwhile
+            return
         agents_in = await asyncio.to_thread(logged_in_at, self.engine, d.org_id, d.due_ms)
 
         async def log_out(user_id: str, version: int) -> bool:

@@ -26,7 +26,10 @@ def shift_of(conn: Connection, oid: int) -> ShiftEnd | None:
 
 def replan_shift(conn: Connection, oid: int, after_ms: int, zone: ZoneInfo) -> int | None:
     """Replace the organisation's shift deadline by its next occurrence after ``after_ms``
-    (in the caller's transaction); when it is, or None without a shift end."""
+    (in the caller's transaction); when it is, or None without a shift end. The
+    organisation's row is locked first (on PostgreSQL), so that two re-plans (a setting, a
+    time zone, the runner after acting) follow one another and leave one deadline."""
+    conn.execute(select(organisations.c.id).where(organisations.c.id == oid).with_for_update())
     conn.execute(delete(deadlines).where(deadlines.c.org_id == oid, deadlines.c.kind == SHIFT))
     shift = shift_of(conn, oid)
     if shift is None:

@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -106,7 +107,7 @@ def answers(handler: Any) -> Any:
             response: Response = await handler(request)
         except Refusal as refusal:
             return refusal_response(request, refusal)
-        except Unavailable:
+        except (Unavailable, OperationalError):
             return refusal_response(request, Refusal(503, "unavailable", texts.UNAVAILABLE))
         return response
 
@@ -247,6 +248,6 @@ class Events:
             response = refusal_response(request, refusal)
         except TooMany:
             response = refusal_response(request, Refusal(429, "too_many", texts.TOO_MANY))
-        except Unavailable:
+        except (Unavailable, OperationalError):
             response = refusal_response(request, Refusal(503, "unavailable", texts.UNAVAILABLE))
         await response(scope, receive, send)

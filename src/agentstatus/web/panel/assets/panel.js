@@ -32,7 +32,12 @@ function parseLink(text) {
   }
   const at = url.pathname.lastIndexOf("/panel/");
   const org = at < 0 ? "" : url.pathname.slice(at + 7).split("/")[0];
-  const token = decodeURIComponent(url.hash.slice(1));
+  let token;
+  try {
+    token = decodeURIComponent(url.hash.slice(1));
+  } catch {
+    return null; // a malformed fragment is not a link
+  }
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(org) || !token) return null;
   return { api: `${url.origin}${url.pathname.slice(0, at)}/panel/${org}/api/`, token };
 }
@@ -364,6 +369,7 @@ class AgentstatusPanel extends HTMLElement {
       // the connection dropped (or this panel stopped it)
     }
     if (generation !== this.generation) return;
+    this.abort.abort(); // this stream is over, whatever ended it: never two at once
     this.showConnection("disconnected");
     this.retry(generation);
   }
