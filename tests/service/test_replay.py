@@ -44,6 +44,7 @@ def test_the_floor_at_each_instant_of_a_known_history(any_engine: Engine) -> Non
     after_login = change(any_engine, org, "101", "sip1", 1)
     after_lunch = change(any_engine, org, "101", "sip1", 3)
     after_other = change(any_engine, org, "102", "sip2", 1)
+    time.sleep(0.005)  # created after the instant, not in its millisecond
     agents.add_agent(any_engine, org.name, "late", "Came later")
 
     def state(at: int) -> dict[str, tuple[str | None, int]]:
