@@ -24,6 +24,7 @@ from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
+from agentstatus.pbx.manager import PbxManager
 from agentstatus.service.deadlines import DeadlineRunner
 from agentstatus.service.panel_links import ended_among
 from agentstatus.service.status_change import StatusChanges
@@ -85,11 +86,23 @@ def create_service(settings: Settings) -> Service:
         after_commit,
     )
     deadline_runner = DeadlineRunner(engine, changes, announce)
+    fence = CommitFence(engine)
+    pbx = PbxManager(
+        engine,
+        fence,
+        hub,
+        changes,
+        announce,
+        settings.outbound_policy(),
+        secret_box,
+        lease_seconds=settings.pbx_lease_seconds,
+        timeout_seconds=settings.pbx_timeout_seconds,
+    )
     limiter, shared_failures = _limiter(settings, url)
     fanout = Fanout(
         engine,
         hub,
-        CommitFence(engine),
+        fence,
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
         keepalive_seconds=settings.events_keepalive_seconds,
@@ -121,8 +134,10 @@ def create_service(settings: Settings) -> Service:
             await shared_failures.start()
         await deliverer.start()
         await deadline_runner.start()
+        await pbx.start()
 
     async def shutdown() -> None:
+        await pbx.close()
         await deadline_runner.close()
         await fanout.close()
         await deliverer.close()

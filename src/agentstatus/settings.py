@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     events_streams_per_token: int = Field(
         16, ge=0, description="event streams one token may have open per instance (0: no cap)"
     )
+    pbx_lease_seconds: float = Field(
+        20.0,
+        ge=1,
+        le=300,
+        description="how long an instance holds an organisation's phone-system connection "
+        "without renewing it; another instance takes over within about 1.25 times this",
+    )
+    pbx_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, description="a phone system's answer to one command waits this long"
+    )
 
     public_url: str | None = Field(
         None,

@@ -15,6 +15,7 @@ from agentstatus.cli import (
     database,
     extensions,
     organisations,
+    pbx,
     statuses,
     tokens,
     users,
@@ -88,6 +89,7 @@ for module in (
     tokens,
     users,
     webhooks,
+    pbx,
     database,
     client,
 ):

@@ -18,6 +18,8 @@ class Source(StrEnum):
     SYSTEM = "system"
     PANEL = "panel"
     """The agent's own status panel, through a panel link."""
+    PBX = "pbx"
+    """The phone system: a pause or unpause made at the phone, a call's events."""
 
 
 @dataclass(frozen=True, slots=True)

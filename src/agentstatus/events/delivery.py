@@ -148,6 +148,7 @@ def claim_due(
                 h.c.source,
                 h.c.policy,
                 h.c.due_ms,
+                h.c.call,
             )
             .join(w, w.c.id == d.c.endpoint_id)
             .join(organisations, organisations.c.id == w.c.org_id)
@@ -175,6 +176,7 @@ def claim_due(
                 r.source,
                 r.policy,
                 r.due_ms,
+                r.call,
             )
             body = orjson.dumps(event.as_json())
             event_id = str(r.history_id)

@@ -133,6 +133,7 @@ def _event(org: str, r: Row[tuple[object, ...]]) -> Event:
         r.source,
         r.policy,
         r.due_ms,
+        r.call,
     )
 
 

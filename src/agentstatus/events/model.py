@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.event_types import event_type
 
@@ -21,6 +23,8 @@ class Event:
     source: str
     policy: str | None = None
     due_ms: int | None = None
+    call: str | None = None
+    """A call event's call, as stored (JSON)."""
 
     @property
     def type(self) -> str:
@@ -37,7 +41,9 @@ class Event:
             "at": to_iso(self.at_ms),
             "source": self.source,
         }
-        if self.policy is not None:
+        if self.call is not None:
+            shaped["call"] = orjson.loads(self.call)
+        elif self.policy is not None:
             # The policy that acted, and when it was due ("at" is when it was applied).
             shaped["policy"] = self.policy
             shaped["due"] = None if self.due_ms is None else to_iso(self.due_ms)

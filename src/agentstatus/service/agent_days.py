@@ -99,6 +99,7 @@ def changes_between(
             end_ms=end_ms,
             after=after,
             limit=MAX_PAGE,
+            changes_only=True,
         )
         found.extend(page.events)
         if page.next_after is None:

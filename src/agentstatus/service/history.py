@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.event_types import WARN_POLICY
@@ -13,8 +14,11 @@ from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, history
 
-IS_CHANGE: ColumnElement[bool] = or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY)
-"""The history rows that change a status: not a limit's warning (an event, no change)."""
+IS_CHANGE: ColumnElement[bool] = and_(
+    or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY), history.c.call.is_(None)
+)
+"""The history rows that change a status: not a limit's warning nor a call's event (events
+that change nothing)."""
 
 MAX_PAGE = 1000
 
@@ -32,9 +36,11 @@ class HistoryEvent:
     client_addr: str | None
     policy: str | None = None
     due_ms: int | None = None
+    call: str | None = None
+    """A call event's call (JSON, as stored)."""
 
     def as_json(self) -> dict[str, object]:
-        return {
+        shaped: dict[str, object] = {
             "id": self.id,
             "user_id": self.user_id,
             "previous": {"extension": self.prev_extension, "status": self.prev_status},
@@ -45,6 +51,9 @@ class HistoryEvent:
             "policy": self.policy,
             "due": None if self.due_ms is None else to_iso(self.due_ms),
         }
+        if self.call is not None:
+            shaped["call"] = orjson.loads(self.call)
+        return shaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ def read_history(
     before: int | None = None,
     newest_first: bool = False,
     limit: int = 100,
+    changes_only: bool = False,
 ) -> HistoryPage:
     """Events in commit order (by id) with ``start <= at < end``; with ``newest_first``
     in the reverse order, paged by ``before`` (the web shows the latest change first)."""
@@ -89,6 +99,8 @@ def read_history(
             query = query.where(history.c.at_ms >= start_ms)
         if end_ms is not None:
             query = query.where(history.c.at_ms < end_ms)
+        if changes_only:
+            query = query.where(history.c.call.is_(None))
         if after is not None:
             query = query.where(history.c.id > after)
         if before is not None:
@@ -108,6 +120,7 @@ def read_history(
             r.client_addr,
             r.policy,
             r.due_ms,
+            r.call,
         )
         for r in rows[:limit]
     ]

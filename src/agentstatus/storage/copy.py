@@ -32,7 +32,9 @@ from agentstatus.storage.schema import (
 CHUNK = 5000
 # auth_failures (the limiter's shared counts) is not copied: it is about client addresses,
 # not organisations, and every row of it lapses within a minute. Nor are the web's users and
-# sessions and the panel links: people sign in again, and the CRM makes new links.
+# sessions and the panel links: people sign in again, and the CRM makes new links. Nor is
+# the phone system's connection (its secret is sealed with the source's key; set it again
+# with `agentstatus pbx set`) or its live calls (the new connection finds them).
 _RENUMBERED = (
     organisations,
     agents,

@@ -125,6 +125,10 @@ history = Table(
     # when its deadline was due (at_ms is when it was applied); NULL for everything else.
     Column("policy", String(16), nullable=True),
     Column("due_ms", BigInteger, nullable=True),
+    # A call event's call (JSON: id, direction, state, caller, dialled, started, answered);
+    # the row's policy is then call:started, call:answered, call:held or call:ended and the
+    # statuses are the agent's, unchanged.
+    Column("call", Text, nullable=True),
     Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
     Index("ix_history_org_at", "org_id", "at_ms"),
 )
@@ -263,4 +267,60 @@ deadlines = Table(
     Column("claimed_until_ms", BigInteger, nullable=False, server_default="0"),
     Index("ix_deadlines_due", "due_ms"),
     Index("ix_deadlines_plan", "org_id", "kind", "status"),
+)
+
+# The phone system of an organisation (issue 15): how to reach it and how agents appear in
+# it, and, written by the instance that holds the connection (the lease: ``holder`` until
+# ``lease_until_ms``), how the connection is doing. The secret is encrypted like webhook
+# secrets.
+pbx_connections = Table(
+    "pbx_connections",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("host", String(253), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("username", String(128), nullable=True),
+    Column("secret_enc", Text, nullable=False),
+    # A JSON list of queue names.
+    Column("queues", Text, nullable=False),
+    # Templates of {extension} and {user_id}: Asterisk's member interface and state
+    # interface, FreeSWITCH's agent name and contact.
+    Column("interface", String(256), nullable=False, server_default=""),
+    Column("state_interface", String(256), nullable=False, server_default=""),
+    Column("agent_name", String(256), nullable=False, server_default=""),
+    Column("contact", String(256), nullable=False, server_default=""),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("holder", String(64), nullable=True),
+    Column("lease_until_ms", BigInteger, nullable=False, server_default="0"),
+    Column("connected", Boolean, nullable=False, server_default=false()),
+    Column("connected_ms", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_ms", BigInteger, nullable=True),
+    Column("reconcile_ms", BigInteger, nullable=True),
+    Column("reconcile_checked", Integer, nullable=False, server_default="0"),
+    Column("reconcile_repaired", Integer, nullable=False, server_default="0"),
+    Column("repaired_total", Integer, nullable=False, server_default="0"),
+    Column("commands_total", BigInteger, nullable=False, server_default="0"),
+)
+
+# The live calls of an organisation's extensions, as the phone system's channel events tell
+# the instance holding the connection; emptied when the connection is lost (no phantom
+# calls) and filled again from the phone system's channel list on reconnect.
+pbx_calls = Table(
+    "pbx_calls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("call_id", String(64), nullable=False),
+    Column("extension", String(128), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("caller_name", String(128), nullable=False, server_default=""),
+    Column("caller_number", String(64), nullable=False, server_default=""),
+    Column("dialled", String(64), nullable=False, server_default=""),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("answered_ms", BigInteger, nullable=True),
+    UniqueConstraint("org_id", "call_id", name="uq_pbx_calls_org_call"),
+    Index("ix_pbx_calls_org_extension", "org_id", "extension"),
 )

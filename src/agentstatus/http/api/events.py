@@ -23,7 +23,17 @@ router = APIRouter(
     responses={**AUTH_RESPONSES, **NOT_FOUND, **UNAVAILABLE, **TOO_MANY_STREAMS},
 )
 
-EventName = Literal["agent.login", "agent.logout", "agent.status", "agent.overdue"]
+EventName = Literal[
+    "agent.login",
+    "agent.logout",
+    "agent.status",
+    "agent.overdue",
+    "call.started",
+    "call.answered",
+    "call.held",
+    "call.resumed",
+    "call.ended",
+]
 assert set(EVENT_TYPES) == set(EventName.__args__)  # type: ignore[attr-defined]
 
 SSE_DOC: dict[int | str, dict[str, Any]] = {

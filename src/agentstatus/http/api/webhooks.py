@@ -23,7 +23,18 @@ router = APIRouter(
 )
 
 EndpointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The endpoint's id.")]
-EventName = Literal["agent.login", "agent.logout", "agent.status", "agent.overdue", "*"]
+EventName = Literal[
+    "agent.login",
+    "agent.logout",
+    "agent.status",
+    "agent.overdue",
+    "call.started",
+    "call.answered",
+    "call.held",
+    "call.resumed",
+    "call.ended",
+    "*",
+]
 assert set(EVENT_TYPES) | {"*"} == set(EventName.__args__)  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,256 @@
+"""FreeSWITCH over the event socket: mod_callcenter agents from seats, status changes
+and channel events back.
+
+A seat is a mod_callcenter agent (``{user_id}``) with a contact (``user/{extension}``) and
+a tier in every configured queue. FreeSWITCH has no pause reason: the status an agent is
+on break for is agentstatus's. Every command is idempotent: an agent or tier that exists
+already, or an agent that is not there when logging out, is success.
+"""
+
+from __future__ import annotations
+
+from agentstatus.domain.clock import now_ms
+from agentstatus.outbound import OutboundPolicy, OutboundRefused
+from agentstatus.outbound.tcp import open_checked
+from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
+from agentstatus.pbx.config import PbxConfig, fill
+from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
+from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError, PhoneEvent, Reconciled
+from agentstatus.pbx.seats import Seat, SeatState
+
+AVAILABLE = "Available"
+ON_BREAK = "On Break"
+LOGGED_OUT = "Logged Out"
+STATUS_OF = {SeatState.TAKING: AVAILABLE, SeatState.PAUSED: ON_BREAK, SeatState.OUT: LOGGED_OUT}
+EVENTS = (
+    "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE"
+    " CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE CUSTOM callcenter::info"
+)
+EXISTS = "already exist"
+INVALID_AGENT = "Agent not found"
+
+
+def quoted(value: str) -> str:
+    """An argument as mod_callcenter splits them: single quotes keep spaces together."""
+    if "'" in value or "\n" in value:
+        raise PhoneError(f"{value[:40]!r} cannot be sent to mod_callcenter (a quote)")
+    return f"'{value}'" if " " in value or not value else value
+
+
+def parse_table(text: str) -> list[dict[str, str]]:
+    """mod_callcenter's ``list`` output: a ``|``-separated header row, rows, ``+OK``."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or lines[0].startswith("-ERR"):
+        return []
+    header = lines[0].split("|")
+    rows = []
+    for line in lines[1:]:
+        if line.startswith("+OK"):
+            break
+        rows.append(dict(zip(header, line.split("|"), strict=False)))
+    return rows
+
+
+def user_of(channel_name: str) -> str:
+    """The user part of ``sofia/internal/1001@host`` or ``sofia/internal/sip:1001@host``."""
+    tail = channel_name.rsplit("/", 1)[-1]
+    return tail.removeprefix("sip:").split("@", 1)[0]
+
+
+class FreeSwitch:
+    def __init__(
+        self,
+        config: PbxConfig,
+        secret: str,
+        outbound: OutboundPolicy,
+        *,
+        timeout: float = 5.0,
+        extensions: frozenset[str] = frozenset(),
+    ) -> None:
+        self.config = config
+        self._secret = secret
+        self._outbound = outbound
+        self.timeout = timeout
+        self.extensions = extensions
+        self.commands = 0
+        self.echoes = Echoes()
+        self.calls = CallBook()
+        self._esl: EslConnection | None = None
+        self._legs: dict[str, str] = {}  # other legs' ids: the number they were called on
+
+    async def connect(self) -> None:
+        where = f"{self.config.host}:{self.config.port}"
+        try:
+            reader, writer = await open_checked(
+                self.config.host, self.config.port, self._outbound, self.timeout
+            )
+        except OutboundRefused as exc:
+            raise PhoneError(f"{where}: {exc}") from None
+        except (OSError, TimeoutError) as exc:
+            raise PhoneError(f"cannot connect to {where}: {exc or 'timeout'}") from None
+        esl = EslConnection(reader, writer)
+        try:
+            await esl.start(self._secret, self.timeout)
+            await esl.subscribe(EVENTS, self.timeout)
+        except CommandFailed:
+            await esl.close()
+            raise PhoneError(f"{where} refused the event socket password") from None
+        except (EslError, OSError, TimeoutError) as exc:
+            await esl.close()
+            raise PhoneError(f"{where}: {exc or 'no greeting'}") from None
+        self._esl = esl
+
+    def connected(self) -> bool:
+        return self._esl is not None and not self._esl.closed.is_set()
+
+    async def close(self) -> None:
+        if self._esl is not None:
+            await self._esl.close()
+
+    async def _api(self, command: str, *, ok: str | None = None) -> str:
+        if self._esl is None:
+            raise PhoneError("not connected")
+        self.commands += 1
+        try:
+            return await self._esl.api(f"callcenter_config {command}", self.timeout)
+        except CommandFailed as exc:
+            if ok is not None and ok.lower() in exc.answer.lower():
+                return ""
+            raise PhoneError(f"callcenter_config {command}: {exc.answer}") from None
+        except EslError as exc:
+            raise PhoneError(str(exc)) from None
+
+    def _contact(self, seat: Seat) -> str:
+        return fill(self.config.contact, extension=seat.extension, user_id=seat.user_id)
+
+    async def _status(self, seat: Seat) -> None:
+        self.echoes.asked(seat.key, seat.state is SeatState.PAUSED, "")
+        await self._api(
+            f"agent set status {quoted(seat.key)} {quoted(STATUS_OF[seat.state])}",
+            ok=INVALID_AGENT if seat.state is SeatState.OUT else None,
+        )
+
+    async def _seat_in(self, seat: Seat, tiers: set[tuple[str, str]] | None) -> int:
+        """Agent, contact and tiers; how many were missing (all, without ``tiers``)."""
+        name = quoted(seat.key)
+        done = 0
+        if tiers is None:
+            await self._api(f"agent add {name} Callback", ok=EXISTS)
+            await self._api(f"agent set contact {name} {quoted(self._contact(seat))}")
+        for queue in self.config.queues:
+            if tiers is None or (queue, seat.key) not in tiers:
+                await self._api(f"tier add {quoted(queue)} {name} 1 1", ok=EXISTS)
+                done += 1
+        return done
+
+    async def apply(self, seat: Seat) -> None:
+        if seat.state is not SeatState.OUT:
+            await self._seat_in(seat, None)
+        await self._status(seat)
+
+    async def reconcile(self, desired: dict[str, Seat]) -> Reconciled:
+        agents = {r.get("name", ""): r for r in parse_table(await self._api("agent list"))}
+        tiers = {
+            (r.get("queue", ""), r.get("agent", ""))
+            for r in parse_table(await self._api("tier list"))
+        }
+        repaired = 0
+        for seat in desired.values():
+            have = agents.get(seat.key)
+            if seat.state is SeatState.OUT:
+                if have is not None and have.get("status") != LOGGED_OUT:
+                    await self._status(seat)
+                    repaired += 1
+                continue
+            if have is None:
+                await self._seat_in(seat, None)
+                await self._status(seat)
+                repaired += 1
+                continue
+            if have.get("contact") != self._contact(seat):
+                await self._api(
+                    f"agent set contact {quoted(seat.key)} {quoted(self._contact(seat))}"
+                )
+                repaired += 1
+            repaired += await self._seat_in(seat, tiers)
+            if have.get("status") != STATUS_OF[seat.state]:
+                await self._status(seat)
+                repaired += 1
+        return Reconciled(len(desired), repaired)
+
+    # -- events
+
+    async def events(self) -> list[PhoneEvent] | None:
+        if self._esl is None:
+            return None
+        headers = await self._esl.events.get()
+        if headers is None:
+            return None
+        return self.interpret(headers)
+
+    def interpret(self, h: Headers) -> list[PhoneEvent]:
+        name = h.get("Event-Name", "")
+        if name == "CUSTOM":
+            if h.get("Event-Subclass") != "callcenter::info":
+                return []
+            if h.get("CC-Action") != "agent-status-change":
+                return []
+            status = h.get("CC-Agent-Status", "")
+            if status not in (AVAILABLE, ON_BREAK, "Available (On Demand)"):
+                return []
+            pause = PauseAtPhone(h.get("CC-Agent", ""), status == ON_BREAK, "")
+            return [] if self.echoes.is_echo(pause) else [pause]
+        found = self._call_event(name, h)
+        return [found] if found is not None else []
+
+    def _at(self, h: Headers) -> int:
+        micros = h.get("Event-Date-Timestamp", "")
+        return int(micros) // 1000 if micros.isdigit() else now_ms()
+
+    def _call_event(self, name: str, h: Headers) -> Changed | None:
+        uid = h.get("Unique-ID", "")
+        if name == "CHANNEL_CREATE":
+            extension = user_of(h.get("Channel-Name", ""))
+            if extension not in self.extensions:
+                self._legs[uid] = h.get("Caller-Destination-Number", "")
+                if len(self._legs) > 10_000:
+                    self._legs.pop(next(iter(self._legs)))
+                return None
+            # FreeSWITCH's view: the leg from the phone is inbound, so the agent calls out.
+            out = h.get("Call-Direction") == "inbound"
+            other = h.get("Other-Leg-Unique-ID", "")
+            return self.calls.start(
+                Call(
+                    uid,
+                    extension,
+                    Direction.OUT if out else Direction.IN,
+                    CallState.DIALING if out else CallState.RINGING,
+                    "" if out else h.get("Caller-Caller-ID-Name", ""),
+                    h.get("Caller-Destination-Number", "")
+                    if out
+                    else h.get("Caller-Caller-ID-Number", ""),
+                    h.get("Caller-Destination-Number", "") if out else self._legs.get(other, ""),
+                    self._at(h),
+                )
+            )
+        if name == "CHANNEL_ANSWER":
+            call = self.calls.calls.get(uid)
+            if call is not None and call.direction is Direction.IN:
+                return self.calls.answer(uid, self._at(h))
+            return None
+        if name == "CHANNEL_BRIDGE":
+            for leg in (uid, h.get("Other-Leg-Unique-ID", ""), h.get("Bridge-B-Unique-ID", "")):
+                if leg in self.calls.calls:
+                    return self.calls.answer(leg, self._at(h))
+            return None
+        if name in ("CHANNEL_HOLD", "CHANNEL_UNHOLD"):
+            return self.calls.hold(uid, name == "CHANNEL_HOLD")
+        if name == "CHANNEL_HANGUP_COMPLETE":
+            self._legs.pop(uid, None)
+            return self.calls.end(uid)
+        return None
+
+    async def live_calls(self) -> list[Call]:
+        """FreeSWITCH's calls are found again by their next events only: after a reconnect
+        a call in progress is not shown until it changes (see docs/pbx.md)."""
+        return []

@@ -1,0 +1,187 @@
+"""The loopback AMI server answers as Asterisk 18 does, checked with raw sockets."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.ami_server import AmiServer, Member
+
+Message = dict[str, str]
+
+
+class Client:
+    """A raw AMI connection: write messages, read them back as dicts."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.file = self.sock.makefile("rb")
+        self.banner = self.file.readline().decode()
+
+    def send(self, **fields: str) -> None:
+        text = "".join(f"{key}: {value}\r\n" for key, value in fields.items())
+        self.sock.sendall(text.encode() + b"\r\n")
+
+    def read(self) -> Message:
+        message: Message = {}
+        while (line := self.file.readline().decode()) not in ("\r\n", ""):
+            key, _, value = line.rstrip("\r\n").partition(": ")
+            message[key] = value
+        return message
+
+    def ask(self, **fields: str) -> Message:
+        self.send(**fields)
+        return self.read()
+
+    def login(self, events: str = "on") -> None:
+        answer = self.ask(
+            Action="Login", Username="agentstatus", Secret="ami-secret-0001", Events=events
+        )
+        assert answer["Message"] == "Authentication accepted"
+        if events == "on":
+            assert self.read()["Event"] == "FullyBooted"
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def server() -> Iterator[AmiServer]:
+    with AmiServer(queues=("support", "sales")) as ami:
+        yield ami
+
+
+@pytest.fixture
+def client(server: AmiServer) -> Iterator[Client]:
+    connection = Client(server.port)
+    connection.login()
+    yield connection
+    connection.close()
+
+
+def test_banner_and_permission_before_login(server: AmiServer) -> None:
+    raw = Client(server.port)
+    assert raw.banner == "Asterisk Call Manager/7.0.3\r\n"
+    assert raw.ask(Action="Ping", ActionID="p1") == {
+        "Response": "Error", "ActionID": "p1", "Message": "Permission denied",
+    }  # fmt: skip
+    raw.close()
+
+
+def test_wrong_secret_is_refused_and_closed(server: AmiServer) -> None:
+    raw = Client(server.port)
+    answer = raw.ask(Action="Login", Username="agentstatus", Secret="nope")
+    assert answer == {"Response": "Error", "Message": "Authentication failed"}
+    assert raw.file.readline() == b""  # the server hung up
+    raw.close()
+    assert server.sessions == 0
+
+
+def test_add_twice_then_remove_twice(server: AmiServer, client: Client) -> None:
+    add = {"Action": "QueueAdd", "Queue": "support", "Interface": "PJSIP/1001", "MemberName": "Ann"}
+    assert client.ask(**add, ActionID="a1") == {
+        "Response": "Success", "ActionID": "a1", "Message": "Added interface to queue",
+    }  # fmt: skip
+    event = client.read()
+    assert (event["Event"], event["Interface"], event["MemberName"]) == (
+        "QueueMemberAdded", "PJSIP/1001", "Ann",
+    )  # fmt: skip
+    assert client.ask(**add)["Message"] == "Unable to add interface: Already there"
+    assert server.members() == {("support", "PJSIP/1001"): Member("support", "PJSIP/1001", "Ann")}
+    remove = {"Action": "QueueRemove", "Queue": "support", "Interface": "PJSIP/1001"}
+    assert client.ask(**remove)["Message"] == "Removed interface from queue"
+    assert client.read()["Event"] == "QueueMemberRemoved"
+    assert client.ask(**remove)["Message"] == "Unable to remove interface: Not there"
+    assert client.ask(Action="QueueAdd", Queue="support")["Message"] == "'Interface' not specified."
+    assert client.ask(Action="Nonsense")["Message"] == "Invalid/unknown command"
+    assert server.max_outstanding == 1
+
+
+def test_pause_with_reason_emits_queue_member_pause(server: AmiServer, client: Client) -> None:
+    server.set_member("support", "PJSIP/1001", "Ann")
+    server.set_member("sales", "PJSIP/1001", "Ann")
+    answer = client.ask(Action="QueuePause", Interface="PJSIP/1001", Paused="true", Reason="Lunch")
+    assert answer["Message"] == "Interface paused successfully"
+    events = [client.read(), client.read()]
+    assert {e["Queue"] for e in events} == {"support", "sales"}
+    assert all(e["Event"] == "QueueMemberPause" and e["Paused"] == "1" for e in events)
+    assert all(e["PausedReason"] == "Lunch" for e in events)
+    assert server.members()[("sales", "PJSIP/1001")].reason == "Lunch"
+    missing = client.ask(Action="QueuePause", Interface="PJSIP/9999", Paused="no")
+    assert missing["Message"] == "Interface not found"
+
+
+def test_queue_status_is_an_event_list(server: AmiServer, client: Client) -> None:
+    server.set_member("support", "PJSIP/1001", "Ann", paused=True, reason="Break")
+    client.send(Action="QueueStatus", Queue="support", ActionID="qs")
+    ack = client.read()
+    assert (ack["EventList"], ack["Message"], ack["ActionID"]) == (
+        "start", "Queue status will follow", "qs",
+    )  # fmt: skip
+    params, member, done = client.read(), client.read(), client.read()
+    assert params["Event"] == "QueueParams"
+    assert params["ActionID"] == "qs"
+    assert member["Event"] == "QueueMember"
+    assert member["ActionID"] == "qs"
+    assert (member["Interface"], member["Location"], member["MemberName"]) == (
+        "PJSIP/1001", "PJSIP/1001", "Ann",
+    )  # fmt: skip
+    assert (member["Paused"], member["PausedReason"], member["Membership"]) == (
+        "1", "Break", "dynamic",
+    )  # fmt: skip
+    assert done == {
+        "Event": "QueueStatusComplete", "ActionID": "qs", "EventList": "Complete", "ListItems": "2",
+    }  # fmt: skip
+
+
+def test_pause_at_phone_and_events_off(server: AmiServer, client: Client) -> None:
+    quiet = Client(server.port)
+    quiet.login(events="off")
+    server.set_member("support", "PJSIP/1001")
+    server.pause_at_phone("PJSIP/1001", True, "Toilet")
+    event = client.read()
+    assert (event["Event"], event["Paused"], event["PausedReason"]) == (
+        "QueueMemberPause", "1", "Toilet",
+    )  # fmt: skip
+    assert quiet.ask(Action="Ping")["Ping"] == "Pong"  # no event queued ahead of the answer
+    quiet.close()
+
+
+def test_a_call_in(server: AmiServer, client: Client) -> None:
+    call = server.call_in("1001", caller_num="0501234567", caller_name="Dana", did="035551234")
+    names = [client.read()["Event"] for _ in range(4)]
+    assert names == ["Newchannel", "Newchannel", "DialBegin", "Newstate"]
+    client.send(Action="CoreShowChannels", ActionID="c")
+    assert client.read()["EventList"] == "start"
+    listed = [client.read() for _ in range(3)]
+    assert listed[1]["Channel"] == call.extension_channel
+    assert listed[1]["ConnectedLineNum"] == "0501234567"
+    assert listed[2]["ListItems"] == "2"
+    call.answer()
+    names = [client.read()["Event"] for _ in range(6)]
+    assert names == [
+        "Newstate",
+        "DialEnd",
+        "Newstate",
+        "BridgeCreate",
+        "BridgeEnter",
+        "BridgeEnter",
+    ]
+    call.hangup()
+    names = [client.read()["Event"] for _ in range(5)]
+    assert names == ["BridgeLeave", "BridgeLeave", "BridgeDestroy", "Hangup", "Hangup"]
+
+
+def test_drop_connections(server: AmiServer, client: Client) -> None:
+    assert server.sessions == 1
+    server.drop_connections()
+    assert client.file.readline() == b""
+    server.wait_for(lambda: server.sessions == 0, what="no sessions")
+    again = Client(server.port)
+    again.login()
+    assert server.connections_accepted == 2
+    assert server.sessions == 1
+    again.close()

@@ -1,0 +1,54 @@
+"""Connecting a test organisation to the loopback phone systems of tests/support."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from agentstatus.pbx.config import make_config
+from agentstatus.service import pbx_settings
+from agentstatus.service.pbx_settings import PbxState
+from agentstatus.storage.key_file import secret_box_for
+from tests.support.ami_server import AmiServer
+from tests.support.esl_server import EslServer
+from tests.support.receiver import LOOPBACK, LOOPBACK_NETWORKS
+
+# Loopback phone systems, and leases short enough for takeovers to be tested.
+PBX_ENV = {
+    "AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": LOOPBACK_NETWORKS,
+    "AGENTSTATUS_PBX_LEASE_SECONDS": "2",
+    "AGENTSTATUS_PBX_TIMEOUT_SECONDS": "2",
+}
+
+
+def use_asterisk(
+    engine: Engine, database_url: str, org: str, ami: AmiServer, queues: tuple[str, ...]
+) -> None:
+    config = make_config(
+        "asterisk", "127.0.0.1", port=ami.port, queues=list(queues), username="agentstatus"
+    )
+    box = secret_box_for(database_url, None)
+    pbx_settings.set_pbx(engine, box, org, config, "ami-secret-0001", outbound=LOOPBACK)
+
+
+def use_freeswitch(
+    engine: Engine, database_url: str, org: str, esl: EslServer, queues: tuple[str, ...]
+) -> None:
+    config = make_config("freeswitch", "127.0.0.1", port=esl.port, queues=list(queues))
+    box = secret_box_for(database_url, None)
+    pbx_settings.set_pbx(engine, box, org, config, "ClueCon-test-01", outbound=LOOPBACK)
+
+
+def wait_state(
+    engine: Engine, org: str, check: Callable[[PbxState], bool], timeout: float = 15.0
+) -> PbxState:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = pbx_settings.pbx_state(engine, org)
+        if found is not None and check(found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the pbx state did not become as expected: {found}")
+        time.sleep(0.05)
