@@ -6,14 +6,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 
 from agentstatus.pbx.phone import STALE_ECHO_SECONDS
 from agentstatus.service import presence
+from agentstatus.service.tokens import Role, create_token
 from tests.support.ami_server import AmiServer, Member
 from tests.support.factories import make_org
 from tests.support.pbx import PBX_ENV, use_asterisk, wait_state
 from tests.support.server import ServerProcess
+from tests.support.sse import Subscriber
 from tests.support.wire import set_status
 
 QUEUES = ("support", "sales")
@@ -91,3 +94,96 @@ def test_a_pause_at_the_phone_becomes_a_status_with_source_pbx(
                 lambda: {m.reason for m in _in_queues(ami, "PJSIP/sip1").values()} == {"Other"},
                 what="the phone system is told the status it now has, in every queue",
             )
+
+
+def _calls(base_url: str, code: str) -> dict[str, list[dict[str, object]]]:
+    answer = httpx.get(f"{base_url}/comet/API/GetExtensionsCalls", params={"code": code}).json()
+    return {e["username"]: e["calls"] for e in answer["EXTENSIONS"]}
+
+
+def test_calls_appear_and_disappear_in_get_extensions_calls_and_on_the_stream(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(engine)
+    token = create_token(engine, Role.ADMIN, org.name).token
+    with AmiServer(queues=QUEUES) as ami:
+        use_asterisk(engine, database_url, org.name, ami, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            events_url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
+            with Subscriber(events_url, token) as stream:
+                stream.wait_for(1)
+                call = ami.call_in("sip1", caller_num="0501234567", caller_name="Dana", did="0390")
+                ami.wait_for(lambda: bool(_calls(server.base_url, org.code)["sip1"]), what="call")
+                (ringing,) = _calls(server.base_url, org.code)["sip1"]
+                assert ringing["callstatus"] == "Ringing"
+                assert ringing["direction"] == "Incoming"
+                assert (ringing["callername"], ringing["callerphone"]) == ("Dana", "0501234567")
+                assert ringing["did"] == "0390"
+                assert ringing["answered"] == 0
+                assert ringing["ivrid"] == call.extension_uniqueid
+                call.answer()
+                ami.wait_for(
+                    lambda: _calls(server.base_url, org.code)["sip1"][0]["callstatus"] == "Talking",
+                    what="answered",
+                )
+                call.hold()
+                ami.wait_for(
+                    lambda: _calls(server.base_url, org.code)["sip1"][0]["callstatus"] == "Hold",
+                    what="on hold",
+                )
+                call.unhold()
+                call.hangup()
+                ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="ended")
+                seen = stream.wait_for(6)
+            types = [e.event for e in seen[1:]]
+            assert types == [
+                "call.started",
+                "call.answered",
+                "call.held",
+                "call.resumed",
+                "call.ended",
+            ]
+            ended = seen[-1].data
+            assert ended["user_id"] == "101"
+            assert ended["source"] == "pbx"
+            assert ended["call"]["id"] == call.extension_uniqueid
+            assert ended["call"]["caller_number"] == "0501234567"
+            item = next(
+                e
+                for e in httpx.get(
+                    f"{server.base_url}/comet/API/GetExtensionsCalls", params={"code": org.code}
+                ).json()["EXTENSIONS"]
+                if e["username"] == "sip1"
+            )
+            assert item["representative"] == "Agent 1"
+            assert item["userID"] == item["onlineUserID"] == 101
+
+
+def test_a_connection_lost_mid_call_leaves_no_phantom_call(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(engine)
+    with AmiServer(queues=QUEUES) as ami:
+        use_asterisk(engine, database_url, org.name, ami, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            call = ami.call_in("sip1", caller_num="0501234567", caller_name="Dana", did="0390")
+            call.answer()
+            ami.wait_for(lambda: bool(_calls(server.base_url, org.code)["sip1"]), what="call")
+            ami.stop_listening()
+            ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="no phantom")
+            ami.start_listening()
+            # Back: the call still in progress is found in the channel list.
+            ami.wait_for(
+                lambda: (
+                    [c["callstatus"] for c in _calls(server.base_url, org.code)["sip1"]]
+                    == ["Talking"]
+                ),
+                timeout=15,
+                what="found again after the reconnect",
+            )
+            call.hangup()
+            ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="ended")

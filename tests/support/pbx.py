@@ -16,7 +16,10 @@ from tests.support.esl_server import EslServer
 from tests.support.receiver import LOOPBACK, LOOPBACK_NETWORKS
 
 # Loopback phone systems, and leases short enough for takeovers to be tested.
+# The key the phone systems' secrets are sealed with (every instance needs the same one).
+PBX_KEY = "u0WI3Y9hJ6r4cW4-0N1m2QoXa6bq7Lk5Sx7o3m4YF9E="
 PBX_ENV = {
+    "AGENTSTATUS_SECRET_KEY": PBX_KEY,
     "AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": LOOPBACK_NETWORKS,
     "AGENTSTATUS_PBX_LEASE_SECONDS": "2",
     "AGENTSTATUS_PBX_TIMEOUT_SECONDS": "2",
@@ -29,7 +32,7 @@ def use_asterisk(
     config = make_config(
         "asterisk", "127.0.0.1", port=ami.port, queues=list(queues), username="agentstatus"
     )
-    box = secret_box_for(database_url, None)
+    box = secret_box_for(database_url, PBX_KEY)
     pbx_settings.set_pbx(engine, box, org, config, "ami-secret-0001", outbound=LOOPBACK)
 
 
@@ -37,7 +40,7 @@ def use_freeswitch(
     engine: Engine, database_url: str, org: str, esl: EslServer, queues: tuple[str, ...]
 ) -> None:
     config = make_config("freeswitch", "127.0.0.1", port=esl.port, queues=list(queues))
-    box = secret_box_for(database_url, None)
+    box = secret_box_for(database_url, PBX_KEY)
     pbx_settings.set_pbx(engine, box, org, config, "ClueCon-test-01", outbound=LOOPBACK)
 
 

@@ -8,6 +8,7 @@ there" are success, and a pause is set per queue whatever it was.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
@@ -61,6 +62,7 @@ class Asterisk:
         self.calls = CallBook()
         self._ami: AmiConnection | None = None
         self._interface = template_pattern(config.interface)
+        self._pending: dict[str, Call] = {}  # channels to an extension, not yet dialled
 
     # -- the connection
 
@@ -225,31 +227,53 @@ class Asterisk:
             extension = self.extension_of(m.get("Channel", ""))
             if extension is None:
                 return None
-            outbound = m.get("ChannelState") == RING and bool(m.get("Exten"))
-            return self.calls.start(
-                Call(
-                    m.get("Uniqueid", ""),
-                    extension,
-                    Direction.OUT if outbound else Direction.IN,
-                    CallState.DIALING if outbound else CallState.RINGING,
-                    "" if outbound else m.get("ConnectedLineName", ""),
-                    m.get("Exten", "") if outbound else m.get("ConnectedLineNum", ""),
-                    m.get("Exten", "") if outbound else "",
-                    at,
+            uid = m.get("Uniqueid", "")
+            if m.get("ChannelState") == RING and m.get("Exten"):  # the extension dials out
+                return self.calls.start(
+                    Call(
+                        uid,
+                        extension,
+                        Direction.OUT,
+                        CallState.DIALING,
+                        "",
+                        m.get("Exten", ""),
+                        m.get("Exten", ""),
+                        at,
+                    )
                 )
+            # A channel to the extension: who calls, on which number, comes with DialBegin.
+            self._pending[uid] = Call(
+                uid,
+                extension,
+                Direction.IN,
+                CallState.RINGING,
+                _known(m.get("ConnectedLineName", "")),
+                _known(m.get("ConnectedLineNum", "")),
+                "",
+                at,
             )
+            if len(self._pending) > 10_000:
+                self._pending.pop(next(iter(self._pending)))
+            return None
         if name == "DialBegin":
-            dest = m.get("DestUniqueid", "")
-            if dest in self.calls.calls:  # a call to the extension: who calls, on which number
-                self.calls.update(
-                    dest,
-                    caller_name=_known(m.get("CallerIDName", "")),
-                    caller_number=_known(m.get("CallerIDNum", "")),
+            pending = self._pending.pop(m.get("DestUniqueid", ""), None)
+            if pending is None:
+                return None
+            return self.calls.start(
+                replace(
+                    pending,
+                    caller_name=_known(m.get("CallerIDName", "")) or pending.caller_name,
+                    caller_number=_known(m.get("CallerIDNum", "")) or pending.caller_number,
                     dialled=m.get("Exten", ""),
                 )
-            return None
+            )
         if name == "Newstate":
             uid = m.get("Uniqueid", "")
+            pending = self._pending.pop(uid, None)
+            if pending is not None:  # rung without a Dial (an Originate)
+                started = self.calls.start(pending)
+                if m.get("ChannelState") != UP:
+                    return started
             call = self.calls.calls.get(uid)
             if call is not None and call.direction is Direction.IN and m.get("ChannelState") == UP:
                 return self.calls.answer(uid, at)
@@ -259,6 +283,7 @@ class Asterisk:
         if name in ("Hold", "Unhold"):
             return self.calls.hold(m.get("Uniqueid", ""), name == "Hold")
         if name == "Hangup":
+            self._pending.pop(m.get("Uniqueid", ""), None)
             return self.calls.end(m.get("Uniqueid", ""))
         return None
 

@@ -76,7 +76,7 @@ class FreeSwitch:
         self.echoes = Echoes()
         self.calls = CallBook()
         self._esl: EslConnection | None = None
-        self._legs: dict[str, str] = {}  # other legs' ids: the number they were called on
+        self._legs: dict[str, tuple[str, str]] = {}  # other legs: (caller, number called)
 
     async def connect(self) -> None:
         where = f"{self.config.host}:{self.config.port}"
@@ -203,6 +203,19 @@ class FreeSwitch:
         found = self._call_event(name, h)
         return [found] if found is not None else []
 
+    def _called(self, h: Headers, other: str) -> str:
+        """The number a call to the extension came in on: its other leg's destination, or
+        (before the legs are linked) that of the latest leg from the same caller."""
+        if h.get("Other-Leg-Destination-Number"):
+            return h["Other-Leg-Destination-Number"]
+        if other in self._legs:
+            return self._legs[other][1]
+        caller = h.get("Caller-Caller-ID-Number", "")
+        for number, destination in reversed(self._legs.values()):
+            if caller and number == caller:
+                return destination
+        return ""
+
     def _at(self, h: Headers) -> int:
         micros = h.get("Event-Date-Timestamp", "")
         return int(micros) // 1000 if micros.isdigit() else now_ms()
@@ -212,7 +225,10 @@ class FreeSwitch:
         if name == "CHANNEL_CREATE":
             extension = user_of(h.get("Channel-Name", ""))
             if extension not in self.extensions:
-                self._legs[uid] = h.get("Caller-Destination-Number", "")
+                self._legs[uid] = (
+                    h.get("Caller-Caller-ID-Number", ""),
+                    h.get("Caller-Destination-Number", ""),
+                )
                 if len(self._legs) > 10_000:
                     self._legs.pop(next(iter(self._legs)))
                 return None
@@ -229,7 +245,7 @@ class FreeSwitch:
                     h.get("Caller-Destination-Number", "")
                     if out
                     else h.get("Caller-Caller-ID-Number", ""),
-                    h.get("Caller-Destination-Number", "") if out else self._legs.get(other, ""),
+                    h.get("Caller-Destination-Number", "") if out else self._called(h, other),
                     self._at(h),
                 )
             )

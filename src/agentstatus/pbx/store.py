@@ -265,12 +265,11 @@ def clear_calls(engine: Engine, oid: int) -> None:
         conn.execute(delete(pbx_calls).where(pbx_calls.c.org_id == oid))
 
 
-def live_calls(engine: Engine, oid: int) -> dict[str, list[Call]]:
-    """The organisation's live calls by extension (for GetExtensionsCalls and pages)."""
-    with reading(engine) as conn:
-        rows = conn.execute(
-            select(pbx_calls).where(pbx_calls.c.org_id == oid).order_by(pbx_calls.c.started_ms)
-        ).all()
+def calls_by_extension(conn: Connection, oid: int) -> dict[str, list[Call]]:
+    """The organisation's live calls by extension, oldest first."""
+    rows = conn.execute(
+        select(pbx_calls).where(pbx_calls.c.org_id == oid).order_by(pbx_calls.c.started_ms)
+    ).all()
     found: dict[str, list[Call]] = {}
     for r in rows:
         found.setdefault(r.extension, []).append(
@@ -287,3 +286,8 @@ def live_calls(engine: Engine, oid: int) -> dict[str, list[Call]]:
             )
         )
     return found
+
+
+def live_calls(engine: Engine, oid: int) -> dict[str, list[Call]]:
+    with reading(engine) as conn:
+        return calls_by_extension(conn, oid)

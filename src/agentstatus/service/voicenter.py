@@ -15,6 +15,8 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
+from agentstatus.pbx.calls import Call
+from agentstatus.pbx.store import calls_by_extension
 from agentstatus.service.statuses import Status, status_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, audit, extensions, organisations, presence
@@ -40,6 +42,10 @@ class ExtensionState:
     name: str
     user_id: str | None
     status: int
+    extension_id: int = 0
+    agent_name: str = ""
+    calls: tuple[Call, ...] = ()
+    """Its live calls, when a phone system is connected."""
 
 
 def authenticate_code(conn: Connection, code: str, address: str | None) -> int | Refusal:
@@ -117,7 +123,14 @@ def _enabled_statuses(conn: Connection, oid: int) -> list[Status]:
 
 def _extension_states(conn: Connection, oid: int, only: str | None) -> list[ExtensionState]:
     query = (
-        select(extensions.c.sip, extensions.c.name, agents.c.user_id, presence.c.status)
+        select(
+            extensions.c.id,
+            extensions.c.sip,
+            extensions.c.name,
+            agents.c.user_id,
+            agents.c.name.label("agent_name"),
+            presence.c.status,
+        )
         .select_from(
             extensions.outerjoin(presence, presence.c.extension_id == extensions.c.id).outerjoin(
                 agents, agents.c.id == presence.c.agent_id
@@ -129,7 +142,17 @@ def _extension_states(conn: Connection, oid: int, only: str | None) -> list[Exte
     if only is not None:
         # PostgreSQL text cannot hold NUL: such a name matches no extension.
         query = query.where(extensions.c.sip == only if "\x00" not in only else false())
+    rows = conn.execute(query).all()
+    calls = calls_by_extension(conn, oid)
     return [
-        ExtensionState(r.sip, r.name, r.user_id, LOGOUT if r.user_id is None else r.status)
-        for r in conn.execute(query)
+        ExtensionState(
+            r.sip,
+            r.name,
+            r.user_id,
+            LOGOUT if r.user_id is None else r.status,
+            int(r.id),
+            r.agent_name or "",
+            tuple(calls.get(r.sip, ())),
+        )
+        for r in rows
     ]

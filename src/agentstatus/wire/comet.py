@@ -26,6 +26,20 @@ USER_NAME = "name"
 ONLINE_USER_ID = "onlineUserID"
 ONLINE_USER_STATUS = "onlineUserStatus"
 CALLS = "calls"
+REPRESENTATIVE = "representative"
+EXTENSION_ID = "extensionID"
+USER_ID = "userID"
+# A call of a GetExtensionsCalls item: part of the exposed HTTP API; don't rename.
+CALL_STARTED = "callStarted"
+CALL_ANSWERED = "callAnswered"
+ANSWERED = "answered"
+CALLER_NAME = "callername"
+CALLER_PHONE = "callerphone"
+CALL_STATUS = "callstatus"
+DIRECTION = "direction"
+IVR_ID = "ivrid"
+DID = "did"
+DIRECTIONS = {"in": "Incoming", "out": "Outgoing"}
 
 
 def unauthorized() -> dict[str, int | str]:
@@ -47,14 +61,53 @@ def extension(sip: str, name: str) -> dict[str, object]:
     return {SIP: sip, NAME: name}
 
 
-def extension_calls(sip: str, name: str, user_id: str | None, status: int) -> dict[str, object]:
-    """One item of ``GetExtensionsCalls``: who holds the extension, in which status."""
+def extension_calls(
+    sip: str,
+    name: str,
+    user_id: str | None,
+    status: int,
+    *,
+    extension_id: int = 0,
+    representative: str = "",
+    calls: list[dict[str, object]] | None = None,
+) -> dict[str, object]:
+    """One item of ``GetExtensionsCalls``: who holds the extension, in which status, and its
+    live calls (when a phone system is connected)."""
     return {
         USERNAME: sip,
         USER_NAME: name,
         ONLINE_USER_ID: online_user_id(user_id),
         ONLINE_USER_STATUS: status,
-        CALLS: [],
+        REPRESENTATIVE: representative,
+        EXTENSION_ID: extension_id,
+        USER_ID: online_user_id(user_id),
+        CALLS: calls or [],
+    }
+
+
+def call(
+    *,
+    call_id: str,
+    direction: str,
+    state: str,
+    caller_name: str,
+    caller_number: str,
+    dialled: str,
+    started_ms: int,
+    answered_ms: int | None,
+) -> dict[str, object]:
+    """One call of an extension as Voicenter shows it: times in Unix seconds (0: not
+    answered), the other party's name and number, the number dialled (``did``)."""
+    return {
+        CALL_STARTED: started_ms // 1000,
+        CALL_ANSWERED: 0 if answered_ms is None else answered_ms // 1000,
+        ANSWERED: 0 if answered_ms is None else 1,
+        CALLER_NAME: caller_name,
+        CALLER_PHONE: caller_number,
+        CALL_STATUS: state,
+        DIRECTION: DIRECTIONS.get(direction, direction),
+        IVR_ID: call_id,
+        DID: dialled,
     }
 
 

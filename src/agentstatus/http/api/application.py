@@ -14,6 +14,7 @@ from agentstatus.http.api import (
     operations,
     organisations,
     panel_links,
+    pbx,
     presence,
     reports,
     statuses,
@@ -67,6 +68,7 @@ def create_api(context: AppContext) -> FastAPI:
         reports,
         events,
         webhooks,
+        pbx,
     ):
         v1.include_router(module.router)
     api.include_router(v1)

@@ -15,5 +15,23 @@ class GetExtensionsCalls(CometEndpoint):
     @staticmethod
     def item(extension: ExtensionState) -> dict[str, object]:
         return comet.extension_calls(
-            extension.sip, extension.name, extension.user_id, extension.status
+            extension.sip,
+            extension.name,
+            extension.user_id,
+            extension.status,
+            extension_id=extension.extension_id,
+            representative=extension.agent_name,
+            calls=[
+                comet.call(
+                    call_id=c.id,
+                    direction=c.direction.value,
+                    state=c.state.value,
+                    caller_name=c.caller_name,
+                    caller_number=c.caller_number,
+                    dialled=c.dialled,
+                    started_ms=c.started_ms,
+                    answered_ms=c.answered_ms,
+                )
+                for c in extension.calls
+            ],
         )
