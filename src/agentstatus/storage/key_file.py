@@ -17,7 +17,8 @@ class SecretKeyMissing(SecretKeyError):
 
     def __init__(self) -> None:
         super().__init__(
-            "webhooks on PostgreSQL need AGENTSTATUS_SECRET_KEY (the same on every instance)"
+            "webhooks and phone systems on PostgreSQL need AGENTSTATUS_SECRET_KEY (the same on "
+            "every instance)"
         )
 
 
