@@ -291,3 +291,11 @@ def calls_by_extension(conn: Connection, oid: int) -> dict[str, list[Call]]:
 def live_calls(engine: Engine, oid: int) -> dict[str, list[Call]]:
     with reading(engine) as conn:
         return calls_by_extension(conn, oid)
+
+
+def calls_of_org(engine: Engine, org: str) -> dict[str, list[Call]]:
+    """The live calls of organisation ``org`` (by name), by extension."""
+    from agentstatus.service.organisations import org_id
+
+    with reading(engine) as conn:
+        return calls_by_extension(conn, org_id(conn, org))

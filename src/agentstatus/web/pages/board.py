@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.events.feed import snapshot
+from agentstatus.pbx.calls import Call
+from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
 from agentstatus.service.errors import NotFound, Unavailable
 from agentstatus.service.presence import AgentPresence, force_logout, logout_everyone
@@ -33,6 +35,8 @@ class BoardRow:
     since_ms: int
     since: str
     logged_in: bool
+    call_state: str | None = None
+    """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
 
 
 class Floor:
@@ -84,6 +88,7 @@ async def board(request: Request) -> Response:
     engine = page.context.engine
     catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
+    calls = await asyncio.to_thread(calls_of_org, engine, page.org)
     rows = [
         BoardRow(
             a.user_id,
@@ -93,6 +98,7 @@ async def board(request: Request) -> Response:
             a.since_ms,
             to_iso(a.since_ms),
             a.extension is not None or a.status != LOGOUT,
+            _call_state(calls.get(a.extension or "", [])),
         )
         for a in taken.agents
     ]
@@ -112,6 +118,10 @@ async def board(request: Request) -> Response:
             "zone": zone,
         },
     )
+
+
+def _call_state(calls: list[Call]) -> str | None:
+    return calls[-1].state.value if calls else None
 
 
 async def catalogue_css(request: Request) -> Response:

@@ -23,6 +23,7 @@ from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.events.credentials import panel as panel_credential
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, event_filter, subscriber_response
 from agentstatus.http.requests import BodyIncomplete, BodyTooLarge, read_body, resolve_client
+from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
 from agentstatus.service.errors import TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
@@ -125,6 +126,7 @@ async def state(request: Request) -> Response:
     )
     if found is None:  # the agent's row went between the two reads
         raise Refusal(401, LinkRefusal.REVOKED.value, texts.LINK_REVOKED)
+    live = await asyncio.to_thread(calls_of_org, engine, grant.org)
     code = panel_language(request)
     return _json(
         {
@@ -135,6 +137,7 @@ async def state(request: Request) -> Response:
                 "status": found.status,
                 "since": to_iso(found.since_ms),
             },
+            "calls": [c.as_json() for c in live.get(found.extension or "", [])],
             "statuses": [
                 {
                     "id": s.id,

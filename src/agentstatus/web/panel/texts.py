@@ -19,6 +19,10 @@ UI = {
     "reconnected": N_("Reconnected."),
     "saving": N_("Saving…"),
     "overdue": N_("Over the limit"),
+    "call_Ringing": N_("Ringing"),
+    "call_Dialing": N_("Dialling"),
+    "call_Talking": N_("On a call"),
+    "call_Hold": N_("On hold"),
 }
 
 # Why a change or the link itself was refused (the answer's "detail"; "reason" is for code).

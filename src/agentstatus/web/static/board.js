@@ -144,6 +144,7 @@ function addRow(userId) {
   link.textContent = userId;
   link.href = `/o/${encodeURIComponent(org)}/agents/${encodeURIComponent(userId)}`;
   row.querySelector(".user-id").textContent = userId;
+  row.querySelector(".on-call").hidden = true;
   const button = row.querySelector("button[data-logout]");
   button.setAttribute("aria-label", `${text.log_out_label} ${userId}`);
   tbody.append(row);
@@ -192,6 +193,24 @@ function patch(event) {
   showEmpty();
 }
 
+// -- live calls (when a phone system is connected) ---------------------------------------
+
+const callsOf = new Map(); // user id: Map(call id: state)
+
+function showCall(event) {
+  const row = rows.get(event.user_id);
+  if (row === undefined || !event.call) return;
+  const mine = callsOf.get(event.user_id) || new Map();
+  if (event.type === "call.ended") mine.delete(event.call.id);
+  else mine.set(event.call.id, event.call.state);
+  callsOf.set(event.user_id, mine);
+  const badge = row.querySelector(".on-call");
+  const state = [...mine.values()].pop();
+  badge.hidden = state === undefined;
+  badge.dataset.call = state || "";
+  badge.textContent = state ? text.calls[state] || state : "";
+}
+
 function setBanner(state, message) {
   banner.dataset.state = state;
   banner.textContent = message;
@@ -206,6 +225,9 @@ function connect() {
   source = new EventSource(url);
   for (const type of ["agent.login", "agent.logout", "agent.status"]) {
     source.addEventListener(type, (message) => patch(JSON.parse(message.data)));
+  }
+  for (const type of ["call.started", "call.answered", "call.held", "call.resumed", "call.ended"]) {
+    source.addEventListener(type, (message) => showCall(JSON.parse(message.data)));
   }
   source.addEventListener("open", () => {
     setBanner(dropped ? "reconnected" : "live", dropped ? text.reconnected : text.live);

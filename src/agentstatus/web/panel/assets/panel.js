@@ -202,7 +202,10 @@ class AgentstatusPanel extends HTMLElement {
     this.timer.setAttribute("aria-label", this.text("time_in_status"));
     this.overdue = element("span", "overdue", this.text("overdue"));
     this.overdue.hidden = true;
-    current.append(this.dot, this.statusName, this.overdue, this.timer);
+    this.onCall = element("span", "on-call");
+    this.onCall.hidden = true;
+    this.calls = new Map(); // call id: state, from the phone system's events
+    current.append(this.dot, this.statusName, this.overdue, this.onCall, this.timer);
     this.field = element("label", "extension-field", this.text("extension"));
     this.input = element("input");
     this.input.name = "extension";
@@ -224,6 +227,8 @@ class AgentstatusPanel extends HTMLElement {
       header, current, this.field, this.buttons, this.message, this.connection,
     );
     this.refreshButtons();
+    for (const call of this.state.calls || []) this.calls.set(call.id, call.state);
+    this.showCalls();
     this.ticker = setInterval(() => this.tick(), 1000);
   }
 
@@ -374,6 +379,13 @@ class AgentstatusPanel extends HTMLElement {
     this.retry(generation);
   }
 
+  showCalls() {
+    const state = [...this.calls.values()].pop();
+    this.onCall.hidden = state === undefined;
+    this.onCall.dataset.call = state || "";
+    this.onCall.textContent = state ? this.text(`call_${state}`) : "";
+  }
+
   receive(message) {
     let data;
     try {
@@ -384,6 +396,12 @@ class AgentstatusPanel extends HTMLElement {
     if (message.event === "snapshot") {
       const mine = data.agents.find((a) => a.user_id === this.state.agent.user_id);
       if (mine) this.setPresence(mine);
+    } else if (message.event.startsWith("call.")) {
+      // A call changes no status: the panel shows it beside the status.
+      if (data.user_id !== this.state.agent.user_id || !data.call) return;
+      if (message.event === "call.ended") this.calls.delete(data.call.id);
+      else this.calls.set(data.call.id, data.call.state);
+      this.showCalls();
     } else if (message.event === "agent.overdue") {
       // A warning is no change: the agent is where it was, since when it was (the panel
       // shows it over the limit from its own clock).
