@@ -17,6 +17,8 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
    and change-to-screen latency at 50 changes/s.
 7. Deadlines (``bench/deadlines.py``): how soon the policies act after their deadlines pass,
    on SQLite and on three PostgreSQL instances, each deadline exactly once.
+8. Phone system (``bench/pbx.py``): the time from an OK answer to the command read by a
+   loopback Asterisk under a status mix, and a reconcile of thousands of members.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -43,7 +45,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import browser, chart, deadlines, fanout
+from bench import browser, chart, deadlines, fanout, pbx
 from bench.checks import Check, verdicts
 from bench.dataset import build_postgres, build_sqlite
 from bench.harness import (
@@ -89,6 +91,8 @@ class Plan:
     """None: skip the browser part."""
     deadlines: deadlines.DeadlinePlan | None = deadlines.FULL
     """None: skip the deadlines part."""
+    pbx: pbx.PbxPlan | None = pbx.FULL
+    """None: skip the phone-system part."""
 
 
 SMOKE = Plan(
@@ -107,6 +111,7 @@ SMOKE = Plan(
     fanout=fanout.SMOKE,
     browser=browser.SMOKE,
     deadlines=deadlines.SMOKE,
+    pbx=pbx.SMOKE,
 )
 
 # The SQLite targets of the mix, in the order of the first round.
@@ -448,6 +453,8 @@ def targets(results: Results) -> list[tuple[str, bool]]:
         checks += browser.targets(browser.BrowserResult.from_json(results["browser"]))
     if results.get("deadlines"):
         checks += deadlines.targets(deadlines.DeadlinesResult.from_json(results["deadlines"]))
+    if results.get("pbx"):
+        checks += pbx.targets(pbx.PbxResult.from_json(results["pbx"]))
     return checks
 
 
@@ -530,6 +537,8 @@ def table(results: dict[str, Any]) -> str:
     if results.get("deadlines"):
         found = deadlines.DeadlinesResult.from_json(results["deadlines"])
         lines += ["", deadlines.table(found)]
+    if results.get("pbx"):
+        lines += ["", pbx.table(pbx.PbxResult.from_json(results["pbx"]))]
     lines.append("")
     for name, met in results["targets"]:
         lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
@@ -603,6 +612,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["browser"] = None
     if args.no_deadlines:
         changes["deadlines"] = None
+    if args.no_pbx:
+        changes["pbx"] = None
     if args.scale_postgres:
         changes["scale_postgres"] = True
     if args.duration:
@@ -623,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fanout", action="store_true", help="skip the fan-out part")
     parser.add_argument("--no-browser", action="store_true", help="skip the browser part")
     parser.add_argument("--no-deadlines", action="store_true", help="skip the deadlines part")
+    parser.add_argument("--no-pbx", action="store_true", help="skip the phone-system part")
     parser.add_argument(
         "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
     )
@@ -691,6 +703,9 @@ def main(argv: list[str] | None = None) -> int:
             results["deadlines"] = deadlines.run_deadlines(
                 plan.deadlines, workdir, pg_url
             ).to_json()
+        if plan.pbx:
+            log(f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk, a reconcile")
+            results["pbx"] = asdict(pbx.run_pbx(plan.pbx, workdir))
         if plan.scale:
             log(
                 f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"

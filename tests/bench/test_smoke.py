@@ -76,13 +76,21 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
         assert s["acted"] == s["deadlines"] > 0, (key, s)
         assert s["missing"] == s["duplicated"] == 0, (key, s)
 
+    # The phone-system part: every OK answer reached the loopback Asterisk, one action at a
+    # time, and the reconcile repaired exactly the drift made.
+    phone = results["pbx"]
+    assert phone["changes"] == phone["matched"] > 0, phone
+    assert phone["max_outstanding"] == 1
+    assert phone["reconcile_repaired"] == phone["drift_made"] > 0, phone
+    assert phone["reconciled_right"]
+
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
     results_path = tmp_path / "pg.json"
     command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
-    command += ["--no-fanout", "--no-deadlines"]
+    command += ["--no-fanout", "--no-deadlines", "--no-pbx"]
     command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
     run = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False

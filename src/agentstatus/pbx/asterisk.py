@@ -63,6 +63,9 @@ class Asterisk:
         self._ami: AmiConnection | None = None
         self._interface = template_pattern(config.interface)
         self._pending: dict[str, Call] = {}  # channels to an extension, not yet dialled
+        self._mirror: dict[tuple[str, str], tuple[bool, str]] = {}
+        """(queue, interface): (paused, reason), as last read and followed since."""
+        self._mirrored = False
 
     # -- the connection
 
@@ -114,6 +117,8 @@ class Asterisk:
             raise PhoneError(f"{name} {fields.get('Interface', '')}: {exc.message}") from None
         except AmiError as exc:
             raise PhoneError(str(exc)) from None
+        except ValueError as exc:  # a value with a line break: never sent
+            raise PhoneError(f"{name}: {exc}") from None
 
     # -- seats
 
@@ -151,43 +156,60 @@ class Asterisk:
         await self._action("QueuePause", fields)
 
     async def apply(self, seat: Seat) -> None:
-        for queue in self.config.queues:
-            if seat.state is SeatState.OUT:
-                await self._action(
-                    "QueueRemove", {"Queue": queue, "Interface": seat.key}, ok=NOT_THERE
-                )
-                continue
-            paused = seat.state is SeatState.PAUSED
+        """Only what differs from the members as last read and since followed (the phone
+        system's events keep them current; a stale entry costs one idempotent command)."""
+        paused = seat.state is SeatState.PAUSED
+        if seat.state is not SeatState.OUT:
+            # What the phone system is asked to be, even when it is already (no echo then).
             self.echoes.asked(seat.key, paused, seat.reason)
-            await self._action("QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE)
-            await self._pause(seat, queue, paused)
+        for queue in self.config.queues:
+            have = self._mirror.get((queue, seat.key))
+            if seat.state is SeatState.OUT:
+                if have is not None or not self._mirrored:
+                    await self._action(
+                        "QueueRemove", {"Queue": queue, "Interface": seat.key}, ok=NOT_THERE
+                    )
+                self._mirror.pop((queue, seat.key), None)
+                continue
+            if have is None:
+                self.echoes.asked(seat.key, paused, seat.reason)
+                await self._action(
+                    "QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE
+                )
+                if paused:
+                    await self._pause(seat, queue, paused)
+            elif have != (paused, seat.reason if paused else ""):
+                await self._pause(seat, queue, paused)
+            self._mirror[(queue, seat.key)] = (paused, seat.reason if paused else "")
 
     async def reconcile(self, desired: dict[str, Seat]) -> Reconciled:
         found = await self.members()
+        self._mirror = {k: (p, r if p else "") for k, (p, r) in found.items()}
+        self._mirrored = True
         repaired = 0
         for seat in desired.values():
             for queue in self.config.queues:
                 have = found.get((queue, seat.key))
-                if seat.state is SeatState.OUT:
-                    if have is not None:
-                        await self._action(
-                            "QueueRemove", {"Queue": queue, "Interface": seat.key}, ok=NOT_THERE
-                        )
-                        repaired += 1
-                    continue
                 paused = seat.state is SeatState.PAUSED
-                if have is None:
-                    self.echoes.asked(seat.key, paused, seat.reason)
-                    await self._action(
-                        "QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE
-                    )
-                    if paused:
-                        await self._pause(seat, queue, paused)
+                if seat.state is SeatState.OUT:
+                    repaired += have is not None
+                elif have is None or have[0] != paused or (paused and have[1] != seat.reason):
                     repaired += 1
-                elif have[0] != paused or (paused and have[1] != seat.reason):
-                    await self._pause(seat, queue, paused)
-                    repaired += 1
+            await self.apply(seat)
         return Reconciled(len(desired), repaired)
+
+    def _follow_members(self, name: str, m: Message) -> None:
+        """Keep the members current from the phone system's own events."""
+        queue = m.get("Queue", "")
+        if queue not in self.config.queues:
+            return
+        key = (queue, m.get("Interface") or m.get("Location", ""))
+        if name == "QueueMemberRemoved":
+            self._mirror.pop(key, None)
+        elif name in ("QueueMemberAdded", "QueueMemberPause"):
+            paused = _flag(m.get("Paused", "0"))
+            reason = m.get("PausedReason", m.get("Reason", ""))
+            self._mirror[key] = (paused, reason if paused else "")
 
     # -- events
 
@@ -209,6 +231,8 @@ class Asterisk:
 
     def interpret(self, m: Message) -> list[PhoneEvent]:
         name = m.get("Event", "")
+        if name.startswith("QueueMember"):
+            self._follow_members(name, m)
         if name == "QueueMemberPause":
             if m.get("Queue") not in self.config.queues:
                 return []

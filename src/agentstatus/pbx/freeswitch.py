@@ -76,6 +76,7 @@ class FreeSwitch:
         self.echoes = Echoes()
         self.calls = CallBook()
         self._esl: EslConnection | None = None
+        self._seated: dict[str, str] = {}  # agents made this connection: their contact
         self._legs: dict[str, tuple[str, str]] = {}  # other legs: (caller, number called)
 
     async def connect(self) -> None:
@@ -119,6 +120,8 @@ class FreeSwitch:
             raise PhoneError(f"callcenter_config {command}: {exc.answer}") from None
         except EslError as exc:
             raise PhoneError(str(exc)) from None
+        except ValueError as exc:  # a value with a line break: never sent
+            raise PhoneError(str(exc)) from None
 
     def _contact(self, seat: Seat) -> str:
         return fill(self.config.contact, extension=seat.extension, user_id=seat.user_id)
@@ -144,8 +147,11 @@ class FreeSwitch:
         return done
 
     async def apply(self, seat: Seat) -> None:
-        if seat.state is not SeatState.OUT:
+        """The agent, its contact and tiers once per connection (or when the contact
+        changes), then its status."""
+        if seat.state is not SeatState.OUT and self._seated.get(seat.key) != self._contact(seat):
             await self._seat_in(seat, None)
+            self._seated[seat.key] = self._contact(seat)
         await self._status(seat)
 
     async def reconcile(self, desired: dict[str, Seat]) -> Reconciled:
@@ -163,8 +169,7 @@ class FreeSwitch:
                     repaired += 1
                 continue
             if have is None:
-                await self._seat_in(seat, None)
-                await self._status(seat)
+                await self.apply(seat)
                 repaired += 1
                 continue
             if have.get("contact") != self._contact(seat):
@@ -173,6 +178,7 @@ class FreeSwitch:
                 )
                 repaired += 1
             repaired += await self._seat_in(seat, tiers)
+            self._seated[seat.key] = self._contact(seat)
             if have.get("status") != STATUS_OF[seat.state]:
                 await self._status(seat)
                 repaired += 1

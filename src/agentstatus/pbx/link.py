@@ -42,6 +42,9 @@ POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0
 """A seat the phone system refused is tried again after this."""
 MAX_BACKOFF = 30.0
+RECONCILE_SECONDS = 300.0
+"""Besides every (re)connect, the members are read and repaired this often (a change made
+at the phone system that sent no event, or one agentstatus missed)."""
 MAX_ERROR = 500
 
 
@@ -144,11 +147,9 @@ class PbxLink:
                 store.add_commands, self.engine, self.target.oid, self.holder, phone.commands
             )
 
-    async def _connected(self, phone: PhoneSystem) -> None:
+    async def _reconcile(self, phone: PhoneSystem) -> int:
+        """Repair every difference from presence; the history cursor read before it."""
         t = self.target
-        await asyncio.to_thread(
-            store.record, self.engine, t.oid, self.holder, connected=True, connected_ms=now_ms()
-        )
         # The cursor is read before presence: a change committed meanwhile is followed too.
         cursor = await asyncio.to_thread(latest_final, self.engine, self.fence, t.oid)
         desired = await asyncio.to_thread(store.all_seats, self.engine, t.config, t.oid)
@@ -157,11 +158,19 @@ class PbxLink:
             store.count_repairs, self.engine, t.oid, self.holder, found.checked, found.repaired
         )
         log.info(
-            "pbx of organisation %d connected: %d seats checked, %d repaired",
+            "pbx of organisation %d reconciled: %d seats checked, %d repaired",
             t.oid,
             found.checked,
             found.repaired,
         )
+        return cursor
+
+    async def _connected(self, phone: PhoneSystem) -> None:
+        t = self.target
+        await asyncio.to_thread(
+            store.record, self.engine, t.oid, self.holder, connected=True, connected_ms=now_ms()
+        )
+        cursor = await self._reconcile(phone)
         await asyncio.to_thread(store.clear_calls, self.engine, t.oid)
         live = await phone.live_calls()
         if live:
@@ -216,9 +225,14 @@ class PbxLink:
         t = self.target
         retry_at = 0.0
         loop = asyncio.get_running_loop()
+        reconcile_at = loop.time() + RECONCILE_SECONDS
         with self.hub.listen(t.oid) as wake:
             while True:
                 wake.clear()
+                if loop.time() >= reconcile_at:
+                    reconcile_at = loop.time() + RECONCILE_SECONDS
+                    # Changes committed since the cursor are in the reconcile's presence.
+                    cursor = max(cursor, await self._reconcile(phone))
                 events = await asyncio.to_thread(
                     read_events, self.engine, self.fence, t.org, t.oid, cursor
                 )

@@ -1,0 +1,327 @@
+"""The phone-system part (issue 15): how soon an OK answer reaches the phone system as its
+command, and what a reconcile costs.
+
+(i)  A status mix through ``SetStatusFromAPI`` at ``rate`` a second, each of ``agents``
+     agents changing at most every few seconds (Login, Lunch break, Training, back, Logout),
+     with a loopback Asterisk (``tests/support/ami_server.py``, AMI over TCP) connected to
+     two queues. For each OK answer: the time until the phone system reads the first
+     action for that agent's interface (both clocks are this process's).
+(ii) Reconcile: ``reconcile_agents`` agents logged in, the phone system given a drift
+     (a tenth of the members removed from one queue, a tenth paused wrongly, a tenth of
+     strays added), then the server started: how long until the reconcile is recorded, the
+     seats checked and the differences repaired, and that the phone system is then right.
+
+``python -m bench.pbx [--smoke]`` runs this part alone; ``bench/run.py`` runs it as part 8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, text
+from tests.support.ami_server import AmiServer
+from tests.support.receiver import LOOPBACK
+
+from agentstatus.pbx.config import make_config
+from agentstatus.service import pbx_settings
+from agentstatus.storage.key_file import secret_box_for
+from agentstatus.storage.migrate import open_database
+from bench.checks import Check, verdicts
+from bench.dataset import CODE, ORG, USER_BASE, build_sqlite
+from bench.harness import BIN, Server, free_port
+
+QUEUES = ("support", "sales")
+KEY = "u0WI3Y9hJ6r4cW4-0N1m2QoXa6bq7Lk5Sx7o3m4YF9E="
+SECRET = "ami-secret-0001"  # noqa: S105 - the loopback test server's
+MIX = (1, 3, 1, 11, 1, 2)  # each agent walks through these, one step at a time
+
+
+@dataclass(frozen=True)
+class PbxPlan:
+    agents: int = 500
+    rate: float = 50.0
+    seconds: float = 30.0
+    reconcile_agents: int = 2_000
+
+
+FULL = PbxPlan()
+SMOKE = PbxPlan(agents=40, rate=20.0, seconds=4.0, reconcile_agents=100)
+
+
+@dataclass(frozen=True)
+class PbxResult:
+    changes: int
+    matched: int
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    reconcile_agents: int
+    reconcile_checked: int
+    reconcile_repaired: int
+    drift_made: int
+    reconcile_seconds: float
+    reconciled_right: bool
+    max_outstanding: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> PbxResult:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+def _log(message: str) -> None:
+    print(f"[pbx] {message}", file=sys.stderr, flush=True)
+
+
+def _percentile(ordered: list[float], p: float) -> float | None:
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def _server(database_url: str, workdir: Path, name: str) -> Server:
+    port = free_port()
+    argv = [str(BIN / "agentstatus"), "--database", database_url, "serve", "--port", str(port)]
+    env = {
+        "AGENTSTATUS_SECRET_KEY": KEY,
+        "AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "AGENTSTATUS_PBX_LEASE_SECONDS": "4",
+    }
+    return Server(name, [*argv, "--no-access-log"], port, workdir / f"{name}.log", env=env)
+
+
+def _connect(engine: Engine, url: str, ami: AmiServer) -> None:
+    config = make_config(
+        "asterisk", "127.0.0.1", port=ami.port, queues=list(QUEUES), username="agentstatus"
+    )
+    box = secret_box_for(url, KEY)
+    pbx_settings.set_pbx(engine, box, ORG, config, SECRET, outbound=LOOPBACK)
+
+
+def _wait_reconciled(engine: Engine, timeout: float) -> pbx_settings.PbxState:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = pbx_settings.pbx_state(engine, ORG)
+        if found is not None and found.connected and found.reconcile_ms is not None:
+            return found
+        time.sleep(0.02)
+    raise RuntimeError("the phone system was not reconciled in time")
+
+
+async def _mix(base: str, plan: PbxPlan) -> list[tuple[str, float]]:
+    """Changes at ``plan.rate`` a second; (interface, answered at) of every OK answer."""
+    total = int(plan.rate * plan.seconds)
+    step = [0] * plan.agents
+    answered: list[tuple[str, float]] = []
+    start = time.monotonic()
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(n: int) -> None:
+            agent = n % plan.agents
+            status = MIX[step[agent] % len(MIX)]
+            step[agent] += 1
+            user = USER_BASE + agent + 1
+            sip = f"sip{user}"
+            r = await client.get(
+                f"{base}/UserLogin/SetStatusFromAPI",
+                params={"Code": CODE, "UserId": user, "ExtensionUser": sip, "Status": status},
+            )
+            if r.json().get("StatusErroMessage") == "OK":
+                answered.append((f"PJSIP/{sip}", time.monotonic()))
+
+        tasks = []
+        for n in range(total):
+            await asyncio.sleep(max(0.0, start + n / plan.rate - time.monotonic()))
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    return answered
+
+
+def _latencies(ami: AmiServer, answered: list[tuple[str, float]]) -> list[float]:
+    """For each answer, the first action for its interface read after it (ms)."""
+    by_interface: dict[str, list[float]] = {}
+    for action in ami.actions():
+        interface = action.fields.get("Interface")
+        if interface:
+            by_interface.setdefault(interface, []).append(action.at)
+    found = []
+    for interface, at in answered:
+        later = [t for t in by_interface.get(interface, []) if t >= at]
+        if later:
+            found.append((min(later) - at) * 1000)
+    return sorted(found)
+
+
+def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
+    # (i) the status mix
+    path = workdir / "pbx-mix.db"
+    build_sqlite(path, plan.agents)
+    url = f"sqlite:///{path}"
+    engine = open_database(url)
+    with AmiServer(queues=QUEUES) as ami:
+        _connect(engine, url, ami)
+        server = _server(url, workdir, "pbx-mix")
+        server.spawn()
+        server.wait_ready()
+        try:
+            _wait_reconciled(engine, 30)
+            _log(f"(i) {plan.rate:g} changes/s for {plan.seconds:g} s over {plan.agents} agents")
+            answered = asyncio.run(_mix(server.url, plan))
+            time.sleep(2.0)  # the last commands
+            latencies = _latencies(ami, answered)
+            outstanding = ami.max_outstanding
+        finally:
+            server.stop()
+    engine.dispose()
+    # (ii) reconcile
+    path = workdir / "pbx-reconcile.db"
+    build_sqlite(path, plan.reconcile_agents)
+    url = f"sqlite:///{path}"
+    engine = open_database(url)
+    users = [USER_BASE + i for i in range(1, plan.reconcile_agents + 1)]
+    with engine.begin() as conn:
+        # Every agent logged in at its own extension, half of them on Lunch break.
+        conn.execute(
+            text(
+                "UPDATE presence SET status = CASE WHEN agent_id % 2 = 0 THEN 3 ELSE 1 END,"
+                " extension_id = agent_id, version = version + 1"
+            )
+        )
+    with AmiServer(queues=QUEUES) as ami:
+        rng = random.Random(15)
+        for n, user in enumerate(users, 1):
+            paused = n % 2 == 0
+            for queue in QUEUES:
+                ami.set_member(
+                    queue,
+                    f"PJSIP/sip{user}",
+                    member_name=f"Agent {n}",
+                    paused=paused,
+                    reason="Lunch break" if paused else "",
+                )
+        tenth = max(1, plan.reconcile_agents // 10)
+        picked = rng.sample(users, 2 * tenth)
+        for user in picked[:tenth]:
+            ami.remove_member("sales", f"PJSIP/sip{user}")
+        for user in picked[tenth:]:
+            ami.set_member("support", f"PJSIP/sip{user}", paused=True, reason="wrong")
+        for n in range(tenth):
+            ami.set_member("support", f"PJSIP/stray{n}", member_name="stray")
+        drift = 2 * tenth  # the strays are no extension of the organisation's: left alone
+        _connect(engine, url, ami)
+        server = _server(url, workdir, "pbx-reconcile")
+        started = time.monotonic()
+        server.spawn()
+        try:
+            server.wait_ready()
+            state = _wait_reconciled(engine, 120)
+            took = time.monotonic() - started
+            members = ami.members()
+            right = all(
+                (q, f"PJSIP/sip{u}") in members
+                and members[(q, f"PJSIP/sip{u}")].paused == (i % 2 == 0)
+                for i, u in enumerate(users, 1)
+                for q in QUEUES
+            )
+        finally:
+            server.stop()
+    engine.dispose()
+    return PbxResult(
+        changes=len(answered),
+        matched=len(latencies),
+        p50_ms=_percentile(latencies, 0.50),
+        p99_ms=_percentile(latencies, 0.99),
+        max_ms=latencies[-1] if latencies else None,
+        reconcile_agents=plan.reconcile_agents,
+        reconcile_checked=state.reconcile_checked,
+        reconcile_repaired=state.reconcile_repaired,
+        drift_made=drift,
+        reconcile_seconds=took,
+        reconciled_right=right,
+        max_outstanding=outstanding,
+    )
+
+
+def _checks() -> list[Check[PbxResult]]:
+    inf = float("inf")
+    return [
+        Check(
+            "pbx: OK answers without their command",
+            lambda r: float(r.changes - r.matched),
+            "<=",
+            0,
+        ),
+        Check(
+            "pbx: OK answer to the command p99",
+            lambda r: inf if r.p99_ms is None else r.p99_ms,
+            "<=",
+            250,
+            "ms",
+        ),
+        Check("pbx: most actions outstanding", lambda r: float(r.max_outstanding), "<=", 1),
+        Check(
+            "pbx: differences left after the reconcile",
+            lambda r: (
+                float(abs(r.drift_made - r.reconcile_repaired))
+                + (0.0 if r.reconciled_right else 1.0)
+            ),
+            "<=",
+            0,
+        ),
+    ]
+
+
+def targets(result: PbxResult) -> list[tuple[str, bool]]:
+    return verdicts(_checks(), result)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def table(result: PbxResult) -> str:
+    r = result
+    return "\n".join(
+        [
+            "| phone system (Asterisk, AMI on loopback) | figure |",
+            "|---|---|",
+            f"| OK answers / commands matched | {r.changes:,} / {r.matched:,} |",
+            f"| OK answer to command p50 / p99 / max (ms) | {_ms(r.p50_ms)} / {_ms(r.p99_ms)}"
+            f" / {_ms(r.max_ms)} |",
+            f"| most actions outstanding | {r.max_outstanding} |",
+            f"| reconcile: agents, seats checked | {r.reconcile_agents:,}, "
+            f"{r.reconcile_checked:,} |",
+            f"| reconcile: drift made, repaired | {r.drift_made:,}, {r.reconcile_repaired:,} |",
+            f"| reconcile: server start to recorded (s) | {r.reconcile_seconds:.2f} |",
+            f"| phone system right afterwards | {'yes' if r.reconciled_right else 'NO'} |",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny figures, about 30 s")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pbx-"))
+    try:
+        result = run_pbx(SMOKE if args.smoke else FULL, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(table(result))
+    for name, met in targets(result):
+        print(f"{'MET ' if met else 'MISSED'} {name}")
+    print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
