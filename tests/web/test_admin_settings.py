@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import Engine
 
-from agentstatus.service import embed_origins, organisations, policies, timezones
+from agentstatus.service import embed_origins, organisations, pbx_settings, policies, timezones
 from tests.support.factories import OrgFixture, make_org
 from tests.support.html_forms import elements, field_error, value_of
 from tests.support.server import ServerProcess
@@ -165,3 +165,43 @@ def test_rotating_the_code_shows_the_new_one_once(
     assert code not in again.text
     assert wire_answer(shared_server.base_url, org.code, org.agents[0], 1) != "OK"
     set_status(shared_server.base_url, code, org.agents[0], "sip1", 1)
+
+
+def test_the_phone_system_form(
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    shared_engine: Engine,
+    shared_database_url: str,
+) -> None:
+    org = make_org(shared_engine, agent_count=1, extension_count=1)
+    url = f"/o/{org.name}/admin/settings/pbx"
+    form = {
+        "kind": "asterisk",
+        "host": "pbx.example.com",
+        "port": "",
+        "username": "agentstatus",
+        "secret": "form-secret-1234",
+        "queues": "support\nsales",
+    }
+    with signed_in(shared_server.base_url, root_admin) as client:
+        bad = client.post(url, data={**form, "username": ""}, headers=SAME_ORIGIN)
+        assert bad.status_code == 422
+        assert "username" in (field_error(bad.text, "pbx-host") or "")
+        saved = client.post(url, data=form, headers=SAME_ORIGIN)
+        if shared_database_url.startswith("postgresql"):
+            # Without AGENTSTATUS_SECRET_KEY no secret can be sealed: said beside the form.
+            assert saved.status_code == 422
+            assert "AGENTSTATUS_SECRET_KEY" in (field_error(saved.text, "pbx-host") or "")
+            return
+        assert saved.status_code == 303, saved.text
+        shown = client.get(saved.headers["location"])
+        assert "The phone system was saved" in text_of(shown.text)
+        assert "Not connected." in text_of(shown.text)
+        assert value_of(shown.text, "pbx-host") == "pbx.example.com"
+        assert "form-secret-1234" not in shown.text
+        state = pbx_settings.pbx_state(shared_engine, org.name)
+        assert state is not None
+        assert state.config.queues == ("support", "sales")
+        off = client.post(f"{url}/off", data={}, headers=SAME_ORIGIN)
+        assert off.status_code == 303
+    assert pbx_settings.pbx_state(shared_engine, org.name) is None

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.policies import WEEKDAYS
-from agentstatus.service import embed_origins, organisations, policies, timezones
+from agentstatus.pbx.config import PbxConfig, PbxConfigError, make_config
+from agentstatus.service import embed_origins, organisations, pbx_settings, policies, timezones
+from agentstatus.service.errors import InvalidInput
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
 from agentstatus.web.pages.common import PageRequest
@@ -24,7 +26,12 @@ DONE = {
     "timezone": N_("The time zone was saved."),
     "embed": N_("The embed origins were saved."),
     "shift": N_("The end of the shift was saved."),
+    "pbx": N_("The phone system was saved; the service connects within a few seconds."),
+    "pbx-off": N_("The phone system was turned off."),
 }
+BAD_PBX = N_("Check the phone system's settings.")
+PBX_KINDS = (("asterisk", "Asterisk (AMI)"), ("freeswitch", "FreeSWITCH (event socket)"))
+PBX_FIELDS = ("interface", "state_interface", "agent", "contact")
 BAD_SHIFT = N_("Enter the time as HH:MM and choose at least one day, or leave the time empty.")
 DAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 BAD_ORIGIN = N_("Enter origins like https://crm.example.com, one a line.")
@@ -66,7 +73,22 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
             "shift",
             {"time": setting.shift.time if setting.shift else "", **dict.fromkeys(days, "on")},
         )
+    pbx = by_name.get("pbx")
+    state = await asyncio.to_thread(pbx_settings.pbx_state, engine, page.org)
+    if pbx is None:
+        shown = state.as_json() if state is not None else {"kind": "asterisk"}
+        pbx = Form(
+            "pbx",
+            {
+                k: "" if shown.get(k) is None else str(shown.get(k))
+                for k in ("kind", "host", "port", "username", *PBX_FIELDS)
+            }
+            | {"queues": "\n".join(state.config.queues) if state else ""},
+        )
     values = {
+        "pbx": pbx,
+        "pbx_state": state.as_json() if state is not None else None,
+        "pbx_kinds": PBX_KINDS,
         "shift": shift,
         "weekdays": list(zip(WEEKDAYS, DAY_NAMES, strict=True)),
         "allowlist": allowlist,
@@ -133,6 +155,59 @@ async def save_shift_end(request: Request, page: PageRequest) -> Response:
     if not form.ok:
         return await _show(page, form)
     return done(page, AREA, "shift")
+
+
+def _pbx_config(form: Form) -> PbxConfig:
+    port = form.value("port").strip()
+    if port and not port.isdigit():
+        raise InvalidInput("port must be a number from 1 to 65535")
+    try:
+        return make_config(
+            form.value("kind"),
+            form.value("host"),
+            port=int(port) if port else None,
+            queues=[q for q in ENTRY_SEPARATORS.split(form.value("queues")) if q],
+            username=form.value("username").strip() or None,
+            **{k: form.value(k).strip() or None for k in PBX_FIELDS},
+        )
+    except PbxConfigError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+@admin_page
+async def save_pbx(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "pbx")
+    context, org = page.context, page.org
+    secret = form.values.pop("secret", "") or None  # never shown back
+
+    def save() -> None:
+        if context.secret_box is None:
+            raise InvalidInput("the phone system's secret needs AGENTSTATUS_SECRET_KEY")
+        pbx_settings.set_pbx(
+            context.engine,
+            context.secret_box,
+            org,
+            _pbx_config(form),
+            secret,
+            outbound=context.settings.outbound_policy(),
+        )
+
+    await asyncio.to_thread(form.check, "host", BAD_PBX, save, detail=True)
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "pbx")
+
+
+@admin_page
+async def pbx_off(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "pbx")
+    engine, org = page.context.engine, page.org
+    await asyncio.to_thread(
+        form.check, "host", BAD_PBX, lambda: pbx_settings.remove_pbx(engine, org), detail=True
+    )
+    if not form.ok:
+        return await _show(page, form)
+    return done(page, AREA, "pbx-off")
 
 
 @admin_page
