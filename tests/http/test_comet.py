@@ -50,13 +50,20 @@ def test_get_extensions_calls_shows_who_is_online(
     set_status(base, org.code, "101", "sip2", 3)
     body = httpx.get(f"{base}/comet/API/GetExtensionsCalls", params={"code": org.code}).json()
     by_sip = {e["username"]: e for e in body["EXTENSIONS"]}
+    extension_id = by_sip["sip2"]["extensionID"]
+    assert isinstance(extension_id, int)
+    assert extension_id > 0
     assert by_sip["sip2"] == {
         "username": "sip2",
         "name": "Desk 2",
         "onlineUserID": 101,
         "onlineUserStatus": 3,
-        "calls": [],
+        "representative": "Agent 1",
+        "extensionID": extension_id,
+        "userID": 101,
+        "calls": [],  # no phone system: tests/pbx fill them
     }
+    assert by_sip["sip1"]["representative"] == ""
     assert by_sip["sip1"]["onlineUserID"] == 0
     assert by_sip["sip1"]["onlineUserStatus"] == 2
     set_status(base, org.code, "101", "sip2", 2)

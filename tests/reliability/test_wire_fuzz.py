@@ -194,7 +194,18 @@ def check_comet(endpoint: str, status: int, document: dict[str, object]) -> str:
     assert status == 200
     assert list(document) == ["ERR", "DESC", "EXTENSIONS"]
     keys = ["Name", "SIP"] if endpoint == GET_EXTENSIONS else None
-    calls = ["calls", "name", "onlineUserID", "onlineUserStatus", "username"]
+    calls = sorted(
+        [
+            "calls",
+            "extensionID",
+            "name",
+            "onlineUserID",
+            "onlineUserStatus",
+            "representative",
+            "userID",
+            "username",
+        ]
+    )
     extensions = document["EXTENSIONS"]
     assert isinstance(extensions, list)
     for extension in extensions:
