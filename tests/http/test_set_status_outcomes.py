@@ -286,6 +286,7 @@ def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
         "client_addr": "127.0.0.1",
         "policy": None,
         "due_ms": None,
+        "call": None,
     }
     assert sent.started_ms <= int(str(event["at_ms"])) <= sent.finished_ms
     was = one(old["presence"], agent_id=agent)

@@ -91,3 +91,18 @@ def test_unknown_paths_and_methods_are_plain_http_errors(admin: httpx.Client) ->
     answer = admin.delete("/orgs")
     assert answer.status_code == 405
     assert answer.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "statuses"), ("PUT", "embed-origins"), ("PUT", "shift-end")],
+)
+def test_a_body_that_is_not_utf8_without_a_content_type_is_422(
+    admin: httpx.Client, org: OrgFixture, method: str, path: str
+) -> None:
+    # FastAPI's own handler failed to encode the bytes in its validation error (a 500).
+    answer = admin.request(
+        method, f"/orgs/{org.name}/{path}", content=b"\x80", headers={"content-type": ""}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -89,7 +91,26 @@ async def _no_secret_key(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
+def _readable(value: object) -> object:
+    """A validation error's part as JSON can carry it: the bytes of a body that is not
+    UTF-8 (FastAPI's own handler fails on them with a 500) become text."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): _readable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable(v) for v in value]
+    return value
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_readable(e) for e in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(RequestValidationError, _invalid_request)
     api.add_exception_handler(SecretKeyError, _no_secret_key)
     api.add_exception_handler(ServiceError, _service_error)
     api.add_exception_handler(IntegrityError, _integrity_error)
