@@ -5,7 +5,8 @@ command, and what a reconcile costs.
      agents changing at most every few seconds (Login, Lunch break, Training, back, Logout),
      with a loopback Asterisk (``tests/support/ami_server.py``, AMI over TCP) connected to
      two queues. For each OK answer: the time until the phone system reads the first
-     action for that agent's interface (both clocks are this process's).
+     action for that agent's interface (both clocks are this process's; negative when the
+     command arrived before the client had read its answer).
 (ii) Reconcile: ``reconcile_agents`` agents logged in, the phone system given a drift
      (a tenth of the members removed from one queue, a tenth paused wrongly, a tenth of
      strays added), then the server started: how long until the reconcile is recorded, the
@@ -147,7 +148,12 @@ async def _mix(base: str, plan: PbxPlan) -> list[tuple[str, float]]:
 
 
 def _latencies(ami: AmiServer, answered: list[tuple[str, float]]) -> list[float]:
-    """For each answer, the first action for its interface read after it (ms)."""
+    """For each answer, the first action for its interface from a second before it (ms).
+
+    The server sends the command as soon as the change commits, which is often before this
+    client has read the answer: such a latency is negative. Each agent changes at most
+    every ``agents / rate`` seconds (10 s in the full plan), so the window never takes the
+    command of the agent's previous change."""
     by_interface: dict[str, list[float]] = {}
     for action in ami.actions():
         interface = action.fields.get("Interface")
@@ -155,7 +161,7 @@ def _latencies(ami: AmiServer, answered: list[tuple[str, float]]) -> list[float]
             by_interface.setdefault(interface, []).append(action.at)
     found = []
     for interface, at in answered:
-        later = [t for t in by_interface.get(interface, []) if t >= at]
+        later = [t for t in by_interface.get(interface, []) if t >= at - 1.0]
         if later:
             found.append((min(later) - at) * 1000)
     return sorted(found)
