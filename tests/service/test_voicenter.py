@@ -13,7 +13,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.statuses import update_status
 from agentstatus.service.voicenter import ExtensionState, read_extensions, read_statuses
-from agentstatus.storage.schema import audit, organisations
+from agentstatus.storage.schema import audit, extensions, organisations
 from agentstatus.wire.outcomes import Row
 from tests.support.factories import OrgFixture, make_org
 
@@ -30,6 +30,13 @@ def engine(any_database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def org(engine: Engine) -> OrgFixture:
     return make_org(engine, agent_count=1, extension_count=2)
+
+
+def extension_ids(engine: Engine) -> dict[str, int]:
+    """The database's id of each extension, by SIP name (GetExtensions' ``extensionID``)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(extensions.c.sip, extensions.c.id))
+        return {row.sip: int(row.id) for row in rows}
 
 
 def audited(engine: Engine) -> list[tuple[object, ...]]:
@@ -85,11 +92,12 @@ def test_an_address_off_the_allow_list_is_row_7_audited_with_the_organisation(
 
 
 def test_extensions_nobody_holds_are_in_logout(engine: Engine, org: OrgFixture) -> None:
+    ids = extension_ids(engine)
     assert read_extensions(engine, org.code, HERE, "GetExtensions", None) == [
-        ExtensionState("sip1", "Desk 1", None, LOGOUT),
-        ExtensionState("sip2", "Desk 2", None, LOGOUT),
+        ExtensionState("sip1", "Desk 1", None, LOGOUT, extension_id=ids["sip1"]),
+        ExtensionState("sip2", "Desk 2", None, LOGOUT, extension_id=ids["sip2"]),
     ]
     only = read_extensions(engine, org.code, HERE, "GetExtensions", "sip2")
-    assert only == [ExtensionState("sip2", "Desk 2", None, LOGOUT)]
+    assert only == [ExtensionState("sip2", "Desk 2", None, LOGOUT, extension_id=ids["sip2"])]
     assert read_extensions(engine, org.code, HERE, "GetExtensions", "sip\x00") == []
     assert audited(engine) == []
