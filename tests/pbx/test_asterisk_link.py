@@ -14,7 +14,7 @@ from agentstatus.service import presence
 from agentstatus.service.tokens import Role, create_token
 from tests.support.ami_server import AmiServer, Member
 from tests.support.factories import make_org
-from tests.support.pbx import PBX_ENV, use_asterisk, wait_state
+from tests.support.pbx import PBX_ENV, RECONNECT_SECONDS, extension_calls, use_asterisk, wait_state
 from tests.support.server import ServerProcess
 from tests.support.sse import Subscriber
 from tests.support.wire import set_status
@@ -96,11 +96,6 @@ def test_a_pause_at_the_phone_becomes_a_status_with_source_pbx(
             )
 
 
-def _calls(base_url: str, code: str) -> dict[str, list[dict[str, object]]]:
-    answer = httpx.get(f"{base_url}/comet/API/GetExtensionsCalls", params={"code": code}).json()
-    return {e["username"]: e["calls"] for e in answer["EXTENSIONS"]}
-
-
 def test_calls_appear_and_disappear_in_get_extensions_calls_and_on_the_stream(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
@@ -115,8 +110,10 @@ def test_calls_appear_and_disappear_in_get_extensions_calls_and_on_the_stream(
             with Subscriber(events_url, token) as stream:
                 stream.wait_for(1)
                 call = ami.call_in("sip1", caller_num="0501234567", caller_name="Dana", did="0390")
-                ami.wait_for(lambda: bool(_calls(server.base_url, org.code)["sip1"]), what="call")
-                (ringing,) = _calls(server.base_url, org.code)["sip1"]
+                ami.wait_for(
+                    lambda: bool(extension_calls(server.base_url, org.code)["sip1"]), what="call"
+                )
+                (ringing,) = extension_calls(server.base_url, org.code)["sip1"]
                 assert ringing["callstatus"] == "Ringing"
                 assert ringing["direction"] == "Incoming"
                 assert (ringing["callername"], ringing["callerphone"]) == ("Dana", "0501234567")
@@ -125,17 +122,25 @@ def test_calls_appear_and_disappear_in_get_extensions_calls_and_on_the_stream(
                 assert ringing["ivrid"] == call.extension_uniqueid
                 call.answer()
                 ami.wait_for(
-                    lambda: _calls(server.base_url, org.code)["sip1"][0]["callstatus"] == "Talking",
+                    lambda: (
+                        extension_calls(server.base_url, org.code)["sip1"][0]["callstatus"]
+                        == "Talking"
+                    ),
                     what="answered",
                 )
                 call.hold()
                 ami.wait_for(
-                    lambda: _calls(server.base_url, org.code)["sip1"][0]["callstatus"] == "Hold",
+                    lambda: (
+                        extension_calls(server.base_url, org.code)["sip1"][0]["callstatus"]
+                        == "Hold"
+                    ),
                     what="on hold",
                 )
                 call.unhold()
                 call.hangup()
-                ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="ended")
+                ami.wait_for(
+                    lambda: not extension_calls(server.base_url, org.code)["sip1"], what="ended"
+                )
                 seen = stream.wait_for(6)
             types = [e.event for e in seen[1:]]
             assert types == [
@@ -172,18 +177,24 @@ def test_a_connection_lost_mid_call_leaves_no_phantom_call(
             set_status(server.base_url, org.code, "101", "sip1", 1)
             call = ami.call_in("sip1", caller_num="0501234567", caller_name="Dana", did="0390")
             call.answer()
-            ami.wait_for(lambda: bool(_calls(server.base_url, org.code)["sip1"]), what="call")
+            ami.wait_for(
+                lambda: bool(extension_calls(server.base_url, org.code)["sip1"]), what="call"
+            )
             ami.stop_listening()
-            ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="no phantom")
+            ami.wait_for(
+                lambda: not extension_calls(server.base_url, org.code)["sip1"], what="no phantom"
+            )
             ami.start_listening()
             # Back: the call still in progress is found in the channel list.
             ami.wait_for(
                 lambda: (
-                    [c["callstatus"] for c in _calls(server.base_url, org.code)["sip1"]]
+                    [c["callstatus"] for c in extension_calls(server.base_url, org.code)["sip1"]]
                     == ["Talking"]
                 ),
-                timeout=15,
+                timeout=RECONNECT_SECONDS,
                 what="found again after the reconnect",
             )
             call.hangup()
-            ami.wait_for(lambda: not _calls(server.base_url, org.code)["sip1"], what="ended")
+            ami.wait_for(
+                lambda: not extension_calls(server.base_url, org.code)["sip1"], what="ended"
+            )

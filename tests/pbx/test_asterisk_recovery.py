@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from agentstatus.app import open_database
 from tests.support.ami_server import AmiServer
 from tests.support.factories import make_org
-from tests.support.pbx import PBX_ENV, use_asterisk, wait_state
+from tests.support.pbx import PBX_ENV, RECONNECT_SECONDS, use_asterisk, wait_state
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
 from tests.support.wire import set_status
@@ -51,7 +51,7 @@ def test_down_then_back_gets_the_current_state_and_drift_is_repaired(
                     and _of(ami, "PJSIP/sip2") == dict.fromkeys(QUEUES, (False, ""))
                     and not _of(ami, "PJSIP/sip3")
                 ),
-                timeout=15,
+                timeout=RECONNECT_SECONDS,
                 what="the current state after the phone system came back",
             )
             state = wait_state(engine, org.name, lambda s: s.connected and s.repaired_total > 0)

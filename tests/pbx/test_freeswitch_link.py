@@ -14,7 +14,13 @@ from agentstatus.pbx.phone import STALE_ECHO_SECONDS
 from agentstatus.service import history, presence
 from tests.support.esl_server import EslServer
 from tests.support.factories import make_org
-from tests.support.pbx import PBX_ENV, use_freeswitch, wait_state
+from tests.support.pbx import (
+    PBX_ENV,
+    RECONNECT_SECONDS,
+    extension_calls,
+    use_freeswitch,
+    wait_state,
+)
 from tests.support.server import ServerProcess
 from tests.support.wire import set_status
 
@@ -97,7 +103,7 @@ def test_drift_is_repaired_and_calls_are_served(
                     }
                     and ("sales@default", "102") in esl.tiers()
                 ),
-                timeout=15,
+                timeout=RECONNECT_SECONDS,
                 what="drift repaired",
             )
             state = wait_state(engine, org.name, lambda s: s.connected and s.repaired_total > 0)
@@ -121,3 +127,58 @@ def test_drift_is_repaired_and_calls_are_served(
             esl.wait_for(lambda: calls()[0]["callstatus"] == "Talking", what="answered")
             call.hangup()
             esl.wait_for(lambda: not calls(), what="ended")
+
+
+def test_a_connection_lost_mid_call_leaves_no_phantom_and_finds_the_call_again(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(engine)
+    with EslServer(queues=QUEUES) as esl:
+        use_freeswitch(engine, database_url, org.name, esl, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            set_status(server.base_url, org.code, "102", "sip2", 1)
+            incoming = esl.call_in("sip1", caller_num="0527654321", caller_name="Noa", did="0391")
+            incoming.answer()
+            outgoing = esl.call_out("sip2", dialled="0501112222")
+            esl.wait_for(
+                lambda: (
+                    [c["callstatus"] for c in extension_calls(server.base_url, org.code)["sip1"]]
+                    == ["Talking"]
+                    and bool(extension_calls(server.base_url, org.code)["sip2"])
+                ),
+                what="both calls",
+            )
+            before = extension_calls(server.base_url, org.code)
+            esl.stop_listening()
+            esl.drop_connections()
+            esl.wait_for(
+                lambda: not any(extension_calls(server.base_url, org.code).values()),
+                what="no phantom",
+            )
+            esl.start_listening()
+            # Back: the calls still in progress are read from FreeSWITCH's channel list.
+            esl.wait_for(
+                lambda: all(
+                    extension_calls(server.base_url, org.code)[x] for x in ("sip1", "sip2")
+                ),
+                timeout=RECONNECT_SECONDS,
+                what="found again after the reconnect",
+            )
+            after = extension_calls(server.base_url, org.code)
+            (talking,) = after["sip1"]
+            assert (talking["direction"], talking["callstatus"]) == ("Incoming", "Talking")
+            assert (talking["callername"], talking["callerphone"]) == ("Noa", "0527654321")
+            assert talking["did"] == "0391"
+            assert talking["ivrid"] == before["sip1"][0]["ivrid"]
+            assert talking["callStarted"] == before["sip1"][0]["callStarted"]
+            (dialing,) = after["sip2"]
+            assert (dialing["direction"], dialing["callstatus"]) == ("Outgoing", "Dialing")
+            assert (dialing["callerphone"], dialing["did"]) == ("0501112222", "0501112222")
+            assert esl.commands("api show channels as json")
+            incoming.hangup()
+            outgoing.hangup()
+            esl.wait_for(
+                lambda: not any(extension_calls(server.base_url, org.code).values()), what="ended"
+            )

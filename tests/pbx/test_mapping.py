@@ -7,7 +7,7 @@ import pytest
 
 from agentstatus.pbx.calls import Call, CallBook, CallChange, CallState, Direction
 from agentstatus.pbx.config import PbxConfigError, check_secret, make_config
-from agentstatus.pbx.freeswitch import parse_table, quoted, user_of
+from agentstatus.pbx.freeswitch import channel_rows, parse_table, quoted, user_of
 from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError
 from agentstatus.pbx.seats import (
     OTHER,
@@ -131,3 +131,13 @@ def test_a_call_book_starts_answers_holds_and_ends_once() -> None:
     assert held.change is CallChange.HELD
     assert [c.change for c in book.end_all()] == [CallChange.ENDED]
     assert book.end("u1") is None
+
+
+def test_freeswitchs_channel_list_is_read_without_trusting_its_shape() -> None:
+    assert channel_rows('{"row_count":0}\n') == []  # what FreeSWITCH writes for no channels
+    listed = '{"row_count":2,"rows":[{"uuid":"a-1","name":"sofia/internal/101@pbx","x":3},7]}'
+    assert channel_rows(listed) == [{"uuid": "a-1", "name": "sofia/internal/101@pbx", "x": "3"}]
+    assert channel_rows('{"rows":{"uuid":"a"}}') == []
+    assert channel_rows('{"rows":[{"uuid":""},{"name":"no id"}]}') == []
+    with pytest.raises(PhoneError, match="not JSON"):
+        channel_rows("-ERR no reply\n")

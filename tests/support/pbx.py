@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import httpx
 from sqlalchemy import Engine
 
 from agentstatus.pbx.config import make_config
@@ -55,3 +56,14 @@ def wait_state(
         if time.monotonic() > deadline:
             raise AssertionError(f"the pbx state did not become as expected: {found}")
         time.sleep(0.05)
+
+
+def extension_calls(base_url: str, code: str) -> dict[str, list[dict[str, object]]]:
+    """GetExtensionsCalls' calls, by extension (SIP name)."""
+    answer = httpx.get(f"{base_url}/comet/API/GetExtensionsCalls", params={"code": code}).json()
+    return {e["username"]: e["calls"] for e in answer["EXTENSIONS"]}
+
+
+RECONNECT_SECONDS = 40.0
+"""How long a test waits for the link to be back: its backoff doubles up to 30 s while the
+phone system is away, so under load the next try may be that far off."""

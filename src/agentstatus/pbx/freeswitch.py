@@ -9,6 +9,8 @@ already, or an agent that is not there when logging out, is success.
 
 from __future__ import annotations
 
+import json
+
 from agentstatus.domain.clock import now_ms
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
 from agentstatus.outbound.tcp import open_checked
@@ -273,6 +275,75 @@ class FreeSwitch:
         return None
 
     async def live_calls(self) -> list[Call]:
-        """FreeSWITCH's calls are found again by their next events only: after a reconnect
-        a call in progress is not shown until it changes (see docs/pbx.md)."""
+        """The calls of the organisation's extensions now (after a reconnect), from
+        ``show channels as json``: one row per leg, the extension's legs among them."""
+        if self._esl is None:
+            raise PhoneError("not connected")
+        self.commands += 1
+        try:
+            answer = await self._esl.api("show channels as json", self.timeout)
+        except (CommandFailed, EslError) as exc:
+            raise PhoneError(f"show channels: {exc}") from None
+        rows = channel_rows(answer)
+        found = []
+        for row in rows:
+            extension = user_of(row.get("name", ""))
+            if extension not in self.extensions:
+                continue
+            call = self._call_of(row, extension, rows)
+            self.calls.calls[call.id] = call
+            found.append(call)
+        return found
+
+    def _call_of(self, row: dict[str, str], extension: str, rows: list[dict[str, str]]) -> Call:
+        # As for CHANNEL_CREATE: the leg from the phone is inbound, the agent calls out.
+        out = row.get("direction") == "inbound"
+        state = row.get("callstate", "")
+        up = state in ("ACTIVE", "HELD", "UNHOLD")
+        created = row.get("created_epoch", "")
+        started = int(created) * 1000 if created.isdigit() else now_ms()
+        if up:
+            now = CallState.HOLD if state == "HELD" else CallState.TALKING
+        else:
+            now = CallState.DIALING if out else CallState.RINGING
+        caller = row.get("cid_num", "")
+        if out:
+            name, number, dialled = "", row.get("dest", ""), row.get("dest", "")
+        else:
+            # The number called in on is the destination of the caller's own leg.
+            trunk = (
+                r.get("dest", "")
+                for r in rows
+                if r.get("direction") == "inbound"
+                and r.get("cid_num") == caller
+                and user_of(r.get("name", "")) not in self.extensions
+            )
+            name, number, dialled = row.get("cid_name", ""), caller, next(trunk, "")
+        return Call(
+            row.get("uuid", ""),
+            extension,
+            Direction.OUT if out else Direction.IN,
+            now,
+            name,
+            number,
+            dialled,
+            started,
+            started if up else None,  # FreeSWITCH lists no answer time: the start stands in
+        )
+
+
+def channel_rows(answer: str) -> list[dict[str, str]]:
+    """The rows of ``show channels as json`` (``{"row_count": 0}`` when there are none);
+    anything not shaped like them is skipped rather than trusted."""
+    try:
+        table = json.loads(answer)
+    except ValueError:
+        raise PhoneError("show channels: not JSON") from None
+    rows = table.get("rows", []) if isinstance(table, dict) else []
+    if not isinstance(rows, list):
         return []
+    return [
+        {str(k): str(v) for k, v in row.items()}
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("uuid"), str) and row["uuid"]
+    ]
