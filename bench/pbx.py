@@ -6,7 +6,9 @@ command, and what a reconcile costs.
      with a loopback Asterisk (``tests/support/ami_server.py``, AMI over TCP) connected to
      two queues. For each OK answer: the time until the phone system reads the first
      action for that agent's interface (both clocks are this process's; negative when the
-     command arrived before the client had read its answer).
+     command arrived before the client had read its answer). The same mix is then run
+     against a loopback FreeSWITCH (``tests/support/esl_server.py``, the event socket,
+     mod_callcenter), timed to the first ``callcenter_config`` command naming the agent.
 (ii) Reconcile: ``reconcile_agents`` agents logged in, the phone system given a drift
      (a tenth of the members removed from one queue, a tenth paused wrongly, a tenth of
      strays added), then the server started: how long until the reconcile is recorded, the
@@ -31,6 +33,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, text
 from tests.support.ami_server import AmiServer
+from tests.support.esl_server import EslServer
 from tests.support.receiver import LOOPBACK
 
 from agentstatus.pbx.config import make_config
@@ -42,8 +45,10 @@ from bench.dataset import CODE, ORG, USER_BASE, build_sqlite
 from bench.harness import BIN, Server, free_port
 
 QUEUES = ("support", "sales")
+FS_QUEUES = ("support@default", "sales@default")
 KEY = "u0WI3Y9hJ6r4cW4-0N1m2QoXa6bq7Lk5Sx7o3m4YF9E="
 SECRET = "ami-secret-0001"  # noqa: S105 - the loopback test server's
+FS_SECRET = "ClueCon-test-01"  # noqa: S105 - the loopback test server's default
 MIX = (1, 3, 1, 11, 1, 2)  # each agent walks through these, one step at a time
 
 
@@ -73,6 +78,12 @@ class PbxResult:
     reconcile_seconds: float
     reconciled_right: bool
     max_outstanding: int
+    fs_changes: int = 0
+    fs_matched: int = 0
+    fs_p50_ms: float | None = None
+    fs_p99_ms: float | None = None
+    fs_max_ms: float | None = None
+    fs_max_outstanding: int = 0
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PbxResult:
@@ -108,6 +119,12 @@ def _connect(engine: Engine, url: str, ami: AmiServer) -> None:
     pbx_settings.set_pbx(engine, box, ORG, config, SECRET, outbound=LOOPBACK)
 
 
+def _connect_freeswitch(engine: Engine, url: str, esl: EslServer) -> None:
+    config = make_config("freeswitch", "127.0.0.1", port=esl.port, queues=list(FS_QUEUES))
+    box = secret_box_for(url, KEY)
+    pbx_settings.set_pbx(engine, box, ORG, config, FS_SECRET, outbound=LOOPBACK)
+
+
 def _wait_reconciled(engine: Engine, timeout: float) -> pbx_settings.PbxState:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,11 +135,11 @@ def _wait_reconciled(engine: Engine, timeout: float) -> pbx_settings.PbxState:
     raise RuntimeError("the phone system was not reconciled in time")
 
 
-async def _mix(base: str, plan: PbxPlan) -> list[tuple[str, float]]:
-    """Changes at ``plan.rate`` a second; (interface, answered at) of every OK answer."""
+async def _mix(base: str, plan: PbxPlan) -> list[tuple[int, float]]:
+    """Changes at ``plan.rate`` a second; (user id, answered at) of every OK answer."""
     total = int(plan.rate * plan.seconds)
     step = [0] * plan.agents
-    answered: list[tuple[str, float]] = []
+    answered: list[tuple[int, float]] = []
     start = time.monotonic()
     async with httpx.AsyncClient(timeout=30) as client:
 
@@ -137,7 +154,7 @@ async def _mix(base: str, plan: PbxPlan) -> list[tuple[str, float]]:
                 params={"Code": CODE, "UserId": user, "ExtensionUser": sip, "Status": status},
             )
             if r.json().get("StatusErroMessage") == "OK":
-                answered.append((f"PJSIP/{sip}", time.monotonic()))
+                answered.append((user, time.monotonic()))
 
         tasks = []
         for n in range(total):
@@ -147,47 +164,96 @@ async def _mix(base: str, plan: PbxPlan) -> list[tuple[str, float]]:
     return answered
 
 
-def _latencies(ami: AmiServer, answered: list[tuple[str, float]]) -> list[float]:
-    """For each answer, the first action for its interface from a second before it (ms).
+def _latencies(commands: dict[str, list[float]], answered: list[tuple[str, float]]) -> list[float]:
+    """For each answer, the first command for its seat from a second before it (ms).
 
     The server sends the command as soon as the change commits, which is often before this
     client has read the answer: such a latency is negative. Each agent changes at most
     every ``agents / rate`` seconds (10 s in the full plan), so the window never takes the
     command of the agent's previous change."""
-    by_interface: dict[str, list[float]] = {}
-    for action in ami.actions():
-        interface = action.fields.get("Interface")
-        if interface:
-            by_interface.setdefault(interface, []).append(action.at)
     found = []
-    for interface, at in answered:
-        later = [t for t in by_interface.get(interface, []) if t >= at - 1.0]
+    for seat, at in answered:
+        later = [t for t in commands.get(seat, []) if t >= at - 1.0]
         if later:
             found.append((min(later) - at) * 1000)
     return sorted(found)
 
 
-def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
-    # (i) the status mix
-    path = workdir / "pbx-mix.db"
+def _ami_commands(ami: AmiServer) -> dict[str, list[float]]:
+    """When each interface's actions were read."""
+    by_interface: dict[str, list[float]] = {}
+    for action in ami.actions():
+        interface = action.fields.get("Interface")
+        if interface:
+            by_interface.setdefault(interface, []).append(action.at)
+    return by_interface
+
+
+def _esl_commands(esl: EslServer) -> dict[str, list[float]]:
+    """When each agent's ``callcenter_config`` commands were read: the agent is the word
+    after ``agent add``, ``agent set <key>`` or ``tier add <queue>``."""
+    by_agent: dict[str, list[float]] = {}
+    for command in esl.commands("api callcenter_config "):
+        words = command.line.split(" ")[2:]
+        if words[:2] == ["agent", "add"] and len(words) > 2:
+            name = words[2]
+        elif words[:2] in (["agent", "set"], ["tier", "add"]) and len(words) > 3:
+            name = words[3]
+        else:
+            continue
+        by_agent.setdefault(name, []).append(command.at)
+    return by_agent
+
+
+@dataclass(frozen=True)
+class _Mix:
+    changes: int
+    latencies: list[float]
+    outstanding: int
+
+
+def _run_mix(plan: PbxPlan, workdir: Path, kind: str) -> _Mix:
+    """The status mix against a loopback phone system of ``kind``."""
+    path = workdir / f"pbx-mix-{kind}.db"
     build_sqlite(path, plan.agents)
     url = f"sqlite:///{path}"
     engine = open_database(url)
-    with AmiServer(queues=QUEUES) as ami:
-        _connect(engine, url, ami)
-        server = _server(url, workdir, "pbx-mix")
+    phone: AmiServer | EslServer = (
+        AmiServer(queues=QUEUES) if kind == "asterisk" else EslServer(queues=FS_QUEUES)
+    )
+    with phone:
+        if isinstance(phone, AmiServer):
+            _connect(engine, url, phone)
+        else:
+            _connect_freeswitch(engine, url, phone)
+        server = _server(url, workdir, f"pbx-mix-{kind}")
         server.spawn()
         server.wait_ready()
         try:
             _wait_reconciled(engine, 30)
-            _log(f"(i) {plan.rate:g} changes/s for {plan.seconds:g} s over {plan.agents} agents")
+            _log(
+                f"(i) {kind}: {plan.rate:g} changes/s for {plan.seconds:g} s"
+                f" over {plan.agents} agents"
+            )
             answered = asyncio.run(_mix(server.url, plan))
             time.sleep(2.0)  # the last commands
-            latencies = _latencies(ami, answered)
-            outstanding = ami.max_outstanding
+            if isinstance(phone, AmiServer):
+                seats = [(f"PJSIP/sip{user}", at) for user, at in answered]
+                latencies = _latencies(_ami_commands(phone), seats)
+            else:
+                seats = [(str(user), at) for user, at in answered]
+                latencies = _latencies(_esl_commands(phone), seats)
+            outstanding = phone.max_outstanding
         finally:
             server.stop()
     engine.dispose()
+    return _Mix(len(answered), latencies, outstanding)
+
+
+def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
+    # (i) the status mix, on each phone system
+    mix = _run_mix(plan, workdir, "asterisk")
+    fs = _run_mix(plan, workdir, "freeswitch")
     # (ii) reconcile
     path = workdir / "pbx-reconcile.db"
     build_sqlite(path, plan.reconcile_agents)
@@ -242,18 +308,24 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
             server.stop()
     engine.dispose()
     return PbxResult(
-        changes=len(answered),
-        matched=len(latencies),
-        p50_ms=_percentile(latencies, 0.50),
-        p99_ms=_percentile(latencies, 0.99),
-        max_ms=latencies[-1] if latencies else None,
+        changes=mix.changes,
+        matched=len(mix.latencies),
+        p50_ms=_percentile(mix.latencies, 0.50),
+        p99_ms=_percentile(mix.latencies, 0.99),
+        max_ms=mix.latencies[-1] if mix.latencies else None,
         reconcile_agents=plan.reconcile_agents,
         reconcile_checked=state.reconcile_checked,
         reconcile_repaired=state.reconcile_repaired,
         drift_made=drift,
         reconcile_seconds=took,
         reconciled_right=right,
-        max_outstanding=outstanding,
+        max_outstanding=mix.outstanding,
+        fs_changes=fs.changes,
+        fs_matched=len(fs.latencies),
+        fs_p50_ms=_percentile(fs.latencies, 0.50),
+        fs_p99_ms=_percentile(fs.latencies, 0.99),
+        fs_max_ms=fs.latencies[-1] if fs.latencies else None,
+        fs_max_outstanding=fs.outstanding,
     )
 
 
@@ -274,6 +346,25 @@ def _checks() -> list[Check[PbxResult]]:
             "ms",
         ),
         Check("pbx: most actions outstanding", lambda r: float(r.max_outstanding), "<=", 1),
+        Check(
+            "pbx: FreeSWITCH OK answers without their command",
+            lambda r: float(r.fs_changes - r.fs_matched) if r.fs_changes else inf,
+            "<=",
+            0,
+        ),
+        Check(
+            "pbx: FreeSWITCH OK answer to the command p99",
+            lambda r: inf if r.fs_p99_ms is None else r.fs_p99_ms,
+            "<=",
+            250,
+            "ms",
+        ),
+        Check(
+            "pbx: FreeSWITCH most commands outstanding",
+            lambda r: float(r.fs_max_outstanding),
+            "<=",
+            1,
+        ),
         Check(
             "pbx: differences left after the reconcile",
             lambda r: (
@@ -298,17 +389,19 @@ def table(result: PbxResult) -> str:
     r = result
     return "\n".join(
         [
-            "| phone system (Asterisk, AMI on loopback) | figure |",
-            "|---|---|",
-            f"| OK answers / commands matched | {r.changes:,} / {r.matched:,} |",
+            "| phone system (on loopback) | Asterisk (AMI) | FreeSWITCH (event socket) |",
+            "|---|---|---|",
+            f"| OK answers / commands matched | {r.changes:,} / {r.matched:,} |"
+            f" {r.fs_changes:,} / {r.fs_matched:,} |",
             f"| OK answer to command p50 / p99 / max (ms) | {_ms(r.p50_ms)} / {_ms(r.p99_ms)}"
-            f" / {_ms(r.max_ms)} |",
-            f"| most actions outstanding | {r.max_outstanding} |",
+            f" / {_ms(r.max_ms)} | {_ms(r.fs_p50_ms)} / {_ms(r.fs_p99_ms)}"
+            f" / {_ms(r.fs_max_ms)} |",
+            f"| most commands outstanding | {r.max_outstanding} | {r.fs_max_outstanding} |",
             f"| reconcile: agents, seats checked | {r.reconcile_agents:,}, "
-            f"{r.reconcile_checked:,} |",
-            f"| reconcile: drift made, repaired | {r.drift_made:,}, {r.reconcile_repaired:,} |",
-            f"| reconcile: server start to recorded (s) | {r.reconcile_seconds:.2f} |",
-            f"| phone system right afterwards | {'yes' if r.reconciled_right else 'NO'} |",
+            f"{r.reconcile_checked:,} | - |",
+            f"| reconcile: drift made, repaired | {r.drift_made:,}, {r.reconcile_repaired:,} | - |",
+            f"| reconcile: server start to recorded (s) | {r.reconcile_seconds:.2f} | - |",
+            f"| phone system right afterwards | {'yes' if r.reconciled_right else 'NO'} | - |",
         ]
     )
 

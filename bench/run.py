@@ -18,7 +18,8 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
 7. Deadlines (``bench/deadlines.py``): how soon the policies act after their deadlines pass,
    on SQLite and on three PostgreSQL instances, each deadline exactly once.
 8. Phone system (``bench/pbx.py``): the time from an OK answer to the command read by a
-   loopback Asterisk under a status mix, and a reconcile of thousands of members.
+   loopback Asterisk and FreeSWITCH under a status mix, and a reconcile of thousands of
+   members.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -704,7 +705,10 @@ def main(argv: list[str] | None = None) -> int:
                 plan.deadlines, workdir, pg_url
             ).to_json()
         if plan.pbx:
-            log(f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk, a reconcile")
+            log(
+                f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk and FreeSWITCH,"
+                " a reconcile"
+            )
             results["pbx"] = asdict(pbx.run_pbx(plan.pbx, workdir))
         if plan.scale:
             log(

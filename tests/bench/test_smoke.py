@@ -76,11 +76,13 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
         assert s["acted"] == s["deadlines"] > 0, (key, s)
         assert s["missing"] == s["duplicated"] == 0, (key, s)
 
-    # The phone-system part: every OK answer reached the loopback Asterisk, one action at a
-    # time, and the reconcile repaired exactly the drift made.
+    # The phone-system part: every OK answer reached the loopback Asterisk and FreeSWITCH,
+    # one command at a time, and the reconcile repaired exactly the drift made.
     phone = results["pbx"]
     assert phone["changes"] == phone["matched"] > 0, phone
     assert phone["max_outstanding"] == 1
+    assert phone["fs_changes"] == phone["fs_matched"] > 0, phone
+    assert phone["fs_max_outstanding"] == 1
     assert phone["reconcile_repaired"] == phone["drift_made"] > 0, phone
     assert phone["reconciled_right"]
 
