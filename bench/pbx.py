@@ -209,7 +209,14 @@ def _esl_commands(esl: EslServer) -> dict[str, list[float]]:
 class _Mix:
     changes: int
     latencies: list[float]
+    """Sorted, in ms."""
     outstanding: int
+
+    def figures(self) -> tuple[int, float | None, float | None, float | None]:
+        """Matched, p50, p99 and max."""
+        ordered = self.latencies
+        top = ordered[-1] if ordered else None
+        return len(ordered), _percentile(ordered, 0.50), _percentile(ordered, 0.99), top
 
 
 def _run_mix(plan: PbxPlan, workdir: Path, kind: str) -> _Mix:
@@ -307,12 +314,14 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         finally:
             server.stop()
     engine.dispose()
+    matched, p50, p99, top = mix.figures()
+    fs_matched, fs_p50, fs_p99, fs_top = fs.figures()
     return PbxResult(
         changes=mix.changes,
-        matched=len(mix.latencies),
-        p50_ms=_percentile(mix.latencies, 0.50),
-        p99_ms=_percentile(mix.latencies, 0.99),
-        max_ms=mix.latencies[-1] if mix.latencies else None,
+        matched=matched,
+        p50_ms=p50,
+        p99_ms=p99,
+        max_ms=top,
         reconcile_agents=plan.reconcile_agents,
         reconcile_checked=state.reconcile_checked,
         reconcile_repaired=state.reconcile_repaired,
@@ -321,10 +330,10 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         reconciled_right=right,
         max_outstanding=mix.outstanding,
         fs_changes=fs.changes,
-        fs_matched=len(fs.latencies),
-        fs_p50_ms=_percentile(fs.latencies, 0.50),
-        fs_p99_ms=_percentile(fs.latencies, 0.99),
-        fs_max_ms=fs.latencies[-1] if fs.latencies else None,
+        fs_matched=fs_matched,
+        fs_p50_ms=fs_p50,
+        fs_p99_ms=fs_p99,
+        fs_max_ms=fs_top,
         fs_max_outstanding=fs.outstanding,
     )
 
