@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
-from agentstatus.cli.demo import DEMO_AGENTS, DEMO_ORG
+from agentstatus.cli.demo import DEMO_ADMIN, DEMO_AGENTS, DEMO_ORG, DEMO_SUPERVISOR
 from agentstatus.domain.codes import digest
-from agentstatus.service import agents, extensions, organisations
+from agentstatus.service import agents, extensions, organisations, users
+from agentstatus.service.tokens import Role
 from tests.cli.helpers import (
     AUTH_FAILED_BODY,
     OK_BODY,
@@ -63,15 +64,21 @@ def test_serve_creates_the_schema_and_accepts_a_new_code(tmp_path: Path) -> None
         ]
 
 
-def board_sign_in(base_url: str, demo: Outcome) -> int:
-    found = re.search(r"the board: (\S+)/ +\(sign in as (\S+), password (\S+)\)", demo.stdout)
+def board_sign_in(base_url: str, demo: Outcome, which: str = "the board") -> int:
+    """Sign in with the e-mail and password of ``demo``'s line about ``which``; then the
+    line's address must answer (303 when signed in, else the refusal's status)."""
+    found = re.search(rf"{which}: (\S+) +\(sign in as (\S+), password (\S+)\)", demo.stdout)
     assert found is not None, demo.stdout
-    assert found.group(1) == base_url
-    answer = httpx.post(
-        f"{base_url}/sign-in",
-        data={"email": found.group(2), "password": found.group(3)},
-        headers={"sec-fetch-site": "same-origin"},
-    )
+    assert found.group(1).startswith(base_url + "/")
+    with httpx.Client() as client:
+        answer = client.post(
+            f"{base_url}/sign-in",
+            data={"email": found.group(2), "password": found.group(3)},
+            headers={"sec-fetch-site": "same-origin"},
+        )
+        if answer.status_code == 303:
+            shown = client.get(found.group(1), follow_redirects=True)
+            assert shown.status_code == 200, (found.group(1), shown.text)
     return answer.status_code
 
 
@@ -98,10 +105,18 @@ def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
         # The board's line: its e-mail and password sign in; the first run's password not.
         signs_in = [board_sign_in(server.base_url, line) for line in (first, second)]
         assert signs_in == [401, 303]
+        # The admin's line too: the administration pages are reachable from the demo.
+        admin = [board_sign_in(server.base_url, r, "the admin pages") for r in (first, second)]
+        assert admin == [401, 303]
+        assert f"the admin pages: {server.base_url}/o/{DEMO_ORG}/admin " in second.stdout
 
     engine = open_database(url)
     try:
         assert [o.name for o in organisations.list_organisations(engine)] == [DEMO_ORG]
+        assert sorted((u.email, u.role, u.org) for u in users.list_users(engine)) == [
+            (DEMO_ADMIN, Role.ADMIN, DEMO_ORG),
+            (DEMO_SUPERVISOR, Role.SUPERVISOR, DEMO_ORG),
+        ]
         assert [(a.user_id, a.name) for a in agents.list_agents(engine, DEMO_ORG)] == list(
             DEMO_AGENTS
         )

@@ -29,12 +29,16 @@ class ServerProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
+        command: tuple[str, ...] = (sys.executable, "-m", "agentstatus"),
+        cwd: Path | None = None,
     ) -> None:
         self.database_url = database_url
         self.port = port or free_port()
         self.log_path = log_path
         self.env = env or {}
         self.extra_args = extra_args
+        self.command = command
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,9 +50,7 @@ class ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "agentstatus",
+                *self.command,
                 "--database",
                 self.database_url,
                 "serve",
@@ -59,6 +61,7 @@ class ServerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=self.cwd,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -13,6 +13,7 @@ from agentstatus.settings import Settings, env_var
 
 DEMO_ORG = "demo"
 DEMO_SUPERVISOR = "supervisor@demo.example"
+DEMO_ADMIN = "admin@demo.example"
 DEMO_AGENTS = (
     ("1001", "Dana Levi"),
     ("1002", "Yossi Cohen"),
@@ -42,16 +43,25 @@ def ensure_demo(engine: Engine) -> str:
     return code
 
 
-def ensure_demo_supervisor(engine: Engine) -> str:
-    """The demo's supervisor, with a new password each run (only digests are stored)."""
+def ensure_demo_user(engine: Engine, address: str, role: Role, name: str) -> str:
+    """One of the demo's web users (of the demo organisation only), with a new password
+    each run (only digests are stored, so a new one is the only one we can show)."""
     password = passwords.generate()
     try:
-        users.set_password(engine, DEMO_SUPERVISOR, password)
+        users.set_password(engine, address, password)
     except NotFound:
-        users.add_user(
-            engine, DEMO_SUPERVISOR, Role.SUPERVISOR, password, DEMO_ORG, "Demo Supervisor"
-        )
+        users.add_user(engine, address, role, password, DEMO_ORG, name)
     return password
+
+
+def ensure_demo_supervisor(engine: Engine) -> str:
+    return ensure_demo_user(engine, DEMO_SUPERVISOR, Role.SUPERVISOR, "Demo Supervisor")
+
+
+def ensure_demo_admin(engine: Engine) -> str:
+    """The demo's admin: the administration pages, the panel's embed origins and the phone
+    system's settings are an admin's."""
+    return ensure_demo_user(engine, DEMO_ADMIN, Role.ADMIN, "Demo Admin")
 
 
 def _serve_url(settings: Settings) -> str:
@@ -72,11 +82,16 @@ def demo(state: CliState, base_url: str | None) -> None:
     sip1001-sip1005. Prints its new Code and curl lines to try; the Code changes each run."""
     code = ensure_demo(state.engine)
     password = ensure_demo_supervisor(state.engine)
+    admin_password = ensure_demo_admin(state.engine)
     url = (base_url or _serve_url(state.settings)).rstrip("/")
     click.echo(
         f'demo organisation "{DEMO_ORG}" ready: agents 1001-1005, extensions sip1001-sip1005'
     )
     click.echo(f"the board: {url}/  (sign in as {DEMO_SUPERVISOR}, password {password})")
+    click.echo(
+        f"the admin pages: {url}/o/{DEMO_ORG}/admin  "
+        f"(sign in as {DEMO_ADMIN}, password {admin_password})"
+    )
     click.echo("try (with the server running):")
     click.echo(
         f"  curl '{url}/UserLogin/SetStatusFromAPI"

@@ -29,6 +29,7 @@ from agentstatus.cli.presence import force_logout, presence
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
 from agentstatus.domain.secret_box import SecretKeyError
+from agentstatus.package_files import PackageFileMissing
 from agentstatus.service.errors import ImportRejected, ServiceError
 from agentstatus.settings import SettingsError, env_var
 from agentstatus.storage.copy import CopyError
@@ -49,7 +50,14 @@ class ErrorReportingGroup(click.Group):
             for problem in exc.problems:
                 click.echo(f"  {problem}", err=True)
             ctx.exit(EXIT_USER_ERROR)
-        except (SettingsError, ServiceError, CopyError, DatabaseURLError, SecretKeyError) as exc:
+        except (
+            SettingsError,
+            ServiceError,
+            CopyError,
+            DatabaseURLError,
+            SecretKeyError,
+            PackageFileMissing,
+        ) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except DBAPIError as exc:

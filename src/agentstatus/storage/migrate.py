@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+from agentstatus.package_files import require
 from agentstatus.storage.database import create_sql_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -16,7 +17,7 @@ MIGRATION_LOCK = 0x61677374  # "agst": the advisory lock id migrations hold on P
 
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(require(MIGRATIONS_DIR)))
     return config
 
 

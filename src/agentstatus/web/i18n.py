@@ -17,6 +17,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from agentstatus.package_files import read_bytes
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "he")
 DEFAULT_LANGUAGE = "en"
@@ -45,11 +47,12 @@ def language(code: str) -> Language:
 
 @cache
 def translations(code: str) -> NullTranslations:
-    path = LOCALES_DIR / code / "LC_MESSAGES" / "messages.po"
-    if code == DEFAULT_LANGUAGE or not path.exists():
+    if code == DEFAULT_LANGUAGE:
         return NullTranslations()
-    with path.open("rb") as po:
-        catalogue = read_po(po, locale=code)
+    # Every language offered has its catalogue in the package; without it the pages would
+    # silently fall back to English.
+    source = read_bytes(LOCALES_DIR / code / "LC_MESSAGES" / "messages.po")
+    catalogue = read_po(io.BytesIO(source), locale=code)
     compiled = io.BytesIO()
     write_mo(compiled, catalogue)
     compiled.seek(0)

@@ -12,6 +12,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentstatus.package_files import files_in, read_bytes
+
 STATIC_DIR = Path(__file__).parent / "static"
 PREFIX = "/static/"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -36,10 +38,8 @@ class StaticFiles:
     def __init__(self, directory: Path = STATIC_DIR) -> None:
         self._by_name: dict[str, StaticFile] = {}
         self._by_hashed: dict[str, StaticFile] = {}
-        for path in sorted(directory.iterdir()):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            body = path.read_bytes()
+        for path in files_in(directory):
+            body = read_bytes(path)
             media_type = TYPES.get(path.suffix) or (
                 mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             )

@@ -13,6 +13,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from agentstatus.package_files import require
 from agentstatus.web.i18n import LANGUAGES, language, translations
 from agentstatus.web.static_files import StaticFiles
 
@@ -27,7 +28,7 @@ class Pages:
 
     def _environment(self, code: str) -> Environment:
         env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
+            loader=FileSystemLoader(require(TEMPLATES_DIR)),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],

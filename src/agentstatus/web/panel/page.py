@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentstatus.package_files import read_bytes
 from agentstatus.web.i18n import language
 from agentstatus.web.panel.api import panel_language
 from agentstatus.web.templating import Pages
@@ -28,7 +29,7 @@ class Asset:
 
 
 def _load(name: str) -> Asset:
-    body = (ASSETS_DIR / name).read_bytes()
+    body = read_bytes(ASSETS_DIR / name)
     return Asset(body, TYPES[name], '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
 
 
