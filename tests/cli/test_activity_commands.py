@@ -6,15 +6,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from dataclasses import replace
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
+from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.clock import now_ms, to_iso
+from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
+from agentstatus.pbx.store import store_calls
 from agentstatus.service import presence
+from agentstatus.service.organisations import org_id
+from agentstatus.storage.schema import agents, history
 from tests.cli.helpers import OK_BODY, ok, set_status
 from tests.conftest import OrgFactory
 from tests.support.factories import OrgFixture
+from tests.support.past import write_past
 from tests.support.server import ServerProcess
+
+LUNCH = 3
 
 
 def log_in_all(server: ServerProcess, org: OrgFixture, status: int = 1) -> None:
@@ -119,9 +130,8 @@ def test_history_table_says_how_to_continue(
     org = shared_org_factory(agent_count=2, extension_count=2)
     log_in_all(shared_server, org)
     table = ok(shared_database_url, "history", org.name, "--limit", "1").stdout.splitlines()
-    assert table[0].split() == ["ID", "AT", "USER_ID", "FROM", "TO", "SOURCE"]
-    assert "2@-" in table[1]
-    assert f"1@{org.extensions[0]}" in table[1]
+    assert table[0].split() == ["ID", "AT", "USER_ID", "EVENT", "WHAT", "SOURCE"]
+    assert f"agent.login  2@- → 1@{org.extensions[0]}" in table[1]
     assert table[-1].startswith("more: --after ")
 
 
@@ -160,3 +170,57 @@ def test_report_in_every_format(
 
     past = ok(shared_database_url, "report", org.name, "--from", "2001-01-01", "--to", "2001-01-02")
     assert past.stdout.strip().splitlines()[-1] == "(none)"
+
+
+def test_history_table_names_each_event_calls_and_warnings_included(
+    database_url: str, engine: Engine, org_factory: OrgFactory
+) -> None:
+    org = org_factory(agent_count=1, extension_count=1)
+    user, ext = org.agents[0], org.extensions[0]
+    at = now_ms() - 600_000
+    write_past(engine, org.name, user, at - 1000, [(at, LOGIN, ext), (at + 1000, LUNCH, ext)])
+    call = Call(user + "-call", ext, Direction.IN, CallState.RINGING, "Dana", "0501234567", "", at)
+    with engine.connect() as conn:
+        oid = org_id(conn, org.name)
+    assert store_calls(engine, oid, [Changed(CallChange.STARTED, call)])
+    out = replace(call, id=user + "-out", direction=Direction.OUT, dialled="035551234")
+    assert store_calls(engine, oid, [Changed(CallChange.ENDED, out)])
+    with engine.begin() as conn:  # a limit's warning, as the deadline runner writes it
+        agent_id = conn.execute(
+            select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == user)
+        ).scalar_one()
+        conn.execute(
+            insert(history).values(
+                org_id=oid,
+                agent_id=agent_id,
+                user_id=user,
+                prev_extension=ext,
+                new_extension=ext,
+                prev_status=LUNCH,
+                new_status=LUNCH,
+                at_ms=at + 5000,
+                source="system",
+                policy=WARN_POLICY,
+                due_ms=at + 4000,
+            )
+        )
+    table = ok(database_url, "history", org.name).stdout.splitlines()
+    assert table[0].split() == ["ID", "AT", "USER_ID", "EVENT", "WHAT", "SOURCE"]
+    rows = [line.split(None, 3)[3] for line in table[1:]]  # from EVENT on
+    assert [r.split()[0] for r in rows] == [
+        "agent.login",
+        "agent.status",
+        "call.started",
+        "call.ended",
+        "agent.overdue",
+    ]
+    assert f"2@- → 1@{ext}" in rows[0]
+    assert f"1@{ext} → 3@{ext}" in rows[1]
+    assert re.search(rf"call\.started +{ext} in from 0501234567 \(Dana\) +pbx$", rows[2])
+    assert re.search(rf"call\.ended +{ext} out to 035551234 +pbx$", rows[3])
+    due = to_iso(at + 4000)
+    assert re.search(rf"agent\.overdue +still 3@{ext}, limit passed at {due} +system$", rows[4])
+    # --json is what it was: the call's details, the kind in the policy.
+    events = json.loads(ok(database_url, "history", org.name, "--json").stdout)["events"]
+    assert events[2]["call"]["caller_number"] == "0501234567"
+    assert [e["policy"] for e in events] == [None, None, "call:started", "call:ended", WARN_POLICY]

@@ -131,7 +131,18 @@ def test_embed_origins(
     assert_user_error(
         invoke(shared_database_url, "org", "embed-origins", org.name, "crm.example.com"), "origin"
     )
-    assert invoke(shared_database_url, "org", "embed-origins", org.name).code == 2
+    # Without origins: the current list, unchanged.
+    shown = ok(shared_database_url, "org", "embed-origins", org.name).stdout
+    assert shown.strip() == f"{org.name}: http://localhost:3000, https://crm.example.com"
+    assert embed_origins.embed_origins(shared_engine, org.name) == [
+        "http://localhost:3000",
+        "https://crm.example.com",
+    ]
+    both = invoke(shared_database_url, "org", "embed-origins", org.name, "--clear", "https://a.b")
+    assert both.code == 2
     cleared = ok(shared_database_url, "org", "embed-origins", org.name, "--clear").stdout
     assert "no origin may embed" in cleared
     assert embed_origins.embed_origins(shared_engine, org.name) == []
+    empty = ok(shared_database_url, "org", "embed-origins", org.name).stdout
+    assert empty.strip() == f"{org.name}: no origin may embed the panel"
+    assert_user_error(invoke(shared_database_url, "org", "embed-origins", "no-such-org"), "no")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import click
+import orjson
 
 from agentstatus.cli.output import print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import now_ms, parse_time, to_iso
+from agentstatus.domain.event_types import WARN_POLICY, event_type
 from agentstatus.service import reports
-from agentstatus.service.history import MAX_PAGE, read_history
+from agentstatus.service.history import MAX_PAGE, HistoryEvent, read_history
 
 
 class TimeParam(click.ParamType):  # type: ignore[type-arg]
@@ -27,6 +29,36 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg]
 
 TIME = TimeParam()
 DAY_MS = 24 * 3600 * 1000
+
+
+def _at(status: int, extension: str | None) -> str:
+    return f"{status}@{extension or '-'}"
+
+
+def _call(event: HistoryEvent) -> str:
+    """``sip1002 in from 0501234567 (Dana)``, ``sip1002 out to 0509876543``."""
+    call = orjson.loads(event.call or "{}")
+    extension = call.get("extension") or event.new_extension or "-"
+    if call.get("direction") == "out":
+        said = f"{extension} out to {call.get('dialled') or '?'}"
+    else:
+        said = f"{extension} in from {call.get('caller_number') or '?'}"
+        if call.get("caller_name"):
+            said += f" ({call['caller_name']})"
+    return said
+
+
+def describe(event: HistoryEvent) -> str:
+    """What one history row says, for a person: a change's statuses and extensions, a
+    call's extension and other party, a warning's status and when its limit passed."""
+    if event.call is not None:
+        return _call(event)
+    if event.policy == WARN_POLICY:
+        due = "" if event.due_ms is None else f", limit passed at {to_iso(event.due_ms)}"
+        return f"still {_at(event.new_status, event.new_extension)}{due}"
+    change = f"{_at(event.prev_status, event.prev_extension)} → "
+    change += _at(event.new_status, event.new_extension)
+    return change if event.policy is None else f"{change} ({event.policy})"
 
 
 @click.command("history")
@@ -48,7 +80,9 @@ def history(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Show ORG's status changes in the order they happened."""
+    """Show ORG's history in the order it happened: status changes (agent.login,
+    agent.status, agent.logout), limits' warnings (agent.overdue) and calls (call.started,
+    call.answered, call.held, call.resumed, call.ended)."""
     page = read_history(
         state.engine, org, user_id=user_id, start_ms=start, end_ms=end, after=after, limit=limit
     )
@@ -56,14 +90,14 @@ def history(
         print_json({"events": [e.as_json() for e in page.events], "next_after": page.next_after})
         return
     print_table(
-        ["id", "at", "user_id", "from", "to", "source"],
+        ["id", "at", "user_id", "event", "what", "source"],
         [
             (
                 e.id,
                 to_iso(e.at_ms),
                 e.user_id,
-                f"{e.prev_status}@{e.prev_extension or '-'}",
-                f"{e.new_status}@{e.new_extension or '-'}",
+                event_type(e.prev_status, e.new_status, e.policy),
+                describe(e),
                 e.source,
             )
             for e in page.events

@@ -121,14 +121,18 @@ def timezone(state: CliState, org: str, zone: str) -> None:
 @click.option("--clear", is_flag=True, help="No origin may embed the panel.")
 @pass_state
 def embed(state: CliState, org: str, origins: tuple[str, ...], clear: bool) -> None:
-    """Set the ORIGINS that may embed ORG's agent panel (https://crm.example.com ...).
+    """Set the ORIGINS that may embed ORG's agent panel (https://crm.example.com ...);
+    without ORIGINS, print the current list.
 
     Only these may frame the panel page or call the panel from script; the list replaces
     the one before.
     """
-    if clear == bool(origins):
-        raise click.UsageError("give the origins that may embed the panel, or --clear")
-    kept = embed_origins.set_embed_origins(state.engine, org, None if clear else list(origins))
+    if clear and origins:
+        raise click.UsageError("give the origins that may embed the panel, or --clear, not both")
+    if clear or origins:
+        kept = embed_origins.set_embed_origins(state.engine, org, None if clear else list(origins))
+    else:
+        kept = embed_origins.embed_origins(state.engine, org)
     click.echo(f"{org}: " + (", ".join(kept) if kept else "no origin may embed the panel"))
 
 
