@@ -45,6 +45,9 @@ class StatusCommand:
     """The policy making the change, recorded in the history (limit:login, shift-end)."""
     due_ms: int | None = None
     """When the policy's deadline was due, recorded in the history."""
+    at_ms: int | None = None
+    """When the change happened, for one recorded after the fact (the demo writes a past
+    day through this path); None, as for every request: now."""
 
 
 @dataclass(frozen=True, slots=True)

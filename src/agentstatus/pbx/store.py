@@ -241,9 +241,11 @@ def _call_event(conn: Connection, oid: int, changed: Changed, at: int) -> int | 
     return int(new_id[0])
 
 
-def store_calls(engine: Engine, oid: int, changes: list[Changed]) -> bool:
-    """Keep the live calls and write their events; True when an event was written."""
-    at = now_ms()
+def store_calls(engine: Engine, oid: int, changes: list[Changed], at_ms: int | None = None) -> bool:
+    """Keep the live calls and write their events; True when an event was written.
+    ``at_ms``: when they happened, for events recorded after the fact (the demo's day);
+    else now."""
+    at = now_ms() if at_ms is None else at_ms
     wrote = False
     with engine.begin() as conn:
         for changed in changes:

@@ -42,7 +42,16 @@ def _insert_agent(conn: Connection, oid: int, user_id: str, name: str, at: int) 
     )
 
 
-def add_agent(engine: Engine, org: str, user_id: str, name: str | None = None) -> Agent:
+def add_agent(
+    engine: Engine,
+    org: str,
+    user_id: str,
+    name: str | None = None,
+    *,
+    created_ms: int | None = None,
+) -> Agent:
+    """``created_ms``: since when the agent exists (the demo's agents have a past); now
+    when not given."""
     user_id = validation.identifier("user id", user_id)
     clean_name = validation.display_name(name)
     with engine.begin() as conn:
@@ -52,7 +61,9 @@ def add_agent(engine: Engine, org: str, user_id: str, name: str | None = None) -
         ).first()
         if exists:
             raise AlreadyExists(f"agent {user_id!r} already exists in {org!r}")
-        _insert_agent(conn, oid, user_id, clean_name, now_ms())
+        _insert_agent(
+            conn, oid, user_id, clean_name, now_ms() if created_ms is None else created_ms
+        )
     return Agent(user_id, clean_name, True)
 
 

@@ -47,6 +47,10 @@ WIRE_ENDPOINT = "SetStatusFromAPI"
 _TRUSTED = frozenset({Source.ADMIN, Source.SYSTEM})
 
 
+def _when(cmd: StatusCommand) -> int:
+    return now_ms() if cmd.at_ms is None else cmd.at_ms
+
+
 def _audit(cmd: StatusCommand, org_id: int | None, row: Row) -> AuditEntry:
     return AuditEntry(
         org_id=org_id,
@@ -56,7 +60,7 @@ def _audit(cmd: StatusCommand, org_id: int | None, row: Row) -> AuditEntry:
         endpoint=WIRE_ENDPOINT if cmd.source in (Source.GET, Source.POST) else cmd.source.value,
         source=cmd.source.value,
         client_addr=cmd.client_addr,
-        at_ms=now_ms(),
+        at_ms=_when(cmd),
     )
 
 
@@ -93,7 +97,7 @@ def status_change(cmd: StatusCommand) -> Steps:
         if change is None:
             return StatusResult(Row.OK, found.org_id)
         assert found.agent_id is not None  # decide() answered row 6 otherwise
-        at = now_ms()
+        at = _when(cmd)
         limit = found.status_limit_seconds
         written = yield WriteChange(
             org_id=found.org_id,
