@@ -119,7 +119,7 @@ def every_endpoint(app: Any) -> list[Endpoint]:
     for kind, part in (("page", app.web.pages), ("panel", app.web.panel)):
         for route in _routes_of(part):
             assert isinstance(route, Route)
-            path = route.path.replace(":str", "")
+            path = re.sub(r":\w+}", "}", route.path)
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append(Endpoint(method, path, PAGE_INTEGERS.get((method, path), []), kind))
     api = app.fallback

@@ -10,11 +10,13 @@ import ipaddress
 import pytest
 from sqlalchemy import Engine
 
+from agentstatus.events import credentials
+from agentstatus.events.slots import StreamSlots
 from agentstatus.http.requests import is_https
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.config import PbxConfigError, make_config
 from agentstatus.service import web_sessions
-from agentstatus.service.errors import InvalidInput
+from agentstatus.service.errors import InvalidInput, TooMany
 from agentstatus.service.pbx_settings import check_host
 from agentstatus.service.timezones import zone
 from agentstatus.service.tokens import Role
@@ -86,3 +88,23 @@ def test_localhost_follows_the_outbound_policy_when_saved() -> None:
     loopback = OutboundPolicy.from_setting("127.0.0.0/8,::1/128")
     check_host(config.host, loopback)
     check_host("pbx.example.com", OutboundPolicy())  # a name is judged when resolved
+
+
+def test_streams_are_capped_per_web_user_and_per_panel_agent() -> None:
+    """A new session (signing in again) or a new panel link does not lift the cap."""
+    slots = StreamSlots(per_token=2)
+    given = [slots.take(credentials.session(1, user_id=7)), slots.take(credentials.session(2, 7))]
+    with pytest.raises(TooMany, match="this user has 2"):
+        slots.take(credentials.session(3, user_id=7))
+    slots.take(credentials.session(4, user_id=8))  # another person
+    given[0]()
+    given[0]()  # giving back twice frees one slot
+    slots.take(credentials.session(3, user_id=7))
+    links = [slots.take(credentials.panel(10, agent_id=5)) for _ in range(2)]
+    with pytest.raises(TooMany, match="this agent has 2"):
+        slots.take(credentials.panel(11, agent_id=5))
+    for give_back in links:
+        give_back()
+    slots.take(credentials.panel(11, agent_id=5))
+    # Revocation matches a credential by kind and id, whoever owns it.
+    assert credentials.session(3, user_id=7) == credentials.session(3)

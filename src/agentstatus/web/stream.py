@@ -66,7 +66,12 @@ class SessionEvents:
             resume = _resume(request)
             oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_ids)
             return await subscriber_response(
-                context, org, oid, resume, make_filter(user_ids, None), session(found.session_id)
+                context,
+                org,
+                oid,
+                resume,
+                make_filter(user_ids, None),
+                session(found.session_id, found.user.id),
             )
         except NotFound as exc:
             return _refuse(404, exc.message)

@@ -20,6 +20,7 @@ from agentstatus.service.errors import NotFound
 from agentstatus.service.history import HistoryPage, read_history
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
+from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.days import BadDay, DayBounds, day_bounds, parse_day, today
 from agentstatus.web.i18n import language
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
@@ -110,7 +111,9 @@ async def agent_day(request: Request) -> Response:
     except Refused as refused:
         return refused.response
     engine = page.context.engine
-    user_id = request.path_params["user_id"]
+    user_id = user_id_of(request.path_params["user_id"])
+    if user_id is None:
+        return error_page(request, 404, messages.NO_SUCH_AGENT)
     try:
         agent = await asyncio.to_thread(agent_days.agent_now, engine, page.org, user_id)
     except NotFound:

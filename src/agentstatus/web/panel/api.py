@@ -246,7 +246,7 @@ class Events:
                 grant.org_id,
                 resume,
                 event_filter([grant.user_id], None),
-                panel_credential(grant.link_id),
+                panel_credential(grant.link_id, grant.agent_id),
             )
         except Refusal as refusal:
             response = refusal_response(request, refusal)
