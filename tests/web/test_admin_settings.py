@@ -202,6 +202,17 @@ def test_the_phone_system_form(
         state = pbx_settings.pbx_state(shared_engine, org.name)
         assert state is not None
         assert state.config.queues == ("support", "sales")
+        # Another host with the secret left empty: refused beside the secret, nothing saved.
+        moved = client.post(
+            url, data={**form, "host": "evil.example.net", "secret": ""}, headers=SAME_ORIGIN
+        )
+        assert moved.status_code == 422
+        assert "enter the secret again" in (field_error(moved.text, "pbx-secret") or "")
+        state = pbx_settings.pbx_state(shared_engine, org.name)
+        assert state is not None
+        assert state.config.host == "pbx.example.com"
+        kept = client.post(url, data={**form, "secret": "", "queues": "q"}, headers=SAME_ORIGIN)
+        assert kept.status_code == 303  # the same server keeps its stored secret
         off = client.post(f"{url}/off", data={}, headers=SAME_ORIGIN)
         assert off.status_code == 303
     assert pbx_settings.pbx_state(shared_engine, org.name) is None

@@ -212,11 +212,13 @@ def test_a_bad_day_is_shown_beside_the_field(
     assert "<svg" not in page.text
 
 
-def test_a_bad_page_cursor_is_the_first_page(shared_server: ServerProcess, floor: Floor) -> None:
+def test_a_bad_page_cursor_is_422(shared_server: ServerProcess, floor: Floor) -> None:
+    """As every integer parameter (tests/reliability/test_integer_parameters.py)."""
     with signed_in(shared_server.base_url, floor.supervisor) as client:
-        for before in ("x", "-1", "0", "9" * 30):
+        for before in ("x", "-1", "0", "9" * 30, "\u00b2", "9" * 4301):
             page = client.get(f"/o/{floor.org.name}/agents/101", params={"before": before})
-            assert page.status_code == 200
+            assert page.status_code == 422
+        assert client.get(f"/o/{floor.org.name}/agents/101?before=5").status_code == 200
 
 
 def test_who_may_see_an_agents_day(

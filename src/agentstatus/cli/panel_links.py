@@ -10,6 +10,7 @@ from agentstatus.cli.params import Duration
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.durations import written
+from agentstatus.domain.integers import INT64_MAX
 from agentstatus.service import panel_links
 from agentstatus.service.panel_links import DEFAULT_TTL_SECONDS
 
@@ -82,7 +83,7 @@ def list_links(state: CliState, org: str, user_id: str | None, as_json: bool) ->
 
 @click.command("panel-link-revoke")
 @click.argument("org")
-@click.argument("link_id", type=click.IntRange(1, 2**63 - 1), required=False)
+@click.argument("link_id", type=click.IntRange(1, INT64_MAX), required=False)
 @click.option("--agent", "user_id", help="Revoke every link of this agent instead.")
 @pass_state
 def revoke(state: CliState, org: str, link_id: int | None, user_id: str | None) -> None:

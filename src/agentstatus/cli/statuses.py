@@ -8,6 +8,7 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.params import Duration
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.durations import written
+from agentstatus.domain.integers import INT32_MAX
 from agentstatus.domain.policies import LimitAction
 from agentstatus.service import policies, statuses
 
@@ -60,7 +61,7 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
 
 @group.command("add")
 @click.argument("org")
-@click.argument("status_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+@click.argument("status_id", metavar="ID", type=click.IntRange(1, INT32_MAX))
 @click.argument("name")
 @click.option("--color", help="#RRGGBB")
 @click.option("--available", is_flag=True, help="Agents in this status receive calls.")
@@ -128,7 +129,7 @@ def disable(state: CliState, org: str, status_id: int) -> None:
 
 @group.command("limit")
 @click.argument("org")
-@click.argument("status_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+@click.argument("status_id", metavar="ID", type=click.IntRange(1, INT32_MAX))
 @click.argument("duration", type=Duration(), required=False)
 @click.option(
     "--then",

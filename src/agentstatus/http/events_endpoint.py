@@ -21,6 +21,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
@@ -33,7 +34,7 @@ from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavaila
 from agentstatus.service.tokens import TokenInfo, verify_token
 
 MAX_USERS = 1000
-MAX_EVENT_ID = 2**63 - 1
+MAX_EVENT_ID = INT64_MAX
 PATH = re.compile(r"/api/v1/orgs/([A-Za-z0-9_-]{1,64})/events")
 
 # The FastAPI route's messages (http/api/auth.py), word for word.
@@ -99,9 +100,10 @@ class StreamRequest:
 
 
 def _event_id(text: str, name: str) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
+    value = parse_int(text, 0, MAX_EVENT_ID)
+    if value is None:
         raise Refused(422, f"{name} must be a whole number from 0 to {MAX_EVENT_ID}", [])
-    return int(text)
+    return value
 
 
 def _read(scope: Scope) -> StreamRequest:

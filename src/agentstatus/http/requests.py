@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import Receive, Scope
 
 from agentstatus.domain.addresses import Network, address_in, client_address
+from agentstatus.domain.integers import parse_int
 
 
 class BodyTooLarge(Exception):
@@ -32,7 +33,8 @@ def joined_header(scope: Scope, name: bytes) -> str | None:
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    size = parse_int(declared) if declared is not None else None
+    if declared is not None and (size is None or size > limit):
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
@@ -62,11 +64,12 @@ def resolve_client(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
 
 def is_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
     """Whether the browser's request came over HTTPS, directly or through a trusted proxy
-    that says so in ``X-Forwarded-Proto``."""
+    that says so in ``X-Forwarded-Proto``. The last value counts: it is the one the
+    trusted proxy appended; any before it came from the client (or proxies before it)."""
     if scope.get("scheme") == "https":
         return True
     client = scope.get("client")
     if not trusted or not client or not address_in(trusted, client[0]):
         return False
-    forwarded = (header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+    forwarded = (joined_header(scope, b"x-forwarded-proto") or "").split(",")[-1].strip().lower()
     return forwarded == "https"

@@ -8,10 +8,13 @@ AMI header or an event-socket command line, so line breaks are refused everywher
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from dataclasses import dataclass
 from enum import StrEnum
+
+from agentstatus.outbound.policy import HOST_NAME, NUMERIC_LABEL
 
 MAX_QUEUES = 20
 MAX_TEMPLATE = 200
@@ -20,6 +23,31 @@ _QUEUE = re.compile(r"[A-Za-z0-9_.@+-]{1,80}")
 _HOST = re.compile(r"[A-Za-z0-9.:_\[\]-]{1,253}")
 _USERNAME = re.compile(r"[A-Za-z0-9_.@+-]{1,80}")
 FIELDS = frozenset({"extension", "user_id"})
+
+
+def check_host_form(host: str) -> str:
+    """``host`` stripped, when it is a host name, four decimal numbers (``a.b.c.d``) or an
+    IPv6 address; PbxConfigError else. A last label that is a number makes the whole an
+    IPv4 address to ``inet_aton`` (``2130706433``, ``0x7f.1``, ``127.1``, ``0``): such
+    forms are refused here, so the address saved is the address judged and reached."""
+    host = host.strip()
+    if not _HOST.fullmatch(host):
+        raise PbxConfigError("host must be a host name or an IP address")
+    if ":" in host or host.startswith("["):
+        try:
+            return str(ipaddress.IPv6Address(host.removeprefix("[").removesuffix("]")))
+        except ValueError:
+            raise PbxConfigError("host is not a valid IPv6 address") from None
+    if NUMERIC_LABEL.match(host.removesuffix(".").split(".")[-1]):
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            raise PbxConfigError(
+                "write an IPv4 address as four decimal numbers (a.b.c.d), or use a host name"
+            ) from None
+    if not HOST_NAME.match(host):
+        raise PbxConfigError("host must be a host name or an IP address")
+    return host
 
 
 class PbxKind(StrEnum):
@@ -116,9 +144,7 @@ def make_config(
         pbx = PbxKind(kind)
     except ValueError:
         raise PbxConfigError("the phone system must be asterisk or freeswitch") from None
-    host = host.strip()
-    if not _HOST.fullmatch(host):
-        raise PbxConfigError("host must be a host name or an IP address")
+    host = check_host_form(host)
     port = DEFAULT_PORTS[pbx] if port is None else port
     if not 1 <= port <= 65535:
         raise PbxConfigError("port must be from 1 to 65535")

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.integers import INT64_MAX, INT64_MIN
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
@@ -85,7 +86,7 @@ def read_history(
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
         raise InvalidInput("the end of the range is before its start")
     for name, cursor in (("after", after), ("before", before)):
-        if cursor is not None and not -(2**63) <= cursor < 2**63:
+        if cursor is not None and not INT64_MIN <= cursor <= INT64_MAX:
             raise InvalidInput(f"{name} {cursor} is not an event id")
     with reading(engine) as conn:
         query = select(history).where(history.c.org_id == org_id(conn, org))

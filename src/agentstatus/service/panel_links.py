@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_panel_token
+from agentstatus.domain.integers import INT64_MAX
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
@@ -190,7 +191,7 @@ def list_links(engine: Engine, org: str, user_id: str | None = None) -> list[Pan
 
 
 def revoke_link(engine: Engine, org: str, link_id: int) -> None:
-    if not 1 <= link_id < 2**63:
+    if not 1 <= link_id <= INT64_MAX:
         raise NotFound(f"no panel link {link_id} in this organisation")
     with engine.begin() as conn:
         oid = org_id(conn, org)

@@ -20,6 +20,17 @@ from agentstatus.storage.database import reading
 from agentstatus.storage.schema import pbx_calls, pbx_connections
 
 
+class SecretNeeded(InvalidInput):
+    """The settings name another phone system (kind, host or port) and no secret was
+    given: the stored one was given for the old one and is never sent elsewhere."""
+
+
+SECRET_NEEDED = (
+    "the kind, host or port changed: give the secret again (the stored secret is only "  # noqa: S105
+    "ever sent to the phone system it was given for)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PbxState:
     """The configuration and how its connection is doing (``pbx show``)."""
@@ -77,13 +88,20 @@ def config_of(r: Row[Any]) -> PbxConfig:
 
 
 def check_host(host: str, outbound: OutboundPolicy) -> None:
-    """A literal address is judged now; a name on every connection, on each address."""
+    """A literal address is judged now; a name on every connection, on each address it
+    resolves to then, except ``localhost`` (and ``*.localhost``, RFC 6761), which is
+    loopback wherever it is resolved: judged now as 127.0.0.1 and ::1."""
+    name = host.strip("[]").removesuffix(".").casefold()
+    if name == "localhost" or name.endswith(".localhost"):
+        literals = ["127.0.0.1", "::1"]
+    else:
+        try:
+            literals = [str(ipaddress.ip_address(name))]
+        except ValueError:
+            return
     try:
-        literal = str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return
-    try:
-        outbound.check_address(literal)
+        for literal in literals:
+            outbound.check_address(literal)
     except OutboundRefused as exc:
         raise InvalidInput(f"host: {exc}") from None
 
@@ -97,8 +115,10 @@ def set_pbx(
     *,
     outbound: OutboundPolicy,
 ) -> PbxState:
-    """Save ORG's phone system (replacing any); ``secret`` None keeps the stored one. The
-    instance holding the connection reconnects with the new settings."""
+    """Save ORG's phone system (replacing any); ``secret`` None keeps the stored one, for
+    the same kind, host and port only (SecretNeeded else: the stored secret must never
+    reach another server). The instance holding the connection reconnects with the new
+    settings."""
     check_host(config.host, outbound)
     try:
         sealed = None if secret is None else box.seal(check_secret(secret))
@@ -119,13 +139,17 @@ def set_pbx(
     with engine.begin() as conn:
         oid = org_id(conn, org)
         found = conn.execute(
-            select(pbx_connections.c.org_id).where(pbx_connections.c.org_id == oid)
+            select(pbx_connections.c.kind, pbx_connections.c.host, pbx_connections.c.port)
+            .where(pbx_connections.c.org_id == oid)
+            .with_for_update()
         ).first()
         if found is None:
             if sealed is None:
                 raise InvalidInput("a new phone system needs its secret (--secret-stdin)")
             conn.execute(insert(pbx_connections).values(org_id=oid, secret_enc=sealed, **values))
         else:
+            if sealed is None and _elsewhere(found, config):
+                raise SecretNeeded(SECRET_NEEDED)
             if sealed is not None:
                 values["secret_enc"] = sealed
             conn.execute(
@@ -134,6 +158,15 @@ def set_pbx(
     state = pbx_state(engine, org)
     assert state is not None
     return state
+
+
+def _elsewhere(stored: Row[Any, Any, Any], config: PbxConfig) -> bool:
+    """Whether ``config`` points at another server than the stored settings."""
+    return (stored.kind, stored.host.casefold(), int(stored.port)) != (
+        config.kind.value,
+        config.host.casefold(),
+        config.port,
+    )
 
 
 def pbx_state(engine: Engine, org: str) -> PbxState | None:

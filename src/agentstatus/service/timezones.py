@@ -16,11 +16,15 @@ from agentstatus.storage.database import reading
 from agentstatus.storage.schema import organisations
 
 DEFAULT_ZONE = "UTC"
+# In the system's zone database but no place's time: ``localtime`` is whatever the host
+# is set to (a link, different on each server), ``Factory`` a placeholder ("-00"), and
+# ``posixrules`` the default rules file.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 
 @cache
 def _known() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def zone(name: str) -> ZoneInfo:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_token
+from agentstatus.domain.integers import INT64_MAX
 from agentstatus.service import validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.organisations import org_id
@@ -94,7 +95,7 @@ def revoked_among(engine: Engine, token_ids: set[int]) -> set[int]:
 
 
 def revoke_token(engine: Engine, token_id: int) -> None:
-    if not 0 < token_id < 2**63:  # beyond any stored id (and the database's integers)
+    if not 0 < token_id <= INT64_MAX:  # beyond any stored id (and the database's integers)
         raise NotFound(f"no active token with id {token_id}")
     with engine.begin() as conn:
         done = conn.execute(

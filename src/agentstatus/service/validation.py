@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from agentstatus.domain.integers import INT32_MAX
 from agentstatus.service.errors import InvalidInput
 
 ORG_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 256
-MAX_STATUS_ID = 2**31 - 1
+MAX_STATUS_ID = INT32_MAX
 
 
 def org_name(name: str) -> str:

@@ -13,9 +13,10 @@ from agentstatus.service.users import User, get_user
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import web_sessions
 
-# Refreshing ``seen_ms`` on every page would be a write per request; a minute is precise
-# enough for an idle timeout counted in minutes or hours.
-TOUCH_EVERY_MS = 60_000
+# ``seen_ms`` is the last request, to the second: a request writes it when it is a second
+# or more old (a page's several requests in one second are one write). The idle timeout is
+# counted from it, so it ends within a second of the setting, never up to a minute early.
+TOUCH_EVERY_MS = 1_000
 MAX_SECRET_LENGTH = 128
 
 
@@ -51,7 +52,7 @@ def session_user(engine: Engine, secret: str, idle_ms: int) -> tuple[User, int] 
     if at - row.seen_ms > idle_ms:
         close_session(engine, secret)
         return None
-    if at - row.seen_ms > TOUCH_EVERY_MS:
+    if at - row.seen_ms >= TOUCH_EVERY_MS:
         with engine.begin() as conn:
             conn.execute(update(web_sessions).where(web_sessions.c.id == row.id).values(seen_ms=at))
     return user, int(row.id)

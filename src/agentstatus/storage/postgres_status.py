@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusResult
+from agentstatus.domain.integers import INT32_MAX
 from agentstatus.storage.protocol import (
     AgentFacts,
     AuditEntry,
@@ -39,7 +40,7 @@ from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
 
-_INT4_MAX = 2**31 - 1
+_INT4_MAX = INT32_MAX
 
 # org id, allow-list, agent id, active, status, version, its extension's name, requested
 # extension id, its holder, requested status enabled, its limit

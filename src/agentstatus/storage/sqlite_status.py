@@ -19,6 +19,7 @@ from pathlib import Path
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
+from agentstatus.domain.integers import INT64_MAX
 from agentstatus.storage.database import configure_sqlite_connection
 from agentstatus.storage.outbox import SQLITE_ENQUEUE
 from agentstatus.storage.protocol import (
@@ -74,7 +75,7 @@ INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, 
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
-_SQLITE_MAX_INT = 2**63 - 1
+_SQLITE_MAX_INT = INT64_MAX
 
 
 def open_connection(path: Path) -> sqlite3.Connection:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from agentstatus.domain.integers import parse_int
 from agentstatus.events.credentials import session
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, subscriber_response
 from agentstatus.http.events_endpoint import event_filter as make_filter
@@ -36,10 +37,10 @@ def _resume(request: Request) -> int | None:
     text = request.headers.get("last-event-id") or request.query_params.get("after")
     if text is None:
         return None
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
+    value = parse_int(text.strip(), 0, MAX_EVENT_ID)
+    if value is None:
         raise InvalidInput(f"the resume position must be a whole number from 0 to {MAX_EVENT_ID}")
-    return int(text)
+    return value
 
 
 class SessionEvents:
@@ -65,7 +66,12 @@ class SessionEvents:
             resume = _resume(request)
             oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_ids)
             return await subscriber_response(
-                context, org, oid, resume, make_filter(user_ids, None), session(found.session_id)
+                context,
+                org,
+                oid,
+                resume,
+                make_filter(user_ids, None),
+                session(found.session_id, found.user.id),
             )
         except NotFound as exc:
             return _refuse(404, exc.message)

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from agentstatus.package_files import require
+from agentstatus.web.agent_paths import agent_segment
 from agentstatus.web.i18n import LANGUAGES, language, translations
 from agentstatus.web.static_files import StaticFiles
 
@@ -37,6 +38,7 @@ class Pages:
         )
         env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
         env.globals["static"] = self.static.url
+        env.globals["agent_segment"] = agent_segment
         env.globals["lang"] = language(code)
         env.globals["languages"] = [language(c) for c in LANGUAGES]
 

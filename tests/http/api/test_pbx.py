@@ -30,9 +30,39 @@ def test_set_show_and_remove(
     shown = admin.get(url)
     assert shown.json()["connected"] is False
     assert SECRET not in saved.text + shown.text
-    assert admin.put(url, json={**body, "secret": None, "port": 8022}).json()["port"] == 8022
+    kept = admin.put(url, json={**body, "secret": None, "queues": ["q2@d"]})
+    assert kept.status_code == 200, kept.text  # the same server: the stored secret is kept
+    assert admin.put(url, json={**body, "port": 8022}).json()["port"] == 8022
     assert admin.delete(url).status_code == 204
     assert admin.get(url).status_code == 404
+
+
+def test_another_server_needs_the_secret_again(
+    admin: httpx.Client, org: OrgFixture, shared_database_url: str
+) -> None:
+    """The stored secret is never sent to another host, port or kind of server: a change
+    of any of them without the secret is 422 and changes nothing."""
+    if shared_database_url.startswith("postgresql"):
+        return  # no secret can be sealed there (see above)
+    url = f"/orgs/{org.name}/pbx"
+    body = {"kind": "asterisk", "host": "pbx.example.com", "username": "u", "queues": ["q"]}
+    assert admin.put(url, json={**body, "secret": SECRET}).status_code == 200
+    for elsewhere in (
+        {"host": "evil.example.net"},
+        {"host": "pbx.example.com.evil.example.net"},
+        {"port": 5039},
+        {"kind": "freeswitch", "username": None, "port": 5038},
+    ):
+        for secret in ({"secret": None}, {}):
+            answer = admin.put(url, json={**body, **elsewhere, **secret})
+            assert answer.status_code == 422, (elsewhere, answer.text)
+            assert "secret again" in answer.json()["detail"]
+    shown = admin.get(url).json()
+    assert (shown["kind"], shown["host"], shown["port"]) == ("asterisk", "pbx.example.com", 5038)
+    assert admin.put(url, json={**body, "host": "PBX.example.com"}).status_code == 200
+    moved = admin.put(url, json={**body, "host": "pbx2.example.com", "secret": "new-secret"})
+    assert moved.status_code == 200, moved.text
+    assert admin.delete(url).status_code == 204
 
 
 def test_bad_settings_are_422(

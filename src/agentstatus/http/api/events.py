@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.events import credentials
@@ -13,7 +13,7 @@ from agentstatus.events.stream import SubscriberResponse
 from agentstatus.http.api.auth import CurrentToken, OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, TOO_MANY_STREAMS, UNAVAILABLE
-from agentstatus.http.api.history import MAX_EVENT_ID
+from agentstatus.http.api.integers import EventIdHeader, ResumeQuery
 from agentstatus.http.events_endpoint import MAX_USERS, event_filter, subscriber_response
 from agentstatus.service import agents
 
@@ -52,12 +52,8 @@ async def stream(
     org: OrgAccess,
     token: CurrentToken,
     context: Context,
-    last_event_id: Annotated[
-        int | None, Header(ge=0, le=MAX_EVENT_ID, description="Resume after this event.")
-    ] = None,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Same as Last-Event-ID.")
-    ] = None,
+    last_event_id: EventIdHeader = None,
+    after: ResumeQuery = None,
     user_id: Annotated[
         list[str] | None,
         Query(description="Only these agents' events (repeatable; an agent panel's stream)."),

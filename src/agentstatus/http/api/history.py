@@ -11,6 +11,7 @@ from pydantic import Field
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.integers import EventIdQuery, whole
 from agentstatus.http.api.models import ResponseBody
 from agentstatus.http.api.time_range import Range
 from agentstatus.service.history import MAX_PAGE, read_history
@@ -18,7 +19,6 @@ from agentstatus.service.history import MAX_PAGE, read_history
 router = APIRouter(
     prefix="/orgs/{org}/history", tags=["history"], responses={**AUTH_RESPONSES, **NOT_FOUND}
 )
-MAX_EVENT_ID = 2**63 - 1
 
 
 class Placement(ResponseBody):
@@ -55,10 +55,8 @@ def read(
     context: Context,
     times: Range,
     user_id: Annotated[str | None, Query(description="Only this agent.")] = None,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Continue after this event id.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: EventIdQuery = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE), whole(1, MAX_PAGE)] = 100,
 ) -> HistoryPage:
     """Events with from <= at < to, oldest first."""
     page = read_history(

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agentstatus.domain.integers import parse_int
+
 MiB = 1024 * 1024
 JSON_LIMIT = 1 * MiB
 CSV_LIMIT = 16 * MiB
@@ -47,7 +49,8 @@ class BodyLimitMiddleware:
         headers = Headers(scope=scope)
         limit = self.limit(scope, headers)
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        size = parse_int(declared)
+        if declared and (size is None or size > limit):
             response = JSONResponse(
                 {"detail": _too_large(limit)}, status_code=413, headers={"Connection": "close"}
             )

@@ -3,9 +3,7 @@ browser (admin tokens), and the origins that may embed the panel."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
@@ -13,15 +11,13 @@ from agentstatus.domain.clock import to_iso
 from agentstatus.http.api.auth import OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
+from agentstatus.http.api.integers import LinkId
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.http.requests import is_https
 from agentstatus.service import embed_origins, panel_links
 from agentstatus.service.panel_links import MAX_TTL_SECONDS, MIN_TTL_SECONDS, PanelLink
 
 router = APIRouter(prefix="/orgs/{org}", tags=["panel"], responses={**AUTH_RESPONSES, **NOT_FOUND})
-
-
-LinkId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The link's id.")]
 
 
 class PanelLinkCreate(RequestBody):

@@ -12,6 +12,7 @@ from pydantic import Field
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
+from agentstatus.http.api.integers import whole
 from agentstatus.http.api.models import ResponseBody
 from agentstatus.service import presence
 
@@ -55,7 +56,9 @@ def list_presence(
             description="Continue after this user id (the previous page's next_after).",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=presence.MAX_PAGE)] = presence.DEFAULT_PAGE,
+    limit: Annotated[
+        int, Query(ge=1, le=presence.MAX_PAGE), whole(1, presence.MAX_PAGE)
+    ] = presence.DEFAULT_PAGE,
 ) -> JSONResponse:
     """Active agents' extension, status and since when, by user id, one page at a time.
 

@@ -3,15 +3,16 @@ Statuses are disabled rather than deleted, so history always names them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import Field
 
 from agentstatus.domain.policies import MAX_LIMIT_SECONDS, MIN_LIMIT_SECONDS
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, CONFLICT, NOT_FOUND
+from agentstatus.http.api.integers import StatusId
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import policies, statuses
 from agentstatus.service.validation import MAX_STATUS_ID
@@ -19,8 +20,6 @@ from agentstatus.service.validation import MAX_STATUS_ID
 router = APIRouter(
     prefix="/orgs/{org}/statuses", tags=["statuses"], responses={**AUTH_RESPONSES, **NOT_FOUND}
 )
-
-StatusId = Annotated[int, Path(ge=1, le=MAX_STATUS_ID, description="The status number.")]
 
 
 class Status(ResponseBody):

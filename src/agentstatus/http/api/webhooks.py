@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
@@ -12,6 +12,7 @@ from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context, WebhookSecretBox
 from agentstatus.http.api.errors import AUTH_RESPONSES, NO_SECRET_KEY, NOT_FOUND
+from agentstatus.http.api.integers import EndpointFilter, EndpointId, whole
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import webhooks
 from agentstatus.service.tokens import Role
@@ -22,7 +23,6 @@ router = APIRouter(
     responses={**AUTH_RESPONSES, **NOT_FOUND, **NO_SECRET_KEY},
 )
 
-EndpointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The endpoint's id.")]
 EventName = Literal[
     "agent.login",
     "agent.logout",
@@ -157,9 +157,9 @@ def list_deliveries(
     org: OrgAccess,
     token: CurrentToken,
     context: Context,
-    endpoint_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    endpoint_id: EndpointFilter = None,
     state: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000), whole(1, 1000)] = 100,
 ) -> list[DeliveryBody]:
     """Recent deliveries, newest first; failed ones gave up after 24 hours of retries.
     The start of a receiver's error answer is shown to admin tokens only."""

@@ -14,11 +14,13 @@ from starlette.responses import Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import agent_days, statuses
 from agentstatus.service.errors import NotFound
 from agentstatus.service.history import HistoryPage, read_history
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
+from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.days import BadDay, DayBounds, day_bounds, parse_day, today
 from agentstatus.web.i18n import language
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
@@ -35,7 +37,6 @@ from agentstatus.web.timeline import (
 )
 
 PAGE_SIZE = 50
-MAX_CURSOR = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +50,19 @@ class Day:
     history: HistoryPage
 
 
+class BadCursor(Exception):
+    pass
+
+
 def _cursor(text: str | None) -> int | None:
-    """The ``before`` of a history page; anything else is the first page."""
-    if text is None or not text.isdigit() or len(text) > 19:
+    """The ``before`` of a history page (None: the first page); BadCursor for a value
+    that is no event id."""
+    if text is None:
         return None
-    value = int(text)
-    return value if 0 < value <= MAX_CURSOR else None
+    value = parse_int(text, 1, INT64_MAX)
+    if value is None:
+        raise BadCursor(text)
+    return value
 
 
 def _read_day(
@@ -103,7 +111,9 @@ async def agent_day(request: Request) -> Response:
     except Refused as refused:
         return refused.response
     engine = page.context.engine
-    user_id = request.path_params["user_id"]
+    user_id = user_id_of(request.path_params["user_id"])
+    if user_id is None:
+        return error_page(request, 404, messages.NO_SUCH_AGENT)
     try:
         agent = await asyncio.to_thread(agent_days.agent_now, engine, page.org, user_id)
     except NotFound:
@@ -128,7 +138,10 @@ async def agent_day(request: Request) -> Response:
         values["error"] = bad.message
         return render(page, "agent_day.html", values, status=400)
     bounds = day_bounds(chosen, zone)
-    before = _cursor(request.query_params.get("before"))
+    try:
+        before = _cursor(request.query_params.get("before"))
+    except BadCursor:
+        return error_page(request, 422, messages.BAD_NUMBER)
     day = await asyncio.to_thread(_read_day, page, agent, bounds, before)
     values.update(
         day=day,

@@ -23,6 +23,7 @@ from agentstatus.service.presence import AgentPresence, force_logout, logout_eve
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
+from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
 
 
@@ -146,7 +147,9 @@ async def logout_agent(request: Request) -> Response:
         page = await page_request(request, request.path_params["org"])
     except Refused as refused:
         return refused.response
-    user_id = request.path_params["user_id"]
+    user_id = user_id_of(request.path_params["user_id"])
+    if user_id is None:
+        return error_page(request, 404, messages.NO_SUCH_AGENT)
     try:
         done = await force_logout(page.context.changes, page.context.engine, page.org, user_id)
     except NotFound:

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.integers import parse_int
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.history import read_history
 from agentstatus.service.replay import floor_at
@@ -19,7 +20,7 @@ from agentstatus.service.timezones import get_timezone
 from agentstatus.web.pages.common import Refused, page_request
 
 PAGE = 500
-MAX_MS = 2**62
+MAX_MS = 2**62  # far beyond any instant, and within the databases' integers
 
 
 def _refuse(status: int, detail: str) -> JSONResponse:
@@ -40,9 +41,10 @@ def _instant(text: str, zone_name: str) -> int:
 def _whole(text: str | None, name: str, default: int | None = None) -> int:
     if text is None and default is not None:
         return default
-    if text is None or not (text.isascii() and text.isdigit()) or int(text) > MAX_MS:
-        raise InvalidInput(f"{name} must be a whole number")
-    return int(text)
+    value = parse_int(text, 0, MAX_MS)
+    if value is None:
+        raise InvalidInput(f"{name} must be a whole number from 0 to {MAX_MS}")
+    return value
 
 
 async def floor(request: Request) -> Response:

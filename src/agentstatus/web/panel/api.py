@@ -20,6 +20,7 @@ from starlette.responses import Response
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.integers import INT32_MAX, in_range, parse_int
 from agentstatus.events.credentials import panel as panel_credential
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, event_filter, subscriber_response
 from agentstatus.http.requests import BodyIncomplete, BodyTooLarge, read_body, resolve_client
@@ -170,7 +171,7 @@ async def _change_body(request: Request) -> tuple[int, str | None]:
         raise Refusal(422, "bad_request", texts.BAD_REQUEST) from None
     status = body.get("status") if isinstance(body, dict) else None
     extension = body.get("extension") if isinstance(body, dict) else None
-    if not isinstance(status, int) or isinstance(status, bool) or not 0 <= status < 2**31:
+    if not in_range(status, 0, INT32_MAX):
         raise Refusal(422, "bad_request", texts.BAD_REQUEST)
     if extension is not None and (not isinstance(extension, str) or len(extension) > MAX_EXTENSION):
         raise Refusal(422, "bad_request", texts.BAD_REQUEST)
@@ -224,10 +225,10 @@ def _resume(request: Request) -> int | None:
     text = request.headers.get("last-event-id")
     if text is None:
         return None
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
+    value = parse_int(text.strip(), 0, MAX_EVENT_ID)
+    if value is None:
         raise Refusal(422, "bad_request", texts.BAD_REQUEST)
-    return int(text)
+    return value
 
 
 class Events:
@@ -245,7 +246,7 @@ class Events:
                 grant.org_id,
                 resume,
                 event_filter([grant.user_id], None),
-                panel_credential(grant.link_id),
+                panel_credential(grant.link_id, grant.agent_id),
             )
         except Refusal as refusal:
             response = refusal_response(request, refusal)

@@ -136,13 +136,23 @@ for (const button of table.querySelectorAll("[data-sort]")) {
 
 // -- live updates -----------------------------------------------------------------------
 
+// An agent's segment of a page address, as web/agent_paths.py writes it: "." and ".."
+// cannot be sent as a segment (the browser resolves them), so they go as "~" and hex.
+function agentPath(userId) {
+  if (userId !== "." && userId !== ".." && !userId.startsWith("~")) {
+    return encodeURIComponent(userId);
+  }
+  const bytes = new TextEncoder().encode(userId);
+  return "~" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function addRow(userId) {
   const row = tbody.rows[0] ? tbody.rows[0].cloneNode(true) : null;
   if (row === null) return null; // an empty board is rebuilt by a reload
   row.dataset.userId = userId;
   const link = row.querySelector(".name a");
   link.textContent = userId;
-  link.href = `/o/${encodeURIComponent(org)}/agents/${encodeURIComponent(userId)}`;
+  link.href = `/o/${encodeURIComponent(org)}/agents/${agentPath(userId)}`;
   row.querySelector(".user-id").textContent = userId;
   row.querySelector(".on-call").hidden = true;
   const button = row.querySelector("button[data-logout]");
@@ -252,7 +262,7 @@ tbody.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-logout]");
   if (!button) return;
   const userId = button.closest("tr").dataset.userId;
-  const url = `/o/${encodeURIComponent(org)}/agents/${encodeURIComponent(userId)}/logout`;
+  const url = `/o/${encodeURIComponent(org)}/agents/${agentPath(userId)}/logout`;
   button.disabled = true;
   try {
     const answer = await fetch(url, {

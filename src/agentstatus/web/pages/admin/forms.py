@@ -90,15 +90,15 @@ AdminHandler = Callable[[Request, PageRequest], Awaitable[Response]]
 
 def admin_page(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
     """A route for admins only: the handler gets the admin's page request; anyone else
-    gets the sign-in page or a 403."""
+    gets the sign-in page or a 403. A handler may raise Refused for its own refusals."""
 
     @wraps(handler)
     async def route(request: Request) -> Response:
         try:
             page = await admin_request(request)
-        except Refused as refused:
+            return await handler(request, page)
+        except Refused as refused:  # not an admin, or a request the page cannot take
             return refused.response
-        return await handler(request, page)
 
     return route
 

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentstatus.domain.integers import parse_int
 from agentstatus.domain.policies import WEEKDAYS
 from agentstatus.pbx.config import PbxConfig, PbxConfigError, make_config
 from agentstatus.service import embed_origins, organisations, pbx_settings, policies, timezones
@@ -30,6 +31,10 @@ DONE = {
     "pbx-off": N_("The phone system was turned off."),
 }
 BAD_PBX = N_("Check the phone system's settings.")
+SECRET_AGAIN = N_(
+    "The kind, host or port changed: enter the secret again. The stored secret is sent only "
+    "to the phone system it was given for."
+)
 PBX_KINDS = (("asterisk", "Asterisk (AMI)"), ("freeswitch", "FreeSWITCH (event socket)"))
 PBX_FIELDS = ("interface", "state_interface", "agent", "contact")
 BAD_SHIFT = N_("Enter the time as HH:MM and choose at least one day, or leave the time empty.")
@@ -158,14 +163,15 @@ async def save_shift_end(request: Request, page: PageRequest) -> Response:
 
 
 def _pbx_config(form: Form) -> PbxConfig:
-    port = form.value("port").strip()
-    if port and not port.isdigit():
+    text = form.value("port").strip()
+    port = parse_int(text, 1, 65535) if text else None
+    if text and port is None:
         raise InvalidInput("port must be a number from 1 to 65535")
     try:
         return make_config(
             form.value("kind"),
             form.value("host"),
-            port=int(port) if port else None,
+            port=port,
             queues=[q for q in ENTRY_SEPARATORS.split(form.value("queues")) if q],
             username=form.value("username").strip() or None,
             **{k: form.value(k).strip() or None for k in PBX_FIELDS},
@@ -183,14 +189,17 @@ async def save_pbx(request: Request, page: PageRequest) -> Response:
     def save() -> None:
         if context.secret_box is None:
             raise InvalidInput("the phone system's secret needs AGENTSTATUS_SECRET_KEY")
-        pbx_settings.set_pbx(
-            context.engine,
-            context.secret_box,
-            org,
-            _pbx_config(form),
-            secret,
-            outbound=context.settings.outbound_policy(),
-        )
+        try:
+            pbx_settings.set_pbx(
+                context.engine,
+                context.secret_box,
+                org,
+                _pbx_config(form),
+                secret,
+                outbound=context.settings.outbound_policy(),
+            )
+        except pbx_settings.SecretNeeded:
+            form.refuse("secret", SECRET_AGAIN)
 
     await asyncio.to_thread(form.check, "host", BAD_PBX, save, detail=True)
     if not form.ok:

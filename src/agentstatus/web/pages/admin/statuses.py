@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from agentstatus.domain.catalogue import BUILT_IN, LOGOUT
 from agentstatus.domain.durations import parse_duration, written
+from agentstatus.domain.integers import parse_int
 from agentstatus.domain.policies import Limit, LimitAction, check_limit
 from agentstatus.service import policies, statuses, validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
@@ -32,11 +33,10 @@ NO_STATUS = N_("There is no such status.")
 
 
 def _status_id(value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise InvalidInput("not a number") from None
-    return validation.status_id(number)
+    number = parse_int(value.strip(), 1, validation.MAX_STATUS_ID)
+    if number is None:
+        raise InvalidInput("not a number")
+    return number
 
 
 def _name(value: str) -> str:

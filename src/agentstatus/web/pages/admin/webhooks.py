@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.event_types import EVENT_TYPES
+from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import validation, webhooks
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
-from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.common import PageRequest, Refused, error_page
 
 AREA = "webhooks"
 DONE = {
@@ -34,8 +35,15 @@ DELIVERIES_SHOWN = 50
 
 
 def _endpoint_filter(page: PageRequest) -> int | None:
+    """The endpoint whose deliveries are shown (None: all); Refused (422) for a value that
+    is no endpoint id."""
     value = page.request.query_params.get("endpoint", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**63 else None
+    if not value:
+        return None
+    chosen = parse_int(value, 1, INT64_MAX)
+    if chosen is None:
+        raise Refused(error_page(page.request, 422, NO_ENDPOINT))
+    return chosen
 
 
 async def _show(
@@ -110,8 +118,10 @@ async def change(request: Request, page: PageRequest) -> Response:
     """Enable, disable, remove or test one endpoint (the button pressed says which)."""
     form, _ = await read_form(request, "row")
     engine, org, action = page.context.engine, page.org, form.value("action")
-    value = form.value("endpoint_id")
-    endpoint_id = int(value) if value.isdigit() and int(value) < 2**63 else 0
+    endpoint_id = parse_int(form.value("endpoint_id"), 1, INT64_MAX)
+    if endpoint_id is None:
+        form.refuse("form", NO_ENDPOINT)
+        return await _show(page, form)
     try:
         if action in ("enable", "disable"):
             enabled = action == "enable"
