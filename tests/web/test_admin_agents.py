@@ -118,8 +118,14 @@ def test_renaming_deactivating_and_activating(
             data={"user_id": user_id, "name": "x\x07", "action": "rename"},
             headers=SAME_ORIGIN,
         )
-        off = client.post(
+        asked = client.post(
             url, data={"user_id": user_id, "action": "deactivate"}, headers=SAME_ORIGIN
+        )
+        assert names(shared_engine, org.name)[user_id] == ("Dana", True)  # asked first
+        off = client.post(
+            url,
+            data={"user_id": user_id, "action": "deactivate", "confirmed": "yes"},
+            headers=SAME_ORIGIN,
         )
         listed = client.get(off.headers["location"])
         missing = client.post(
@@ -134,6 +140,8 @@ def test_renaming_deactivating_and_activating(
         "A name is at most 256 characters, without control characters."
     )
     assert field_error(bad.text, "agent-2-name") is None
+    assert asked.status_code == 200
+    assert f"Deactivate Dana ({user_id})?" in text_of(asked.text)
     assert off.headers["location"].endswith("?done=deactivated")
     assert "The agent was deactivated and logged out." in text_of(listed.text)
     assert "Inactive" in text_of(listed.text)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from agentstatus.service import agents, extensions, statuses, timezones
@@ -30,11 +30,11 @@ def open_area(page: Page, base_url: str, user: WebUser, org: str, area: str) -> 
     page.goto(f"{base_url}/o/{org}/admin/{area}")
 
 
-def accept_dialogs(page: Page) -> None:
-    def accept(dialog: Dialog) -> None:
-        dialog.accept()
-
-    page.on("dialog", accept)
+def confirm_in_dialog(page: Page, question: str) -> None:
+    """The page's own dialog (not the browser's) asks first; answer yes."""
+    dialog = page.get_by_role("dialog", name="Are you sure?")
+    expect(dialog).to_contain_text(question)
+    dialog.locator("[data-confirm-yes]").click()
 
 
 def test_agents_added_and_a_bad_import_reported(
@@ -78,6 +78,9 @@ def test_agents_added_and_a_bad_import_reported(
 
     row = page.locator(f'tr[data-user-id="{own_org.agents[0]}"]')
     row.get_by_role("button", name=f"Deactivate {own_org.agents[0]}").click()
+    dialog = page.get_by_role("dialog", name="Are you sure?")
+    expect(dialog).to_contain_text(f"Deactivate Agent 1 ({own_org.agents[0]})?")
+    dialog.get_by_role("button", name="Deactivate").click()
     expect(page.get_by_role("status")).to_have_text("The agent was deactivated and logged out.")
     expect(row.locator(".state")).to_have_text("Inactive")
 
@@ -107,7 +110,6 @@ def test_extensions_added_and_removed(
     own_org: OrgFixture,
     shared_engine: Engine,
 ) -> None:
-    accept_dialogs(page)
     open_area(page, shared_server.base_url, root_admin, own_org.name, "extensions")
     add = page.locator("form", has=page.get_by_role("heading", name="Add an extension"))
     add.get_by_label("Extension").fill("5050")
@@ -117,6 +119,7 @@ def test_extensions_added_and_removed(
     row = page.locator('tr[data-extension="5050"]')
     expect(row).to_contain_text("Reception")
     row.get_by_role("button", name="Remove extension 5050").click()
+    confirm_in_dialog(page, "Remove extension 5050?")
     expect(page.get_by_role("status")).to_have_text("The extension was removed.")
     expect(row).to_have_count(0)
     assert "5050" not in {
@@ -174,7 +177,6 @@ def test_a_user_added_with_its_password_shown_once(
 def test_a_token_made_and_revoked(
     page: Page, shared_server: ServerProcess, admin: WebUser, org: OrgFixture
 ) -> None:
-    accept_dialogs(page)
     open_area(page, shared_server.base_url, admin, org.name, "tokens")
     page.get_by_label("Label").fill("Browser CRM")
     page.get_by_role("button", name="Make the token").click()
@@ -182,6 +184,7 @@ def test_a_token_made_and_revoked(
     row = page.locator("tr", has_text="Browser CRM")
     token_id = row.get_attribute("data-token-id")
     row.get_by_role("button", name=f"Revoke token {token_id}").click()
+    confirm_in_dialog(page, f"Revoke token {token_id}?")
     expect(page.get_by_role("status")).to_have_text("The token was revoked.")
     expect(page.locator("tr", has_text="Browser CRM")).to_have_count(0)
 
@@ -213,13 +216,13 @@ def test_the_time_zone_and_a_new_code(
     own_org: OrgFixture,
     shared_engine: Engine,
 ) -> None:
-    accept_dialogs(page)
     open_area(page, shared_server.base_url, root_admin, own_org.name, "settings")
     page.get_by_role("combobox", name="Time zone").select_option("Asia/Jerusalem")
     page.get_by_role("button", name="Save the time zone").click()
     expect(page.get_by_role("status")).to_have_text("The time zone was saved.")
     assert timezones.get_timezone(shared_engine, own_org.name).key == "Asia/Jerusalem"
     page.get_by_role("button", name="Make a new Code").click()
+    confirm_in_dialog(page, "Make a new Code")
     expect(page.locator("#secret-value")).not_to_be_empty()
     expect(page.locator(".secret")).to_contain_text("update the CRM")
     assert page.locator("#secret-value").inner_text().strip() != own_org.code

@@ -104,7 +104,24 @@ def test_a_known_day_gives_its_segments_and_totals(
     assert re.search(r"14:30:00 60.4%", text)  # Logout: 14.5 of 24 hours
     assert f'href="?day={(DAY - timedelta(days=1)).isoformat()}"' in html
     assert f'href="?day={(DAY + timedelta(days=1)).isoformat()}"' in html
-    assert len(re.findall(r'<line class="tick"', html)) == 24
+    # A working day (08:00-17:30) is zoomed to its hours, on whole hours, half an hour
+    # either side: 07:00-18:00, 11 ticks, every one labelled.
+    assert len(re.findall(r'<line class="tick"', html)) == 11
+    assert re.findall(r'<text class="tick-label"[^>]*>(\d\d)</text>', html)[:2] == ["07", "08"]
+    assert "Shown: 07:00\u201318:00, the hours with activity." in text
+    assert f'href="?day={DAY.isoformat()}&amp;view=day"' in html
+    first = re.search(r'<rect class="seg st-2" x="([\d.]+)" y="2" width="([\d.]+)"', html)
+    assert first is not None
+    assert float(first.group(1)) == 0.0
+    assert abs(float(first.group(2)) - 1000 / 11) < 0.1  # 07:00-08:00 of 11 hours
+    with signed_in(shared_server.base_url, floor.supervisor) as client:
+        whole = client.get(
+            f"/o/{floor.org.name}/agents/101", params={"day": DAY.isoformat(), "view": "day"}
+        ).text
+    assert segments(whole) == ["2", "1", "3", "1", "2"]
+    assert len(re.findall(r'<line class="tick"', whole)) == 24
+    assert "Zoom to the hours with activity (07:00\u201318:00)" in text_of(whole)
+    assert totals(whole) == totals(html)
 
 
 def test_the_day_the_clocks_go_forward_has_23_hours(
@@ -114,7 +131,7 @@ def test_the_day_the_clocks_go_forward_has_23_hours(
     a_working_day(shared_engine, floor.org, spring)
     with signed_in(shared_server.base_url, floor.supervisor) as client:
         html = client.get(
-            f"/o/{floor.org.name}/agents/101", params={"day": spring.isoformat()}
+            f"/o/{floor.org.name}/agents/101", params={"day": spring.isoformat(), "view": "day"}
         ).text
     found = totals(html)
     assert sum(found.values()) == 23 * HOUR

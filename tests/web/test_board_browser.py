@@ -117,6 +117,17 @@ def test_force_logout_from_the_board(
     button = row(page, user_id).get_by_role("button", name="Log out: Agent 2")
     expect(button).to_be_visible()
     button.click()
+    # Asked first, in the page's dialog, naming the agent; "Cancel" changes nothing.
+    dialog = page.get_by_role("dialog", name="Are you sure?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Log out Agent 2 ({user_id})?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(300)
+    expect(row(page, user_id).locator("[data-status]")).to_have_attribute("data-status", "1")
+    button.click()
+    dialog.get_by_role("button", name="Log out").click()
     expect(row(page, user_id).locator("[data-status]")).to_have_attribute("data-status", "2")
     expect(button).to_be_hidden()
 
@@ -185,6 +196,18 @@ def test_replay_of_a_known_history(
     page.get_by_label("Speed").select_option("1")
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#connection")).to_have_attribute("data-state", "replay")
+    # Unmistakable: a banner with the instant on the organisation's clock, the board
+    # tinted, and no action that could change a (live) agent.
+    banner = page.locator("#replay-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Replay")
+    expect(banner).to_contain_text("(UTC)")
+    shown_at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    expect(banner.locator("[data-replay-instant]")).to_contain_text(shown_at.strftime("%-I:%M:%S"))
+    tint = page.locator("#board").evaluate("(t) => getComputedStyle(t).backgroundColor")
+    assert tint not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), tint
+    expect(page.locator("#board [data-logout]:visible")).to_have_count(0)
+    expect(page.get_by_role("button", name="Log out: Agent 1")).to_be_hidden()
     badge_a = row(page, "101").locator("[data-status]")
     badge_b = row(page, "102").locator("[data-status]")
     expect(badge_a).to_have_attribute("data-status", "1")

@@ -209,6 +209,7 @@ def test_an_origin_not_on_the_list_can_neither_frame_nor_call_the_panel(
     link_to: LinkMaker,
     shared_server: ServerProcess,
     shared_database_url: str,
+    shared_engine: Engine,
 ) -> None:
     link = link_to(floor)
     refused: list[str] = []
@@ -221,9 +222,13 @@ def test_an_origin_not_on_the_list_can_neither_frame_nor_call_the_panel(
 
     page.goto(element_page(stranger, shared_server, link))
     panel = page.locator("agentstatus-panel")
-    expect(panel.locator(".message")).to_have_text(
-        "The status panel cannot reach agentstatus from this page."
+    # The element says why, naming the origin to add and how.
+    message = panel.locator(".message")
+    expect(message).to_contain_text(f"This site ({stranger.origin}) may not show")
+    expect(message).to_contain_text(
+        f"agentstatus org embed-origins {floor.name} … {stranger.origin}"
     )
+    expect(panel.locator("section")).to_have_attribute("data-refused", "origin")
     expect(panel.locator("button")).to_have_count(0)
     assert (
         page.evaluate(
@@ -246,6 +251,13 @@ def test_an_origin_not_on_the_list_can_neither_frame_nor_call_the_panel(
         == "refused"
     )
     assert presence_of(shared_database_url, floor.name, "101")["status"] == 2
+    # The organisation's settings page lists the refused origin (frame and script), with a
+    # button that adds it.
+    admin = add_user(shared_engine, f"adm-{floor.name}@example.com", Role.ADMIN, floor.name)
+    with signed_in(shared_server.base_url, admin) as client:
+        settings = client.get(f"/o/{floor.name}/admin/settings").text
+    assert f'data-refused-origin="{stranger.origin}"' in settings
+    assert f"Add {stranger.origin}" in settings
 
 
 def test_an_expired_link_and_a_revoked_one_say_so_and_change_nothing(
@@ -335,8 +347,7 @@ def test_it_fits_320_px_and_is_keyboard_usable(
     page.keyboard.press("Tab")  # to the first status, Login
     page.keyboard.press("Enter")
     expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
-    page.keyboard.press("Tab")  # Logout
-    page.keyboard.press("Tab")  # Lunch break
+    page.keyboard.press("Tab")  # Lunch break (Logout is apart, after the statuses)
     page.keyboard.press("Space")
     expect(button(panel, 3)).to_have_attribute("aria-pressed", "true")
     assert presence_of(shared_database_url, floor.name, "103")["status"] == 3
@@ -410,3 +421,130 @@ def test_an_agent_over_the_limit_is_shown_so(
         panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-overdue.png"))
     button(panel, 1).click()  # back: no longer over
     expect(panel.locator(".overdue")).to_be_hidden()
+
+
+LABEL_OVERFLOW = """(host) => [...host.shadowRoot.querySelectorAll('button')].flatMap((b) => {
+    const box = b.getBoundingClientRect();
+    return [...b.querySelectorAll('.label')].filter((l) => {
+        const r = l.getBoundingClientRect();
+        const outside = r.left < box.left - 0.5 || r.right > box.right + 0.5;
+        return outside || l.scrollWidth > l.clientWidth + 1;
+    }).map((l) => l.textContent);
+}).concat([...host.shadowRoot.querySelectorAll('button')]
+    .filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent))"""
+
+
+@pytest.mark.parametrize("lang", ["en", "he"])
+def test_a_chosen_status_never_overflows_its_button_at_320_px(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    lang: str,
+) -> None:
+    page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1"), lang=lang))
+    panel = page.locator("agentstatus-panel")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    widths = panel.evaluate(
+        "(host) => [...host.shadowRoot.querySelectorAll('.statuses button')]"
+        ".map((b) => Math.round(b.getBoundingClientRect().width))"
+    )
+    for status in (5, 13, 12, 7, 3):
+        button(panel, status).click()
+        expect(button(panel, status)).to_have_attribute("aria-pressed", "true")
+        expect(button(panel, status)).to_be_enabled()
+        assert panel.evaluate(LABEL_OVERFLOW) == [], status
+        # Choosing makes the name bold, never the button wider.
+        assert (
+            panel.evaluate(
+                "(host) => [...host.shadowRoot.querySelectorAll('.statuses button')]"
+                ".map((b) => Math.round(b.getBoundingClientRect().width))"
+            )
+            == widths
+        )
+    box = panel.bounding_box()
+    assert box is not None
+    assert box["width"] <= 320
+    if SCREENSHOTS:
+        button(panel, 5).click()
+        expect(button(panel, 5)).to_have_attribute("aria-pressed", "true")
+        panel.screenshot(path=str(Path(SCREENSHOTS) / f"panel-320-{lang}.png"))
+
+
+def test_logout_is_apart_distinct_and_asked_first(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_database_url: str,
+) -> None:
+    page.goto(element_page(crm, shared_server, link_to(floor, "102", "sip2")))
+    panel = page.locator("agentstatus-panel")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    statuses = panel.get_by_role("group", name="Statuses")
+    expect(statuses.locator('button[data-status="2"]')).to_have_count(0)  # not among them
+    logout = panel.get_by_role("button", name="Logout")
+    expect(logout).to_be_visible()
+    login_box, logout_box, group_box = (
+        button(panel, 1).bounding_box(),
+        logout.bounding_box(),
+        statuses.bounding_box(),
+    )
+    assert login_box is not None
+    assert logout_box is not None
+    assert group_box is not None
+    assert logout_box["y"] >= group_box["y"] + group_box["height"] + 8  # placed apart
+    colours = panel.evaluate(
+        "(host) => [host.shadowRoot.querySelector('.statuses button[data-status=\"1\"]'),"
+        " host.shadowRoot.querySelector('button.logout')]"
+        ".map((b) => getComputedStyle(b).color + getComputedStyle(b).borderColor)"
+    )
+    assert colours[0] != colours[1]  # drawn differently
+    logout.click()
+    dialog = panel.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Log out now?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert presence_of(shared_database_url, floor.name, "102")["status"] == 1
+    logout.click()
+    dialog.get_by_role("button", name="Log out").click()
+    expect(logout).to_have_attribute("aria-pressed", "true")
+    assert presence_of(shared_database_url, floor.name, "102")["status"] == 2
+    if SCREENSHOTS:
+        button(panel, 1).click()
+        expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+        logout.click()
+        expect(dialog).to_be_visible()
+        page.screenshot(path=str(Path(SCREENSHOTS) / "panel-logout-asked.png"))
+        dialog.get_by_role("button", name="Cancel").click()
+
+
+def test_the_token_leaves_the_address_and_the_panel_keeps_working(
+    page: Page, floor: OrgFixture, link_to: LinkMaker, shared_database_url: str
+) -> None:
+    link = link_to(floor, "103", "sip3")
+    token = link.split("#", 1)[1]
+    page.goto(link)
+    panel = page.locator("agentstatus-panel")
+    expect(button(panel, 2)).to_have_attribute("aria-pressed", "true")
+    assert token not in page.url
+    assert page.evaluate("location.hash") == ""
+    # Opened by itself (not framed), the page says what it is and how a CRM shows it.
+    expect(page.locator("[data-panel-about]")).to_be_visible()
+    expect(page.locator("[data-panel-about]")).to_contain_text(
+        f"agentstatus org embed-origins {floor.name}"
+    )
+    # A restart of the panel (a changed attribute, as after a refused status) reads the
+    # link it kept, not the address.
+    panel.evaluate("(host) => host.setAttribute('lang', 'he')")
+    expect(panel.locator("section")).to_have_attribute("dir", "rtl")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    assert presence_of(shared_database_url, floor.name, "103")["status"] == 1
+    assert token not in page.url

@@ -10,11 +10,21 @@ import pytest
 
 from agentstatus.web.days import BadDay, day_bounds, parse_day, range_bounds, today
 from agentstatus.web.stacked_bars import GAP, LABEL_WIDTH, WIDTH, chart
-from agentstatus.web.timeline import Span, clock, hour_ticks, segments, spans, totals
+from agentstatus.web.timeline import (
+    Span,
+    activity_window,
+    clipped,
+    clock,
+    hour_ticks,
+    segments,
+    spans,
+    totals,
+)
 
 JERUSALEM = ZoneInfo("Asia/Jerusalem")
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3_600_000
+MINUTE = 60_000
 
 
 def at(zone: ZoneInfo, *parts: int) -> int:
@@ -188,3 +198,21 @@ def test_an_empty_chart_has_no_bars() -> None:
     drawn = chart([])
     assert drawn.bars == []
     assert drawn.height > 0
+
+
+def test_the_window_of_activity_is_whole_hours_around_it() -> None:
+    zone = ZoneInfo("Asia/Jerusalem")
+    start = int(datetime(2026, 11, 3, tzinfo=zone).timestamp() * 1000)
+    end = start + 24 * HOUR
+    worked = spans(
+        2, [(start + 8 * HOUR + 10 * MINUTE, 1), (start + 16 * HOUR + 50 * MINUTE, 2)], start, end
+    )
+    assert activity_window(worked, start, end, zone, 2) == (start + 7 * HOUR, start + 18 * HOUR)
+    assert activity_window(spans(2, [], start, end), start, end, zone, 2) is None
+    long_day = spans(2, [(start + 30 * MINUTE, 1), (start + 23 * HOUR, 2)], start, end)
+    assert activity_window(long_day, start, end, zone, 2) is None  # no zoom worth making
+    assert clipped(worked, start + 7 * HOUR, start + 18 * HOUR) == [
+        Span(2, start + 7 * HOUR, start + 8 * HOUR + 10 * MINUTE),
+        Span(1, start + 8 * HOUR + 10 * MINUTE, start + 16 * HOUR + 50 * MINUTE),
+        Span(2, start + 16 * HOUR + 50 * MINUTE, start + 18 * HOUR),
+    ]

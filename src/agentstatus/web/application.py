@@ -20,6 +20,7 @@ from agentstatus.web import messages
 from agentstatus.web.pages import agent_day, board, language, replay, reports, sign_in
 from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
+from agentstatus.web.panel.embedding import RefusedOrigins
 from agentstatus.web.panel.routes import PREFIX as PANEL_PREFIX
 from agentstatus.web.panel.routes import create_panel
 from agentstatus.web.security import PageSecurity
@@ -94,7 +95,9 @@ def create_web(context: AppContext) -> WebFront:
     app.state.context = context
     app.state.pages = pages = Pages(static)
     app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
+    # The panel's refused origins, for the settings page to show.
+    app.state.refused_origins = refused = RefusedOrigins()
     return WebFront(
         PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies),
-        create_panel(context, pages),
+        create_panel(context, pages, refused),
     )

@@ -125,3 +125,44 @@ def clock(ms: int) -> str:
     """A duration as ``H:MM:SS`` (hours beyond 24 as they are: a range can be long)."""
     seconds = max(ms, 0) // 1000
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+ZOOM_PADDING_MS = 30 * 60 * 1000
+HOUR_MS = 3600 * 1000
+ZOOM_WORTH = 0.75
+"""Zoom only when the activity covers less than this share of the day's bar."""
+
+
+def _local_hour(at_ms: int, zone: ZoneInfo, *, up: bool) -> int:
+    """The start of ``at``'s local hour (or of the next one, ``up``, when it is not one)."""
+    local = datetime.fromtimestamp(at_ms / 1000, tz=zone)
+    floor = local.replace(minute=0, second=0, microsecond=0)
+    floor_ms = int(floor.timestamp() * 1000)
+    if up and floor_ms < at_ms:
+        return floor_ms + HOUR_MS
+    return floor_ms
+
+
+def activity_window(
+    found: Sequence[Span], start_ms: int, end_ms: int, zone: ZoneInfo, idle: int
+) -> tuple[int, int] | None:
+    """The part of ``[start, end)`` worth showing: from half an hour before the first
+    span not in status ``idle`` (logged out) to half an hour after the last, on whole
+    local hours; None when there is no activity or it fills most of the day anyway."""
+    active = [s for s in found if s.status != idle]
+    if not active or end_ms <= start_ms:
+        return None
+    low = max(start_ms, _local_hour(active[0].start_ms - ZOOM_PADDING_MS, zone, up=False))
+    high = min(end_ms, _local_hour(active[-1].end_ms + ZOOM_PADDING_MS, zone, up=True))
+    if high <= low or (high - low) >= ZOOM_WORTH * (end_ms - start_ms):
+        return None
+    return low, high
+
+
+def clipped(found: Sequence[Span], start_ms: int, end_ms: int) -> list[Span]:
+    """The spans' parts within ``[start, end)``."""
+    return [
+        Span(s.status, max(s.start_ms, start_ms), min(s.end_ms, end_ms))
+        for s in found
+        if s.end_ms > start_ms and s.start_ms < end_ms
+    ]

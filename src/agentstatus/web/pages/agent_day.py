@@ -25,11 +25,14 @@ from agentstatus.web.days import BadDay, DayBounds, day_bounds, parse_day, today
 from agentstatus.web.i18n import language
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
 from agentstatus.web.pages.figures import figures
+from agentstatus.web.status_names import displayed
 from agentstatus.web.timeline import (
     Segment,
     Span,
     Tick,
     Total,
+    activity_window,
+    clipped,
     hour_ticks,
     segments,
     spans,
@@ -48,6 +51,10 @@ class Day:
     ticks: list[Tick]
     totals: list[Total]
     history: HistoryPage
+    window: tuple[int, int] | None = None
+    """The span with activity (whole local hours), when it is worth zooming to."""
+    zoomed: bool = False
+    """The bar shows ``window`` rather than the whole day."""
 
 
 class BadCursor(Exception):
@@ -66,7 +73,11 @@ def _cursor(text: str | None) -> int | None:
 
 
 def _read_day(
-    page: PageRequest, agent: agent_days.AgentNow, bounds: DayBounds, before: int | None
+    page: PageRequest,
+    agent: agent_days.AgentNow,
+    bounds: DayBounds,
+    before: int | None,
+    whole_day: bool = False,
 ) -> Day:
     engine, org, user_id = page.context.engine, page.org, agent.user_id
     zone = get_timezone(engine, org)
@@ -95,13 +106,19 @@ def _read_day(
         newest_first=True,
         limit=PAGE_SIZE,
     )
+    # A day of a few hours' work on a 24-hour axis is a grey bar: the bar zooms to the
+    # span with activity (unless the whole day is asked for).
+    window = activity_window(found, bounds.start_ms, bounds.end_ms, zone, LOGOUT)
+    low, high = (bounds.start_ms, bounds.end_ms) if whole_day or window is None else window
     return Day(
         bounds,
         max(end, bounds.start_ms),
-        segments(found, bounds.start_ms, bounds.end_ms, rtl=rtl),
-        hour_ticks(bounds.start_ms, bounds.end_ms, zone, rtl=rtl),
+        segments(clipped(found, low, high), low, high, rtl=rtl),
+        hour_ticks(low, high, zone, rtl=rtl),
         totals(found),
         history,
+        window,
+        (low, high) != (bounds.start_ms, bounds.end_ms),
     )
 
 
@@ -124,7 +141,7 @@ async def agent_day(request: Request) -> Response:
     values: dict[str, object] = {
         "agent": agent,
         "zone": zone,
-        "by_id": {s.id: s for s in catalogue},
+        "by_id": {s.id: s for s in displayed(catalogue, page.language)},
         "logout": LOGOUT,
         "today": now_day.isoformat(),
         "day_text": request.query_params.get("day", ""),
@@ -142,7 +159,8 @@ async def agent_day(request: Request) -> Response:
         before = _cursor(request.query_params.get("before"))
     except BadCursor:
         return error_page(request, 422, messages.BAD_NUMBER)
-    day = await asyncio.to_thread(_read_day, page, agent, bounds, before)
+    whole_day = request.query_params.get("view") == "day"
+    day = await asyncio.to_thread(_read_day, page, agent, bounds, before, whole_day)
     values.update(
         day=day,
         day_text=chosen.isoformat(),

@@ -25,6 +25,8 @@ from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
 from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
+from agentstatus.web.pages.confirm import ask_logout, ask_logout_all, is_confirmed
+from agentstatus.web.status_names import displayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,8 @@ async def board(request: Request) -> Response:
     except (TimeoutError, OperationalError):  # the lock of a consistent snapshot timed out
         return error_page(request, 503, messages.BOARD_UNAVAILABLE)
     engine = page.context.engine
-    catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
+    found = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
+    catalogue = displayed(found, page.language)  # the reader's names of the defaults
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
     rows = [
@@ -150,6 +153,8 @@ async def logout_agent(request: Request) -> Response:
     user_id = user_id_of(request.path_params["user_id"])
     if user_id is None:
         return error_page(request, 404, messages.NO_SUCH_AGENT)
+    if not _wants_json(request) and not is_confirmed(await request.form(max_fields=8)):
+        return await ask_logout(page, user_id)  # asked first, also without the script
     try:
         done = await force_logout(page.context.changes, page.context.engine, page.org, user_id)
     except NotFound:
@@ -166,6 +171,8 @@ async def logout_all(request: Request) -> Response:
         page = await page_request(request, request.path_params["org"], admin=True)
     except Refused as refused:
         return refused.response
+    if not _wants_json(request) and not is_confirmed(await request.form(max_fields=8)):
+        return ask_logout_all(page)
     try:
         count = await logout_everyone(page.context.changes, page.context.engine, page.org)
     except Unavailable:

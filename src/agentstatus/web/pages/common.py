@@ -14,6 +14,7 @@ from agentstatus.http.context import AppContext
 from agentstatus.service.organisations import list_organisations
 from agentstatus.service.tokens import Role
 from agentstatus.web import messages
+from agentstatus.web.pages.language import shown_page
 from agentstatus.web.templating import Pages
 from agentstatus.web.visitors import Visitor, context_of, language_of, sign_in_first, visitor
 
@@ -82,6 +83,15 @@ async def page_request(request: Request, org: str | None, *, admin: bool = False
     return PageRequest(request, context, found, language_of(request), org or orgs[0], orgs)
 
 
+def return_to(request: Request) -> str:
+    """The address of the page being shown, as the language switch returns to it: the
+    page itself for a GET, else (a form answered at its POST address) the form's page."""
+    path = request.url.path
+    if request.method in ("GET", "HEAD"):
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    return shown_page(request.app, path)
+
+
 def render(page: PageRequest, name: str, values: dict[str, Any], status: int = 200) -> Response:
     pages = pages_of(page.request)
     base = {
@@ -90,5 +100,6 @@ def render(page: PageRequest, name: str, values: dict[str, Any], status: int = 2
         "orgs": page.orgs,
         "is_admin": page.is_admin,
         "here": page.request.url.path,
+        "return_to": return_to(page.request),
     }
     return pages.render(page.language, name, {**base, **values}, status_code=status)

@@ -80,7 +80,13 @@ async def events(request: Request) -> Response:
         after = _whole(query.get("after"), "after")
         until = _whole(query.get("until"), "until")
         found = await asyncio.to_thread(
-            read_history, page.context.engine, page.org, end_ms=until + 1, after=after, limit=PAGE
+            read_history,
+            page.context.engine,
+            page.org,
+            end_ms=until + 1,
+            after=after,
+            limit=PAGE,
+            changes_only=True,  # a call's event is no change of status
         )
     except InvalidInput as exc:
         return _refuse(422, exc.message)
@@ -94,7 +100,9 @@ async def events(request: Request) -> Response:
                     "at_ms": e.at_ms,
                 }
                 for e in found.events
-                if e.policy != WARN_POLICY  # a warning is not a change to replay
+                # Neither a warning nor a call's event is a change to replay: the agent's
+                # "since" stays where its last change put it.
+                if e.policy != WARN_POLICY and e.call is None
             ],
             "next_after": found.next_after,
         }

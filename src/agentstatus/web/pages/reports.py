@@ -24,6 +24,7 @@ from agentstatus.web.messages import N_
 from agentstatus.web.pages.common import PageRequest, Refused, page_request, render
 from agentstatus.web.pages.figures import figures
 from agentstatus.web.stacked_bars import chart
+from agentstatus.web.status_names import displayed
 
 DAY_MS = 24 * 3600 * 1000
 # One day fewer than the service allows: a range of whole days may be an hour longer
@@ -129,7 +130,7 @@ def _page(
     values.update(
         report=rows,
         columns=order,
-        by_id={s.id: s for s in catalogue},
+        by_id={s.id: s for s in displayed(catalogue, page.language)},
         column_totals={sid: sum(r.seconds.get(sid, 0.0) for r in rows) for sid in order},
         grand_total=sum(r.total for r in rows),
         with_limits=any(s.limit_seconds is not None for s in catalogue),

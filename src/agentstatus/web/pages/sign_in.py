@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -37,6 +38,7 @@ def _form_page(
         {
             "visitor": None,
             "here": "/sign-in",
+            "return_to": "/sign-in" + ("" if target == "/" else f"?next={quote(target, safe='')}"),
             "email": email,
             "next": target,
             "error": pages.gettext(code, error) if error else None,

@@ -31,6 +31,7 @@ from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
 from agentstatus.service.presence import agent_presence
 from agentstatus.web.i18n import LANGUAGES, choose, language
 from agentstatus.web.panel import texts
+from agentstatus.web.status_names import displayed
 from agentstatus.web.templating import Pages
 from agentstatus.web.visitors import context_of
 from agentstatus.wire.outcomes import Row
@@ -129,6 +130,7 @@ async def state(request: Request) -> Response:
         raise Refusal(401, LinkRefusal.REVOKED.value, texts.LINK_REVOKED)
     live = await asyncio.to_thread(calls_of_org, engine, grant.org)
     code = panel_language(request)
+    catalogue = displayed(catalogue, code)  # the panel is a page: the reader's names
     return _json(
         {
             "agent": {"user_id": grant.user_id, "name": found.name},

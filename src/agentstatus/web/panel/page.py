@@ -55,4 +55,5 @@ async def panel_page(request: Request) -> Response:
     Shown for any organisation name: whether it exists is the API's to say, to a link."""
     pages: Pages = request.app.state.pages
     code = panel_language(request)
-    return pages.render(code, "panel.html", {"lang": language(code)})
+    org = request.path_params["org"]
+    return pages.render(code, "panel.html", {"lang": language(code), "org": org})

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 from agentstatus.http.context import AppContext
 from agentstatus.web.panel import api, texts
 from agentstatus.web.panel.api import Refusal, refusal_response
-from agentstatus.web.panel.embedding import PanelEmbedding
+from agentstatus.web.panel.embedding import PanelEmbedding, RefusedOrigins
 from agentstatus.web.panel.page import PanelAssets, panel_page
 from agentstatus.web.templating import Pages
 
@@ -35,7 +35,9 @@ async def _wrong_method(request: Request, exc: Exception) -> Response:
     return refusal_response(request, Refusal(405, "bad_request", texts.BAD_REQUEST))
 
 
-def create_panel(context: AppContext, pages: Pages) -> ASGIApp:
+def create_panel(
+    context: AppContext, pages: Pages, refused: RefusedOrigins | None = None
+) -> ASGIApp:
     assets = PanelAssets()
     app = Starlette(
         routes=[
@@ -50,4 +52,4 @@ def create_panel(context: AppContext, pages: Pages) -> ASGIApp:
     )
     app.state.context = context
     app.state.pages = pages
-    return PanelEmbedding(app, context.engine, pages, context.trusted_proxies)
+    return PanelEmbedding(app, context.engine, pages, context.trusted_proxies, refused)

@@ -23,6 +23,9 @@ UI = {
     "call_Dialing": N_("Dialling"),
     "call_Talking": N_("On a call"),
     "call_Hold": N_("On hold"),
+    "log_out": N_("Log out"),
+    "log_out_question": N_("Log out now? You get no calls until you log in again."),
+    "cancel": N_("Cancel"),
 }
 
 # Why a change or the link itself was refused (the answer's "detail"; "reason" is for code).
@@ -30,6 +33,12 @@ LINK_UNKNOWN = N_("This panel link is not valid. Ask your CRM for a new one.")
 LINK_EXPIRED = N_("This panel link has expired. Reload the CRM page to get a new one.")
 LINK_REVOKED = N_("This panel link was revoked. Ask your supervisor or your CRM.")
 ORIGIN_REFUSED = N_("This site may not show the status panel of this organisation.")
+ORIGIN_NOT_LISTED = N_(
+    "This site (%(origin)s) may not show the status panel of %(org)s: it is not one of the "
+    "organisation's embed origins. An administrator adds it on the Organisation page of "
+    "the administration, or with: %(command)s (the command replaces the list: give the "
+    "origins already listed too)."
+)
 EXTENSION_IN_USE = N_("Extension %(extension)s is in use by another agent.")
 UNKNOWN_EXTENSION = N_("There is no extension %(extension)s in your organisation.")
 NEED_EXTENSION = N_("Enter your extension to log in.")

@@ -1,11 +1,7 @@
-// The administration pages: a destructive form asks first (data-confirm), and a secret
-// shown once can be copied with one click (data-copy names the element to copy).
-
-for (const form of document.querySelectorAll("form[data-confirm]")) {
-  form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
-}
+// The administration pages: a form that changes or removes something asks first
+// (data-confirm, see confirm.js), and a secret shown once can be copied with one click
+// (data-copy names the element to copy).
+import "./confirm.js";
 
 for (const button of document.querySelectorAll("button[data-copy]")) {
   button.hidden = !navigator.clipboard;

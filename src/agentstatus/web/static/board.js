@@ -1,6 +1,7 @@
 // The live floor board: one EventSource for the page, each event patches one row (and two
 // tile counts). Filtering and sorting work on the rows already in the table. Replay
 // (replay.js) shows the floor of a past instant in the same rows.
+import { ask } from "./confirm.js";
 import { setupReplay } from "./replay.js";
 
 const body = document.body;
@@ -75,11 +76,6 @@ for (const tile of document.querySelectorAll("[data-filter-status]")) {
 document.querySelector("[data-board-filters]").addEventListener("submit", (event) => {
   event.preventDefault(); // the filters apply as they are typed
 });
-for (const form of document.querySelectorAll("form[data-confirm]")) {
-  form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
-}
 
 // -- sorting ----------------------------------------------------------------------------
 
@@ -153,6 +149,7 @@ function addRow(userId) {
   const link = row.querySelector(".name a");
   link.textContent = userId;
   link.href = `/o/${encodeURIComponent(org)}/agents/${agentPath(userId)}`;
+  row.querySelector("form[data-logout-form]").action = `${link.href}/logout`;
   row.querySelector(".user-id").textContent = userId;
   row.querySelector(".on-call").hidden = true;
   const button = row.querySelector("button[data-logout]");
@@ -257,15 +254,28 @@ function connect() {
 }
 
 // -- force logout -----------------------------------------------------------------------
+// Asked first, naming the agent; never from replay (replayed rows are the past, and the
+// page shows no action then).
 
-tbody.addEventListener("click", async (event) => {
-  const button = event.target.closest("button[data-logout]");
-  if (!button) return;
-  const userId = button.closest("tr").dataset.userId;
-  const url = `/o/${encodeURIComponent(org)}/agents/${agentPath(userId)}/logout`;
+function replaying() {
+  return body.dataset.mode === "replay";
+}
+
+tbody.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-logout-form]");
+  if (!form) return;
+  event.preventDefault();
+  const row = form.closest("tr");
+  const button = form.querySelector("button[data-logout]");
+  if (replaying() || button.disabled) return;
+  const userId = row.dataset.userId;
+  const question = text.log_out_question
+    .replace("%(name)s", nameOf(row).trim() || userId)
+    .replace("%(user_id)s", userId);
+  if (!(await ask(question, text.log_out)) || replaying()) return;
   button.disabled = true;
   try {
-    const answer = await fetch(url, {
+    const answer = await fetch(form.action, {
       method: "POST",
       headers: { Accept: "application/json" },
       credentials: "same-origin",

@@ -12,8 +12,10 @@ export function setupReplay(board) {
   const error = form.querySelector("[data-replay-error]");
   const play = form.querySelector("[data-replay-play]");
   const pause = form.querySelector("[data-replay-pause]");
-  const live = form.querySelector("[data-replay-live]");
   const base = `/o/${encodeURIComponent(board.org)}/replay`;
+  const banner = document.getElementById("replay-banner");
+  const instant = banner.querySelector("[data-replay-instant]");
+  const live = banner.querySelector("[data-replay-back]");
   const clockLabel = new Intl.DateTimeFormat(document.documentElement.lang, {
     dateStyle: "medium",
     timeStyle: "medium",
@@ -31,7 +33,9 @@ export function setupReplay(board) {
     clock = ms;
     document.body.dataset.replayAt = String(ms);
     document.dispatchEvent(new CustomEvent("agentstatus:clock", { detail: { now: ms } }));
-    board.setBanner("replay", `${board.text.replay} ${clockLabel.format(new Date(ms))}`);
+    const label = clockLabel.format(new Date(ms));
+    board.setBanner("replay", `${board.text.replay} ${label}`);
+    instant.textContent = label;
   }
 
   function fail(message) {
@@ -59,14 +63,16 @@ export function setupReplay(board) {
       return;
     }
     board.pauseLive();
+    // Unmistakable: the banner with the instant, the board tinted, and no action shown
+    // (app.css hides them in this mode; board.js refuses them too).
     document.body.dataset.mode = "replay";
+    banner.hidden = false;
     board.showFloor(floor.agents);
     after = floor.cursor;
     fetchedUntil = floor.at_ms;
     queue = [];
     setClock(floor.at_ms);
     play.hidden = false;
-    live.hidden = false;
   }
 
   async function fill() {
@@ -76,7 +82,9 @@ export function setupReplay(board) {
     try {
       const page = await getJson(`${base}/events?after=${after}&until=${Math.floor(horizon)}`);
       queue.push(...page.events);
-      if (page.events.length) after = page.events[page.events.length - 1].id;
+      // Past the page even when every row of it was left out (warnings, calls).
+      if (page.next_after !== null) after = page.next_after;
+      else if (page.events.length) after = page.events[page.events.length - 1].id;
       if (page.next_after === null) fetchedUntil = horizon;
     } catch (problem) {
       stop();

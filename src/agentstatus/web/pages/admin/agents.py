@@ -22,6 +22,7 @@ from agentstatus.web.pages.admin.forms import (
     uploaded_text,
 )
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.confirm import ask_deactivate, is_confirmed
 
 AREA = "agents"
 DONE = {
@@ -94,6 +95,8 @@ async def change(request: Request, page: PageRequest) -> Response:
                 return await _show(page, form)
             await asyncio.to_thread(agents.rename_agent, engine, org, user_id, name)
             return done(page, AREA, "renamed")
+        if action == "deactivate" and not is_confirmed(form.values):
+            return await ask_deactivate(page, {"user_id": user_id, "action": action})
         if action == "deactivate":
             await agents.deactivate_agent(page.context.changes, engine, org, user_id)
             return done(page, AREA, "deactivated")

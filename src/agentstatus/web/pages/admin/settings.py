@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from functools import cache
 from zoneinfo import available_timezones
 
+from babel.dates import format_timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,6 +47,10 @@ BAD_ZONE = N_("Choose a time zone from the list.")
 ENTRY_SEPARATORS = re.compile(r"[\s,]+")
 
 
+def ago(seconds: float, code: str) -> str:
+    return format_timedelta(max(int(seconds), 1), add_direction=True, locale=code)
+
+
 @cache
 def zone_names() -> list[str]:
     return sorted(available_timezones())
@@ -67,9 +73,12 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
         current_zone = await asyncio.to_thread(timezones.get_timezone, engine, page.org)
         zone = Form("timezone", {"zone": current_zone.key})
     embed = by_name.get("embed")
+    origins = await asyncio.to_thread(embed_origins.embed_origins, engine, page.org)
     if embed is None:
-        origins = await asyncio.to_thread(embed_origins.embed_origins, engine, page.org)
         embed = Form("embed", {"origins": "\n".join(origins)})
+    # Refused lately (by a frame or a script of a site not on the list), newest first.
+    refused = getattr(page.request.app.state, "refused_origins", None)
+    refused_now = [r for r in (refused.of(page.org) if refused else []) if r.origin not in origins]
     shift = by_name.get("shift")
     if shift is None:
         setting = await asyncio.to_thread(policies.get_shift_end, engine, page.org)
@@ -98,6 +107,8 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
         "weekdays": list(zip(WEEKDAYS, DAY_NAMES, strict=True)),
         "allowlist": allowlist,
         "embed": embed,
+        "embed_listed": origins,
+        "refused_origins": [(r, ago(time.time() - r.at, page.language)) for r in refused_now],
         "timezone": zone,
         "zones": zone_names(),
         "code": code,

@@ -18,6 +18,7 @@ from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.status_names import displayed
 
 AREA = "statuses"
 DONE = {"added": N_("The status was added."), "saved": N_("The status was saved.")}
@@ -78,7 +79,8 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
         )
         if edited is not None and edited.value("status_id") == str(s.id):
             form.values, form.errors = edited.values, edited.errors
-        rows.append((s, form))
+        # The card's title in the reader's language; the form edits the stored name.
+        rows.append((displayed([s], page.language)[0], form))
     add = by_name.get("add") or Form("add", {"color": statuses.DEFAULT_NEW_COLOR})
     values = {"rows": rows, "add": add, "edited": edited}
     return show(page, AREA, values, DONE, failed(*forms))

@@ -23,6 +23,20 @@ const FALLBACK = {
 // Answers that end the panel: the link is not (or no longer) good.
 const FINAL = new Set(["unknown", "expired", "revoked"]);
 
+// The panel page's own link (no link attribute: the address), read once; then its token
+// is taken out of the address bar and the history (it stays in memory, for reconnects).
+let pageLink;
+
+function ownLink() {
+  if (pageLink === undefined) {
+    pageLink = parseLink(location.href);
+    if (pageLink && location.hash) {
+      history.replaceState(history.state, "", location.pathname + location.search);
+    }
+  }
+  return pageLink;
+}
+
 function parseLink(text) {
   let url;
   try {
@@ -135,7 +149,7 @@ class AgentstatusPanel extends HTMLElement {
   start() {
     this.stop();
     this.ended = false;
-    this.link = parseLink(this.getAttribute("link") || location.href);
+    this.link = this.hasAttribute("link") ? parseLink(this.getAttribute("link")) : ownLink();
     this.lastId = null;
     this.attempt = 0;
     if (!this.link) {
@@ -160,7 +174,10 @@ class AgentstatusPanel extends HTMLElement {
       answer = await this.request("state");
     } catch {
       if (generation !== this.generation) return;
-      this.showMessage(this.state ? this.text("disconnected") : this.fallback("unreachable"));
+      const refused = this.state ? null : await this.refusedOrigin();
+      if (generation !== this.generation) return;
+      this.showMessage(this.state ? this.text("disconnected") : refused || this.fallback("unreachable"));
+      if (refused) this.section.dataset.refused = "origin";
       return this.retry(generation);
     }
     if (generation !== this.generation) return;
@@ -178,6 +195,22 @@ class AgentstatusPanel extends HTMLElement {
     else this.refreshButtons();
     this.setPresence(body.presence);
     this.connect(generation);
+  }
+
+  // A refused origin cannot read the refusal (no CORS header on it): ask the service,
+  // which answers any origin, whether this page's origin is the reason, in words naming
+  // the origin and how to add it. Null when it is not (or the service is unreachable).
+  async refusedOrigin() {
+    try {
+      const lang = this.getAttribute("lang");
+      const url = new URL("embedding", this.link.api);
+      if (lang) url.searchParams.set("lang", lang);
+      const answer = await fetch(url, { credentials: "omit", referrerPolicy: "no-referrer" });
+      const body = await answer.json();
+      return body.allowed === false && body.detail ? body.detail : null;
+    } catch {
+      return null;
+    }
   }
 
   text(key) {
@@ -219,12 +252,21 @@ class AgentstatusPanel extends HTMLElement {
       const button = event.target.closest("button[data-status]");
       if (button) this.choose(Number(button.dataset.status));
     });
+    // Logout apart from the statuses, styled as leaving, and asked first.
+    this.logoutRow = element("div", "logout-row");
+    this.logoutButton = element("button", "logout");
+    this.logoutButton.type = "button";
+    this.logoutButton.dataset.status = String(LOGOUT);
+    this.logoutButton.addEventListener("click", () => this.askLogout());
+    this.logoutRow.append(this.logoutButton);
+    this.confirmBox = this.buildConfirm();
     this.message = element("p", "message");
     this.message.setAttribute("role", "alert");
     this.connection = element("p", "connection");
     this.connection.setAttribute("aria-live", "polite");
     this.section.replaceChildren(
-      header, current, this.field, this.buttons, this.message, this.connection,
+      header, current, this.field, this.buttons, this.logoutRow, this.message, this.connection,
+      this.confirmBox,
     );
     this.refreshButtons();
     for (const call of this.state.calls || []) this.calls.set(call.id, call.state);
@@ -232,14 +274,60 @@ class AgentstatusPanel extends HTMLElement {
     this.ticker = setInterval(() => this.tick(), 1000);
   }
 
+  buildConfirm() {
+    const box = element("dialog", "confirm");
+    box.setAttribute("aria-labelledby", "confirm-question");
+    const question = element("p", "question", this.text("log_out_question"));
+    question.id = "confirm-question";
+    const yes = element("button", "logout", this.text("log_out"));
+    yes.type = "button";
+    yes.dataset.answer = "yes";
+    const no = element("button", "cancel", this.text("cancel"));
+    no.type = "button";
+    no.dataset.answer = "no";
+    const actions = element("div", "confirm-actions");
+    actions.append(yes, no);
+    box.append(question, actions);
+    box.addEventListener("click", (event) => {
+      const answer = event.target.closest("button[data-answer]");
+      if (answer) box.close(answer.dataset.answer);
+    });
+    box.addEventListener("close", () => {
+      if (box.returnValue === "yes") this.choose(LOGOUT);
+      box.returnValue = "";
+    });
+    return box;
+  }
+
+  askLogout() {
+    if (this.presence && this.presence.status === LOGOUT) return; // logged out already
+    this.confirmBox.returnValue = "";
+    this.confirmBox.showModal();
+    this.confirmBox.querySelector("button.cancel").focus();
+  }
+
+  allButtons() {
+    return [...this.buttons.children, this.logoutButton];
+  }
+
   refreshButtons() {
-    const made = this.state.statuses.map((status) => {
-      const button = element("button", "", status.name);
+    const made = [];
+    for (const status of this.state.statuses) {
+      if (status.id === LOGOUT) {
+        this.logoutButton.textContent = status.name;
+        continue;
+      }
+      const button = element("button", "");
       button.type = "button";
       button.dataset.status = String(status.id);
       button.style.setProperty("--status-color", status.color);
-      return button;
-    });
+      // The label in a grid cell with its bold twin: a chosen (bold) name never makes its
+      // button wider than the others, and a long name wraps inside it.
+      const label = element("span", "label", status.name);
+      label.dataset.text = status.name;
+      button.append(label);
+      made.push(button);
+    }
     this.buttons.replaceChildren(...made);
     if (this.presence) this.setPresence(this.presence);
   }
@@ -261,7 +349,7 @@ class AgentstatusPanel extends HTMLElement {
       this.input.value = this.lastExtension;
     }
     this.sinceMs = Date.parse(presence.since);
-    for (const button of this.buttons.children) {
+    for (const button of this.allButtons()) {
       button.setAttribute("aria-pressed", String(Number(button.dataset.status) === presence.status));
     }
     this.section.removeAttribute("aria-busy");
@@ -308,7 +396,7 @@ class AgentstatusPanel extends HTMLElement {
     }
     this.showMessage("");
     this.section.setAttribute("aria-busy", "true");
-    for (const button of this.buttons.children) button.disabled = true;
+    for (const button of this.allButtons()) button.disabled = true;
     try {
       const answer = await this.request("status", {
         method: "POST",
@@ -326,7 +414,7 @@ class AgentstatusPanel extends HTMLElement {
       this.showMessage(this.text("disconnected"));
     } finally {
       this.section.removeAttribute("aria-busy");
-      if (!this.ended) for (const button of this.buttons.children) button.disabled = false;
+      if (!this.ended) for (const button of this.allButtons()) button.disabled = false;
     }
   }
 
@@ -335,7 +423,7 @@ class AgentstatusPanel extends HTMLElement {
     this.ended = true;
     this.stop();
     this.showConnection("live");
-    if (this.buttons) for (const button of this.buttons.children) button.disabled = true;
+    if (this.buttons) for (const button of this.allButtons()) button.disabled = true;
     if (this.input) this.input.disabled = true;
   }
 
@@ -410,6 +498,10 @@ class AgentstatusPanel extends HTMLElement {
     }
   }
 }
+
+// The panel page opened by itself (not in a frame): say what it is and how a CRM shows it.
+const about = document.querySelector("[data-panel-about]");
+if (about && window.top === window.self) about.hidden = false;
 
 if (!customElements.get("agentstatus-panel")) {
   customElements.define("agentstatus-panel", AgentstatusPanel);

@@ -1,0 +1,109 @@
+"""Asking first: a form that changes an agent is carried out only with ``confirmed=yes``.
+The pages' script asks in a dialog naming the agent and adds the field; without the
+script the server answers the form with this page, which asks the same question and
+posts the same fields again, confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from agentstatus.service.agent_days import agent_now
+from agentstatus.service.errors import NotFound
+from agentstatus.web.agent_paths import agent_segment
+from agentstatus.web.messages import N_
+from agentstatus.web.pages.common import PageRequest, pages_of, render
+
+FIELD = "confirmed"
+
+
+def is_confirmed(form: FormData | Mapping[str, object]) -> bool:
+    return form.get(FIELD) == "yes"
+
+
+def confirmation_page(
+    page: PageRequest,
+    *,
+    question: str,
+    action: str,
+    button: str,
+    fields: Mapping[str, str],
+    back: str,
+) -> Response:
+    """The question (already translated), and a form posting ``fields`` to ``action``
+    with the confirmation; "Cancel" goes to ``back``."""
+    return render(
+        page,
+        "confirm.html",
+        {
+            "question": question,
+            "action": action,
+            "button": button,
+            "fields": {k: v for k, v in fields.items() if k != FIELD},
+            "back": back,
+        },
+    )
+
+
+LOG_OUT_QUESTION = N_(
+    "Log out %(name)s (%(user_id)s)? The agent stops getting calls and the extension is freed."
+)
+LOG_OUT_ALL_QUESTION = N_("Log out every agent of %(org)s?")
+DEACTIVATE_QUESTION = N_(
+    "Deactivate %(name)s (%(user_id)s)? The agent is logged out and cannot log in again "
+    "until activated."
+)
+LOG_OUT = N_("Log out")
+LOG_OUT_ALL = N_("Log everyone out")
+DEACTIVATE = N_("Deactivate")
+
+
+def _say(page: PageRequest, message: str, **values: str) -> str:
+    return pages_of(page.request).gettext(page.language, message) % values
+
+
+async def agent_name(page: PageRequest, user_id: str) -> str:
+    try:
+        found = await asyncio.to_thread(agent_now, page.context.engine, page.org, user_id)
+    except NotFound:
+        return user_id
+    return found.name or user_id
+
+
+async def ask_logout(page: PageRequest, user_id: str) -> Response:
+    name = await agent_name(page, user_id)
+    return confirmation_page(
+        page,
+        question=_say(page, LOG_OUT_QUESTION, name=name, user_id=user_id),
+        action=f"/o/{page.org}/agents/{agent_segment(user_id)}/logout",
+        button=_say(page, LOG_OUT),
+        fields={},
+        back=f"/o/{page.org}/",
+    )
+
+
+def ask_logout_all(page: PageRequest) -> Response:
+    return confirmation_page(
+        page,
+        question=_say(page, LOG_OUT_ALL_QUESTION, org=page.org),
+        action=f"/o/{page.org}/logout-all",
+        button=_say(page, LOG_OUT_ALL),
+        fields={},
+        back=f"/o/{page.org}/",
+    )
+
+
+async def ask_deactivate(page: PageRequest, fields: Mapping[str, str]) -> Response:
+    user_id = fields.get("user_id", "")
+    name = await agent_name(page, user_id)
+    return confirmation_page(
+        page,
+        question=_say(page, DEACTIVATE_QUESTION, name=name, user_id=user_id),
+        action=f"/o/{page.org}/admin/agents/change",
+        button=_say(page, DEACTIVATE),
+        fields=fields,
+        back=f"/o/{page.org}/admin/agents",
+    )
