@@ -412,8 +412,9 @@ class FreeSwitch:
         elif section == "tier" and action == "del" and len(words) > 3:
             agent = words[3] if words[2] in self.config.queues else ""
         elif section == "agent" and action == "set" and len(words) > 4:
-            contact = words[2].lower() == "contact"
-            agent = words[3] if contact and words[4] != self._seated.get(words[3]) else ""
+            ours = self._applied.get(words[3])  # our own command's event is ours
+            mine = ours is not None and words[4] == self._contact(ours)
+            agent = words[3] if words[2].lower() == "contact" and not mine else ""
         if section == "agent" and action == "del":
             self._status.pop(agent, None)
         seat = self._applied.get(agent)
