@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import deque
 
 from agentstatus.domain.clock import now_ms
@@ -26,13 +25,7 @@ from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
-from agentstatus.pbx.phone import (
-    STALE_ECHO_SECONDS,
-    PauseAtPhone,
-    PhoneError,
-    PhoneEvent,
-    Reconciled,
-)
+from agentstatus.pbx.phone import PauseAtPhone, PhoneError, PhoneEvent, Reconciled
 from agentstatus.pbx.seats import Seat, SeatState
 
 AVAILABLE = "Available"
@@ -104,28 +97,37 @@ def user_of(channel_name: str) -> str:
     return tail.removeprefix("sip:").split("@", 1)[0]
 
 
-class AskedStatuses:
-    """The statuses agentstatus asked each agent to be, so that the events they cause are
-    not taken for changes made at the phone (no echo loops). As ``phone.Echoes``: an event
-    is an echo when it reports the status last asked for, or an earlier one asked for
-    within ``STALE_ECHO_SECONDS``."""
+class OwnEchoes:
+    """The ``agent-status-change`` events agentstatus's own commands will cause, so that
+    they are not taken for changes made at the phone (no echo loops).
+
+    mod_callcenter fires one event for every ``agent set status`` that succeeds, even when
+    the status does not change, and mod_event_socket sends the events a command caused
+    after its answer, in order. So each command is expected back exactly once: an event is
+    an echo when it matches one still expected for that agent (any expected before it,
+    whose event never came, are forgotten). No time window: a change at the phone a moment
+    after agentstatus's own command is still a change."""
 
     def __init__(self) -> None:
-        self._asked: dict[str, list[tuple[str, float]]] = {}
+        self._expected: dict[str, deque[str]] = {}
 
-    def asked(self, key: str, status: str) -> None:
-        now = time.monotonic()
-        kept = [a for a in self._asked.get(key, []) if now - a[1] < STALE_ECHO_SECONDS]
-        self._asked[key] = [*kept[-8:], (status, now)]
+    def expect(self, key: str, status: str) -> None:
+        waiting = self._expected.setdefault(key, deque(maxlen=16))
+        waiting.append(status)
+
+    def cancel(self, key: str, status: str) -> None:
+        """The command failed: no event will come for it."""
+        waiting = self._expected.get(key)
+        if waiting and status in waiting:
+            del waiting[len(waiting) - 1 - list(reversed(waiting)).index(status)]
 
     def is_echo(self, key: str, status: str) -> bool:
-        asked = self._asked.get(key)
-        if not asked:
+        waiting = self._expected.get(key)
+        if not waiting or status not in waiting:
             return False
-        if asked[-1][0] == status:
-            return True
-        now = time.monotonic()
-        return any(now - at < STALE_ECHO_SECONDS and s == status for s, at in asked[:-1])
+        while waiting.popleft() != status:
+            pass
+        return True
 
 
 class FreeSwitch:
@@ -144,7 +146,7 @@ class FreeSwitch:
         self.timeout = timeout
         self.extensions = extensions
         self.commands = 0
-        self.echoes = AskedStatuses()
+        self.echoes = OwnEchoes()
         self.calls = CallBook()
         self._esl: EslConnection | None = None
         self._seated: dict[str, str] = {}
@@ -214,10 +216,20 @@ class FreeSwitch:
 
     # -- seats
 
+    async def _send_status(self, key: str, status: str) -> None:
+        # Expected before it is sent: the reader may see the event before this task sees
+        # the answer.
+        self.echoes.expect(key, status)
+        try:
+            await self._api(f"agent set status {quoted(key)} {quoted(status)}")
+        except BaseException:
+            self.echoes.cancel(key, status)
+            raise
+
     async def _set_status(self, seat: Seat) -> None:
         status = STATUS_OF[seat.state]
         try:
-            await self._api(f"agent set status {quoted(seat.key)} {quoted(status)}")
+            await self._send_status(seat.key, status)
         except PhoneError as exc:
             if INVALID_AGENT.lower() not in str(exc).lower():
                 raise
@@ -227,7 +239,7 @@ class FreeSwitch:
             if seat.state is SeatState.OUT:
                 return  # an agent that is not there is logged out
             await self._seat_in(seat, None)
-            await self._api(f"agent set status {quoted(seat.key)} {quoted(status)}")
+            await self._send_status(seat.key, status)
         self._status[seat.key] = status
 
     async def _seat_in(self, seat: Seat, tiers: set[tuple[str, str]] | None) -> int:
@@ -254,8 +266,6 @@ class FreeSwitch:
     async def _apply(self, seat: Seat) -> None:
         self._applied[seat.key] = seat
         status = STATUS_OF[seat.state]
-        # What the phone system is asked to be, even when it already is (no echo then).
-        self.echoes.asked(seat.key, status)
         if seat.state is SeatState.OUT:
             # An agent that is not there (as last read or followed) is logged out already.
             if self._status.get(seat.key, LOGGED_OUT) != LOGGED_OUT:
@@ -293,7 +303,6 @@ class FreeSwitch:
         """One seat against what was read; how many differences were repaired."""
         status = STATUS_OF[seat.state]
         self._applied[seat.key] = seat
-        self.echoes.asked(seat.key, status)
         if seat.state is SeatState.OUT:
             if have is not None and self._status.get(seat.key) != LOGGED_OUT:
                 await self._set_status(seat)
