@@ -13,7 +13,13 @@ import pytest
 
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.esl import MAX_HEADERS, MAX_LINE
-from agentstatus.pbx.freeswitch import MAX_PENDING, FreeSwitch
+from agentstatus.pbx.freeswitch import (
+    BASE_RATE,
+    MAX_PENDING,
+    RATE_PER_EXTENSION,
+    RATE_WINDOW,
+    FreeSwitch,
+)
 from agentstatus.pbx.phone import PhoneError
 from agentstatus.pbx.seats import Seat, SeatState
 from tests.support.esl_server import EslServer, recorded
@@ -83,7 +89,9 @@ async def test_an_answer_too_large_is_refused_before_it_is_read(
 async def test_more_events_than_can_be_handled_drop_the_connection_and_its_backlog(
     esl: EslServer, fs: FreeSwitch
 ) -> None:
-    # Each is a change at the phone to hand over; nobody takes them (the link is busy).
+    # Each is a change at the phone to hand over; nobody takes them (the link is busy). An
+    # organisation this large may send them this fast: only the backlog is in the way.
+    fs.extensions = frozenset(f"x{i}" for i in range(MAX_PENDING))
     esl.flood([recorded(STATUS_LINE, {"CC-Agent": "101"})], MAX_PENDING * 4)
     async with asyncio.timeout(10):
         while fs.connected():
@@ -94,9 +102,27 @@ async def test_more_events_than_can_be_handled_drop_the_connection_and_its_backl
         await fs.events()  # nothing left behind is handed over late
 
 
+async def test_more_events_a_second_than_a_call_centre_sends_drop_the_connection(
+    esl: EslServer, fs: FreeSwitch
+) -> None:
+    handed: list[object] = []
+
+    async def link() -> None:  # keeps up: nothing waits
+        while (batch := await fs.events()) is not None:
+            handed.extend(batch)
+
+    taking = asyncio.create_task(link())
+    rate = BASE_RATE + RATE_PER_EXTENSION * len(fs.extensions)
+    esl.flood([recorded(STATUS_LINE, {"CC-Agent": "101"})], int(rate * RATE_WINDOW) + 100)
+    with pytest.raises(PhoneError, match=f"more than {rate} events a second"):
+        await asyncio.wait_for(taking, 10)
+    assert len(handed) <= rate * RATE_WINDOW
+
+
 async def test_events_are_read_while_a_slow_answer_is_awaited(
     esl: EslServer, fs: FreeSwitch
 ) -> None:
+    fs.extensions = frozenset(f"x{i}" for i in range(MAX_PENDING))  # only the backlog bounds
     esl.set_delay(3.0)
     started = time.monotonic()
     slow = asyncio.create_task(fs.reconcile({}))

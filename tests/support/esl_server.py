@@ -348,6 +348,7 @@ class EslServer:
         self._delay = 0.0
         self._failures: list[list[object]] = []  # [prefix, remaining, answer]
         self._refuse = False
+        self._flood: tuple[bytes, int] | None = None
         self._legs: dict[str, _Leg] = {}
         self._core_uuid = str(uuid.uuid4())
         self._sequence = itertools.count(1000)
@@ -525,27 +526,37 @@ class EslServer:
 
         self._on_loop(send)
 
-    def flood(self, events: Sequence[dict[str, str]], times: int) -> None:
+    def flood(
+        self, events: Sequence[dict[str, str]], times: int, *, every_connection: bool = False
+    ) -> None:
         """Send ``events`` (in order) ``times`` times to every subscriber as fast as its
-        socket takes them (a hostile server); returns at once."""
+        socket takes them (a hostile server); returns at once. With ``every_connection``,
+        each connection that subscribes later is flooded too, until ``stop_flood``."""
         burst = b"".join(
             _event_frame({k: v for k, v in e.items() if k != "t"}, "plain") for e in events
         )
 
-        async def send(session: _Session) -> None:
-            for _ in range(times):
-                if session.writer.is_closing():
-                    return
-                session.writer.write(burst)
-                with contextlib.suppress(ConnectionError):
-                    await session.writer.drain()
-
         def start() -> None:
+            self._flood = (burst, times) if every_connection else None
             for session in list(self._sessions.values()):
-                if session.authed:
-                    self._spawn(send(session))
+                if session.authed and (session.events or session.all_events):
+                    self._spawn(self._flood_session(session, burst, times))
 
         self._on_loop(start)
+
+    def stop_flood(self) -> None:
+        def stop() -> None:
+            self._flood = None
+
+        self._on_loop(stop)
+
+    async def _flood_session(self, session: _Session, burst: bytes, times: int) -> None:
+        for _ in range(times):
+            if session.writer.is_closing() or session.id not in self._sessions:
+                return
+            session.writer.write(burst)
+            with contextlib.suppress(ConnectionError):
+                await session.writer.drain()
 
     def send_raw(self, data: bytes) -> None:
         """Bytes to every authenticated connection, as they are (a hostile server)."""
@@ -882,7 +893,10 @@ class EslServer:
         if lower.startswith("api "):
             return _api_frame(self._api(command[4:])), False
         if lower.startswith("event"):
-            return _reply(self._subscribe(session, command)), False
+            reply = self._subscribe(session, command)
+            if self._flood is not None and reply.startswith("+OK"):
+                self._loop.call_soon(self._spawn, self._flood_session(session, *self._flood))
+            return _reply(reply), False
         if lower.startswith("noevents"):
             if not (session.all_events or session.events):
                 return _reply("-ERR not listening for events"), False

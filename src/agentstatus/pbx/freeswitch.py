@@ -44,9 +44,17 @@ INVALID_AGENT = "Agent not found"
 MAX_PENDING = 5_000
 """Events read but not yet handled (calls to store, changes at the phone). A phone system
 that sends more than can be handled is dropped rather than held in memory."""
+RATE_WINDOW = 10.0
+"""Seconds over which the events that mean work are counted."""
+BASE_RATE = 50
+"""Events that mean work (a call's change, a change at the phone) allowed a second on
+average over ``RATE_WINDOW``, plus ``RATE_PER_EXTENSION`` for each of the organisation's
+extensions: a busy call centre sends a few a second per extension at most; a phone system
+that sends more is dropped before its events take other organisations' time."""
+RATE_PER_EXTENSION = 2
 MAX_CALLS = 20_000
 """Live calls one connection may follow."""
-BATCH = 200
+BATCH = 50
 """Events handed to the link at once (its calls are stored in one transaction)."""
 
 
@@ -160,6 +168,8 @@ class FreeSwitch:
         """One seat change at a time: a repair never interleaves with a change."""
         """Agents deleted (or a tier of theirs) by someone else, to set up again."""
         self._pending: deque[PhoneEvent] = deque()
+        self._window_start = 0.0
+        self._window_count = 0
         self._ready = asyncio.Event()
         self._legs: dict[str, tuple[str, str]] = {}  # other legs: (caller, number called)
 
@@ -350,12 +360,26 @@ class FreeSwitch:
             found = self.interpret(h)
             if found:
                 self._pending.extend(found)
+                self._count(len(found))
                 if len(self._pending) > MAX_PENDING and self._esl is not None:
                     self._esl.drop(
                         f"dropped: the phone system sent events faster than they could be "
                         f"handled (more than {MAX_PENDING} waiting)"
                     )
         self._ready.set()
+
+    def _count(self, handed: int) -> None:
+        """Events that mean work, per ``RATE_WINDOW``: past the bound, drop the connection."""
+        now = asyncio.get_running_loop().time()
+        if now - self._window_start >= RATE_WINDOW:
+            self._window_start, self._window_count = now, 0
+        self._window_count += handed
+        rate = BASE_RATE + RATE_PER_EXTENSION * len(self.extensions)
+        if self._window_count > rate * RATE_WINDOW and self._esl is not None:
+            self._esl.drop(
+                f"dropped: the phone system sent more than {rate} events a second"
+                f" (calls and changes at the phone) for {RATE_WINDOW:g} s"
+            )
 
     async def events(self) -> list[PhoneEvent] | None:
         esl = self._esl
