@@ -159,3 +159,14 @@ async def test_a_logout_at_the_phone_is_reported_as_one(esl: EslServer, phone: P
     await phone.fs.apply(seat(SeatState.OUT))  # the Logout it became
     assert len(esl.commands("api callcenter_config agent set status")) == sent
     assert esl.agents()["101"].status == "Logged Out"
+
+
+async def test_a_status_set_at_the_phone_while_logged_out_here_is_put_back(
+    esl: EslServer, phone: Phone
+) -> None:
+    await phone.fs.apply(seat(SeatState.TAKING))
+    await phone.fs.apply(seat(SeatState.OUT))
+    assert esl.agents()["101"].status == "Logged Out"
+    esl.status_at_phone("101", "Available")  # would ring an agent shown logged out
+    await until(lambda: esl.agents()["101"].status == "Logged Out", "Logged Out again")
+    assert phone.seen == []

@@ -333,16 +333,18 @@ class FreeSwitch:
         return repaired
 
     async def _set_up_again(self) -> None:
-        """Agents someone else deleted (or took a tier from) while connected: set up
-        again at once, as last applied (a newer change is applied after, in order)."""
+        """Agents someone else deleted (or took a tier from) while connected, or set to
+        take calls while logged out in agentstatus: set again at once, as last applied (a
+        newer change is applied after, in order)."""
         while self._reseat:
             key = self._reseat.pop()
             async with self._seating:
                 seat = self._applied.get(key)
-                if seat is None or seat.state is SeatState.OUT:
+                if seat is None:
                     continue
-                self._seated.pop(key, None)
-                self._status.pop(key, None)
+                if seat.state is not SeatState.OUT:
+                    self._seated.pop(key, None)
+                    self._status.pop(key, None)
                 try:
                     await self._apply(seat)
                 except PhoneError:
@@ -424,6 +426,11 @@ class FreeSwitch:
             self._status[agent] = status
         if agent not in self._applied or self.echoes.is_echo(agent, status):
             return []  # not an agent of the organisation's, or agentstatus's own command
+        if self._applied[agent].state is SeatState.OUT and status != LOGGED_OUT:
+            # Logged out in agentstatus (logging in needs an extension, chosen there): put
+            # back at once rather than ringing an agent shown logged out.
+            self._reseat.add(agent)
+            return []
         if status == LOGGED_OUT:
             return [PauseAtPhone(agent, False, "", logged_out=True)]
         return [PauseAtPhone(agent, status == ON_BREAK, "")]
