@@ -108,9 +108,10 @@ def test_agents_and_tiers_answer_as_mod_callcenter(server: EslServer, client: Ra
     ]
     assert len(lines[1].split("|")) == len(lines[0].split("|")) == 21
     assert lines[2:] == ["+OK", ""]
-    assert client.api(cc + "tier add nowhere 1001") == "-ERR Queue not found!\n"
+    assert client.api(cc + "tier add nowhere 1001 1 1") == "-ERR Queue not found!\n"
     assert client.api(cc + "tier add support@default 1001 1 1") == "+OK\n"
-    assert client.api(cc + "tier add support@default 1001") == "-ERR Tier already exist!\n"
+    assert client.api(cc + "tier add support@default 1001") == "-ERR Invalid!\n"
+    assert client.api(cc + "tier add support@default 1001 1 1") == "-ERR Tier already exist!\n"
     assert client.api(cc + "tier list") == (
         "queue|agent|state|level|position\nsupport@default|1001|Ready|1|1\n+OK\n"
     )

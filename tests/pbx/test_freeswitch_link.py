@@ -4,15 +4,13 @@ status change; drift is repaired on connect; calls show in GetExtensionsCalls.""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 
-from agentstatus.pbx.phone import STALE_ECHO_SECONDS
 from agentstatus.service import history, presence
-from tests.support.esl_server import EslServer
+from tests.support.esl_server import EslServer, recorded
 from tests.support.factories import make_org
 from tests.support.pbx import (
     PBX_ENV,
@@ -58,10 +56,8 @@ def test_statuses_become_agent_statuses_and_phone_changes_come_back(
             esl.wait_for(lambda: esl.agents()["101"].status == "Logged Out", what="Logged Out")
             set_status(server.base_url, org.code, "101", "sip1", 1)
             esl.wait_for(lambda: esl.agents()["101"].status == "Available", what="again")
-            time.sleep(STALE_ECHO_SECONDS)
             esl.status_at_phone("101", "On Break")
             esl.wait_for(lambda: _status(engine, org.name, "101") == 9, what="a break at the phone")
-            time.sleep(STALE_ECHO_SECONDS)
             esl.status_at_phone("101", "Available")
             esl.wait_for(lambda: _status(engine, org.name, "101") == 1, what="back at the phone")
             sources = [e.source for e in history.read_history(engine, org.name).events]
@@ -182,3 +178,109 @@ def test_a_connection_lost_mid_call_leaves_no_phantom_and_finds_the_call_again(
             esl.wait_for(
                 lambda: not any(extension_calls(server.base_url, org.code).values()), what="ended"
             )
+
+
+def _agent_status(esl: EslServer, name: str) -> str | None:
+    agent = esl.agents().get(name)
+    return None if agent is None else agent.status
+
+
+def _set_status_sent(esl: EslServer, agent: str) -> int:
+    return len(esl.commands(f"api callcenter_config agent set status {agent} "))
+
+
+def _marker(esl: EslServer, base_url: str, code: str, status: int, expect: str) -> None:
+    """Agent 102 changes through the API and the phone system gets it: the link has followed
+    the history up to there, so anything it was going to send before has been sent."""
+    set_status(base_url, code, "102", "sip2", status)
+    esl.wait_for(lambda: _agent_status(esl, "102") == expect, what=f"102 {expect}")
+
+
+def test_changes_at_the_phone_are_status_changes_and_are_not_sent_back(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Items 11 and 12 of issue 21, with the events a real FreeSWITCH sent (replayed)."""
+    org = make_org(engine)
+    with EslServer(queues=QUEUES) as esl:
+        use_freeswitch(engine, database_url, org.name, esl, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            esl.wait_for(lambda: _agent_status(esl, "101") == "Available", what="Login")
+
+            def at_phone(status: str) -> None:
+                # What FreeSWITCH sends for `callcenter_config agent set status 1 'On Break'`
+                # (recording lines 1 and 2), for agent 101 and this status.
+                esl.set_agent("101", contact="user/sip1", status=status)
+                argument = f"agent set status 101 '{status}'"
+                esl.replay(
+                    [
+                        recorded(1, {"CC-Agent": "101", "CC-Agent-Status": status}),
+                        recorded(2, {"API-Command-Argument": argument}),
+                    ]
+                )
+
+            for status, becomes, marker in (
+                ("On Break", 9, (3, "On Break")),
+                ("Available", 1, (1, "Available")),
+                ("Logged Out", 2, (3, "On Break")),
+            ):
+                sent = _set_status_sent(esl, "101")
+                at_phone(status)
+                esl.wait_for(
+                    lambda b=becomes: _status(engine, org.name, "101") == b,  # type: ignore[misc]
+                    what=f"{status} at the phone becomes {becomes}",
+                )
+                _marker(esl, server.base_url, org.code, *marker)
+                assert _set_status_sent(esl, "101") == sent, f"{status} was sent back"
+                assert esl.agents()["101"].status == status
+            last = history.read_history(engine, org.name).events
+            mine = [e for e in last if e.user_id == "101"]
+            assert [(e.new_status, e.source) for e in mine[-3:]] == [
+                (9, "pbx"),
+                (1, "pbx"),
+                (2, "pbx"),
+            ]
+            # A reconnect (and its reconcile) keeps the logout made at the phone.
+            before = wait_state(engine, org.name, lambda s: s.reconcile_ms is not None)
+            esl.drop_connections()
+            wait_state(
+                engine,
+                org.name,
+                lambda s: s.connected and (s.reconcile_ms or 0) > (before.reconcile_ms or 0),
+                RECONNECT_SECONDS,
+            )
+            _marker(esl, server.base_url, org.code, 1, "Available")
+            assert esl.agents()["101"].status == "Logged Out"
+            assert _status(engine, org.name, "101") == 2
+
+
+def test_an_agent_deleted_at_the_phone_system_is_set_up_again_at_once(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Item 10 of issue 21: no 'Agent not found' every 2 s, no reconnect."""
+    org = make_org(engine)
+    with EslServer(queues=QUEUES) as esl:
+        use_freeswitch(engine, database_url, org.name, esl, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+
+            def seated(status: str) -> bool:
+                agent = esl.agents().get("101")
+                return (
+                    agent is not None
+                    and (agent.status, agent.contact) == (status, "user/sip1")
+                    and {(q, "101") for q in QUEUES} <= esl.tiers()
+                )
+
+            esl.wait_for(lambda: seated("Available"), what="Login")
+            assert esl.api_elsewhere("callcenter_config agent del 101") == "+OK\n"
+            esl.wait_for(lambda: seated("Available"), timeout=2.0, what="set up again")
+            # Deleted with no event at all: the next change finds it missing and sets it up.
+            esl.remove_agent("101")
+            set_status(server.base_url, org.code, "101", "sip1", 3)
+            esl.wait_for(lambda: seated("On Break"), timeout=2.0, what="set up with the change")
+            assert esl.connections_accepted == 1
+            state = wait_state(engine, org.name, lambda s: s.connected)
+            assert "Agent not found" not in (state.last_error or "")

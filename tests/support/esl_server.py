@@ -22,9 +22,11 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.utils import formatdate
+from functools import cache
+from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
@@ -41,6 +43,11 @@ _AGENT_COLUMNS = (
     "external_calls_count"
 )
 _TIER_COLUMNS = "queue|agent|state|level|position"
+_MEMBER_COLUMNS = (
+    "queue|instance_id|uuid|session_uuid|cid_number|cid_name|system_epoch|joined_epoch|"
+    "rejoined_epoch|bridge_epoch|abandoned_epoch|base_score|skill_score|serving_agent|"
+    "serving_system|state"
+)
 
 # mod_event_socket.c listener_run: the text sent before closing.
 DISCONNECT_TEXT = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
@@ -86,10 +93,36 @@ EVENT_NAMES = frozenset(
     }
 )
 
+RECORDING = Path(__file__).parent / "recordings" / "freeswitch-esl.jsonl"
+"""Lines of ``shared/pbx/freeswitch-esl-recording.jsonl`` (a real FreeSWITCH 1.11 with
+mod_callcenter, ``events plain ALL``): every ``CUSTOM`` ``callcenter::info``, ``API`` and
+``HEARTBEAT`` event, and the channel events of its first call; ``line`` is the line's
+number in the full recording."""
+
 _HOST = "127.0.0.1"
 _PBX_IP = "10.0.0.5"
 _PHONE_IP = "10.0.0.7"
 _TRUNK_IP = "198.51.100.20"
+
+
+@cache
+def _recording() -> dict[int, dict[str, str]]:
+    lines = (json.loads(text) for text in RECORDING.read_text().splitlines() if text)
+    return {int(d.pop("line")): {k: str(v) for k, v in d.items()} for d in lines}
+
+
+def recorded(line: int, changes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The event a real FreeSWITCH sent at ``line`` of the recording, with some headers
+    changed (an agent's name, a status); its header names, order and values otherwise."""
+    event = dict(_recording()[line])
+    for key, value in (changes or {}).items():
+        event[key] = value
+    return event
+
+
+def recorded_lines(first: int, last: int) -> list[dict[str, str]]:
+    """The recorded events from line ``first`` to ``last`` (inclusive), in order."""
+    return [dict(e) for n, e in sorted(_recording().items()) if first <= n <= last]
 
 
 def url_encode(value: str) -> str:
@@ -315,6 +348,7 @@ class EslServer:
         self._delay = 0.0
         self._failures: list[list[object]] = []  # [prefix, remaining, answer]
         self._refuse = False
+        self._flood: tuple[bytes, int] | None = None
         self._legs: dict[str, _Leg] = {}
         self._core_uuid = str(uuid.uuid4())
         self._sequence = itertools.count(1000)
@@ -471,17 +505,73 @@ class EslServer:
     # -- the phone side -----------------------------------------------------------------
 
     def status_at_phone(self, agent: str, status: str) -> None:
-        """The agent changes status with a feature code: mod_callcenter updates it and fires
-        ``agent-status-change`` as for the api."""
+        """The agent changes status with a feature code (the dialplan runs
+        ``callcenter_config agent set status``): mod_callcenter updates it and fires
+        ``agent-status-change``, then the core fires the ``API`` event, as for any client."""
+        answer = self.api_elsewhere(f"callcenter_config agent set status {agent} '{status}'")
+        assert answer == "+OK\n", answer
 
-        def change() -> None:
-            with self._lock:
-                row = self._agents.setdefault(agent, _AgentRow(Agent(agent)))
-                row.agent = replace(row.agent, status=status)
-                row.last_status_change = int(time.time())
-            self._emit(self._status_event(agent, status))
+    def api_elsewhere(self, command: str) -> str:
+        """An ``api`` command run by someone else (fs_cli, another event-socket client, the
+        dialplan): its answer; subscribers get its events and its ``API`` event."""
+        return self._on_loop(lambda: self._api(command))
 
-        self._on_loop(change)
+    def replay(self, events: Sequence[dict[str, str]]) -> None:
+        """Send recorded events (lines of a recording, ``t`` dropped) to every subscriber,
+        in order, as they were sent."""
+
+        def send() -> None:
+            for event in events:
+                self._emit({k: str(v) for k, v in event.items() if k != "t"})
+
+        self._on_loop(send)
+
+    def flood(
+        self, events: Sequence[dict[str, str]], times: int, *, every_connection: bool = False
+    ) -> None:
+        """Send ``events`` (in order) ``times`` times to every subscriber as fast as its
+        socket takes them (a hostile server); returns at once. With ``every_connection``,
+        each connection that subscribes later is flooded too, until ``stop_flood``."""
+        burst = b"".join(
+            _event_frame({k: v for k, v in e.items() if k != "t"}, "plain") for e in events
+        )
+
+        def start() -> None:
+            self._flood = (burst, times) if every_connection else None
+            for session in list(self._sessions.values()):
+                if session.authed and (session.events or session.all_events):
+                    self._spawn(self._flood_session(session, burst, times))
+
+        self._on_loop(start)
+
+    def stop_flood(self) -> None:
+        def stop() -> None:
+            self._flood = None
+
+        self._on_loop(stop)
+
+    async def _flood_session(self, session: _Session, burst: bytes, times: int) -> None:
+        for _ in range(times):
+            if session.writer.is_closing() or session.id not in self._sessions:
+                return
+            session.writer.write(burst)
+            with contextlib.suppress(ConnectionError):
+                await session.writer.drain()
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes to every authenticated connection, as they are (a hostile server)."""
+
+        def send() -> None:
+            for session in list(self._sessions.values()):
+                if session.authed and not session.writer.is_closing():
+                    session.writer.write(data)
+
+        self._on_loop(send)
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def call_in(self, extension: str, *, caller_num: str, caller_name: str, did: str) -> Call:
         """A call from the trunk to ``did`` that rings ``extension`` (FreeSWITCH's outbound
@@ -615,7 +705,20 @@ class EslServer:
     def _status_event(self, agent: str, status: str) -> dict[str, str]:
         event = self._base_event("CUSTOM", "callcenter::info")
         event["Event-Calling-Function"] = "cc_agent_update"
+        event["Event-Calling-Line-Number"] = "1043"
         event |= {"CC-Agent": agent, "CC-Action": "agent-status-change", "CC-Agent-Status": status}
+        return event
+
+    def _api_event(self, command: str, argument: str) -> dict[str, str]:
+        event = self._base_event("API")
+        event |= {
+            "Event-Calling-File": "switch_loadable_module.c",
+            "Event-Calling-Function": "switch_api_execute",
+            "Event-Calling-Line-Number": "3140",
+            "API-Command": command,
+        }
+        if argument:
+            event["API-Command-Argument"] = argument
         return event
 
     def _channel_event(self, name: str, leg: _Leg) -> dict[str, str]:
@@ -790,7 +893,10 @@ class EslServer:
         if lower.startswith("api "):
             return _api_frame(self._api(command[4:])), False
         if lower.startswith("event"):
-            return _reply(self._subscribe(session, command)), False
+            reply = self._subscribe(session, command)
+            if self._flood is not None and reply.startswith("+OK"):
+                self._loop.call_soon(self._spawn, self._flood_session(session, *self._flood))
+            return _reply(reply), False
         if lower.startswith("noevents"):
             if not (session.all_events or session.events):
                 return _reply("-ERR not listening for events"), False
@@ -831,15 +937,20 @@ class EslServer:
                     failure[1] = remaining - 1
                     return str(answer) if str(answer).endswith("\n") else f"{answer}\n"
         name, _, args = text.partition(" ")
+        # switch_api_execute creates its API event (sequence and time) before running the
+        # command and fires it after: it comes after the command's own events, with a
+        # lower Event-Sequence, as in the recording.
+        api_event = self._api_event(name, args)
         if name == "callcenter_config":
             events: list[dict[str, str]] = []
             with self._lock:
                 body = self._callcenter(args, events)
-            # mod_callcenter fires its events while the api answer is written; sending them
-            # just after the answer keeps the order stable for tests.
-            for event in events:
+            # mod_event_socket writes the api/response from the listener's thread, and the
+            # events fired meanwhile wait in the listener's queue: they come after it.
+            for event in [*events, api_event]:
                 self._loop.call_soon(self._emit, event)
             return body
+        self._loop.call_soon(self._emit, api_event)
         if name == "status":
             return self._status()
         if name == "show" and args.strip() == "channels as json":
@@ -855,8 +966,20 @@ class EslServer:
             return self._agent_command(action, rest, events)
         if section == "tier":
             return self._tier_command(action, rest)
-        if section == "queue" and action == "list" and rest[:1] == ["tiers"] and len(rest) > 1:
-            return _table(_TIER_COLUMNS, self._tier_rows(rest[1]))
+        if section == "queue" and action == "list" and len(rest) > 1:
+            what, queue = rest[0].lower(), rest[1]
+            if what == "tiers":
+                return _table(_TIER_COLUMNS, self._tier_rows(queue))
+            if what == "members":
+                # Callers waiting in the queue: none here (calls reach agents directly).
+                return _table(_MEMBER_COLUMNS, [])
+            if what == "agents":
+                names = [a for q, a in self._tiers if q == queue]
+                rows = [self._agents[n] for n in names if n in self._agents]
+                wanted = rest[2] if len(rest) > 2 else None
+                shown = [r for r in rows if wanted is None or r.agent.status == wanted]
+                return _table(_AGENT_COLUMNS, [_agent_row(r) for r in shown])
+            return "-ERR Invalid!\n"
         return ""  # mod_callcenter writes nothing for an unknown section or action
 
     def _agent_command(self, action: str, rest: list[str], events: list[dict[str, str]]) -> str:
@@ -927,7 +1050,7 @@ class EslServer:
 
     def _tier_command(self, action: str, rest: list[str]) -> str:
         if action == "add":
-            if len(rest) < 2:
+            if len(rest) < 4:
                 return "-ERR Invalid!\n"
             queue, agent = rest[0], rest[1]
             if queue not in self._queues:
@@ -936,10 +1059,7 @@ class EslServer:
                 return "-ERR Agent not found!\n"
             if (queue, agent) in self._tiers:
                 return "-ERR Tier already exist!\n"
-            self._tiers[(queue, agent)] = _Tier(
-                level=_atoi(rest[2]) if len(rest) > 2 and rest[2] else 1,
-                position=_atoi(rest[3]) if len(rest) > 3 and rest[3] else 1,
-            )
+            self._tiers[(queue, agent)] = _Tier(level=_atoi(rest[2]), position=_atoi(rest[3]))
             return "+OK\n"
         if action == "del":
             if len(rest) < 2:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.events.feed import CommitFence, latest_final, read_events
@@ -286,8 +287,13 @@ class PbxLink:
         if found is None:
             return
         agent, sip = found
-        names = await asyncio.to_thread(store.pause_names, self.engine, t.oid)
-        status = status_for_pause(event.paused, event.reason, agent.status, agent.available, names)
+        if event.logged_out:  # a status change, as a pause is (agent_at finds no Logout)
+            status: int | None = LOGOUT
+        else:
+            names = await asyncio.to_thread(store.pause_names, self.engine, t.oid)
+            status = status_for_pause(
+                event.paused, event.reason, agent.status, agent.available, names
+            )
         if status is None:
             return
         await self.changes.apply(

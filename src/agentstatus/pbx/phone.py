@@ -21,11 +21,13 @@ class PhoneError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PauseAtPhone:
-    """A member paused or unpaused at the phone (a feature code, the PBX's panel)."""
+    """A member paused or unpaused at the phone (a feature code, the PBX's panel), or
+    logged out there (FreeSWITCH's ``Logged Out``)."""
 
     key: str
     paused: bool
     reason: str
+    logged_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
