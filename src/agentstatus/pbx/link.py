@@ -61,7 +61,7 @@ RETRY_SECONDS = 2.0
 """A seat the phone system refused is tried again after this."""
 MAX_BACKOFF = 30.0
 FAST_RETRY_SECONDS = 0.25
-FAST_RETRY_WINDOW = 5.0
+FAST_RETRY_WINDOW = 10.0
 """After a working connection is lost, it is tried again every ``FAST_RETRY_SECONDS`` for
 this long before the backoff starts."""
 LOGIN_RETRY_SECONDS = 300.0
