@@ -14,7 +14,15 @@ from agentstatus.pbx.calls import CallChange, Changed, Direction
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.phone import Drift, PhoneEvent, Resync
 from agentstatus.pbx.seats import Seat, SeatState
-from tests.support.ami_recording import CALL_RINGALL, CALL_TO_P2, first, rewrite, segment
+from tests.support.ami_recording import (
+    CALL_RINGALL,
+    CALL_TO_P2,
+    CALL_TO_P2_TALKING,
+    first,
+    rewrite,
+    segment,
+    until,
+)
 from tests.support.ami_server import AmiServer
 from tests.support.receiver import LOOPBACK
 
@@ -107,7 +115,7 @@ async def test_calls_in_progress_after_a_reconnect_are_one_call_each(
     """CoreShowChannels lists both halves of the member's Local channel (AppQueue and the
     dialplan's Wait): the agent has one incoming call, not two."""
     ami, phone = connected
-    first_part = [m for m in segment(CALL_TO_P2) if float(m["t"]) < 1796588503.0]
+    first_part = until(segment(CALL_TO_P2), CALL_TO_P2_TALKING)
     ami.replay(rewrite(first_part, AGENTS))
     live = await phone.live_calls()
     assert [(c.extension, c.direction, c.state.value) for c in live] == [

@@ -16,7 +16,7 @@ from agentstatus.pbx.config import make_config
 from agentstatus.service import extensions, pbx_settings, presence
 from agentstatus.service.pbx_settings import PbxState
 from agentstatus.storage.key_file import secret_box_for
-from tests.support.ami_recording import CALL_TO_P2, rewrite, segment
+from tests.support.ami_recording import CALL_TO_P2, CALL_TO_P2_TALKING, rewrite, segment, until
 from tests.support.ami_server import AmiServer
 from tests.support.factories import OrgFixture, make_org
 from tests.support.history import all_history
@@ -279,7 +279,7 @@ def test_one_call_to_a_local_member_is_one_call_in_history_and_after_a_reconnect
                 ("in", "Talking"),
             ], found
             # A call in progress when the connection is made again is found once.
-            talking = [m for m in segment(CALL_TO_P2) if float(m["t"]) < 1796588503.0]
+            talking = until(segment(CALL_TO_P2), CALL_TO_P2_TALKING)
             ami.replay(rewrite(talking, {"p2": "sip2"}))
             ami.wait_for(lambda: bool(extension_calls(server.base_url, org.code)["sip2"]))
             ami.drop_connections()

@@ -25,6 +25,8 @@ QUEUE = "asterisk-ami-queue-recording.jsonl"
 CALL_TO_P2 = (8, 70)
 """A caller (Local/100@incoming) queued in ``support`` and answered by Eli (p2): the
 ``;1``/``;2`` halves of ``Local/p2@agents-00000001``, AgentCalled/AgentConnect/AgentComplete."""
+CALL_TO_P2_TALKING = 1796588510.0
+"""A moment of that call when Eli is talking (the recording's ``t``)."""
 CALL_RINGALL = (706, 789)
 """After the interface became ``…/n``: a call rung to p1 and p2 at once (ringall), answered by
 p2; channels are still named without ``/n``."""
@@ -56,6 +58,11 @@ def segment(lines: tuple[int, int], name: str = MAIN) -> list[dict[str, str]]:
     """The events of lines ``first..last`` (inclusive)."""
     start, end = lines
     return [m for m in load(name)[start : end + 1] if "Event" in m]
+
+
+def until(messages: list[dict[str, str]], moment: float) -> list[dict[str, str]]:
+    """The messages that had arrived by ``moment`` (the recording's ``t``)."""
+    return [m for m in messages if float(m["t"]) < moment]
 
 
 def rewrite(
