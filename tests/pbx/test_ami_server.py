@@ -1,4 +1,5 @@
-"""The loopback AMI server answers as Asterisk 18 does, checked with raw sockets."""
+"""The loopback AMI server answers as the recorded Asterisk does (tests/pbx/recordings),
+checked with raw sockets."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.ami_recording import (
+    CALL_TO_P2,
+    CALL_TO_P2_TALKING,
+    first,
+    load,
+    rewrite,
+    segment,
+    until,
+)
 from tests.support.ami_server import AmiServer, Member
 
 Message = dict[str, str]
@@ -41,7 +51,15 @@ class Client:
         )
         assert answer["Message"] == "Authentication accepted"
         if events == "on":
+            # As recorded: FullyBooted at once, then the security event of the login.
             assert self.read()["Event"] == "FullyBooted"
+            assert self.read()["Event"] == "SuccessfulAuth"
+
+    def next(self, event: str) -> Message:
+        """The next message that is ``event`` (the security events of others skipped)."""
+        while (message := self.read()).get("Event") != event:
+            assert message, f"the connection ended before {event}"
+        return message
 
     def close(self) -> None:
         self.file.close()
@@ -64,20 +82,108 @@ def client(server: AmiServer) -> Iterator[Client]:
 
 def test_banner_and_permission_before_login(server: AmiServer) -> None:
     raw = Client(server.port)
-    assert raw.banner == "Asterisk Call Manager/7.0.3\r\n"
+    assert raw.banner == f"{first_banner()}\r\n"
     assert raw.ask(Action="Ping", ActionID="p1") == {
         "Response": "Error", "ActionID": "p1", "Message": "Permission denied",
     }  # fmt: skip
     raw.close()
 
 
-def test_wrong_secret_is_refused_and_closed(server: AmiServer) -> None:
+def first_banner() -> str:
+    return next(line["banner"] for line in load() if "banner" in line)
+
+
+def test_wrong_secret_is_refused_and_closed(server: AmiServer, client: Client) -> None:
     raw = Client(server.port)
     answer = raw.ask(Action="Login", Username="agentstatus", Secret="nope")
     assert answer == {"Response": "Error", "Message": "Authentication failed"}
     assert raw.file.readline() == b""  # the server hung up
     raw.close()
-    assert server.sessions == 0
+    assert server.sessions == 1
+    assert client.next("InvalidPassword")["AccountID"] == "agentstatus"
+    assert server.login_attempts == 2
+
+
+def _keys(message: Message) -> list[str]:
+    return [k for k in message if k not in ("t", "ActionID")]
+
+
+def test_events_carry_the_fields_of_the_recorded_asterisk(
+    server: AmiServer, client: Client
+) -> None:
+    """Every event the server makes itself has the recorded event's fields, in order."""
+    other = Client(server.port)
+    other.login()
+    assert _keys(client.next("SuccessfulAuth")) == _keys(first("SuccessfulAuth"))
+    booted = Client(server.port)
+    booted.send(Action="Login", Username="agentstatus", Secret="ami-secret-0001")
+    booted.read()
+    assert _keys(booted.read()) == _keys(first("FullyBooted"))
+    booted.close()
+    server.add_at_phone("support", "Local/p1@agents", "Dana")
+    assert _keys(client.next("QueueMemberAdded")) == _keys(first("QueueMemberAdded"))
+    server.pause_at_phone("Local/p1@agents", True, "Lunch break")
+    paused = client.next("QueueMemberPause")
+    assert _keys(paused) == _keys(first("QueueMemberPause"))
+    assert (paused["Paused"], paused["PausedReason"]) == ("1", "Lunch break")
+    server.remove_at_phone("support", "Local/p1@agents")
+    assert _keys(client.next("QueueMemberRemoved")) == _keys(first("QueueMemberRemoved"))
+    bad = Client(server.port)
+    bad.ask(Action="Login", Username="agentstatus", Secret="nope")
+    bad.close()
+    assert _keys(client.next("InvalidPassword")) == _keys(first("InvalidPassword"))
+    server.stop_asterisk()
+    assert _keys(client.next("Shutdown")) == _keys(first("Shutdown"))
+    assert client.file.readline() == b""
+    other.close()
+
+
+def test_a_restart_restores_the_members_as_they_were(server: AmiServer, client: Client) -> None:
+    """persistentmembers: the members and their pauses come back as they were at the stop,
+    however stale; without it they are gone."""
+    server.set_member("support", "PJSIP/1001", "Ann", paused=True, reason="Lunch break")
+    server.set_member("sales", "PJSIP/1002", "Ben")
+    before = server.members()
+    server.stop_asterisk(clean=False)
+    assert client.file.readline() == b""  # SIGKILL: no Shutdown
+    server.start_asterisk()
+    again = Client(server.port)
+    again.login()
+    assert server.members() == before
+    assert len(server.logins) == 2
+    again.close()
+    with AmiServer(persistent_members=False) as forgetful:
+        forgetful.set_member("support", "PJSIP/1001")
+        forgetful.stop_asterisk()
+        forgetful.start_asterisk()
+        assert forgetful.members() == {}
+
+
+def test_a_replayed_local_call_is_listed_by_core_show_channels(
+    server: AmiServer, client: Client
+) -> None:
+    """Both halves of the member's Local channel, as Asterisk lists them mid-call: the ;1
+    half runs AppQueue (the queue's leg), the ;2 half the member's dialplan (Wait)."""
+    talking = until(segment(CALL_TO_P2), CALL_TO_P2_TALKING)
+    server.replay(rewrite(talking, {"p2": "1002"}))
+    assert client.next("AgentConnect")["Interface"] == "Local/1002@agents"
+    client.send(Action="CoreShowChannels", ActionID="c")
+    assert client.next("CoreShowChannel")  # skips the replayed events before the answer
+    client.send(Action="CoreShowChannels", ActionID="d")
+    while client.read().get("EventList") != "start":
+        pass
+    listed = {}
+    while (item := client.read()).get("Event") == "CoreShowChannel":
+        listed[item["Channel"]] = (item["Application"], item["ChannelState"], item["Linkedid"])
+    assert item["ListItems"] == "4"
+    linked = {link for _, _, link in listed.values()}
+    assert len(linked) == 1
+    assert {c: a[:2] for c, a in listed.items()} == {
+        "Local/100@incoming-00000000;1": ("AppDial2", "6"),
+        "Local/100@incoming-00000000;2": ("Queue", "6"),
+        "Local/1002@agents-00000001;1": ("AppQueue", "6"),
+        "Local/1002@agents-00000001;2": ("Wait", "6"),
+    }
 
 
 def test_add_twice_then_remove_twice(server: AmiServer, client: Client) -> None:
@@ -142,7 +248,7 @@ def test_pause_at_phone_and_events_off(server: AmiServer, client: Client) -> Non
     quiet.login(events="off")
     server.set_member("support", "PJSIP/1001")
     server.pause_at_phone("PJSIP/1001", True, "Toilet")
-    event = client.read()
+    event = client.next("QueueMemberPause")
     assert (event["Event"], event["Paused"], event["PausedReason"]) == (
         "QueueMemberPause", "1", "Toilet",
     )  # fmt: skip

@@ -1,6 +1,8 @@
 """A loopback Asterisk Manager Interface (AMI) server for tests.
 
-It speaks AMI over TCP on 127.0.0.1 the way Asterisk 18/20 does: the banner line, ``Key: Value``
+It speaks AMI over TCP on 127.0.0.1 the way Asterisk does (checked against a recording of a real
+Asterisk, ``tests/pbx/recordings/asterisk-ami-recording.jsonl``: see ``tests/support/
+ami_recording.py``): the banner line, ``Key: Value``
 messages ended by an empty line, ``ActionID`` echoed on every response and on every event of a
 list answer, and the real response texts of ``main/manager.c`` (``astman_send_response_full``,
 ``action_login``, ``action_logoff``, ``action_ping``, ``process_message``) and of
@@ -10,8 +12,17 @@ field sets documented for Asterisk 18 (docs.asterisk.org, AMI_Events).
 
 The server runs its own asyncio loop in a daemon thread so that synchronous tests can drive it;
 every public method is thread-safe and returns copies. Besides the protocol it lets a test play
-the phone system: drift made by someone else (``set_member``), faults (``set_delay``,
-``fail_next``, ``drop_connections``, ``stop_listening``) and calls (``call_in``, ``call_out``).
+the phone system: drift made by someone else (``set_member``, silently; ``remove_at_phone``,
+``add_at_phone``, with their events), faults (``set_delay``, ``fail_next``, ``drop_connections``,
+``stop_listening``), a restart (``stop_asterisk``/``start_asterisk``: ``Shutdown``, and with
+``persistentmembers`` the members and pauses as they were, however stale), calls (``call_in``,
+``call_out``) and events replayed from the recording (``replay``: Local channels with their
+``;1``/``;2`` halves, ``AgentCalled``/``AgentConnect``/``AgentComplete``, member events; the
+replayed channels are listed by ``CoreShowChannels`` while they live).
+
+As Asterisk does, a login is answered, then ``FullyBooted`` follows (``SuccessfulAuth`` to every
+session); a wrong secret is answered "Authentication failed", the session is closed, and the
+other sessions get ``InvalidPassword``.
 """
 
 from __future__ import annotations
@@ -38,6 +49,13 @@ _DEVICE_RINGING = 6
 _DEVICE_ONHOLD = 8
 
 Fields = list[tuple[str, str]]
+
+# CoreShowChannel's fields of a channel, in Asterisk's order (after Event and ActionID).
+_LISTED = (
+    "Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+    "ConnectedLineNum", "ConnectedLineName", "Language", "AccountCode", "Context", "Exten",
+    "Priority", "Uniqueid", "Linkedid", "Application", "ApplicationData",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,8 +163,9 @@ class AmiServer:
         username: str = "agentstatus",
         secret: str = "ami-secret-0001",  # noqa: S107 - a loopback test fixture's secret
         queues: Sequence[str] = ("support",),
-        banner: str = "Asterisk Call Manager/7.0.3",
+        banner: str = "Asterisk Call Manager/13.0.0",
         port: int = 0,
+        persistent_members: bool = True,
     ) -> None:
         self._username = username
         self._secret = secret
@@ -159,6 +178,12 @@ class AmiServer:
         self._delay = 0.0
         self._failures: dict[str, tuple[int, str]] = {}
         self._refuse = False
+        self._persistent = persistent_members
+        self.logins: list[float] = []
+        """When each login was accepted (monotonic), in order."""
+        self.login_attempts = 0
+        self._replayed: dict[str, dict[str, str]] = {}  # live channels from replay()
+        self._replay_started: dict[str, float] = {}
         self._accepted = 0
         self._max_outstanding = 0
         self._sessions: dict[int, _Session] = {}
@@ -281,6 +306,28 @@ class AmiServer:
     def stop_listening(self) -> None:
         self._run(self._stop_listening())
 
+    def stop_asterisk(self, *, clean: bool = True) -> None:
+        """Asterisk stops: ``Shutdown`` to every session when ``clean`` (SIGTERM; none on
+        SIGKILL), then the sessions end and nobody is listening. Calls end with it. With
+        ``persistentmembers`` the members are kept as they are now (astdb), else forgotten."""
+        if clean:
+            with self._lock:
+                self._emit(
+                    "Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "False")]
+                )
+        self._run(self._stop_listening())
+        with self._lock:
+            self._calls.clear()
+            self._replayed.clear()
+            if not self._persistent:
+                self._members.clear()
+
+    def start_asterisk(self) -> None:
+        """Asterisk started again (on the same port), its uptime from now."""
+        with self._lock:
+            self._epoch = int(time.time())
+        self._run(self._start_listening())
+
     def start_listening(self) -> None:
         self._run(self._start_listening())
 
@@ -310,6 +357,70 @@ class AmiServer:
                 await session.writer.wait_closed()
 
     # -- the phone side ------------------------------------------------------------------------
+
+    def remove_at_phone(self, queue: str, interface: str) -> None:
+        """``RemoveQueueMember`` in the dialplan, or ``queue remove member`` at the CLI."""
+        with self._lock:
+            key = self._find(queue, interface)
+            if key is None:
+                raise ValueError(f"{interface} is not in {queue}")
+            entry = self._members.pop(key)
+            self._emit("QueueMemberRemoved", "agent,all", self._member_fields(entry))
+
+    def add_at_phone(
+        self, queue: str, interface: str, member_name: str = "", paused: bool = False
+    ) -> None:
+        """``AddQueueMember`` in the dialplan (no reason: as the recording shows)."""
+        with self._lock:
+            member = Member(self._queue_name(queue) or queue, interface, member_name, "", paused)
+            entry = _Entry(member, last_pause=int(time.time()) if paused else 0)
+            self._members[(member.queue, interface)] = entry
+            self._emit("QueueMemberAdded", "agent,all", self._member_fields(entry))
+
+    def replay(self, messages: Sequence[dict[str, str]]) -> None:
+        """Send recorded events, in order, as this Asterisk's own: member events change the
+        members, channel events the channels ``CoreShowChannels`` lists."""
+        with self._lock:
+            for message in messages:
+                self._replay_one(message)
+
+    def _replay_one(self, message: dict[str, str]) -> None:
+        name = message.get("Event", "")
+        fields = [(k, v) for k, v in message.items() if k not in ("Event", "Privilege")]
+        queue, interface = message.get("Queue", ""), message.get("Interface", "")
+        if name == "QueueMemberRemoved":
+            self._members.pop(self._key(queue, interface), None)
+        elif name in ("QueueMemberAdded", "QueueMemberPause"):
+            paused = message.get("Paused") == "1"
+            member = Member(
+                self._queue_name(queue) or queue,
+                interface,
+                message.get("MemberName", ""),
+                ""
+                if message.get("StateInterface") == interface
+                else message.get("StateInterface", ""),
+                paused,
+                message.get("PausedReason", "") if paused else "",
+            )
+            self._members[self._key(queue, interface)] = _Entry(member)
+        uid = message.get("Uniqueid", "")
+        if name == "Newchannel":
+            self._replayed[uid] = dict(message)
+            self._replay_started[uid] = time.monotonic()
+        elif name in ("Newstate", "Newexten") and uid in self._replayed:
+            channel = self._replayed[uid]
+            for key in ("ChannelState", "ChannelStateDesc", "Exten", "Context"):
+                if key in message:
+                    channel[key] = message[key]
+            if name == "Newexten":
+                channel["Application"] = message.get("Application", "")
+                channel["ApplicationData"] = message.get("AppData", "")
+        elif name == "BridgeEnter" and uid in self._replayed:
+            self._replayed[uid]["BridgeId"] = message.get("BridgeUniqueid", "")
+        elif name == "Hangup":
+            self._replayed.pop(uid, None)
+            self._replay_started.pop(uid, None)
+        self._emit(name, message.get("Privilege", "call,all"), fields)
 
     def pause_at_phone(
         self, interface: str, paused: bool, reason: str = "", queue: str | None = None
@@ -580,15 +691,19 @@ class AmiServer:
     ) -> tuple[bytes, bool]:
         if session.authenticated:
             return response("Success", "Already authenticated"), False
+        self.login_attempts += 1
         good = (
             not self._refuse
             and _header(fields, "Username") == self._username
             and _header(fields, "Secret") == self._secret
         )
         if not good:
-            # action_login() answers and then ends the session.
+            # action_login() answers and then ends the session; the security event goes to
+            # the others (a NOTICE in Asterisk's log: what fail2ban counts).
+            self._emit("InvalidPassword", "security,all", self._security(session, fields))
             return response("Error", "Authentication failed"), True
         session.authenticated = True
+        self.logins.append(time.monotonic())
         # set_eventmask(): "off" (any ast_false word) turns events off, anything else on.
         session.events = _header(fields, "Events").strip().lower() not in _FALSE_WORDS
         answer = response("Success", "Authentication accepted")
@@ -603,7 +718,23 @@ class AmiServer:
                     ("Status", "Fully Booted"),
                 ]
             )
+        self._emit("SuccessfulAuth", "security,all", self._security(session, fields))
         return answer, False
+
+    def _security(self, session: _Session, fields: dict[str, str]) -> Fields:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+        return [
+            ("EventTV", stamp),
+            ("Severity", "Informational" if session.authenticated else "Error"),
+            ("Service", "AMI"),
+            ("EventVersion", "1" if session.authenticated else "2"),
+            ("AccountID", _header(fields, "Username")),
+            ("SessionID", f"0x{session.id:012x}"),
+            ("LocalAddress", f"IPV4/TCP/127.0.0.1/{self.port}"),
+            ("RemoteAddress", "IPV4/TCP/127.0.0.1/0"),
+            *([("UsingPassword", "0")] if session.authenticated else []),
+            ("SessionTV", stamp),
+        ]
 
     def _queue_add(self, fields: dict[str, str], response: Callable[..., bytes]) -> bytes:
         queue, interface = _header(fields, "Queue"), _header(fields, "Interface")
@@ -741,6 +872,17 @@ class AmiServer:
                 ]
                 out.append(_format(listed))
                 items += 1
+        for uid, channel in self._replayed.items():
+            seconds = int(time.monotonic() - self._replay_started.get(uid, time.monotonic()))
+            listed = [
+                ("Event", "CoreShowChannel"),
+                *id_field,
+                *((key, channel.get(key, "")) for key in _LISTED),
+                ("Duration", time.strftime("%H:%M:%S", time.gmtime(seconds))),
+                ("BridgeId", channel.get("BridgeId", "")),
+            ]
+            out.append(_format(listed))
+            items += 1
         out.append(
             _format(
                 [

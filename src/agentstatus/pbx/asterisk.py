@@ -3,11 +3,23 @@
 A seat is an interface (``PJSIP/1001``) in every configured queue. Every command is
 idempotent: ``QueueAdd`` answering "Already there" and ``QueueRemove`` answering "Not
 there" are success, and a pause is set per queue whatever it was.
+
+The members agentstatus made are remembered (:attr:`Asterisk.owned`, kept in the database
+by the link): when the interface template or the queues change, the ones made under the
+old settings are removed (:meth:`Asterisk.remove_stale`), and no other member ever is.
+
+Channels: a ``Local/`` member is called through a Local channel of two halves,
+``Local/1001@agents-00000001;1`` (the queue's leg to the member: the agent's call) and
+``…;2`` (the same call running the member's dialplan), which share a ``Linkedid``. Only
+the ``;1`` half is the agent's leg; the ``;2`` half is never a call of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from agentstatus.domain.clock import now_ms
@@ -16,13 +28,25 @@ from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
 from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
-from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError, PhoneEvent, Reconciled
-from agentstatus.pbx.seats import Seat, SeatState, template_pattern
+from agentstatus.pbx.phone import (
+    Drift,
+    Echoes,
+    LoginRefused,
+    PauseAtPhone,
+    PhoneError,
+    PhoneEvent,
+    Reconciled,
+    Resync,
+)
+from agentstatus.pbx.seats import Seat, SeatState, channel_template, template_pattern
 
 ALREADY_THERE = "Already there"
 NOT_THERE = "Not there"
 # A channel's name is its device and a sequence number: PJSIP/1001-0000002a.
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-fA-F]+(?:;\d)?$")
+# The second half of a Local channel: the member's dialplan, not a call of its own.
+_LOCAL_SECOND_HALF = re.compile(r"^Local/.*;2$", re.IGNORECASE)
+NO_SUCH_QUEUE = "No such queue"
 UP = "6"
 RING = "4"
 DOWN = "0"
@@ -61,11 +85,22 @@ class Asterisk:
         self.echoes = Echoes()
         self.calls = CallBook()
         self._ami: AmiConnection | None = None
-        self._interface = template_pattern(config.interface)
+        # Channels are named without the interface's options: Local/1001@from-queue/n
+        # rings as Local/1001@from-queue-0000002a;1.
+        self._interface = template_pattern(channel_template(config.interface))
         self._pending: dict[str, Call] = {}  # channels to an extension, not yet dialled
+        # One call per extension per linked call: channel id -> (Linkedid, extension) and
+        # back, for the channels followed.
+        self._linked: dict[str, tuple[str, str]] = {}
+        self._legs: dict[tuple[str, str], str] = {}
         self._mirror: dict[tuple[str, str], tuple[bool, str]] = {}
         """(queue, interface): (paused, reason), as last read and followed since."""
         self._mirrored = False
+        self._boots_to_skip = 0
+        self.owned: set[tuple[str, str]] = set()
+        """(queue, interface) of the members agentstatus made (loaded by the link)."""
+        self.owned_changes: list[tuple[bool, str, str]] = []
+        """(made, queue, interface) since the link last stored them."""
 
     # -- the connection
 
@@ -90,11 +125,23 @@ class Asterisk:
             )
         except ActionFailed as exc:
             await ami.close()
-            raise PhoneError(f"{where} refused the login: {exc.message}") from None
+            raise LoginRefused(f"{where} refused the login: {exc.message}") from None
         except (AmiError, OSError, TimeoutError) as exc:
             await ami.close()
             raise PhoneError(f"{where}: {exc or 'no banner'}") from None
+        # Asterisk accepts logins while it boots; its queues are there once FullyBooted is
+        # sent (at once when it has booted). A server that never sends it is read anyway.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeout):
+                await ami.booted.wait()
+        # The FullyBooted of the login itself is no news (the link reconciles on connect).
+        self._boots_to_skip = 1 if ami.booted.is_set() else 0
         self._ami = ami
+
+    @property
+    def dropped_because(self) -> str:
+        """Why the connection was dropped, when a bound was passed (else empty)."""
+        return self._ami.reason if self._ami is not None else ""
 
     def connected(self) -> bool:
         return self._ami is not None and not self._ami.closed.is_set()
@@ -116,7 +163,7 @@ class Asterisk:
                 return {}, []
             raise PhoneError(f"{name} {fields.get('Interface', '')}: {exc.message}") from None
         except AmiError as exc:
-            raise PhoneError(str(exc)) from None
+            raise PhoneError(self.dropped_because or str(exc)) from None
         except ValueError as exc:  # a value with a line break: never sent
             raise PhoneError(f"{name}: {exc}") from None
 
@@ -142,6 +189,11 @@ class Asterisk:
             "Paused": "true" if paused else "false",
             "MemberName": seat.member_name or seat.extension,
         }
+        if paused:
+            # Added paused with its reason in one action: never rung in between (Asterisk
+            # 20+ reads Reason; an older one pauses without it and the reason is repaired
+            # when its QueueMemberAdded shows none).
+            fields["Reason"] = seat.reason
         if self.config.state_interface:
             fields["StateInterface"] = fill(
                 self.config.state_interface, extension=seat.extension, user_id=seat.user_id
@@ -166,9 +218,7 @@ class Asterisk:
             have = self._mirror.get((queue, seat.key))
             if seat.state is SeatState.OUT:
                 if have is not None or not self._mirrored:
-                    await self._action(
-                        "QueueRemove", {"Queue": queue, "Interface": seat.key}, ok=NOT_THERE
-                    )
+                    await self._remove(queue, seat.key)
                 self._mirror.pop((queue, seat.key), None)
                 continue
             if have is None:
@@ -176,18 +226,57 @@ class Asterisk:
                 await self._action(
                     "QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE
                 )
-                if paused:
-                    await self._pause(seat, queue, paused)
+                self._own(True, queue, seat.key)
             elif have != (paused, seat.reason if paused else ""):
                 await self._pause(seat, queue, paused)
             self._mirror[(queue, seat.key)] = (paused, seat.reason if paused else "")
+
+    def _own(self, made: bool, queue: str, interface: str) -> None:
+        key = (queue, interface)
+        if made != (key in self.owned):
+            (self.owned.add if made else self.owned.discard)(key)
+            self.owned_changes.append((made, queue, interface))
+
+    async def _remove(self, queue: str, interface: str) -> None:
+        await self._action("QueueRemove", {"Queue": queue, "Interface": interface}, ok=NOT_THERE)
+        self._own(False, queue, interface)
+
+    async def remove_stale(self, current: Callable[[str, str], bool]) -> int:
+        """Remove the members agentstatus made that the settings no longer make (another
+        interface template, a queue no longer configured); ``current(queue, interface)``
+        says whether a member is one of the present settings'. Returns how many."""
+        removed = 0
+        for queue, interface in sorted(self.owned):
+            if current(queue, interface):
+                continue
+            try:
+                await self._action(
+                    "QueueRemove", {"Queue": queue, "Interface": interface}, ok=NOT_THERE
+                )
+            except PhoneError as exc:
+                if NO_SUCH_QUEUE not in str(exc):  # a queue that is gone took it along
+                    raise
+            self._own(False, queue, interface)
+            self._mirror.pop((queue, interface), None)
+            removed += 1
+        return removed
 
     async def reconcile(self, desired: dict[str, Seat]) -> Reconciled:
         found = await self.members()
         self._mirror = {k: (p, r if p else "") for k, (p, r) in found.items()}
         self._mirrored = True
+        for key in found:
+            if key in self.owned:
+                continue
+            seat = desired.get(key[1])
+            if seat is not None and seat.state is not SeatState.OUT:
+                # Made by an earlier version, or restored by persistentmembers: ours.
+                self._own(True, *key)
         repaired = 0
-        for seat in desired.values():
+        # Who must take no calls first: after a restart, persistentmembers may have
+        # restored a member unpaused whose agent went on a break meanwhile.
+        order = {SeatState.PAUSED: 0, SeatState.OUT: 1, SeatState.TAKING: 2}
+        for seat in sorted(desired.values(), key=lambda s: order[s.state]):
             for queue in self.config.queues:
                 have = found.get((queue, seat.key))
                 paused = seat.state is SeatState.PAUSED
@@ -198,22 +287,31 @@ class Asterisk:
             await self.apply(seat)
         return Reconciled(len(desired), repaired)
 
-    def _follow_members(self, name: str, m: Message) -> None:
-        """Keep the members current from the phone system's own events."""
+    def _follow_members(self, name: str, m: Message) -> Drift | None:
+        """Keep the members current from the phone system's own events; a member added or
+        removed is a possible drift, for the link to compare with presence."""
         queue = m.get("Queue", "")
         if queue not in self.config.queues:
-            return
+            return None
         key = (queue, m.get("Interface") or m.get("Location", ""))
+        before = self._mirror.get(key)
         if name == "QueueMemberRemoved":
             self._mirror.pop(key, None)
         elif name in ("QueueMemberAdded", "QueueMemberPause"):
             paused = _flag(m.get("Paused", "0"))
             reason = m.get("PausedReason", m.get("Reason", ""))
             self._mirror[key] = (paused, reason if paused else "")
+        else:
+            return None
+        if name != "QueueMemberPause" and self._mirror.get(key) != before:
+            return Drift(key[1])
+        return None
 
     # -- events
 
     def extension_of(self, channel: str) -> str | None:
+        if _LOCAL_SECOND_HALF.match(channel):
+            return None
         device = _CHANNEL_SUFFIX.sub("", channel)
         match = self._interface.match(device)
         if match is None or "extension" not in match.groupdict():
@@ -232,7 +330,17 @@ class Asterisk:
     def interpret(self, m: Message) -> list[PhoneEvent]:
         name = m.get("Event", "")
         if name.startswith("QueueMember"):
-            self._follow_members(name, m)
+            drift = self._follow_members(name, m)
+            if drift is not None:
+                return [drift]
+        if name == "FullyBooted":
+            if self._boots_to_skip:
+                self._boots_to_skip -= 1
+                return []
+            # Asterisk finished booting after the login: its state is new.
+            return [Resync("Asterisk booted")]
+        if name in ("Reload", "Load") and m.get("Module", "").startswith("app_queue"):
+            return [Resync(f"app_queue: {name}")]
         if name == "QueueMemberPause":
             if m.get("Queue") not in self.config.queues:
                 return []
@@ -252,6 +360,8 @@ class Asterisk:
             if extension is None:
                 return None
             uid = m.get("Uniqueid", "")
+            if not self._new_leg(uid, m.get("Linkedid", ""), extension):
+                return None  # another leg of a call the extension is already in
             if m.get("ChannelState") == RING and m.get("Exten"):  # the extension dials out
                 return self.calls.start(
                     Call(
@@ -307,9 +417,32 @@ class Asterisk:
         if name in ("Hold", "Unhold"):
             return self.calls.hold(m.get("Uniqueid", ""), name == "Hold")
         if name == "Hangup":
-            self._pending.pop(m.get("Uniqueid", ""), None)
-            return self.calls.end(m.get("Uniqueid", ""))
+            uid = m.get("Uniqueid", "")
+            self._pending.pop(uid, None)
+            link = self._linked.pop(uid, None)
+            if link is not None and self._legs.get(link) == uid:
+                del self._legs[link]
+            return self.calls.end(uid)
         return None
+
+    def _new_leg(self, uid: str, linkedid: str, extension: str) -> bool:
+        """False when the extension already has a live leg in the same linked call."""
+        if not linkedid:
+            return True
+        link = (linkedid, extension)
+        other = self._legs.get(link)
+        if (
+            other is not None
+            and other != uid
+            and (other in self.calls.calls or other in self._pending)
+        ):
+            return False
+        self._legs[link] = uid
+        self._linked[uid] = link
+        if len(self._linked) > 20_000:  # channels whose Hangup was never seen
+            stale = next(iter(self._linked))
+            self._legs.pop(self._linked.pop(stale), None)
+        return True
 
     async def live_calls(self) -> list[Call]:
         """The calls of the organisation's extensions now (after a reconnect)."""
@@ -322,6 +455,9 @@ class Asterisk:
             extension = self.extension_of(item.get("Channel", ""))
             if extension is None:
                 continue
+            uid = item.get("Uniqueid", "")
+            if not self._new_leg(uid, item.get("Linkedid", ""), extension):
+                continue  # another leg of a call already listed for the extension
             up = item.get("ChannelState") == UP
             started = at - _duration_ms(item.get("Duration", ""))
             # The calling leg runs Dial; the called leg runs AppDial (or a queue's).

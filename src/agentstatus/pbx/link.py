@@ -7,6 +7,17 @@ set to what presence says *now*. A phone system that was down for an hour is the
 given the agents' current state, not a replay of every change, and a command that fails is
 retried, with the state current then, until it is applied. Pauses made at the phone come
 back as status changes with source ``pbx``; channel events become live calls.
+
+A member changed at the phone system without agentstatus asking (removed, added, paused
+with no status change to follow) is set back to what presence says at once (a
+:class:`Drift`), and a phone system that loaded its state again (a :class:`Resync`:
+Asterisk booted, ``app_queue`` reloaded) is reconciled at once.
+
+Reconnecting: a connection that was working is tried again every ``FAST_RETRY_SECONDS``
+for ``FAST_RETRY_WINDOW`` seconds (a phone system restarts in seconds), then with a
+doubling backoff up to ``MAX_BACKOFF``; a refused login waits ``LOGIN_RETRY_SECONDS`` (a
+phone system behind fail2ban bans a client that keeps failing), and a connection dropped
+for passing a bound (ami.py) waits ``MAX_BACKOFF``.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.domain.clock import now_ms
+from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.events.feed import CommitFence, latest_final, read_events
 from agentstatus.events.hub import EventHub
@@ -32,7 +43,14 @@ from agentstatus.pbx.asterisk import Asterisk
 from agentstatus.pbx.calls import CallChange, Changed
 from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.freeswitch import FreeSwitch
-from agentstatus.pbx.phone import PauseAtPhone, PhoneError, PhoneSystem
+from agentstatus.pbx.phone import (
+    Drift,
+    LoginRefused,
+    PauseAtPhone,
+    PhoneError,
+    PhoneSystem,
+    Resync,
+)
 from agentstatus.pbx.seats import Seat, status_for_pause, template_pattern
 from agentstatus.service.status_change import StatusChanges
 
@@ -43,6 +61,16 @@ POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0
 """A seat the phone system refused is tried again after this."""
 MAX_BACKOFF = 30.0
+FAST_RETRY_SECONDS = 0.25
+FAST_RETRY_WINDOW = 10.0
+"""After a working connection is lost, it is tried again every ``FAST_RETRY_SECONDS`` for
+this long before the backoff starts."""
+LOGIN_RETRY_SECONDS = 300.0
+"""After the phone system refused our login (a wrong secret) the next try is this far off;
+a change of settings restarts the link and tries at once."""
+EXTENSIONS_SECONDS = 1.0
+"""The organisation's extensions are read again this often while connected (an extension
+added gets its live calls without a reconnect)."""
 RECONCILE_SECONDS = 300.0
 """Besides every (re)connect, the members are read and repaired this often (a change made
 at the phone system that sent no event, or one agentstatus missed)."""
@@ -88,6 +116,11 @@ class PbxLink:
         self.holder = holder
         self.timeout = timeout
         self._retry: dict[str, Seat] = {}
+        self._drift: set[str] = set()
+        """Seats changed at the phone system that agentstatus did not ask for."""
+        self._resync = False
+        self._wake: asyncio.Event | None = None
+        self._counted = 0
         config = target.config
         self._seat_key = template_pattern(
             config.interface if config.kind is PbxKind.ASTERISK else config.agent
@@ -96,14 +129,25 @@ class PbxLink:
     async def run(self) -> None:
         """Connect, and connect again whenever the connection is lost, until cancelled."""
         backoff = 1.0
+        lost_at: float | None = None  # when a working connection was last lost
         t = self.target
+        loop = asyncio.get_running_loop()
         while True:
             extensions = await asyncio.to_thread(store.org_extensions, self.engine, t.oid)
             phone = make_phone(t, self.outbound, self.timeout, extensions)
+            delay: float | None = None
             try:
                 await phone.connect()
                 backoff = 1.0
-                await self._connected(phone)
+                lost_at = None
+                try:
+                    await self._connected(phone)
+                finally:
+                    lost_at = loop.time()
+            except LoginRefused as exc:
+                delay = LOGIN_RETRY_SECONDS
+                next_try = to_iso(now_ms() + int(delay * 1000))
+                await self._error(f"login refused; next try at {next_try}: {exc}")
             except PhoneError as exc:
                 await self._error(str(exc))
             except asyncio.CancelledError:
@@ -113,20 +157,42 @@ class PbxLink:
                 await self._error(f"internal error: {type(exc).__name__}")
             finally:
                 await self._lost(phone)
-            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
-            backoff = min(backoff * 2, MAX_BACKOFF)
+            if delay is None and isinstance(phone, Asterisk) and phone.dropped_because:
+                delay = MAX_BACKOFF  # it passed a bound: no hurry to hear more of it
+            if delay is None and lost_at is not None and loop.time() - lost_at < FAST_RETRY_WINDOW:
+                delay = FAST_RETRY_SECONDS
+            if delay is None:
+                delay = backoff * random.uniform(0.5, 1.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            await asyncio.sleep(delay)
 
     async def _error(self, text: str) -> None:
+        """The last error: a refused command or a lost connection. Whether the connection
+        is up is recorded only by connecting and losing it."""
         log.warning("pbx of organisation %d: %s", self.target.oid, text)
         await asyncio.to_thread(
             store.record,
             self.engine,
             self.target.oid,
             self.holder,
-            connected=False,
             last_error=text[:MAX_ERROR],
             last_error_ms=now_ms(),
         )
+
+    async def _flush(self, phone: PhoneSystem) -> None:
+        """Store what the connection did since the last flush: the commands sent (``pbx
+        show`` counts them live) and the members made or removed (Asterisk)."""
+        sent = phone.commands - self._counted
+        if sent:
+            self._counted = phone.commands
+            await asyncio.to_thread(
+                store.add_commands, self.engine, self.target.oid, self.holder, sent
+            )
+        if isinstance(phone, Asterisk) and phone.owned_changes:
+            changes, phone.owned_changes = phone.owned_changes, []
+            await asyncio.to_thread(
+                store.keep_owned, self.engine, self.target.oid, _endpoint(self.target), changes
+            )
 
     async def _lost(self, phone: PhoneSystem) -> None:
         """No phantom calls: the calls of a connection that ended can no longer be followed."""
@@ -144,9 +210,7 @@ class PbxLink:
             await asyncio.to_thread(
                 store.record, self.engine, self.target.oid, self.holder, connected=False
             )
-            await asyncio.to_thread(
-                store.add_commands, self.engine, self.target.oid, self.holder, phone.commands
-            )
+            await self._flush(phone)
 
     async def _reconcile(self, phone: PhoneSystem) -> int:
         """Repair every difference from presence; the history cursor read before it."""
@@ -168,10 +232,33 @@ class PbxLink:
 
     async def _connected(self, phone: PhoneSystem) -> None:
         t = self.target
+        self._counted = 0
+        self._drift.clear()
+        self._resync = False
+        # Connected: an earlier error is history now (a refused command sets it again).
         await asyncio.to_thread(
-            store.record, self.engine, t.oid, self.holder, connected=True, connected_ms=now_ms()
+            store.record,
+            self.engine,
+            t.oid,
+            self.holder,
+            connected=True,
+            connected_ms=now_ms(),
+            last_error=None,
+            last_error_ms=None,
         )
+        if isinstance(phone, Asterisk):
+            phone.owned = await asyncio.to_thread(
+                store.owned_members, self.engine, t.oid, _endpoint(t)
+            )
+            removed = await phone.remove_stale(
+                lambda queue, interface: (
+                    queue in t.config.queues and self._extension_of(phone, interface) is not None
+                )
+            )
+            if removed:
+                log.info("pbx of organisation %d: %d stale members removed", t.oid, removed)
         cursor = await self._reconcile(phone)
+        await self._flush(phone)
         await asyncio.to_thread(store.clear_calls, self.engine, t.oid)
         live = await phone.live_calls()
         if live:
@@ -222,18 +309,47 @@ class PbxLink:
                 self._retry[seat.key] = seat
                 await self._error(str(exc))
 
+    def _extension_of(self, phone: PhoneSystem, key: str) -> str | None:
+        """The organisation's extension a seat key names (Asterisk's interface)."""
+        match = self._seat_key.match(key)
+        sip = match.groupdict().get("extension") if match is not None else None
+        return sip if sip is not None and sip in phone.extensions else None
+
+    async def _repair_drift(self, phone: PhoneSystem) -> None:
+        """Set the seats changed at the phone system to what presence says now (only what
+        differs is sent: the adapter follows the members from their events)."""
+        keys, self._drift = self._drift, set()
+        sips = {s for s in (self._extension_of(phone, k) for k in keys) if s is not None}
+        if not sips:
+            return
+        t = self.target
+        seats = await asyncio.to_thread(store.seats_for, self.engine, t.config, t.oid, sips, set())
+        await self._apply(phone, seats)
+
     async def _follow(self, phone: PhoneSystem, cursor: int) -> None:
         t = self.target
         retry_at = 0.0
         loop = asyncio.get_running_loop()
         reconcile_at = loop.time() + RECONCILE_SECONDS
+        extensions_at = loop.time() + EXTENSIONS_SECONDS
         with self.hub.listen(t.oid) as wake:
+            self._wake = wake
             while True:
                 wake.clear()
-                if loop.time() >= reconcile_at:
+                if self._resync or loop.time() >= reconcile_at:
+                    self._resync = False
                     reconcile_at = loop.time() + RECONCILE_SECONDS
                     # Changes committed since the cursor are in the reconcile's presence.
                     cursor = max(cursor, await self._reconcile(phone))
+                    await self._flush(phone)
+                if loop.time() >= extensions_at:
+                    extensions_at = loop.time() + EXTENSIONS_SECONDS
+                    phone.extensions = await asyncio.to_thread(
+                        store.org_extensions, self.engine, t.oid
+                    )
+                if self._drift:
+                    await self._repair_drift(phone)
+                    await self._flush(phone)
                 events = await asyncio.to_thread(
                     read_events, self.engine, self.fence, t.org, t.oid, cursor
                 )
@@ -244,6 +360,7 @@ class PbxLink:
                             store.seats_for, self.engine, t.config, t.oid, sips, users
                         )
                         await self._apply(phone, seats)
+                        await self._flush(phone)
                     cursor = events[-1].id
                     continue
                 if self._retry and loop.time() >= retry_at:
@@ -251,6 +368,7 @@ class PbxLink:
                     retry_at = loop.time() + RETRY_SECONDS
                     every = await asyncio.to_thread(store.all_seats, self.engine, t.config, t.oid)
                     await self._apply(phone, [s for k, s in every.items() if k in keys])
+                    await self._flush(phone)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
 
@@ -267,15 +385,30 @@ class PbxLink:
                 wrote = await asyncio.to_thread(store.store_calls, self.engine, t.oid, calls)
                 if wrote:
                     self.announce(t.oid)
+            kick = False
             for event in batch:
                 if isinstance(event, PauseAtPhone):
-                    await self._pause(event)
+                    if not await self._pause(event):
+                        # No status follows from it: what the member is must still be
+                        # what presence says (a reason changed, a stale pause restored).
+                        self._drift.add(event.key)
+                        kick = True
+                elif isinstance(event, Drift):
+                    self._drift.add(event.key)
+                    kick = True
+                elif isinstance(event, Resync):
+                    log.info("pbx of organisation %d: %s; reconciling", t.oid, event.why)
+                    self._resync = True
+                    kick = True
+            if kick and self._wake is not None:
+                self._wake.set()
 
-    async def _pause(self, event: PauseAtPhone) -> None:
+    async def _pause(self, event: PauseAtPhone) -> bool:
+        """The status a pause at the phone means, applied; False when it means none."""
         t = self.target
         match = self._seat_key.match(event.key)
         if match is None:
-            return
+            return False
         fields = match.groupdict()
         found = await asyncio.to_thread(
             store.agent_at,
@@ -285,7 +418,7 @@ class PbxLink:
             user_id=None if "extension" in fields else fields.get("user_id"),
         )
         if found is None:
-            return
+            return False
         agent, sip = found
         if event.logged_out:  # a status change, as a pause is (agent_at finds no Logout)
             status: int | None = LOGOUT
@@ -295,7 +428,13 @@ class PbxLink:
                 event.paused, event.reason, agent.status, agent.available, names
             )
         if status is None:
-            return
+            return False
         await self.changes.apply(
             StatusCommand(agent.user_id, sip, status, Source.PBX, org_id=t.oid)
         )
+        return True
+
+
+def _endpoint(target: LinkTarget) -> str:
+    """Where the members were made: another host's members are not this one's."""
+    return f"{target.config.host}:{target.config.port}"

@@ -19,6 +19,11 @@ class PhoneError(Exception):
     message names the host and the action, never the secret."""
 
 
+class LoginRefused(PhoneError):
+    """The phone system refused our credentials: trying again soon only earns a ban
+    (fail2ban on Asterisk's security log), so the link waits minutes before the next try."""
+
+
 @dataclass(frozen=True, slots=True)
 class PauseAtPhone:
     """A member paused or unpaused at the phone (a feature code, the PBX's panel), or
@@ -38,7 +43,23 @@ class Reconciled:
     """Differences repaired (a queue membership, a pause, a contact, a status)."""
 
 
-PhoneEvent = PauseAtPhone | Changed
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A member (``key``) changed at the phone system in a way agentstatus did not ask for
+    (removed, added, paused differently): the link sets it to what presence says, at once."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The phone system (re)loaded its state (Asterisk's ``FullyBooted`` after a restart,
+    ``app_queue`` reloaded): reconcile every member now."""
+
+    why: str
+
+
+PhoneEvent = PauseAtPhone | Changed | Drift | Resync
 
 
 class Echoes:
@@ -80,6 +101,8 @@ class PhoneSystem(Protocol):
     """Commands sent since the connection opened."""
     calls: CallBook
     """The connection's live calls."""
+    extensions: frozenset[str]
+    """The organisation's extensions (the link keeps them current while connected)."""
 
     def connected(self) -> bool: ...
 

@@ -100,6 +100,15 @@ def desired_seats(
     return seats
 
 
+_LOCAL_OPTIONS = re.compile(r"^(Local/[^/]+)/[A-Za-z]*$", re.IGNORECASE)
+
+
+def channel_template(template: str) -> str:
+    """The interface as its channels are named: a Local interface's options (``/n``,
+    FreePBX's usual ``Local/{extension}@from-queue/n``) are not part of a channel's name."""
+    return _LOCAL_OPTIONS.sub(r"\1", template)
+
+
 def template_pattern(template: str) -> re.Pattern[str]:
     """A regular expression matching what ``template`` makes, capturing its fields."""
     parts = re.split(r"\{(extension|user_id)\}", template)

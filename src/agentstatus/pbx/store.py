@@ -25,6 +25,7 @@ from agentstatus.storage.schema import (
     history,
     pbx_calls,
     pbx_connections,
+    pbx_members,
     presence,
     statuses,
 )
@@ -178,6 +179,41 @@ def add_commands(engine: Engine, oid: int, holder: str, count: int) -> None:
             .where(c.org_id == oid, c.holder == holder)
             .values(commands_total=c.commands_total + count)
         )
+
+
+# -- the members agentstatus made (Asterisk)
+
+
+def owned_members(engine: Engine, oid: int, endpoint: str) -> set[tuple[str, str]]:
+    """(queue, interface) of the members made at ``endpoint``. Those recorded at another
+    phone system (the host changed) are forgotten: they can no longer be reached."""
+    m = pbx_members.c
+    with engine.begin() as conn:
+        conn.execute(delete(pbx_members).where(m.org_id == oid, m.endpoint != endpoint))
+        rows = conn.execute(select(m.queue, m.interface).where(m.org_id == oid)).all()
+    return {(r.queue, r.interface) for r in rows}
+
+
+def keep_owned(
+    engine: Engine, oid: int, endpoint: str, changes: list[tuple[bool, str, str]]
+) -> None:
+    """Record members made (True) and removed (False), in the order they happened."""
+    m = pbx_members.c
+    at = now_ms()
+    with engine.begin() as conn:
+        for made, queue, interface in changes:
+            where = (m.org_id == oid) & (m.queue == queue) & (m.interface == interface)
+            conn.execute(delete(pbx_members).where(where))
+            if made:
+                conn.execute(
+                    insert(pbx_members).values(
+                        org_id=oid,
+                        queue=queue[:80],
+                        interface=interface[:256],
+                        endpoint=endpoint[:300],
+                        made_ms=at,
+                    )
+                )
 
 
 # -- live calls

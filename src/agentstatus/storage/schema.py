@@ -304,6 +304,19 @@ pbx_connections = Table(
     Column("commands_total", BigInteger, nullable=False, server_default="0"),
 )
 
+# The queue members agentstatus made at an organisation's Asterisk (issue 21): when the
+# interface template or the queues change, the members made under the old settings are
+# removed, and only those. ``endpoint`` is the phone system's host:port they were made at.
+pbx_members = Table(
+    "pbx_members",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("queue", String(80), primary_key=True),
+    Column("interface", String(256), primary_key=True),
+    Column("endpoint", String(300), nullable=False),
+    Column("made_ms", BigInteger, nullable=False),
+)
+
 # The live calls of an organisation's extensions, as the phone system's channel events tell
 # the instance holding the connection; emptied when the connection is lost (no phantom
 # calls) and filled again from the phone system's channel list on reconnect.
