@@ -1,4 +1,4 @@
-"""``Settings``: the README documents every variable, and a bad one is one line that names
+"""``Settings``: docs/settings.md documents every variable, and a bad one is one line that names
 the variable and never repeats its value."""
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from cryptography.fernet import Fernet
 
 from agentstatus.settings import Settings, SettingsError, env_var, load_settings
 
-README = Path(__file__).parents[1] / "README.md"
+SETTINGS_DOC = Path(__file__).parents[1] / "docs" / "settings.md"
 
 
 def configuration_table() -> str:
-    text = README.read_text()
+    text = SETTINGS_DOC.read_text()
     return text[text.index("## Configuration") : text.index("## Running on PostgreSQL")]
 
 
-def test_the_readme_documents_every_variable_and_no_other() -> None:
+def test_the_settings_page_documents_every_variable_and_no_other() -> None:
     documented = set(re.findall(r"`(AGENTSTATUS_[A-Z_]+)`", configuration_table()))
     assert documented == {env_var(name) for name in Settings.model_fields}
 

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from agentstatus.cli.demo import DEMO_AGENTS, DEMO_ORG
 from agentstatus.cli.demo_day import LUNCH, Step, day_start_ms, demo_days, plan_day
@@ -15,8 +15,9 @@ from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.pbx.calls import CallChange
 from agentstatus.pbx.store import calls_by_extension
-from agentstatus.service import presence, reports
+from agentstatus.service import agents, organisations, presence, reports
 from agentstatus.service.organisations import org_id
+from agentstatus.storage import schema
 from tests.cli.helpers import ok
 from tests.support.history import all_history
 
@@ -87,3 +88,21 @@ def test_today_stops_at_now_and_leaves_no_call_half_done() -> None:
         return [(s.at_ms, s.user_id, s.status, s.source, s.call) for s in planned]
 
     assert what(plan_day(today, zone, USER_IDS, noon)) == what(steps)
+
+
+def test_agents_made_before_the_history_exist_since_its_first_day(
+    database_url: str, engine: Engine
+) -> None:
+    """A demo made by an earlier version has agents created today and no history."""
+    organisations.create_organisation(engine, DEMO_ORG)
+    for user_id, name in DEMO_AGENTS:
+        agents.add_agent(engine, DEMO_ORG, user_id, name)
+    ok(database_url, "demo")
+    first = min(e.at_ms for e in all_history(engine, DEMO_ORG))
+    with engine.connect() as conn:
+        created = conn.execute(
+            select(schema.agents.c.created_ms).where(
+                schema.agents.c.org_id == org_id(conn, DEMO_ORG)
+            )
+        ).scalars()
+        assert all(c <= first for c in created)

@@ -23,7 +23,7 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 
 ALL_COMMANDS = command_paths(cli)
 
-# The README's command line: each of these must exist.
+# The command line of docs/cli.md: each of these must exist.
 DOCUMENTED = [
     "serve",
     "demo",

@@ -92,9 +92,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=top)
     python = venv / "bin" / "python"
     run(*pip, "--python", python, "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=top)
-    own = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=top))
+    own = run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=top)
     dependencies = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    (own.with_name(own.name.strip()) / "zz-development-dependencies.pth").write_text(
+    (Path(own.strip()) / "zz-development-dependencies.pth").write_text(
         "".join(f"{d}\n" for d in sorted(dependencies))
     )
     return venv / "bin"

@@ -19,7 +19,7 @@ from tests.support.compat import db_path, history_refused
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess, free_port
 
-README = Path(__file__).parents[2] / "README.md"
+CLIENT_DOC = Path(__file__).parents[2] / "docs" / "client.md"
 
 
 @pytest.fixture
@@ -195,7 +195,7 @@ def test_the_code_is_never_printed(shared_server: ServerProcess, org: OrgFixture
 
 
 def test_exit_codes_are_documented() -> None:
-    readme = README.read_text()
+    readme = CLIENT_DOC.read_text()
     for kind, code, _ in EXIT_CODES:
         assert f"{code}  {kind.__name__}" in EXIT_HELP
         assert f"| {code} | `{kind.__name__}`" in readme, kind

@@ -86,7 +86,7 @@ def test_a_form_post_is_accepted(
 def test_a_form_whose_body_is_json_is_read_as_json(
     client: httpx.Client, shared_engine: Engine, org: OrgFixture
 ) -> None:
-    """``curl -d '{...}'`` labels JSON as a form (README decision)."""
+    """``curl -d '{...}'`` labels JSON as a form (a decision of docs/voicenter-api.md)."""
     body = orjson.dumps(params(org, "101", "sip1", 7))
     assert_row(post_raw(client, body, FORM), 12)
     assert where(shared_engine, org) == ("sip1", 7)

@@ -3,7 +3,7 @@ addresses: real server processes on loopback (trusting 127.0.0.1 as a proxy, so 
 test speaks for its own client addresses through ``X-Forwarded-For``), the default limit
 of 20, and the limiter object itself with 100,000 failing addresses.
 
-The bounds asserted are the README's: one instance evaluates at most ``limit`` guesses of
+The bounds asserted are docs/protection.md's: one instance evaluates at most ``limit`` guesses of
 one client in a window, however many arrive at once; N instances on one PostgreSQL at most
 ``limit - 1 + N * ceil(limit / N)`` when the guesses hit all of them at once.
 """

@@ -1,6 +1,6 @@
 """Screenshots of the board, an agent's day and a report, in English and Hebrew, from a
-floor with a few days of history. They go to $AGENTSTATUS_SCREENSHOTS_DIR (the README's
-come from ``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own
+floor with a few days of history. They go to $AGENTSTATUS_SCREENSHOTS_DIR (the docs'
+screenshots come from ``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own
 directory."""
 
 from __future__ import annotations

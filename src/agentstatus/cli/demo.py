@@ -77,9 +77,12 @@ def write_demo_history(state: CliState) -> Written:
         oid = organisations.org_id(conn, DEMO_ORG)
     user_ids = [user_id for user_id, _ in DEMO_AGENTS]
     at = now_ms()
-    return state.changes(
+    written = state.changes(
         lambda changes: write_days(changes, engine, DEMO_ORG, oid, user_ids, zone, at)
     )
+    if written.days:  # agents made today by an earlier demo: their history begins earlier
+        agents.exist_since(engine, DEMO_ORG, day_start_ms(written.days[0], zone))
+    return written
 
 
 def _serve_url(settings: Settings) -> str:

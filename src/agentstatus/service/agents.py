@@ -101,6 +101,19 @@ def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
     return Agent(user_id, name, True)
 
 
+def exist_since(engine: Engine, org: str, since_ms: int) -> int:
+    """The organisation's agents created after ``since_ms`` exist from then on (a history
+    written after the fact begins before they were added); how many were moved back."""
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        moved = conn.execute(
+            update(agents)
+            .where(agents.c.org_id == oid, agents.c.created_ms > since_ms)
+            .values(created_ms=since_ms)
+        )
+    return int(moved.rowcount)
+
+
 def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
     with engine.begin() as conn:
         oid = org_id(conn, org)

@@ -27,7 +27,7 @@ from agentstatus.http.context import AppContext
 
 DESCRIPTION = """\
 Native management API of agentstatus. The Voicenter-compatible endpoints
-(/UserLogin/SetStatusFromAPI, …) are documented in the README.
+(/UserLogin/SetStatusFromAPI, …) are documented in docs/voicenter-api.md.
 
 **Authentication**: `Authorization: Bearer <token>`, with a token made by
 `agentstatus token create --role admin|supervisor [--org ORG]` (tokens are never made over
