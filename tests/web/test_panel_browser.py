@@ -423,7 +423,7 @@ def test_an_agent_over_the_limit_is_shown_so(
     expect(panel.locator(".overdue")).to_be_hidden()
 
 
-LABEL_OVERFLOW = """(host) => [...host.shadowRoot.querySelectorAll('button')].flatMap((b) => {
+LABEL_OVERFLOW = r"""(host) => [...host.shadowRoot.querySelectorAll('button')].flatMap((b) => {
     const box = b.getBoundingClientRect();
     return [...b.querySelectorAll('.label')].filter((l) => {
         const r = l.getBoundingClientRect();
@@ -431,7 +431,20 @@ LABEL_OVERFLOW = """(host) => [...host.shadowRoot.querySelectorAll('button')].fl
         return outside || l.scrollWidth > l.clientWidth + 1;
     }).map((l) => l.textContent);
 }).concat([...host.shadowRoot.querySelectorAll('button')]
-    .filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent))"""
+    .filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent))
+  .concat([...host.shadowRoot.querySelectorAll('.label')].flatMap((l) => {
+    // No word is cut across two lines ("Administrati / ve time").
+    const node = l.firstChild;
+    const split = [];
+    for (const m of node.textContent.matchAll(/[^\s-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) split.push('split: ' + m[0]);
+    }
+    return split;
+}))"""
 
 
 @pytest.mark.parametrize("lang", ["en", "he"])

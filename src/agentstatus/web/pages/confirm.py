@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from agentstatus.service.agent_days import agent_now
 from agentstatus.service.errors import NotFound
+from agentstatus.web import messages
 from agentstatus.web.agent_paths import agent_segment
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.common import PageRequest, pages_of, render
+from agentstatus.web.pages.common import PageRequest, error_page, pages_of, render
 
 FIELD = "confirmed"
 
@@ -65,16 +66,19 @@ def _say(page: PageRequest, message: str, **values: str) -> str:
     return pages_of(page.request).gettext(page.language, message) % values
 
 
-async def agent_name(page: PageRequest, user_id: str) -> str:
+async def agent_name(page: PageRequest, user_id: str) -> str | None:
+    """The agent's name as a page shows it; None when there is no such agent."""
     try:
         found = await asyncio.to_thread(agent_now, page.context.engine, page.org, user_id)
     except NotFound:
-        return user_id
+        return None
     return found.name or user_id
 
 
 async def ask_logout(page: PageRequest, user_id: str) -> Response:
     name = await agent_name(page, user_id)
+    if name is None:
+        return error_page(page.request, 404, messages.NO_SUCH_AGENT)
     return confirmation_page(
         page,
         question=_say(page, LOG_OUT_QUESTION, name=name, user_id=user_id),
@@ -96,9 +100,12 @@ def ask_logout_all(page: PageRequest) -> Response:
     )
 
 
-async def ask_deactivate(page: PageRequest, fields: Mapping[str, str]) -> Response:
+async def ask_deactivate(page: PageRequest, fields: Mapping[str, str]) -> Response | None:
+    """The question, or None when there is no such agent (the form's own answer says so)."""
     user_id = fields.get("user_id", "")
     name = await agent_name(page, user_id)
+    if name is None:
+        return None
     return confirmation_page(
         page,
         question=_say(page, DEACTIVATE_QUESTION, name=name, user_id=user_id),

@@ -95,8 +95,11 @@ async def change(request: Request, page: PageRequest) -> Response:
                 return await _show(page, form)
             await asyncio.to_thread(agents.rename_agent, engine, org, user_id, name)
             return done(page, AREA, "renamed")
+        asked = None
         if action == "deactivate" and not is_confirmed(form.values):
-            return await ask_deactivate(page, {"user_id": user_id, "action": action})
+            asked = await ask_deactivate(page, {"user_id": user_id, "action": action})
+        if asked is not None:
+            return asked
         if action == "deactivate":
             await agents.deactivate_agent(page.context.changes, engine, org, user_id)
             return done(page, AREA, "deactivated")

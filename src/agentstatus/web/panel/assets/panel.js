@@ -192,7 +192,11 @@ class AgentstatusPanel extends HTMLElement {
     const first = !this.state;
     this.state = body;
     if (first) this.build();
-    else this.refreshButtons();
+    else {
+      this.section.lang = body.language; // a changed lang attribute is obeyed
+      this.section.dir = body.direction;
+      this.refreshButtons();
+    }
     this.setPresence(body.presence);
     this.connect(generation);
   }
