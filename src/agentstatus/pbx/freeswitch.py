@@ -163,10 +163,12 @@ class FreeSwitch:
         """Each agent's status at FreeSWITCH, as last read, answered or reported."""
         self._applied: dict[str, Seat] = {}
         """The seat last applied per agent: what to set up again when one is deleted."""
+        self._reported: dict[str, int] = {}
+        """``agent-status-change`` events read per agent (an answer is older than them)."""
         self._reseat: set[str] = set()
+        """Agents deleted (or a tier of theirs) by someone else, to set up again."""
         self._seating = asyncio.Lock()
         """One seat change at a time: a repair never interleaves with a change."""
-        """Agents deleted (or a tier of theirs) by someone else, to set up again."""
         self._pending: deque[PhoneEvent] = deque()
         self._window_start = 0.0
         self._window_count = 0
@@ -230,11 +232,16 @@ class FreeSwitch:
         # Expected before it is sent: the reader may see the event before this task sees
         # the answer.
         self.echoes.expect(key, status)
+        reported = self._reported.get(key, 0)
         try:
             await self._api(f"agent set status {quoted(key)} {quoted(status)}")
         except BaseException:
             self.echoes.cancel(key, status)
             raise
+        if self._reported.get(key, 0) == reported:
+            # No event read since it was sent: FreeSWITCH has the status now. (Otherwise
+            # the events, this command's and any later change at the phone, say what.)
+            self._status[key] = status
 
     async def _set_status(self, seat: Seat) -> None:
         status = STATUS_OF[seat.state]
@@ -250,7 +257,6 @@ class FreeSwitch:
                 return  # an agent that is not there is logged out
             await self._seat_in(seat, None)
             await self._send_status(seat.key, status)
-        self._status[seat.key] = status
 
     async def _seat_in(self, seat: Seat, tiers: set[tuple[str, str]] | None) -> int:
         """Agent, contact and tiers; how many were missing (all, without ``tiers``)."""
@@ -290,15 +296,15 @@ class FreeSwitch:
         """Read the agents and tiers, start following them from what was read, and
         repair every difference (an agent or tier found missing is set up again)."""
         agents = {r.get("name", ""): r for r in parse_table(await self._api("agent list"))}
-        tiers = {
-            (r.get("queue", ""), r.get("agent", ""))
-            for r in parse_table(await self._api("tier list"))
-        }
         # Every agent listed (the list is bounded by the answer's size): one created
         # later by someone else is followed from its API event.
         self._status = {
             name: STATUSES.get(r.get("status", "").casefold(), r.get("status", ""))
             for name, r in agents.items()
+        }
+        tiers = {
+            (r.get("queue", ""), r.get("agent", ""))
+            for r in parse_table(await self._api("tier list"))
         }
         self._seated = {}
         repaired = 0
@@ -424,6 +430,7 @@ class FreeSwitch:
             return []
         if agent in self._status or agent in self._applied:
             self._status[agent] = status
+            self._reported[agent] = self._reported.get(agent, 0) + 1
         if agent not in self._applied or self.echoes.is_echo(agent, status):
             return []  # not an agent of the organisation's, or agentstatus's own command
         if self._applied[agent].state is SeatState.OUT and status != LOGGED_OUT:
