@@ -25,7 +25,13 @@ from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
-from agentstatus.pbx.phone import PauseAtPhone, PhoneError, PhoneEvent, Reconciled
+from agentstatus.pbx.phone import (
+    BoundCrossed,
+    PauseAtPhone,
+    PhoneError,
+    PhoneEvent,
+    Reconciled,
+)
 from agentstatus.pbx.seats import Seat, SeatState
 
 AVAILABLE = "Available"
@@ -219,9 +225,14 @@ class FreeSwitch:
                 return ""
             raise PhoneError(f"callcenter_config {command}: {exc.answer}") from None
         except EslError as exc:
-            raise PhoneError(str(exc)) from None
+            raise self._lost(str(exc)) from None
         except ValueError as exc:  # a value with a line break: never sent
             raise PhoneError(str(exc)) from None
+
+    def _lost(self, text: str) -> PhoneError:
+        """The error of a lost connection: ``BoundCrossed`` when we dropped it for that."""
+        crossed = self._esl is not None and self._esl.bound_crossed
+        return BoundCrossed(text) if crossed else PhoneError(text)
 
     def _contact(self, seat: Seat) -> str:
         return fill(self.config.contact, extension=seat.extension, user_id=seat.user_id)
@@ -372,7 +383,8 @@ class FreeSwitch:
                 if len(self._pending) > MAX_PENDING and self._esl is not None:
                     self._esl.drop(
                         f"dropped: the phone system sent events faster than they could be "
-                        f"handled (more than {MAX_PENDING} waiting)"
+                        f"handled (more than {MAX_PENDING} waiting)",
+                        bound=True,
                     )
         self._ready.set()
 
@@ -386,7 +398,8 @@ class FreeSwitch:
         if self._window_count > rate * RATE_WINDOW and self._esl is not None:
             self._esl.drop(
                 f"dropped: the phone system sent more than {rate} events a second"
-                f" (calls and changes at the phone) for {RATE_WINDOW:g} s"
+                f" (calls and changes at the phone) for {RATE_WINDOW:g} s",
+                bound=True,
             )
 
     async def events(self) -> list[PhoneEvent] | None:
@@ -399,7 +412,7 @@ class FreeSwitch:
                 self._pending.clear()
                 self._reseat.clear()
                 if esl.error:
-                    raise PhoneError(f"{self._where}: {esl.error}")
+                    raise self._lost(f"{self._where}: {esl.error}")
                 return None
             if self._reseat:
                 await self._set_up_again()
@@ -499,7 +512,7 @@ class FreeSwitch:
                     self._legs.pop(next(iter(self._legs)))
                 return None
             if len(self.calls.calls) >= MAX_CALLS and self._esl is not None:
-                self._esl.drop(f"dropped: more than {MAX_CALLS} calls at once")
+                self._esl.drop(f"dropped: more than {MAX_CALLS} calls at once", bound=True)
                 return None
             # FreeSWITCH's view: the leg from the phone is inbound, so the agent calls out.
             out = h.get("Call-Direction") == "inbound"
@@ -543,8 +556,10 @@ class FreeSwitch:
         self.commands += 1
         try:
             answer = await self._esl.api("show channels as json", self.timeout)
-        except (CommandFailed, EslError) as exc:
+        except CommandFailed as exc:
             raise PhoneError(f"show channels: {exc}") from None
+        except EslError as exc:
+            raise self._lost(f"show channels: {exc}") from None
         rows = channel_rows(answer)
         found = []
         for row in rows:
