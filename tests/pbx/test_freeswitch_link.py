@@ -306,6 +306,10 @@ def test_a_flooding_event_socket_is_dropped_and_pbx_show_says_why(
                 engine, org.name, lambda s: "dropped" in (s.last_error or ""), timeout=30
             )
             assert "events a second" in (state.last_error or "")
+            # A server that floods every connection is dropped on every reconnect.
+            esl.flood(flood, 20_000, every_connection=True)
+            esl.wait_for(lambda: esl.connections_accepted >= 3, timeout=60, what="2 retries")
+            esl.stop_flood()
             # Not 40,000 status changes: a few hundred at most before each drop.
             with engine.connect() as conn:
                 rows = conn.execute(text("SELECT count(*) FROM history")).scalar_one()

@@ -344,6 +344,7 @@ class EslServer:
         self._sessions: dict[int, _Session] = {}
         self._session_ids = itertools.count(1)
         self._accepted = 0
+        self._accepted_at: list[float] = []
         self._max_outstanding = 0
         self._delay = 0.0
         self._failures: list[list[object]] = []  # [prefix, remaining, answer]
@@ -422,6 +423,11 @@ class EslServer:
     def connections_accepted(self) -> int:
         with self._lock:
             return self._accepted
+
+    def accepted_at(self) -> list[float]:
+        """When each connection was accepted (``time.monotonic()``)."""
+        with self._lock:
+            return list(self._accepted_at)
 
     @property
     def sessions(self) -> int:
@@ -799,6 +805,7 @@ class EslServer:
         self._tasks.add(task)
         with self._lock:
             self._accepted += 1
+            self._accepted_at.append(time.monotonic())
             session = _Session(next(self._session_ids), writer)
             self._sessions[session.id] = session
         queue: asyncio.Queue[str | None] = asyncio.Queue()

@@ -32,7 +32,7 @@ from agentstatus.pbx.asterisk import Asterisk
 from agentstatus.pbx.calls import CallChange, Changed
 from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.freeswitch import FreeSwitch
-from agentstatus.pbx.phone import PauseAtPhone, PhoneError, PhoneSystem
+from agentstatus.pbx.phone import BoundCrossed, PauseAtPhone, PhoneError, PhoneSystem
 from agentstatus.pbx.seats import Seat, status_for_pause, template_pattern
 from agentstatus.service.status_change import StatusChanges
 
@@ -100,10 +100,15 @@ class PbxLink:
         while True:
             extensions = await asyncio.to_thread(store.org_extensions, self.engine, t.oid)
             phone = make_phone(t, self.outbound, self.timeout, extensions)
+            before = backoff
             try:
                 await phone.connect()
                 backoff = 1.0
                 await self._connected(phone)
+            except BoundCrossed as exc:
+                # It sent more than we may hold: reconnecting at once invites it again.
+                backoff = before
+                await self._error(str(exc))
             except PhoneError as exc:
                 await self._error(str(exc))
             except asyncio.CancelledError:
