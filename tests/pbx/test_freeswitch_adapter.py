@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from agentstatus.pbx.calls import CallChange, CallState, Changed, Direction
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import PauseAtPhone, PhoneEvent
 from agentstatus.pbx.seats import Seat, SeatState
-from tests.support.esl_server import EslServer, recorded
+from tests.support.esl_server import EslServer, recorded, recorded_lines
 from tests.support.receiver import LOOPBACK
 
 QUEUES = ("support@default", "sales@default")
@@ -45,8 +46,13 @@ class Phone:
 
     def __init__(self, esl: EslServer) -> None:
         config = make_config("freeswitch", "127.0.0.1", port=esl.port, queues=list(QUEUES))
+        # sip1 for the tests' own calls; 1002 is the agent of the recording.
         self.fs = FreeSwitch(
-            config, "ClueCon-test-01", LOOPBACK, timeout=2.0, extensions=frozenset({"sip1"})
+            config,
+            "ClueCon-test-01",
+            LOOPBACK,
+            timeout=2.0,
+            extensions=frozenset({"sip1", "1002"}),
         )
         self.seen: list[PhoneEvent] = []
         self.ended: BaseException | None = None
@@ -170,3 +176,27 @@ async def test_a_status_set_at_the_phone_while_logged_out_here_is_put_back(
     esl.status_at_phone("101", "Available")  # would ring an agent shown logged out
     await until(lambda: esl.agents()["101"].status == "Logged Out", "Logged Out again")
     assert phone.seen == []
+
+
+async def test_a_recorded_queue_call_is_one_incoming_call_to_the_agent(
+    esl: EslServer, phone: Phone
+) -> None:
+    """The first call of the recording: a caller (Customer, 5551234) dials the queue's 5000,
+    mod_callcenter offers it to agent 2 on sofia/agents/1002@…, who answers; then hupall.
+    Only the agent's leg is the extension's call; the loopback and SIP legs are not."""
+    esl.replay(recorded_lines(1, 125))
+    await until(lambda: len(phone.seen) == 3, "the call's start, answer and end")
+    changes = [e for e in phone.seen if isinstance(e, Changed)]
+    assert [c.change for c in changes] == [
+        CallChange.STARTED,
+        CallChange.ANSWERED,
+        CallChange.ENDED,
+    ]
+    call = changes[0].call
+    assert (call.extension, call.direction, call.state) == (
+        "1002",
+        Direction.IN,
+        CallState.RINGING,
+    )
+    assert (call.caller_name, call.caller_number, call.dialled) == ("Customer", "5551234", "5000")
+    assert call.started_ms == 1796593447701583 // 1000  # the leg's Event-Date-Timestamp

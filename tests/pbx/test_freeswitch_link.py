@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from agentstatus.service import history, presence
 from tests.support.esl_server import EslServer, recorded
@@ -284,3 +284,33 @@ def test_an_agent_deleted_at_the_phone_system_is_set_up_again_at_once(
             assert esl.connections_accepted == 1
             state = wait_state(engine, org.name, lambda s: s.connected)
             assert "Agent not found" not in (state.last_error or "")
+
+
+def test_a_flooding_event_socket_is_dropped_and_pbx_show_says_why(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Item 24 of issue 21: a recorded change at the phone sent over and over."""
+    org = make_org(engine)
+    with EslServer(queues=QUEUES) as esl:
+        use_freeswitch(engine, database_url, org.name, esl, QUEUES)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            esl.wait_for(lambda: _agent_status(esl, "101") == "Available", what="Login")
+            flood = [
+                recorded(1, {"CC-Agent": "101", "CC-Agent-Status": "On Break"}),
+                recorded(1, {"CC-Agent": "101", "CC-Agent-Status": "Available"}),
+            ]
+            esl.flood(flood, 20_000)
+            state = wait_state(
+                engine, org.name, lambda s: "dropped" in (s.last_error or ""), timeout=30
+            )
+            assert "events a second" in (state.last_error or "")
+            # A server that floods every connection is dropped on every reconnect.
+            esl.flood(flood, 20_000, every_connection=True)
+            esl.wait_for(lambda: esl.connections_accepted >= 3, timeout=60, what="2 retries")
+            esl.stop_flood()
+            # Not 40,000 status changes: a few hundred at most before each drop.
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT count(*) FROM history")).scalar_one()
+            assert rows < 2_000

@@ -250,6 +250,7 @@ class _Leg:
     variables: dict[str, str]
     created_us: int
     answer_state: str = "ringing"
+    answered_us: int = 0
     call_state: str = "RINGING"
     other: _Leg | None = None
 
@@ -282,8 +283,10 @@ class Call:
         if self._answered or self._ended:
             return
         self._answered = True
+        answered = self._server._now_us()
         for leg in (self._first, self._second):
             leg.answer_state, leg.call_state = "answered", "ACTIVE"
+            leg.answered_us = answered
         self._first.other, self._second.other = self._second, self._first
         srv = self._server
         srv._emit(srv._channel_event("CHANNEL_ANSWER", self._ext))
@@ -344,6 +347,7 @@ class EslServer:
         self._sessions: dict[int, _Session] = {}
         self._session_ids = itertools.count(1)
         self._accepted = 0
+        self._accepted_at: list[float] = []
         self._max_outstanding = 0
         self._delay = 0.0
         self._failures: list[list[object]] = []  # [prefix, remaining, answer]
@@ -422,6 +426,11 @@ class EslServer:
     def connections_accepted(self) -> int:
         with self._lock:
             return self._accepted
+
+    def accepted_at(self) -> list[float]:
+        """When each connection was accepted (``time.monotonic()``)."""
+        with self._lock:
+            return list(self._accepted_at)
 
     @property
     def sessions(self) -> int:
@@ -759,6 +768,20 @@ class EslServer:
             "Caller-Profile-Index": "1",
             "Caller-Profile-Created-Time": str(leg.created_us),
             "Caller-Channel-Created-Time": str(leg.created_us),
+            # The caller profile's other times, 0 until they happen (as recorded), then
+            # the screening and privacy flags.
+            "Caller-Channel-Answered-Time": str(leg.answered_us),
+            "Caller-Channel-Progress-Time": "0",
+            "Caller-Channel-Progress-Media-Time": "0",
+            "Caller-Channel-Hangup-Time": "0",
+            "Caller-Channel-Transfer-Time": "0",
+            "Caller-Channel-Resurrect-Time": "0",
+            "Caller-Channel-Bridged-Time": str(leg.answered_us if leg.other else 0),
+            "Caller-Channel-Last-Hold": "0",
+            "Caller-Channel-Hold-Accum": "0",
+            "Caller-Screen-Bit": "true",
+            "Caller-Privacy-Hide-Name": "false",
+            "Caller-Privacy-Hide-Number": "false",
         }
         if leg.other is not None:
             other = leg.other
@@ -799,6 +822,7 @@ class EslServer:
         self._tasks.add(task)
         with self._lock:
             self._accepted += 1
+            self._accepted_at.append(time.monotonic())
             session = _Session(next(self._session_ids), writer)
             self._sessions[session.id] = session
         queue: asyncio.Queue[str | None] = asyncio.Queue()

@@ -13,7 +13,7 @@ everything it can make us hold is bounded: a header line, the headers of a messa
 body, and answers nobody asked for. Past a bound the connection is dropped and ``error``
 says why. Events are handed to ``on_event`` as they are read, in the reading task, while a
 command's answer is awaited too; the reader gives other tasks their turn every
-``YIELD_EVERY`` messages, so a flood cannot hold the event loop.
+``YIELD_EVERY`` messages or ``YIELD_BYTES``, so a flood cannot hold the event loop.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ MAX_BODY = 8 * 2**20
 MAX_EVENT_BODY = 2**20
 """One event (the largest in a recording of a real FreeSWITCH is 12 KB)."""
 YIELD_EVERY = 32
-"""Messages read in a row before other tasks are given their turn."""
+"""Messages read in a row before other tasks are given their turn..."""
+YIELD_BYTES = 32 * 1024
+"""...or bytes of them (a channel event is about 7 KB)."""
 
 
 class EslError(Exception):
@@ -101,7 +103,9 @@ class EslConnection:
         self._task: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
         self.error = ""
-        """Why the connection was dropped on our side (a bound crossed), or ""."""
+        """Why the connection was dropped on our side, or ""."""
+        self.bound_crossed = False
+        """Whether it was dropped because the server sent more than we may hold."""
 
     async def start(self, password: str, timeout: float) -> None:
         """Wait for ``auth/request``, authenticate, start reading."""
@@ -126,11 +130,12 @@ class EslConnection:
         if not reply.startswith("+OK"):
             raise CommandFailed("event plain", reply)
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, *, bound: bool = False) -> None:
         """End the connection at once (from any task, the reader's included), keeping the
-        first reason given."""
+        first reason given; ``bound`` when the server sent more than we may hold."""
         if not self.error:
             self.error = reason
+            self.bound_crossed = bound
         self._writer.transport.abort()
         self._closed()
 
@@ -203,7 +208,7 @@ class EslConnection:
         return headers, body
 
     async def _read(self) -> None:
-        read = 0
+        read = size = 0
         try:
             while not self.closed.is_set():
                 headers, body = await self._message()
@@ -218,10 +223,14 @@ class EslConnection:
                 elif kind == "text/disconnect-notice":
                     break
                 read += 1
-                if read % YIELD_EVERY == 0:
+                size += len(body)
+                if read >= YIELD_EVERY or size >= YIELD_BYTES:
+                    read = size = 0
                     await asyncio.sleep(0)  # other tasks' turn, even while data is waiting
         except Overrun as exc:
-            self.error = self.error or f"dropped: the phone system sent {exc}"
+            if not self.error:
+                self.error = f"dropped: the phone system sent {exc}"
+                self.bound_crossed = True
         except (OSError, asyncio.IncompleteReadError):
             pass
         except Exception:

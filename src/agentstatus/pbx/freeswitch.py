@@ -25,7 +25,13 @@ from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
-from agentstatus.pbx.phone import PauseAtPhone, PhoneError, PhoneEvent, Reconciled
+from agentstatus.pbx.phone import (
+    BoundCrossed,
+    PauseAtPhone,
+    PhoneError,
+    PhoneEvent,
+    Reconciled,
+)
 from agentstatus.pbx.seats import Seat, SeatState
 
 AVAILABLE = "Available"
@@ -163,10 +169,12 @@ class FreeSwitch:
         """Each agent's status at FreeSWITCH, as last read, answered or reported."""
         self._applied: dict[str, Seat] = {}
         """The seat last applied per agent: what to set up again when one is deleted."""
+        self._reported: dict[str, int] = {}
+        """``agent-status-change`` events read per agent (an answer is older than them)."""
         self._reseat: set[str] = set()
+        """Agents deleted (or a tier of theirs) by someone else, to set up again."""
         self._seating = asyncio.Lock()
         """One seat change at a time: a repair never interleaves with a change."""
-        """Agents deleted (or a tier of theirs) by someone else, to set up again."""
         self._pending: deque[PhoneEvent] = deque()
         self._window_start = 0.0
         self._window_count = 0
@@ -217,9 +225,14 @@ class FreeSwitch:
                 return ""
             raise PhoneError(f"callcenter_config {command}: {exc.answer}") from None
         except EslError as exc:
-            raise PhoneError(str(exc)) from None
+            raise self._lost(str(exc)) from None
         except ValueError as exc:  # a value with a line break: never sent
             raise PhoneError(str(exc)) from None
+
+    def _lost(self, text: str) -> PhoneError:
+        """The error of a lost connection: ``BoundCrossed`` when we dropped it for that."""
+        crossed = self._esl is not None and self._esl.bound_crossed
+        return BoundCrossed(text) if crossed else PhoneError(text)
 
     def _contact(self, seat: Seat) -> str:
         return fill(self.config.contact, extension=seat.extension, user_id=seat.user_id)
@@ -230,11 +243,16 @@ class FreeSwitch:
         # Expected before it is sent: the reader may see the event before this task sees
         # the answer.
         self.echoes.expect(key, status)
+        reported = self._reported.get(key, 0)
         try:
             await self._api(f"agent set status {quoted(key)} {quoted(status)}")
         except BaseException:
             self.echoes.cancel(key, status)
             raise
+        if self._reported.get(key, 0) == reported:
+            # No event read since it was sent: FreeSWITCH has the status now. (Otherwise
+            # the events, this command's and any later change at the phone, say what.)
+            self._status[key] = status
 
     async def _set_status(self, seat: Seat) -> None:
         status = STATUS_OF[seat.state]
@@ -250,7 +268,6 @@ class FreeSwitch:
                 return  # an agent that is not there is logged out
             await self._seat_in(seat, None)
             await self._send_status(seat.key, status)
-        self._status[seat.key] = status
 
     async def _seat_in(self, seat: Seat, tiers: set[tuple[str, str]] | None) -> int:
         """Agent, contact and tiers; how many were missing (all, without ``tiers``)."""
@@ -290,15 +307,15 @@ class FreeSwitch:
         """Read the agents and tiers, start following them from what was read, and
         repair every difference (an agent or tier found missing is set up again)."""
         agents = {r.get("name", ""): r for r in parse_table(await self._api("agent list"))}
-        tiers = {
-            (r.get("queue", ""), r.get("agent", ""))
-            for r in parse_table(await self._api("tier list"))
-        }
         # Every agent listed (the list is bounded by the answer's size): one created
         # later by someone else is followed from its API event.
         self._status = {
             name: STATUSES.get(r.get("status", "").casefold(), r.get("status", ""))
             for name, r in agents.items()
+        }
+        tiers = {
+            (r.get("queue", ""), r.get("agent", ""))
+            for r in parse_table(await self._api("tier list"))
         }
         self._seated = {}
         repaired = 0
@@ -366,7 +383,8 @@ class FreeSwitch:
                 if len(self._pending) > MAX_PENDING and self._esl is not None:
                     self._esl.drop(
                         f"dropped: the phone system sent events faster than they could be "
-                        f"handled (more than {MAX_PENDING} waiting)"
+                        f"handled (more than {MAX_PENDING} waiting)",
+                        bound=True,
                     )
         self._ready.set()
 
@@ -380,7 +398,8 @@ class FreeSwitch:
         if self._window_count > rate * RATE_WINDOW and self._esl is not None:
             self._esl.drop(
                 f"dropped: the phone system sent more than {rate} events a second"
-                f" (calls and changes at the phone) for {RATE_WINDOW:g} s"
+                f" (calls and changes at the phone) for {RATE_WINDOW:g} s",
+                bound=True,
             )
 
     async def events(self) -> list[PhoneEvent] | None:
@@ -393,7 +412,7 @@ class FreeSwitch:
                 self._pending.clear()
                 self._reseat.clear()
                 if esl.error:
-                    raise PhoneError(f"{self._where}: {esl.error}")
+                    raise self._lost(f"{self._where}: {esl.error}")
                 return None
             if self._reseat:
                 await self._set_up_again()
@@ -424,6 +443,7 @@ class FreeSwitch:
             return []
         if agent in self._status or agent in self._applied:
             self._status[agent] = status
+            self._reported[agent] = self._reported.get(agent, 0) + 1
         if agent not in self._applied or self.echoes.is_echo(agent, status):
             return []  # not an agent of the organisation's, or agentstatus's own command
         if self._applied[agent].state is SeatState.OUT and status != LOGGED_OUT:
@@ -492,7 +512,7 @@ class FreeSwitch:
                     self._legs.pop(next(iter(self._legs)))
                 return None
             if len(self.calls.calls) >= MAX_CALLS and self._esl is not None:
-                self._esl.drop(f"dropped: more than {MAX_CALLS} calls at once")
+                self._esl.drop(f"dropped: more than {MAX_CALLS} calls at once", bound=True)
                 return None
             # FreeSWITCH's view: the leg from the phone is inbound, so the agent calls out.
             out = h.get("Call-Direction") == "inbound"
@@ -536,8 +556,10 @@ class FreeSwitch:
         self.commands += 1
         try:
             answer = await self._esl.api("show channels as json", self.timeout)
-        except (CommandFailed, EslError) as exc:
+        except CommandFailed as exc:
             raise PhoneError(f"show channels: {exc}") from None
+        except EslError as exc:
+            raise self._lost(f"show channels: {exc}") from None
         rows = channel_rows(answer)
         found = []
         for row in rows:

@@ -44,6 +44,7 @@ from agentstatus.pbx.calls import CallChange, Changed
 from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import (
+    BoundCrossed,
     Drift,
     LoginRefused,
     PauseAtPhone,
@@ -144,6 +145,10 @@ class PbxLink:
                     await self._connected(phone)
                 finally:
                     lost_at = loop.time()
+            except BoundCrossed as exc:
+                # It sent more than we may hold: reconnecting at once invites it again.
+                delay = MAX_BACKOFF
+                await self._error(str(exc))
             except LoginRefused as exc:
                 delay = LOGIN_RETRY_SECONDS
                 next_try = to_iso(now_ms() + int(delay * 1000))

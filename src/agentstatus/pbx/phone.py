@@ -24,6 +24,12 @@ class LoginRefused(PhoneError):
     (fail2ban on Asterisk's security log), so the link waits minutes before the next try."""
 
 
+class BoundCrossed(PhoneError):
+    """The phone system sent more than a connection may make us hold (a line, a message,
+    a backlog, a rate): the connection was dropped. Like a refused login, retrying at once
+    only invites it again."""
+
+
 @dataclass(frozen=True, slots=True)
 class PauseAtPhone:
     """A member paused or unpaused at the phone (a feature code, the PBX's panel), or
