@@ -95,12 +95,19 @@ def test_changing_the_interface_and_queues_removes_only_the_members_made_before(
             assert ami.connections_accepted == accepted + 1
             # Never a member agentstatus did not make.
             assert members(ami, "Local/9999@agents") == {"support": (False, "")}
-            with engine.connect() as conn:
-                kept = conn.execute(text("SELECT queue, interface FROM pbx_members")).all()
-            assert sorted(map(tuple, kept)) == [
-                ("support", "Local/sip1@agents/n"),
-                ("support", "Local/sip2@agents/n"),
-            ]
+
+            def remembered() -> list[tuple[str, str]]:
+                with engine.connect() as conn:
+                    rows = conn.execute(text("SELECT queue, interface FROM pbx_members")).all()
+                return sorted((r.queue, r.interface) for r in rows)
+
+            ami.wait_for(
+                lambda: (
+                    remembered()
+                    == [("support", "Local/sip1@agents/n"), ("support", "Local/sip2@agents/n")]
+                ),
+                what="the members made remembered, and only those",
+            )
 
 
 def test_a_member_changed_at_the_phone_is_repaired_within_two_seconds(
