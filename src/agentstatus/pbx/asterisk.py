@@ -244,9 +244,11 @@ class Asterisk:
                 continue
             if have is None:
                 self.echoes.asked(seat.key, paused, seat.reason)
-                await self._action(
+                answer, _ = await self._action(
                     "QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE
                 )
+                if not answer:  # "Already there": as it was, which may not be as asked
+                    await self._pause(seat, queue, paused)
                 self._own(True, queue, seat.key)
             elif have != (paused, seat.reason if paused else ""):
                 await self._pause(seat, queue, paused)
