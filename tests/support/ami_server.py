@@ -179,6 +179,9 @@ class AmiServer:
         self._failures: dict[str, tuple[int, str]] = {}
         self._refuse = False
         self._persistent = persistent_members
+        self._booting = False
+        self.booted_at: float | None = None
+        """When the last start finished booting (monotonic)."""
         self.logins: list[float] = []
         """When each login was accepted (monotonic), in order."""
         self.login_attempts = 0
@@ -322,11 +325,29 @@ class AmiServer:
             if not self._persistent:
                 self._members.clear()
 
-    def start_asterisk(self) -> None:
-        """Asterisk started again (on the same port), its uptime from now."""
+    def start_asterisk(self, *, boot_seconds: float = 0.0) -> None:
+        """Asterisk started again (on the same port), its uptime from now. For
+        ``boot_seconds`` it is still booting, as Asterisk accepts manager logins before its
+        modules are loaded: a login gets no ``FullyBooted``, ``app_queue``'s actions are
+        unknown, and at the end ``FullyBooted`` goes to every session (``booted_at``)."""
         with self._lock:
             self._epoch = int(time.time())
+            self._booting = boot_seconds > 0
+            self.booted_at = None if self._booting else time.monotonic()
         self._run(self._start_listening())
+        if boot_seconds > 0:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._loop.call_later, boot_seconds, self._boot_done)
+
+    def _boot_done(self) -> None:
+        with self._lock:
+            self._booting = False
+            self.booted_at = time.monotonic()
+            self._emit("FullyBooted", "system,all", self._boot_fields())
+
+    def _boot_fields(self) -> Fields:
+        uptime = str(int(time.time()) - self._epoch)
+        return [("Uptime", uptime), ("LastReload", uptime), ("Status", "Fully Booted")]
 
     def start_listening(self) -> None:
         self._run(self._start_listening())
@@ -674,6 +695,8 @@ class AmiServer:
             if name == "ping":
                 stamp = f"{time.time():.6f}"
                 return response("Success", None, ("Ping", "Pong"), ("Timestamp", stamp)), False
+            if self._booting and name.startswith(("queue", "coreshow")):
+                return error("Invalid/unknown command")  # app_queue is not loaded yet
             if name == "queueadd":
                 return self._queue_add(fields, response), False
             if name == "queueremove":
@@ -707,16 +730,9 @@ class AmiServer:
         # set_eventmask(): "off" (any ast_false word) turns events off, anything else on.
         session.events = _header(fields, "Events").strip().lower() not in _FALSE_WORDS
         answer = response("Success", "Authentication accepted")
-        if session.events:
-            now = int(time.time())
+        if session.events and not self._booting:
             answer += _format(
-                [
-                    ("Event", "FullyBooted"),
-                    ("Privilege", "system,all"),
-                    ("Uptime", str(now - self._epoch)),
-                    ("LastReload", str(now - self._epoch)),
-                    ("Status", "Fully Booted"),
-                ]
+                [("Event", "FullyBooted"), ("Privilege", "system,all"), *self._boot_fields()]
             )
         self._emit("SuccessfulAuth", "security,all", self._security(session, fields))
         return answer, False
