@@ -92,6 +92,8 @@ class _Session:
     writer: asyncio.StreamWriter
     authenticated: bool = False
     events: bool = True
+    classes: frozenset[str] | None = None
+    """The event classes asked for at login (``Events: call,agent``); None: all."""
     outstanding: int = 0
     closed: bool = False
 
@@ -570,11 +572,18 @@ class AmiServer:
         """Queue an event for every events-on session, in the order the changes were made."""
         data = _format([("Event", event), ("Privilege", privilege), *fields])
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._broadcast, data)
+            classes = frozenset(privilege.split(",")) - {"all"}
+            self._loop.call_soon_threadsafe(self._broadcast, data, classes)
 
-    def _broadcast(self, data: bytes) -> None:
+    def _broadcast(self, data: bytes, classes: frozenset[str] = frozenset()) -> None:
         with self._lock:
-            targets = [s for s in self._sessions.values() if s.authenticated and s.events]
+            targets = [
+                s
+                for s in self._sessions.values()
+                if s.authenticated
+                and s.events
+                and (s.classes is None or not classes or s.classes & classes)
+            ]
         for session in targets:
             if not session.writer.is_closing():
                 session.writer.write(data)
@@ -727,10 +736,18 @@ class AmiServer:
             return response("Error", "Authentication failed"), True
         session.authenticated = True
         self.logins.append(time.monotonic())
-        # set_eventmask(): "off" (any ast_false word) turns events off, anything else on.
-        session.events = _header(fields, "Events").strip().lower() not in _FALSE_WORDS
+        # set_eventmask(): "off" (any ast_false word) turns events off, a true word on, and
+        # a list of classes ("call,agent,system") asks for those classes only.
+        mask = _header(fields, "Events").strip().lower()
+        session.events = mask not in _FALSE_WORDS
+        if mask and mask not in _TRUE_WORDS and session.events:
+            session.classes = frozenset(c.strip() for c in mask.split(","))
         answer = response("Success", "Authentication accepted")
-        if session.events and not self._booting:
+        if (
+            session.events
+            and not self._booting
+            and (session.classes is None or "system" in session.classes)
+        ):
             answer += _format(
                 [("Event", "FullyBooted"), ("Privilege", "system,all"), *self._boot_fields()]
             )

@@ -66,6 +66,7 @@ FOLLOWED = frozenset(
 )
 """The events :meth:`Asterisk.interpret` reads; the others (VarSet, Newexten, … most of a
 call's events) are dropped as they are read, never queued."""
+EVENTS = "call,agent,system"
 BATCH = 200
 """Events taken at once when more are waiting: their calls are stored in one transaction."""
 UP = "6"
@@ -139,9 +140,11 @@ class Asterisk:
         try:
             await ami.start(self.timeout)
             assert self.config.username is not None
+            # Only the classes followed: call (channels), agent (queue members), system
+            # (FullyBooted, Reload); not dialplan (VarSet, Newexten: most of a call's events).
             await ami.action(
                 "Login",
-                {"Username": self.config.username, "Secret": self._secret, "Events": "on"},
+                {"Username": self.config.username, "Secret": self._secret, "Events": EVENTS},
                 timeout=self.timeout,
             )
         except ActionFailed as exc:
