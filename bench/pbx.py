@@ -13,6 +13,13 @@ command, and what a reconcile costs.
      (a tenth of the members removed from one queue, a tenth paused wrongly, a tenth of
      strays added), then the server started: how long until the reconcile is recorded, the
      seats checked and the differences repaired, and that the phone system is then right.
+(iii) Restart (issue 21): ``agents`` agents logged in, half on Lunch break; Asterisk is
+     killed (no Shutdown), a tenth of the agents change status while it is down for
+     ``down_seconds``, and it starts again with ``persistentmembers`` (the members restored
+     as they were: stale). Measured: from the start to the login, and from Asterisk
+     accepting the login to every member being right (target 2 s); the reference, in the
+     same run, is the time from the login to agentstatus's first action on the connection
+     (what the reconnect costs before any member is looked at).
 
 ``python -m bench.pbx [--smoke]`` runs this part alone; ``bench/run.py`` runs it as part 8.
 """
@@ -58,10 +65,12 @@ class PbxPlan:
     rate: float = 50.0
     seconds: float = 30.0
     reconcile_agents: int = 2_000
+    down_seconds: float = 3.0
 
 
 FULL = PbxPlan()
-SMOKE = PbxPlan(agents=40, rate=20.0, seconds=4.0, reconcile_agents=100)
+SMOKE = PbxPlan(agents=40, rate=20.0, seconds=4.0, reconcile_agents=100, down_seconds=1.0)
+RESTART_TARGET_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,11 @@ class PbxResult:
     fs_p99_ms: float | None = None
     fs_max_ms: float | None = None
     fs_max_outstanding: int = 0
+    restart_agents: int = 0
+    restart_changed: int = 0
+    restart_login_s: float | None = None
+    restart_right_s: float | None = None
+    restart_reference_s: float | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PbxResult:
@@ -257,6 +271,103 @@ def _run_mix(plan: PbxPlan, workdir: Path, kind: str) -> _Mix:
     return _Mix(len(answered), latencies, outstanding)
 
 
+@dataclass(frozen=True)
+class _Restart:
+    agents: int
+    changed: int
+    login_s: float
+    right_s: float | None
+    reference_s: float | None
+
+
+def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
+    """Asterisk killed and started again with stale persistent members (iii)."""
+    path = workdir / "pbx-restart.db"
+    build_sqlite(path, plan.agents)
+    url = f"sqlite:///{path}"
+    engine = open_database(url)
+    users = [USER_BASE + i for i in range(1, plan.agents + 1)]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE presence SET status = CASE WHEN agent_id % 2 = 0 THEN 3 ELSE 1 END,"
+                " extension_id = agent_id, version = version + 1"
+            )
+        )
+    status = {user: 3 if n % 2 == 0 else 1 for n, user in enumerate(users, 1)}
+    with AmiServer(queues=QUEUES) as ami:
+        for n, user in enumerate(users, 1):
+            for queue in QUEUES:
+                paused = status[user] == 3
+                ami.set_member(
+                    queue,
+                    f"PJSIP/sip{user}",
+                    member_name=f"Agent {n}",
+                    paused=paused,
+                    reason="Lunch break" if paused else "",
+                )
+        _connect(engine, url, ami)
+        server = _server(url, workdir, "pbx-restart")
+        server.spawn()
+        try:
+            server.wait_ready()
+            _wait_reconciled(engine, 60)
+            ami.stop_asterisk(clean=False)
+            changed = users[:: max(1, 10)][: max(1, plan.agents // 10)]
+            with httpx.Client(timeout=30) as client:
+                for user in changed:
+                    status[user] = 1 if status[user] == 3 else 3
+                    client.get(
+                        f"{server.url}/UserLogin/SetStatusFromAPI",
+                        params={
+                            "Code": CODE,
+                            "UserId": user,
+                            "ExtensionUser": f"sip{user}",
+                            "Status": status[user],
+                        },
+                    )
+            time.sleep(plan.down_seconds)  # Asterisk is down; the link keeps trying
+            logins = len(ami.logins)
+            before_actions = len(ami.actions())
+            started = time.monotonic()
+            ami.start_asterisk()
+            deadline = started + 30
+            while len(ami.logins) <= logins and time.monotonic() < deadline:
+                time.sleep(0.005)
+            accepted = ami.logins[logins] if len(ami.logins) > logins else None
+
+            def right() -> bool:
+                members = ami.members()
+                return all(
+                    (found := members.get((q, f"PJSIP/sip{u}"))) is not None
+                    and (found.paused, found.reason)
+                    == ((True, "Lunch break") if s == 3 else (False, ""))
+                    for u, s in status.items()
+                    for q in QUEUES
+                )
+
+            while not (ok := right()) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            done = time.monotonic()
+            after = [
+                a
+                for a in ami.actions()[before_actions:]
+                if a.name != "Login" and accepted is not None and a.at >= accepted
+            ]
+        finally:
+            server.stop()
+    engine.dispose()
+    if accepted is None:
+        return _Restart(plan.agents, len(changed), float("inf"), None, None)
+    return _Restart(
+        plan.agents,
+        len(changed),
+        accepted - started,
+        done - accepted if ok else None,
+        after[0].at - accepted if after else None,
+    )
+
+
 def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
     # (i) the status mix, on each phone system
     mix = _run_mix(plan, workdir, "asterisk")
@@ -314,6 +425,7 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         finally:
             server.stop()
     engine.dispose()
+    restart = _run_restart(plan, workdir)
     matched, p50, p99, top = mix.figures()
     fs_matched, fs_p50, fs_p99, fs_top = fs.figures()
     return PbxResult(
@@ -335,6 +447,11 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         fs_p99_ms=fs_p99,
         fs_max_ms=fs_top,
         fs_max_outstanding=fs.outstanding,
+        restart_agents=restart.agents,
+        restart_changed=restart.changed,
+        restart_login_s=restart.login_s,
+        restart_right_s=restart.right_s,
+        restart_reference_s=restart.reference_s,
     )
 
 
@@ -383,6 +500,13 @@ def _checks() -> list[Check[PbxResult]]:
             "<=",
             0,
         ),
+        Check(
+            "pbx: restart, login to every member right",
+            lambda r: inf if r.restart_right_s is None else r.restart_right_s,
+            "<=",
+            RESTART_TARGET_S,
+            "s",
+        ),
     ]
 
 
@@ -411,8 +535,19 @@ def table(result: PbxResult) -> str:
             f"| reconcile: drift made, repaired | {r.drift_made:,}, {r.reconcile_repaired:,} | - |",
             f"| reconcile: server start to recorded (s) | {r.reconcile_seconds:.2f} | - |",
             f"| phone system right afterwards | {'yes' if r.reconciled_right else 'NO'} | - |",
+            f"| restart: agents, changed while down | {r.restart_agents:,},"
+            f" {r.restart_changed:,} | - |",
+            f"| restart: start to login (s) | {_s(r.restart_login_s)} | - |",
+            f"| restart: login to every member right (s; target {RESTART_TARGET_S:g}) |"
+            f" {_s(r.restart_right_s)} | - |",
+            f"| restart: login to the first action, reference (s) |"
+            f" {_s(r.restart_reference_s)} | - |",
         ]
     )
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:

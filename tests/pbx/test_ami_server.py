@@ -256,6 +256,22 @@ def test_pause_at_phone_and_events_off(server: AmiServer, client: Client) -> Non
     quiet.close()
 
 
+def test_events_of_the_classes_asked_for(server: AmiServer, client: Client) -> None:
+    """``Events: call,agent,system`` at login: no security or dialplan events."""
+    picky = Client(server.port)
+    answer = picky.ask(
+        Action="Login", Username="agentstatus", Secret="ami-secret-0001", Events="agent,system"
+    )
+    assert answer["Message"] == "Authentication accepted"
+    assert picky.read()["Event"] == "FullyBooted"
+    other = Client(server.port)
+    other.login()  # a SuccessfulAuth (security) the picky one does not get
+    server.replay([first("VarSet"), first("QueueMemberAdded")])
+    assert picky.read()["Event"] == "QueueMemberAdded"
+    picky.close()
+    other.close()
+
+
 def test_a_call_in(server: AmiServer, client: Client) -> None:
     call = server.call_in("1001", caller_num="0501234567", caller_name="Dana", did="035551234")
     names = [client.read()["Event"] for _ in range(4)]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agentstatus.pbx.asterisk import Asterisk
-from agentstatus.pbx.calls import CallChange, Changed, Direction
+from agentstatus.pbx.calls import Changed, Direction
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.phone import Drift, PhoneEvent, Resync
 from agentstatus.pbx.seats import Seat, SeatState
@@ -18,6 +18,8 @@ from tests.support.ami_recording import (
     CALL_RINGALL,
     CALL_TO_P2,
     CALL_TO_P2_TALKING,
+    QUEUE,
+    RING_NO_ANSWER,
     first,
     rewrite,
     segment,
@@ -86,6 +88,23 @@ def test_a_ringall_call_rings_each_member_once_whatever_the_options(interface: s
     )
 
 
+def test_each_ring_of_a_member_that_never_answers_is_a_call_of_its_own() -> None:
+    """Recorded: three offers to p9 in one linked call (AgentRingNoAnswer each time); each
+    is a call that rang and ended, none merged with the next."""
+    config = make_config(
+        "asterisk",
+        "127.0.0.1",
+        queues=["support"],
+        username="agentstatus",
+        interface="Local/{extension}@noanswer",
+    )
+    phone = Asterisk(config, "s", LOOPBACK, extensions=frozenset({"sip9"}))
+    messages = rewrite(segment(RING_NO_ANSWER, QUEUE), {"p9": "sip9"})
+    assert [m["Event"] for m in messages].count("AgentRingNoAnswer") == 3
+    found = calls_of(interpret_all(phone, messages))
+    assert found == [("started", "sip9", "in"), ("ended", "sip9", "in")] * 3
+
+
 def test_member_events_from_the_phone_are_drift_and_a_boot_is_a_resync() -> None:
     phone = adapter()
     removed = rewrite([first("QueueMemberRemoved")], AGENTS)[0]
@@ -137,7 +156,3 @@ async def test_a_login_straight_into_a_pause_is_one_queue_add_with_its_reason(
         assert (add.fields["Paused"], add.fields["Reason"]) == ("true", "Lunch break")
     assert {(m.paused, m.reason) for m in ami.members().values()} == {(True, "Lunch break")}
     assert phone.owned == {("support", "Local/sip1@agents"), ("sales", "Local/sip1@agents")}
-
-
-def test_the_change_kinds_are_the_stream_types() -> None:
-    assert CallChange.STARTED.value == "started"

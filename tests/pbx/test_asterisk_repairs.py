@@ -95,12 +95,19 @@ def test_changing_the_interface_and_queues_removes_only_the_members_made_before(
             assert ami.connections_accepted == accepted + 1
             # Never a member agentstatus did not make.
             assert members(ami, "Local/9999@agents") == {"support": (False, "")}
-            with engine.connect() as conn:
-                kept = conn.execute(text("SELECT queue, interface FROM pbx_members")).all()
-            assert sorted(map(tuple, kept)) == [
-                ("support", "Local/sip1@agents/n"),
-                ("support", "Local/sip2@agents/n"),
-            ]
+
+            def remembered() -> list[tuple[str, str]]:
+                with engine.connect() as conn:
+                    rows = conn.execute(text("SELECT queue, interface FROM pbx_members")).all()
+                return sorted((r.queue, r.interface) for r in rows)
+
+            ami.wait_for(
+                lambda: (
+                    remembered()
+                    == [("support", "Local/sip1@agents/n"), ("support", "Local/sip2@agents/n")]
+                ),
+                what="the members made remembered, and only those",
+            )
 
 
 def test_a_member_changed_at_the_phone_is_repaired_within_two_seconds(
@@ -181,6 +188,40 @@ def test_a_restart_with_stale_persistent_members_is_repaired_at_once(
             # Restored unpaused at the start: taking calls for less than a second.
             assert paused < 1.0
             assert right < 2.0
+
+
+def test_a_login_while_asterisk_boots_is_reconciled_when_it_has_booted(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Asterisk answers logins before app_queue is loaded: the reconcile waits for
+    FullyBooted, and comes the moment it arrives."""
+    org = make_org(engine)
+    with AmiServer(queues=QUEUES) as ami:
+        configure(engine, database_url, org.name, ami)
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV) as server:
+            connected(engine, org)
+            set_status(server.base_url, org.code, "101", "sip1", 1)
+            ami.wait_for(lambda: len(members(ami, "PJSIP/sip1")) == 2, what="a member")
+            ami.stop_asterisk()
+            wait_state(engine, org.name, lambda s: not s.connected)
+            set_status(server.base_url, org.code, "101", "sip1", 11)
+            logins = len(ami.logins)
+            ami.start_asterisk(boot_seconds=1.0)
+            ami.wait_for(lambda: len(ami.logins) > logins, timeout=2.0, what="a login")
+            accepted = ami.connections_accepted
+            ami.wait_for(
+                lambda: members(ami, "PJSIP/sip1") == dict.fromkeys(QUEUES, (True, "Training")),
+                timeout=3.0,
+                what="repaired once booted",
+            )
+            repaired = time.monotonic()
+            assert ami.booted_at is not None
+            print(f"\nbooted to repaired: {repaired - ami.booted_at:.3f} s")
+            assert ami.logins[logins] < ami.booted_at  # logged in while it booted
+            # The connection made while it booted waited for FullyBooted: no action refused
+            # (app_queue not loaded), no reconnect.
+            assert ami.connections_accepted == accepted
+            assert repaired - ami.booted_at < 1.0
 
 
 def test_pbx_show_tells_the_connection_from_a_refused_command_and_counts_live(

@@ -31,6 +31,11 @@ CALL_RINGALL = (706, 789)
 """After the interface became ``…/n``: a call rung to p1 and p2 at once (ringall), answered by
 p2; channels are still named without ``/n``."""
 
+# Segments of the queue recording.
+RING_NO_ANSWER = (6, 76)
+"""A caller waits while Missy (``Local/p9@noanswer``) is rung three times and never answers
+(``AgentCalled`` then ``AgentRingNoAnswer``, RingTime 3000), Eli paused for Lunch."""
+
 _AGENT = re.compile(r"(?<![A-Za-z0-9])p([1-9])(?=@|$|;)")
 _UNIQUEID = re.compile(r"\b1796\d{6}\.(\d+)\b")
 _replays = itertools.count(1)

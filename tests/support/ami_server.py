@@ -92,6 +92,8 @@ class _Session:
     writer: asyncio.StreamWriter
     authenticated: bool = False
     events: bool = True
+    classes: frozenset[str] | None = None
+    """The event classes asked for at login (``Events: call,agent``); None: all."""
     outstanding: int = 0
     closed: bool = False
 
@@ -179,6 +181,9 @@ class AmiServer:
         self._failures: dict[str, tuple[int, str]] = {}
         self._refuse = False
         self._persistent = persistent_members
+        self._booting = False
+        self.booted_at: float | None = None
+        """When the last start finished booting (monotonic)."""
         self.logins: list[float] = []
         """When each login was accepted (monotonic), in order."""
         self.login_attempts = 0
@@ -322,11 +327,29 @@ class AmiServer:
             if not self._persistent:
                 self._members.clear()
 
-    def start_asterisk(self) -> None:
-        """Asterisk started again (on the same port), its uptime from now."""
+    def start_asterisk(self, *, boot_seconds: float = 0.0) -> None:
+        """Asterisk started again (on the same port), its uptime from now. For
+        ``boot_seconds`` it is still booting, as Asterisk accepts manager logins before its
+        modules are loaded: a login gets no ``FullyBooted``, ``app_queue``'s actions are
+        unknown, and at the end ``FullyBooted`` goes to every session (``booted_at``)."""
         with self._lock:
             self._epoch = int(time.time())
+            self._booting = boot_seconds > 0
+            self.booted_at = None if self._booting else time.monotonic()
         self._run(self._start_listening())
+        if boot_seconds > 0:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._loop.call_later, boot_seconds, self._boot_done)
+
+    def _boot_done(self) -> None:
+        with self._lock:
+            self._booting = False
+            self.booted_at = time.monotonic()
+            self._emit("FullyBooted", "system,all", self._boot_fields())
+
+    def _boot_fields(self) -> Fields:
+        uptime = str(int(time.time()) - self._epoch)
+        return [("Uptime", uptime), ("LastReload", uptime), ("Status", "Fully Booted")]
 
     def start_listening(self) -> None:
         self._run(self._start_listening())
@@ -549,11 +572,18 @@ class AmiServer:
         """Queue an event for every events-on session, in the order the changes were made."""
         data = _format([("Event", event), ("Privilege", privilege), *fields])
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._broadcast, data)
+            classes = frozenset(privilege.split(",")) - {"all"}
+            self._loop.call_soon_threadsafe(self._broadcast, data, classes)
 
-    def _broadcast(self, data: bytes) -> None:
+    def _broadcast(self, data: bytes, classes: frozenset[str] = frozenset()) -> None:
         with self._lock:
-            targets = [s for s in self._sessions.values() if s.authenticated and s.events]
+            targets = [
+                s
+                for s in self._sessions.values()
+                if s.authenticated
+                and s.events
+                and (s.classes is None or not classes or s.classes & classes)
+            ]
         for session in targets:
             if not session.writer.is_closing():
                 session.writer.write(data)
@@ -674,6 +704,8 @@ class AmiServer:
             if name == "ping":
                 stamp = f"{time.time():.6f}"
                 return response("Success", None, ("Ping", "Pong"), ("Timestamp", stamp)), False
+            if self._booting and name.startswith(("queue", "coreshow")):
+                return error("Invalid/unknown command")  # app_queue is not loaded yet
             if name == "queueadd":
                 return self._queue_add(fields, response), False
             if name == "queueremove":
@@ -704,19 +736,20 @@ class AmiServer:
             return response("Error", "Authentication failed"), True
         session.authenticated = True
         self.logins.append(time.monotonic())
-        # set_eventmask(): "off" (any ast_false word) turns events off, anything else on.
-        session.events = _header(fields, "Events").strip().lower() not in _FALSE_WORDS
+        # set_eventmask(): "off" (any ast_false word) turns events off, a true word on, and
+        # a list of classes ("call,agent,system") asks for those classes only.
+        mask = _header(fields, "Events").strip().lower()
+        session.events = mask not in _FALSE_WORDS
+        if mask and mask not in _TRUE_WORDS and session.events:
+            session.classes = frozenset(c.strip() for c in mask.split(","))
         answer = response("Success", "Authentication accepted")
-        if session.events:
-            now = int(time.time())
+        if (
+            session.events
+            and not self._booting
+            and (session.classes is None or "system" in session.classes)
+        ):
             answer += _format(
-                [
-                    ("Event", "FullyBooted"),
-                    ("Privilege", "system,all"),
-                    ("Uptime", str(now - self._epoch)),
-                    ("LastReload", str(now - self._epoch)),
-                    ("Status", "Fully Booted"),
-                ]
+                [("Event", "FullyBooted"), ("Privilege", "system,all"), *self._boot_fields()]
             )
         self._emit("SuccessfulAuth", "security,all", self._security(session, fields))
         return answer, False

@@ -28,10 +28,11 @@ MAX_LINE_BYTES = 64 * 1024
 """Asterisk's own lines are short (a header, a channel variable): 64 KiB is generous."""
 MAX_MESSAGE_LINES = 256
 MAX_MESSAGE_BYTES = 256 * 1024
-MAX_LIST_ITEMS = 50_000
-"""Items of one list answer (``QueueStatus``'s members, ``CoreShowChannels``' channels)."""
-MAX_LIST_BYTES = 32 * 1024 * 1024
-MAX_QUEUED_EVENTS = 5_000
+MAX_LIST_ITEMS = 20_000
+"""Items of one list answer (``QueueStatus``'s members of one queue, ``CoreShowChannels``'
+channels): ten times a large call centre's."""
+MAX_LIST_BYTES = 8 * 1024 * 1024
+MAX_QUEUED_EVENTS = 10_000
 """Unsolicited events read but not yet taken: a phone system faster than we can follow
 for this long is dropped (and connected again later) rather than buffered without end."""
 YIELD_EVERY = 32
@@ -78,6 +79,7 @@ class AmiConnection:
         writer: asyncio.StreamWriter,
         *,
         max_queued: int = MAX_QUEUED_EVENTS,
+        wanted: frozenset[str] | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -88,6 +90,8 @@ class AmiConnection:
         """Unsolicited events; None once the connection is closed (what was still waiting
         is dropped then: a dead connection's backlog must not act)."""
         self._max_queued = max_queued
+        self._wanted = wanted
+        """The events worth queueing (None: all); the others are dropped as read."""
         self.banner = ""
         self._task: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
@@ -226,8 +230,11 @@ class AmiConnection:
                         f" items or {MAX_LIST_BYTES // 2**20} MiB"
                     )
             return
-        if message.get("Event") == "FullyBooted":
+        name = message.get("Event", "")
+        if name == "FullyBooted":
             self.booted.set()
+        if self._wanted is not None and name not in self._wanted:
+            return
         if self.events.qsize() >= self._max_queued:
             raise Overrun(
                 f"more than {self._max_queued:,} events waiting: the phone system sends"

@@ -47,6 +47,28 @@ _CHANNEL_SUFFIX = re.compile(r"-[0-9a-fA-F]+(?:;\d)?$")
 # The second half of a Local channel: the member's dialplan, not a call of its own.
 _LOCAL_SECOND_HALF = re.compile(r"^Local/.*;2$", re.IGNORECASE)
 NO_SUCH_QUEUE = "No such queue"
+FOLLOWED = frozenset(
+    {
+        "FullyBooted",
+        "Reload",
+        "Load",
+        "QueueMemberAdded",
+        "QueueMemberRemoved",
+        "QueueMemberPause",
+        "Newchannel",
+        "DialBegin",
+        "Newstate",
+        "BridgeEnter",
+        "Hold",
+        "Unhold",
+        "Hangup",
+    }
+)
+"""The events :meth:`Asterisk.interpret` reads; the others (VarSet, Newexten, … most of a
+call's events) are dropped as they are read, never queued."""
+EVENTS = "call,agent,system"
+BATCH = 200
+"""Events taken at once when more are waiting: their calls are stored in one transaction."""
 UP = "6"
 RING = "4"
 DOWN = "0"
@@ -114,13 +136,15 @@ class Asterisk:
             raise PhoneError(f"{where}: {exc}") from None
         except (OSError, TimeoutError) as exc:
             raise PhoneError(f"cannot connect to {where}: {exc or 'timeout'}") from None
-        ami = AmiConnection(reader, writer)
+        ami = AmiConnection(reader, writer, wanted=FOLLOWED)
         try:
             await ami.start(self.timeout)
             assert self.config.username is not None
+            # Only the classes followed: call (channels), agent (queue members), system
+            # (FullyBooted, Reload); not dialplan (VarSet, Newexten: most of a call's events).
             await ami.action(
                 "Login",
-                {"Username": self.config.username, "Secret": self._secret, "Events": "on"},
+                {"Username": self.config.username, "Secret": self._secret, "Events": EVENTS},
                 timeout=self.timeout,
             )
         except ActionFailed as exc:
@@ -223,9 +247,11 @@ class Asterisk:
                 continue
             if have is None:
                 self.echoes.asked(seat.key, paused, seat.reason)
-                await self._action(
+                answer, _ = await self._action(
                     "QueueAdd", self._add_fields(seat, queue, paused), ok=ALREADY_THERE
                 )
+                if not answer:  # "Already there": as it was, which may not be as asked
+                    await self._pause(seat, queue, paused)
                 self._own(True, queue, seat.key)
             elif have != (paused, seat.reason if paused else ""):
                 await self._pause(seat, queue, paused)
@@ -322,10 +348,20 @@ class Asterisk:
     async def events(self) -> list[PhoneEvent] | None:
         if self._ami is None:
             return None
-        message = await self._ami.events.get()
+        queue = self._ami.events
+        message = await queue.get()
         if message is None:
             return None
-        return self.interpret(message)
+        found = self.interpret(message)
+        for _ in range(BATCH):
+            if queue.empty():
+                break
+            message = queue.get_nowait()
+            if message is None:
+                queue.put_nowait(None)  # the end, for the next call
+                break
+            found.extend(self.interpret(message))
+        return found
 
     def interpret(self, m: Message) -> list[PhoneEvent]:
         name = m.get("Event", "")

@@ -66,6 +66,9 @@ FAST_RETRY_SECONDS = 0.25
 FAST_RETRY_WINDOW = 10.0
 """After a working connection is lost, it is tried again every ``FAST_RETRY_SECONDS`` for
 this long before the backoff starts."""
+FAST_RETRY_COOLDOWN = 60.0
+"""At most one fast window this often: a connection that keeps failing soon after it is
+made is not retried four times a second for ever."""
 LOGIN_RETRY_SECONDS = 300.0
 """After the phone system refused our login (a wrong secret) the next try is this far off;
 a change of settings restarts the link and tries at once."""
@@ -122,6 +125,8 @@ class PbxLink:
         self._resync = False
         self._wake: asyncio.Event | None = None
         self._counted = 0
+        self._established = False
+        """The connection was reconciled: it worked, and losing it opens a fast window."""
         config = target.config
         self._seat_key = template_pattern(
             config.interface if config.kind is PbxKind.ASTERISK else config.agent
@@ -130,7 +135,8 @@ class PbxLink:
     async def run(self) -> None:
         """Connect, and connect again whenever the connection is lost, until cancelled."""
         backoff = 1.0
-        lost_at: float | None = None  # when a working connection was last lost
+        fast_until = 0.0  # retry fast until then: a working connection was just lost
+        window_opened = -FAST_RETRY_COOLDOWN
         t = self.target
         loop = asyncio.get_running_loop()
         while True:
@@ -140,11 +146,13 @@ class PbxLink:
             try:
                 await phone.connect()
                 backoff = 1.0
-                lost_at = None
+                self._established = False
                 try:
                     await self._connected(phone)
                 finally:
-                    lost_at = loop.time()
+                    now = loop.time()
+                    if self._established and now - window_opened >= FAST_RETRY_COOLDOWN:
+                        window_opened, fast_until = now, now + FAST_RETRY_WINDOW
             except BoundCrossed as exc:
                 # It sent more than we may hold: reconnecting at once invites it again.
                 delay = MAX_BACKOFF
@@ -164,7 +172,7 @@ class PbxLink:
                 await self._lost(phone)
             if delay is None and isinstance(phone, Asterisk) and phone.dropped_because:
                 delay = MAX_BACKOFF  # it passed a bound: no hurry to hear more of it
-            if delay is None and lost_at is not None and loop.time() - lost_at < FAST_RETRY_WINDOW:
+            if delay is None and loop.time() < fast_until:
                 delay = FAST_RETRY_SECONDS
             if delay is None:
                 delay = backoff * random.uniform(0.5, 1.0)
@@ -263,6 +271,7 @@ class PbxLink:
             if removed:
                 log.info("pbx of organisation %d: %d stale members removed", t.oid, removed)
         cursor = await self._reconcile(phone)
+        self._established = True
         await self._flush(phone)
         await asyncio.to_thread(store.clear_calls, self.engine, t.oid)
         live = await phone.live_calls()
