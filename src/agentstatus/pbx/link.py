@@ -143,6 +143,7 @@ class PbxLink:
             extensions = await asyncio.to_thread(store.org_extensions, self.engine, t.oid)
             phone = make_phone(t, self.outbound, self.timeout, extensions)
             delay: float | None = None
+            before, bounded = backoff, False
             try:
                 await phone.connect()
                 backoff = 1.0
@@ -154,8 +155,7 @@ class PbxLink:
                     if self._established and now - window_opened >= FAST_RETRY_COOLDOWN:
                         window_opened, fast_until = now, now + FAST_RETRY_WINDOW
             except BoundCrossed as exc:
-                # It sent more than we may hold: reconnecting at once invites it again.
-                delay = MAX_BACKOFF
+                bounded = True
                 await self._error(str(exc))
             except LoginRefused as exc:
                 delay = LOGIN_RETRY_SECONDS
@@ -170,9 +170,11 @@ class PbxLink:
                 await self._error(f"internal error: {type(exc).__name__}")
             finally:
                 await self._lost(phone)
-            if delay is None and isinstance(phone, Asterisk) and phone.dropped_because:
-                delay = MAX_BACKOFF  # it passed a bound: no hurry to hear more of it
-            if delay is None and loop.time() < fast_until:
+            if bounded or (isinstance(phone, Asterisk) and phone.dropped_because):
+                # It sent more than we may hold: reconnecting at once invites it again, so
+                # the backoff grows on from where it was instead of starting over.
+                backoff = before
+            elif delay is None and loop.time() < fast_until:
                 delay = FAST_RETRY_SECONDS
             if delay is None:
                 delay = backoff * random.uniform(0.5, 1.0)
