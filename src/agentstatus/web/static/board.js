@@ -254,6 +254,9 @@ function connect() {
   // The server ends a stream that fell too far behind; the browser reconnects with the
   // last id it saw and gets what it missed.
   source.addEventListener("lagged", () => {});
+  // A resume from further back than the server keeps for catching up (hours away) is
+  // answered with a snapshot instead: the page is read again.
+  source.addEventListener("snapshot", () => window.location.reload());
 }
 
 // -- force logout -----------------------------------------------------------------------
