@@ -4,7 +4,6 @@ are ours; everything else stays the API's."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -93,7 +92,7 @@ def create_web(context: AppContext) -> WebFront:
     )
     app.state.context = context
     app.state.pages = pages = Pages(static)
-    app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
+    app.state.password_checks = sign_in.PasswordQueue(CONCURRENT_CHECKS)
     return WebFront(
         PageSecurity(BodyLimitMiddleware(app, body_limit), context.trusted_proxies),
         create_panel(context, pages),
