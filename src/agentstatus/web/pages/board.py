@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
+from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.events.feed import snapshot
 from agentstatus.pbx.calls import Call
 from agentstatus.pbx.store import calls_of_org
@@ -25,6 +27,45 @@ from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
 from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
+
+BOARD_PAGE = 500
+"""Agents on one page of the board: a 50,000-agent organisation's whole board was 26 MB
+of HTML (and seconds of rendering) per load. Counts per status are of everyone."""
+MAX_QUERY = 128
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """Which agents the page shows: a search, a status, a page (1-based)."""
+
+    text: str
+    status: int | None
+    page: int
+
+    @staticmethod
+    def of(request: Request) -> BoardView | None:
+        """The view asked for, or None when a parameter is not one the page takes."""
+        query = request.query_params
+        text = query.get("q", "").strip()[:MAX_QUERY]
+        status_text, page_text = query.get("status", ""), query.get("page", "1")
+        status = parse_int(status_text, 0, INT32_MAX) if status_text else None
+        page = parse_int(page_text, 1, INT32_MAX)
+        if page is None or (status_text and status is None):
+            return None
+        return BoardView(text, status, page)
+
+    def matches(self, row: BoardRow) -> bool:
+        if self.status is not None and row.status != self.status:
+            return False
+        needle = self.text.casefold()
+        return not needle or any(
+            needle in (value or "").casefold() for value in (row.name, row.user_id, row.extension)
+        )
+
+    def link(self, org: str, page: int) -> str:
+        query = {"q": self.text, "status": "" if self.status is None else str(self.status)}
+        kept = urlencode({k: v for k, v in query.items() if v} | {"page": str(page)})
+        return f"/o/{org}/?{kept}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +123,9 @@ async def board(request: Request) -> Response:
         )
     except Refused as refused:
         return refused.response
+    view = BoardView.of(request)
+    if view is None:
+        return error_page(request, 422, messages.BAD_NUMBER)
     try:
         taken = await _snapshot(page)
     except (TimeoutError, OperationalError):  # the lock of a consistent snapshot timed out
@@ -90,7 +134,7 @@ async def board(request: Request) -> Response:
     catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
-    rows = [
+    everyone = [
         BoardRow(
             a.user_id,
             a.name,
@@ -103,14 +147,26 @@ async def board(request: Request) -> Response:
         )
         for a in taken.agents
     ]
+    counts = Counter(r.status for r in everyone)
     # Sorted by name as the page shows them first; its script sorts again on request.
-    rows.sort(key=lambda r: ((r.name or r.user_id).casefold(), r.user_id))
-    counts = Counter(r.status for r in rows)
+    shown = [r for r in everyone if view.matches(r)]
+    shown.sort(key=lambda r: ((r.name or r.user_id).casefold(), r.user_id))
+    pages = max(1, -(-len(shown) // BOARD_PAGE))
+    number = min(view.page, pages)
+    rows = shown[(number - 1) * BOARD_PAGE : number * BOARD_PAGE]
     return render(
         page,
         "board.html",
         {
             "rows": rows,
+            "total": len(everyone),
+            "paged": len(everyone) > BOARD_PAGE,
+            "view": view,
+            "page_number": number,
+            "pages": pages,
+            "matching": len(shown),
+            "previous_page": view.link(page.org, number - 1) if number > 1 else None,
+            "next_page": view.link(page.org, number + 1) if number < pages else None,
             "statuses": catalogue,
             "by_id": {s.id: s for s in catalogue},
             "counts": counts,

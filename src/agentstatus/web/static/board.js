@@ -15,6 +15,9 @@ const catalogue = new Map(
 );
 const rows = new Map([...tbody.rows].map((row) => [row.dataset.userId, row]));
 const LOGOUT = 2;
+// A large organisation's board is in pages (web/pages/board.py): the search and the tiles
+// ask the server, and changes of agents on other pages only move the counts.
+const paged = body.dataset.paged === "yes";
 
 const filter = { text: "", status: "" };
 let sort = { key: "name", direction: 1 };
@@ -54,6 +57,12 @@ function showEmpty() {
 }
 
 function setStatusFilter(value) {
+  if (paged) {
+    const query = new URLSearchParams({ q: document.getElementById("filter-text").value });
+    if (value !== "") query.set("status", value);
+    window.location.search = query.toString();
+    return;
+  }
   filter.status = value;
   document.getElementById("filter-status").value = value;
   for (const tile of document.querySelectorAll("[data-filter-status]")) {
@@ -63,6 +72,7 @@ function setStatusFilter(value) {
 }
 
 document.getElementById("filter-text").addEventListener("input", (event) => {
+  if (paged) return; // searched on the server when the form is sent
   filter.text = event.target.value.trim().toLowerCase();
   applyFilters();
 });
@@ -73,7 +83,7 @@ for (const tile of document.querySelectorAll("[data-filter-status]")) {
   tile.addEventListener("click", () => setStatusFilter(tile.dataset.filterStatus));
 }
 document.querySelector("[data-board-filters]").addEventListener("submit", (event) => {
-  event.preventDefault(); // the filters apply as they are typed
+  if (!paged) event.preventDefault(); // the filters apply as they are typed
 });
 for (const form of document.querySelectorAll("form[data-confirm]")) {
   form.addEventListener("submit", (event) => {
@@ -193,6 +203,12 @@ function setState(row, status, extension, sinceMs) {
 
 function patch(event) {
   let row = rows.get(event.user_id);
+  if (row === undefined && paged) {
+    // An agent on another page: only the counts move.
+    if (event.previous) bump(String(event.previous.status), -1);
+    bump(String(event.new.status), 1);
+    return;
+  }
   if (row === undefined) {
     row = addRow(event.user_id);
     if (row === null) return;
