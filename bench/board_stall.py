@@ -2,8 +2,8 @@
 
 A server on a fresh database with one organisation of ``--agents`` agents (everybody
 logged out, as the services leave them) and a small one. While ``--loads`` supervisors
-open the large board at once (each reads the whole page, and every page of it when the
-board is paginated), another tenant sends ``SetStatusFromAPI`` one after another and a
+open the large board at once (each reads the whole page; with ``--every-page`` every page
+of a paginated board), another tenant sends ``SetStatusFromAPI`` one after another and a
 monitor asks ``/healthz`` every 50 ms. Printed: the other tenant's latencies, the health
 check's, and the board loads' times, sizes and statuses.
 
@@ -100,8 +100,10 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def load_board(base: str, cookies: httpx.Cookies, org: str, out: list[dict[str, object]]) -> None:
-    """One supervisor: the board, and each further page it links to."""
+def load_board(
+    base: str, cookies: httpx.Cookies, org: str, out: list[dict[str, object]], every_page: bool
+) -> None:
+    """One supervisor: the board (and with ``every_page`` each further page it links to)."""
     started = time.monotonic()
     size, statuses, pages = 0, [], 0
     url: str | None = f"/o/{org}/"
@@ -118,11 +120,8 @@ def load_board(base: str, cookies: httpx.Cookies, org: str, out: list[dict[str, 
             found = re.search(r'<a[^>]*rel="next"[^>]*href="([^"]+)"', answer.text) or re.search(
                 r'<a[^>]*href="([^"]+)"[^>]*rel="next"', answer.text
             )
-            url = (
-                found.group(1).replace("&amp;", "&")
-                if found and answer.status_code == 200
-                else None
-            )
+            more = every_page and answer.status_code == 200
+            url = found.group(1).replace("&amp;", "&") if found and more else None
     out.append(
         {"seconds": time.monotonic() - started, "bytes": size, "pages": pages, "statuses": statuses}
     )
@@ -134,6 +133,9 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=10)
     parser.add_argument("--database", default=None, help="default: a new SQLite file")
     parser.add_argument("--src", default=None, help="the server's source tree (PYTHONPATH)")
+    parser.add_argument(
+        "--every-page", action="store_true", help="read every page of a paged board"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="board-stall-"))
     url = args.database or f"sqlite:///{work / 'agentstatus.db'}"
@@ -175,7 +177,7 @@ def main() -> None:
             )
             assert answer.status_code == 303, answer.text
             cookies = signing.cookies
-        figures = measure(base, cookies, small.code, args.loads)
+        figures = measure(base, cookies, small.code, args.loads, args.every_page)
     finally:
         server.terminate()
         server.wait(10)
@@ -193,7 +195,9 @@ def main() -> None:
     )
 
 
-def measure(base: str, cookies: httpx.Cookies, code: str, loads: int) -> dict[str, object]:
+def measure(
+    base: str, cookies: httpx.Cookies, code: str, loads: int, every_page: bool
+) -> dict[str, object]:
     done = threading.Event()
     wire: list[float] = []
     wire_failed: list[int] = []
@@ -238,7 +242,7 @@ def measure(base: str, cookies: httpx.Cookies, code: str, loads: int) -> dict[st
     boards: list[dict[str, object]] = []
     started = time.monotonic()
     loaders = [
-        threading.Thread(target=load_board, args=(base, cookies, "big", boards))
+        threading.Thread(target=load_board, args=(base, cookies, "big", boards, every_page))
         for _ in range(loads)
     ]
     for thread in loaders:

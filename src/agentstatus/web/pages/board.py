@@ -1,6 +1,6 @@
-"""The live floor board: every agent of the organisation, rendered from the shared
-snapshot of the event feed, then kept live by ``board.js`` from the event stream that
-starts where the snapshot ends."""
+"""The live floor board: the organisation's agents, a page at a time for a large one
+(``service/board.py`` reads the page, the counts and the cursor together), then kept live
+by ``board.js`` from the event stream that starts where the page's snapshot ends."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.integers import INT32_MAX, parse_int
-from agentstatus.events.feed import snapshot
 from agentstatus.pbx.calls import Call
 from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
+from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
-from agentstatus.service.presence import AgentPresence, force_logout, logout_everyone
+from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
@@ -54,14 +54,6 @@ class BoardView:
             return None
         return BoardView(text, status, page)
 
-    def matches(self, row: BoardRow) -> bool:
-        if self.status is not None and row.status != self.status:
-            return False
-        needle = self.text.casefold()
-        return not needle or any(
-            needle in (value or "").casefold() for value in (row.name, row.user_id, row.extension)
-        )
-
     def link(self, org: str, page: int) -> str:
         query = {"q": self.text, "status": "" if self.status is None else str(self.status)}
         kept = urlencode({k: v for k, v in query.items() if v} | {"page": str(page)})
@@ -81,25 +73,25 @@ class BoardRow:
     """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
 
 
-class Floor:
-    """The agents of a snapshot as the page lists them, and the event they reflect."""
+async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
+    """The page asked for (the last one when it asks past the end). Not the streams'
+    shared snapshot (up to a second old): an agent added a moment ago must be on it."""
 
-    def __init__(self) -> None:
-        self.agents: list[AgentPresence] = []
-        self.cursor = 0
+    def read(number: int) -> BoardPage:
+        return board_page(
+            page.context.engine,
+            page.org,
+            needle=view.text,
+            status=view.status,
+            offset=(number - 1) * BOARD_PAGE,
+            limit=BOARD_PAGE,
+        )
 
-    def add(self, agent: AgentPresence) -> None:
-        self.agents.append(agent)
-
-    def finish(self, cursor: int) -> Floor:
-        self.cursor = cursor
-        return self
-
-
-async def _snapshot(page: PageRequest) -> Floor:
-    # Not the streams' shared snapshot (up to a second old): an agent added a moment ago
-    # must be on the board. Pages load at a person's pace; the query is one per load.
-    return (await asyncio.to_thread(snapshot, page.context.engine, page.org, Floor()))[1]
+    found = await asyncio.to_thread(read, view.page)
+    last = max(1, -(-found.matching // BOARD_PAGE))
+    if view.page > last:
+        found = await asyncio.to_thread(read, last)
+    return found
 
 
 def status_catalogue(found: list[Status]) -> list[dict[str, object]]:
@@ -127,14 +119,14 @@ async def board(request: Request) -> Response:
     if view is None:
         return error_page(request, 422, messages.BAD_NUMBER)
     try:
-        taken = await _snapshot(page)
+        taken = await _board_page(page, view)
     except (TimeoutError, OperationalError):  # the lock of a consistent snapshot timed out
         return error_page(request, 503, messages.BOARD_UNAVAILABLE)
     engine = page.context.engine
     catalogue = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
-    everyone = [
+    rows = [
         BoardRow(
             a.user_id,
             a.name,
@@ -147,29 +139,25 @@ async def board(request: Request) -> Response:
         )
         for a in taken.agents
     ]
-    counts = Counter(r.status for r in everyone)
-    # Sorted by name as the page shows them first; its script sorts again on request.
-    shown = [r for r in everyone if view.matches(r)]
-    shown.sort(key=lambda r: ((r.name or r.user_id).casefold(), r.user_id))
-    pages = max(1, -(-len(shown) // BOARD_PAGE))
+    # In name order (the database's); the page's script sorts again on request.
+    pages = max(1, -(-taken.matching // BOARD_PAGE))
     number = min(view.page, pages)
-    rows = shown[(number - 1) * BOARD_PAGE : number * BOARD_PAGE]
     return render(
         page,
         "board.html",
         {
             "rows": rows,
-            "total": len(everyone),
-            "paged": len(everyone) > BOARD_PAGE,
+            "total": taken.total,
+            "paged": taken.total > BOARD_PAGE,
             "view": view,
             "page_number": number,
             "pages": pages,
-            "matching": len(shown),
+            "matching": taken.matching,
             "previous_page": view.link(page.org, number - 1) if number > 1 else None,
             "next_page": view.link(page.org, number + 1) if number < pages else None,
             "statuses": catalogue,
             "by_id": {s.id: s for s in catalogue},
-            "counts": counts,
+            "counts": Counter(taken.counts),  # 0 for a status nobody is in
             "cursor": taken.cursor,
             "catalogue_json": status_catalogue(catalogue),
             "zone": zone,
