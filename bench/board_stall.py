@@ -47,8 +47,9 @@ PASSWORD = "bench board password"  # noqa: S105 (a throwaway user of a throwaway
 SAME_ORIGIN = {"sec-fetch-site": "same-origin"}
 
 
-def big_org(engine: Engine, name: str, size: int) -> None:
-    create_organisation(engine, name)
+def big_org(engine: Engine, name: str, size: int) -> str:
+    """``size`` agents ``a1``… and extensions ``e0``…, everybody logged out; its Code."""
+    code = create_organisation(engine, name).code
     at = now_ms()
     with engine.begin() as conn:
         oid = org_id(conn, name)
@@ -84,6 +85,7 @@ def big_org(engine: Engine, name: str, size: int) -> None:
                 for a in ids
             ],
         )
+    return code
 
 
 def summary(values: list[float]) -> dict[str, float]:
