@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import create_engine, func, insert, select, update
 
 from agentstatus.app import open_database
 from agentstatus.domain.clock import now_ms
@@ -181,7 +181,8 @@ def prepare_limit(url: str, size: int) -> str:
 
 
 def limit(url: str, base: str, pid: int, size: int, token: str) -> dict[str, object]:
-    engine = open_database(url)
+    # Not open_database: the server under test (--src) may have migrated the file further.
+    engine = create_engine(url)
     before = cpu_seconds(pid)
     started = time.monotonic()
     answer = httpx.put(

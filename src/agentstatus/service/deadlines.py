@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,12 +59,14 @@ CLAIM_SECONDS = 30.0
 BATCH = 500
 """Deadlines claimed at once; a full batch is followed by another without waiting."""
 CONCURRENT_CHANGES = 64
-WARN_CHUNK = 100
+WARN_CHUNK = 50
 """Warnings written in one transaction: a limit set on a status thousands are in makes
 thousands due at once, and one transaction each kept the database's write lock from
 other organisations' changes (20,000 warnings: their p99 was 635 ms)."""
-WARN_PAUSE_SECONDS = 0.02
-"""Between two chunks of warnings, the other writers' turn."""
+WARN_PAUSE_SECONDS = 0.1
+"""Between two chunks of warnings, the other writers' turn: at least this (longer than
+SQLite's busy handler sleeps between two tries, so a waiting writer gets the lock), and
+at least twice what the chunk took (the warnings take at most a third of the writing)."""
 SHIFT_POLICY = "shift-end"
 
 Announce = Callable[[int], None]
@@ -346,11 +349,14 @@ class DeadlineRunner:
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other
         writers (a limit set on a crowded status makes thousands due at once)."""
+        took = 0.0
         for at in range(0, len(due), WARN_CHUNK):
             if at:
-                await asyncio.sleep(WARN_PAUSE_SECONDS)
+                await asyncio.sleep(max(WARN_PAUSE_SECONDS, 2 * took))
             chunk = due[at : at + WARN_CHUNK]
+            started = time.monotonic()
             written = await asyncio.to_thread(warn_many, self.engine, chunk, now_ms())
+            took = time.monotonic() - started
             for org in sorted({d.org_id for d, h in zip(chunk, written, strict=True) if h}):
                 self.announce(org)
 
