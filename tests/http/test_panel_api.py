@@ -4,6 +4,7 @@ the organisation's embed origins, and the token kept out of the log."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 
@@ -21,6 +22,8 @@ from tests.support.factories import OrgFixture
 from tests.support.server import ServerProcess
 from tests.support.sse import Subscriber
 from tests.support.wire import set_status
+
+DAY_MS = 24 * 3600 * 1000
 
 CRM = "https://crm.example.com"
 
@@ -406,3 +409,57 @@ def test_the_token_is_not_in_the_log(
     assert link.token not in log
     assert link.token.removeprefix("asp_")[:12] not in log
     assert f"/panel/{org.name}/asp_[redacted]" in log
+
+
+def test_a_resume_reads_the_agents_events_and_not_from_too_far_back(
+    link_for: Callable[..., CreatedLink],
+    org: OrgFixture,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``Last-Event-ID: 0`` from a panel: the catch-up reads the agent's own events (never
+    the organisation's whole history), and a cursor from before the resume horizon gets a
+    snapshot instead of the history."""
+    from agentstatus.events import fanout as fanout_module
+    from agentstatus.events.fanout import EventFilter, Fanout
+    from agentstatus.events.hub import EventHub
+
+    base, sip = shared_server.base_url, org.extensions
+    for n in range(30):  # the organisation's history: other agents' changes
+        set_status(base, org.code, "102", sip[1], 3 if n % 2 else 1)
+    set_status(base, org.code, "101", sip[0], 1)
+    oid = _oid(shared_engine, org)
+    with shared_engine.connect() as conn:
+        last = conn.execute(select(history.c.id).order_by(history.c.id.desc()).limit(1)).scalar()
+    assert last is not None
+    rows_read: list[int] = []
+    real = fanout_module.read_final
+
+    def counted(*args: object) -> list[object]:
+        found = real(*args)  # type: ignore[arg-type]
+        rows_read.append(len(found))
+        return found  # type: ignore[return-value]
+
+    monkeypatch.setattr(fanout_module, "read_final", counted)
+    fanout = Fanout(shared_engine, EventHub(), None)  # type: ignore[arg-type]
+
+    async def catch_up() -> list[bytes]:
+        wanted = EventFilter(frozenset({"101"}), None)
+        return [f async for f in fanout.history(org.name, oid, 0, last, wanted)]
+
+    frames = asyncio.run(catch_up())
+    assert len(frames) == 1
+    assert sum(rows_read) == 1  # not the 31 rows of the organisation
+    # Everything older than the horizon: a resume from 0 is a snapshot, not the history.
+    with shared_engine.begin() as conn:
+        conn.execute(
+            update(history).where(history.c.org_id == oid).values(at_ms=history.c.at_ms - DAY_MS)
+        )
+    url = f"{base}/panel/{org.name}/api/events"
+    with Subscriber(url, link_for(org, "101").token, last_event_id=0) as resumed:
+        first = resumed.wait_for(1)[0]
+    assert first.event == "snapshot"
+    with Subscriber(url, link_for(org, "101").token, last_event_id=last) as current:
+        set_status(base, org.code, "101", sip[0], 3)
+        assert current.wait_for(1)[0].event == "agent.status"

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from agentstatus.app import open_database
+from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.policies import Limit, LimitAction
 from agentstatus.service import history, policies
-from agentstatus.service.deadlines import DeadlineRunner, claim_due
+from agentstatus.service.deadlines import WARN_CHUNK, DeadlineRunner, claim_due
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges, standalone_changes
 from agentstatus.service.timezones import set_timezone
@@ -212,3 +213,39 @@ async def test_time_zone_changes_re_plan_the_shift_end(engine_on: Engine) -> Non
     assert (in_utc - in_tokyo) % (24 * 3600 * 1000) == 9 * 3600 * 1000
     assert policies.set_shift_end(engine, org.name, None).next_ms is None
     assert _deadlines(engine) == 0
+
+
+async def test_a_limit_on_a_crowded_status_warns_in_chunks_and_a_new_value_warns_no_one_again(
+    engine_on: Engine, changes: StatusChanges
+) -> None:
+    """250 agents past a new limit: their warnings take three transactions, not 250 (the
+    write lock is given up between chunks); changing the limit's value does not warn them
+    again in the same stint, and a new stint is warned."""
+    engine = engine_on
+    org = make_org(engine, agent_count=250, extension_count=250)
+    for user, sip in zip(org.agents, org.extensions, strict=True):
+        await _set(changes, engine, org, user, sip, 3)
+    policies.set_limit(engine, org.name, 3, Limit(60, LimitAction.WARN))
+    begun: list[object] = []
+    count = begun.append
+    event.listen(engine, "begin", count)
+    try:
+        claimed = claim_due(engine, now_ms() + 61_000, MINUTE)
+        assert len(claimed) == 250
+        before = len(begun)
+        await _runner(engine, changes, []).act(claimed)
+        assert len(begun) - before <= 250 // WARN_CHUNK + 2  # the read, the chunks
+    finally:
+        event.remove(engine, "begin", count)
+    warned = [r for r in _rows(engine, org) if r[4] == "limit:warn"]
+    assert len(warned) == 250
+    policies.set_limit(engine, org.name, 3, Limit(30, LimitAction.WARN))
+    await _runner(engine, changes, []).act(claim_due(engine, now_ms() + 61_000, MINUTE))
+    assert [r[4] for r in _rows(engine, org)].count("limit:warn") == 250
+    await _set(changes, engine, org, org.agents[0], org.extensions[0], 1)
+    await _set(changes, engine, org, org.agents[0], org.extensions[0], 3)  # a new stint
+    policies.set_limit(engine, org.name, 3, Limit(90, LimitAction.WARN))
+    again = claim_due(engine, now_ms() + 91_000, MINUTE)
+    assert len(again) == 1
+    await _runner(engine, changes, []).act(again)
+    assert [r[4] for r in _rows(engine, org)].count("limit:warn") == 251

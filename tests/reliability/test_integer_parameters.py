@@ -49,10 +49,16 @@ VOICENTER_STATUS: list[Spot] = [("query", "Status")]
 # The integer parameters of the routes that are not FastAPI's (whose parameters are read
 # from their own declarations below).
 PAGE_INTEGERS: dict[tuple[str, str], list[Spot]] = {
+    ("GET", "/"): [("query", "page"), ("query", "status")],
+    ("GET", "/o/{org}/"): [("query", "page"), ("query", "status")],
     ("GET", "/o/{org}/events"): [("header", "last-event-id"), ("query", "after")],
     ("GET", "/o/{org}/replay/events"): [("query", "after"), ("query", "until")],
     ("GET", "/o/{org}/agents/{user_id}"): [("query", "before")],
     ("GET", "/o/{org}/admin/webhooks"): [("query", "endpoint")],
+    ("GET", "/o/{org}/admin/agents"): [("query", "page")],
+    ("GET", "/o/{org}/admin/extensions"): [("query", "page")],
+    ("GET", "/o/{org}/admin/users"): [("query", "page")],
+    ("GET", "/o/{org}/admin/tokens"): [("query", "page")],
     ("POST", "/o/{org}/admin/webhooks/change"): [("form", "endpoint_id")],
     ("POST", "/o/{org}/admin/statuses"): [("form", "status_id")],
     ("POST", "/o/{org}/admin/statuses/edit"): [("form", "status_id")],
@@ -69,6 +75,8 @@ EVERYWHERE: list[Spot] = [
     ("query", "limit"),
     ("query", "endpoint"),
     ("query", "endpoint_id"),
+    ("query", "page"),
+    ("query", "status"),
 ]
 
 

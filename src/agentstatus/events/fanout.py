@@ -428,7 +428,9 @@ class Fanout:
     ) -> AsyncIterator[bytes]:
         """The frames of the events in ``(after, upto]``, a final range, in batches."""
         while after < upto:
-            events = await asyncio.to_thread(read_final, self.engine, org, oid, after, upto, BATCH)
+            events = await asyncio.to_thread(
+                read_final, self.engine, org, oid, after, upto, BATCH, event_filter.user_ids
+            )
             for event in events:
                 framed = frame_event(event)
                 if event_filter.matches(framed):

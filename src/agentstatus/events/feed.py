@@ -33,7 +33,7 @@ from agentstatus.events.model import Event
 from agentstatus.service.organisations import org_id as lookup_org_id
 from agentstatus.service.presence import AgentPresence, presence_rows
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import history
+from agentstatus.storage.schema import agents, history
 
 _TAKE_FENCE = text("SELECT pg_current_xact_id()::text::bigint")
 _OLDEST_RUNNING = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -161,14 +161,38 @@ def read_events(
 
 
 def read_final(
-    engine: Engine, org: str, oid: int, after: int, upto: int, limit: int = 500
+    engine: Engine,
+    org: str,
+    oid: int,
+    after: int,
+    upto: int,
+    limit: int = 500,
+    user_ids: frozenset[str] | None = None,
 ) -> list[Event]:
-    """Up to ``limit`` events in ``(after, upto]``, a range already known to be final."""
+    """Up to ``limit`` events in ``(after, upto]``, a range already known to be final;
+    with ``user_ids``, only those agents' (read by agent, through the history's (org,
+    agent, time) index: a panel catching up reads its agent's events, not its
+    organisation's)."""
+    query = _after(select(history), oid, after).where(history.c.id <= upto)
+    if user_ids is not None:
+        wanted = select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id.in_(user_ids))
+        query = query.where(history.c.agent_id.in_(wanted.scalar_subquery()))
     with reading(engine) as conn:
-        rows = conn.execute(
-            _after(select(history), oid, after).where(history.c.id <= upto).limit(limit)
-        )
+        rows = conn.execute(query.limit(limit))
         return [_event(org, r) for r in rows]
+
+
+def resume_floor(engine: Engine, oid: int, before_ms: int) -> int:
+    """The id of the organisation's newest event before ``before_ms`` (0 for none): a
+    stream that resumes before it is too far behind to be caught up from the history."""
+    with reading(engine) as conn:
+        found = conn.execute(
+            select(history.c.id)
+            .where(history.c.org_id == oid, history.c.at_ms < before_ms)
+            .order_by(history.c.at_ms.desc())
+            .limit(1)
+        ).scalar()
+    return 0 if found is None else int(found)
 
 
 def latest_final(engine: Engine, fence: CommitFence, oid: int) -> int:
@@ -199,9 +223,13 @@ class SnapshotSink(Protocol[T_co]):
 
 def snapshot(engine: Engine, org: str, into: SnapshotSink[T_co]) -> tuple[int, T_co]:
     """Every agent's presence and the id of the last event it reflects, read together,
-    each agent handed to ``into`` as it is read."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+    each agent handed to ``into`` as it is read. On SQLite one read transaction (a WAL
+    snapshot) makes them consistent without the write lock: a large organisation's
+    snapshot takes a second or two, and ``engine.begin()`` (``BEGIN IMMEDIATE``) held every
+    other organisation's changes that long."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() if postgres else reading(engine) as conn:
+        if postgres:
             # Both statements come before the first query, which takes the snapshot.
             # Past the timeout the lock error (an OperationalError) is answered 503.
             conn.execute(text(f"SET LOCAL lock_timeout = '{SNAPSHOT_LOCK_TIMEOUT}'"))

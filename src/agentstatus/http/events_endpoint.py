@@ -20,11 +20,13 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from agentstatus.domain.clock import now_ms
 from agentstatus.domain.event_types import EVENT_TYPES
 from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
+from agentstatus.events.feed import resume_floor
 from agentstatus.events.stream import EventStream, SubscriberResponse
 from agentstatus.http.context import AppContext
 from agentstatus.http.requests import header
@@ -34,6 +36,10 @@ from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavaila
 from agentstatus.service.tokens import TokenInfo, verify_token
 
 MAX_USERS = 1000
+# A stream resumes from the history only this far back: a cursor older than the newest
+# event before it (a client away for longer, or ``Last-Event-ID: 0``) gets a snapshot
+# instead, so a cheap request cannot make the server read an organisation's whole history.
+RESUME_HORIZON_MS = 6 * 3600 * 1000
 MAX_EVENT_ID = INT64_MAX
 PATH = re.compile(r"/api/v1/orgs/([A-Za-z0-9_-]{1,64})/events")
 
@@ -65,6 +71,10 @@ async def subscriber_response(
         except TimeoutError:
             raise Unavailable("the event stream cannot start now; try again") from None
         first = None
+        if resume is not None:
+            before = now_ms() - RESUME_HORIZON_MS
+            if resume < await asyncio.to_thread(resume_floor, context.engine, oid, before):
+                resume = None
         if resume is None:
             first, cursor = await feed.snapshot_for(event_filter)
         else:

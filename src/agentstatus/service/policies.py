@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.domain.policies import (
     EVERY_DAY,
     WEEKDAYS,
@@ -33,14 +34,17 @@ from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.statuses import Status, fetch_status
 from agentstatus.service.timezones import timezone_of
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import deadlines, organisations, presence, statuses
+from agentstatus.storage.schema import deadlines, history, organisations, presence, statuses
 
 LIMIT = "limit"
 
 
 def set_limit(engine: Engine, org: str, sid: int, limit: Limit | None) -> Status:
     """Set (or with None clear) the limit of status ``sid``, and re-plan the agents in it:
-    with a new limit, an agent already past it is acted on at once (warned again, too)."""
+    with a new limit, an agent already past it is acted on at once; except that a limit
+    that warns does not warn again an agent already warned since it entered the status
+    (changing the value is not a new stint). The warnings made due at once are written in
+    chunks (``service/deadlines.py``)."""
     validation.status_id(sid)
     if limit is not None:
         try:
@@ -85,6 +89,18 @@ def _replan_status(conn: Connection, oid: int, sid: int, limit: Limit | None) ->
         presence.c.since_ms + limit.seconds * 1000,
         literal(0),
     ).where(presence.c.org_id == oid, presence.c.status == sid)
+    if limit.action is LimitAction.WARN:
+        warned = (
+            select(history.c.id)
+            .where(
+                history.c.org_id == presence.c.org_id,
+                history.c.agent_id == presence.c.agent_id,
+                history.c.at_ms >= presence.c.since_ms,
+                history.c.policy == WARN_POLICY,
+            )
+            .exists()
+        )
+        planned = planned.where(~warned)
     conn.execute(
         insert(deadlines).from_select(
             ["org_id", "agent_id", "kind", "status", "version", "due_ms", "claimed_until_ms"],

@@ -4,7 +4,6 @@ are ours; everything else stays the API's."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -94,7 +93,7 @@ def create_web(context: AppContext) -> WebFront:
     )
     app.state.context = context
     app.state.pages = pages = Pages(static)
-    app.state.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)
+    app.state.password_checks = sign_in.PasswordQueue(CONCURRENT_CHECKS)
     # The panel's refused origins, for the settings page to show.
     app.state.refused_origins = refused = RefusedOrigins()
     return WebFront(

@@ -9,6 +9,7 @@ def N_(message: str) -> str:
 
 
 WRONG_PASSWORD = N_("Wrong e-mail or password.")
+SIGN_IN_BUSY = N_("Many sign-ins are being checked at once. Try again in a few seconds.")
 SIGN_IN_LIMITED = N_("Too many failed sign-ins from your address. Try again in a minute.")
 FOR_ADMINS = N_("This page is for administrators.")
 OTHER_ORG = N_("You may not see this organisation.")

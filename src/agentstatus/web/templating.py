@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 from babel.dates import format_datetime
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
 
 from agentstatus.package_files import require
 from agentstatus.web.agent_paths import agent_segment
@@ -60,5 +62,35 @@ class Pages:
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        body = self._envs[code].get_template(name).render(**context)
-        return HTMLResponse(body, status_code=status_code, headers={**NO_STORE, **(headers or {})})
+        template = self._envs[code].get_template(name)
+        headers = {**NO_STORE, **(headers or {})}
+        return RenderedPage(template, dict(context), status_code=status_code, headers=headers)
+
+
+class RenderedPage(HTMLResponse):
+    """A page rendered in a worker thread when it is sent, never on the event loop: a large
+    organisation's board or report (megabytes of HTML, seconds of Jinja) held up every
+    other request of the process, health checks included, while it rendered."""
+
+    def __init__(
+        self,
+        template: Template,
+        context: dict[str, Any],
+        status_code: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(b"", status_code=status_code, headers=headers)
+        self._template, self._context = template, context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await anyio.to_thread.run_sync(self._render)
+        self.body = body
+        length = str(len(body)).encode()
+        self.raw_headers = [
+            *(h for h in self.raw_headers if h[0] != b"content-length"),
+            (b"content-length", length),
+        ]
+        await super().__call__(scope, receive, send)
+
+    def _render(self) -> bytes:
+        return self._template.render(**self._context).encode(self.charset)

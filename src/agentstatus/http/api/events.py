@@ -66,7 +66,8 @@ async def stream(
     then every applied change in commit order.
 
     Reconnect with `Last-Event-ID` (or `?after=`) to resume from the durable history
-    without a gap; no snapshot is sent then.
+    without a gap; no snapshot is sent then. A cursor from before the last 6 hours of the
+    organisation's events gets a snapshot instead (read `/history` for older events).
     """
     if user_id is not None and len(user_id) > MAX_USERS:
         raise HTTPException(422, f"at most {MAX_USERS} user_id filters")

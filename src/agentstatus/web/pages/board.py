@@ -1,12 +1,13 @@
-"""The live floor board: every agent of the organisation, rendered from the shared
-snapshot of the event feed, then kept live by ``board.js`` from the event stream that
-starts where the snapshot ends."""
+"""The live floor board: the organisation's agents, a page at a time for a large one
+(``service/board.py`` reads the page, the counts and the cursor together), then kept live
+by ``board.js`` from the event stream that starts where the page's snapshot ends."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
@@ -14,12 +15,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
-from agentstatus.events.feed import snapshot
+from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.pbx.calls import Call
 from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
+from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
-from agentstatus.service.presence import AgentPresence, force_logout, logout_everyone
+from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
@@ -27,6 +29,37 @@ from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
 from agentstatus.web.pages.confirm import ask_logout, ask_logout_all, is_confirmed
 from agentstatus.web.status_names import displayed
+
+BOARD_PAGE = 500
+"""Agents on one page of the board: a 50,000-agent organisation's whole board was 26 MB
+of HTML (and seconds of rendering) per load. Counts per status are of everyone."""
+MAX_QUERY = 128
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """Which agents the page shows: a search, a status, a page (1-based)."""
+
+    text: str
+    status: int | None
+    page: int
+
+    @staticmethod
+    def of(request: Request) -> BoardView | None:
+        """The view asked for, or None when a parameter is not one the page takes."""
+        query = request.query_params
+        text = query.get("q", "").strip()[:MAX_QUERY]
+        status_text, page_text = query.get("status", ""), query.get("page", "1")
+        status = parse_int(status_text, 0, INT32_MAX) if status_text else None
+        page = parse_int(page_text, 1, INT32_MAX)
+        if page is None or (status_text and status is None):
+            return None
+        return BoardView(text, status, page)
+
+    def link(self, org: str, page: int) -> str:
+        query = {"q": self.text, "status": "" if self.status is None else str(self.status)}
+        kept = urlencode({k: v for k, v in query.items() if v} | {"page": str(page)})
+        return f"/o/{org}/?{kept}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +75,25 @@ class BoardRow:
     """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
 
 
-class Floor:
-    """The agents of a snapshot as the page lists them, and the event they reflect."""
+async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
+    """The page asked for (the last one when it asks past the end). Not the streams'
+    shared snapshot (up to a second old): an agent added a moment ago must be on it."""
 
-    def __init__(self) -> None:
-        self.agents: list[AgentPresence] = []
-        self.cursor = 0
+    def read(number: int) -> BoardPage:
+        return board_page(
+            page.context.engine,
+            page.org,
+            needle=view.text,
+            status=view.status,
+            offset=(number - 1) * BOARD_PAGE,
+            limit=BOARD_PAGE,
+        )
 
-    def add(self, agent: AgentPresence) -> None:
-        self.agents.append(agent)
-
-    def finish(self, cursor: int) -> Floor:
-        self.cursor = cursor
-        return self
-
-
-async def _snapshot(page: PageRequest) -> Floor:
-    # Not the streams' shared snapshot (up to a second old): an agent added a moment ago
-    # must be on the board. Pages load at a person's pace; the query is one per load.
-    return (await asyncio.to_thread(snapshot, page.context.engine, page.org, Floor()))[1]
+    found = await asyncio.to_thread(read, view.page)
+    last = max(1, -(-found.matching // BOARD_PAGE))
+    if view.page > last:
+        found = await asyncio.to_thread(read, last)
+    return found
 
 
 def status_catalogue(found: list[Status]) -> list[dict[str, object]]:
@@ -84,8 +117,11 @@ async def board(request: Request) -> Response:
         )
     except Refused as refused:
         return refused.response
+    view = BoardView.of(request)
+    if view is None:
+        return error_page(request, 422, messages.BAD_NUMBER)
     try:
-        taken = await _snapshot(page)
+        taken = await _board_page(page, view)
     except (TimeoutError, OperationalError):  # the lock of a consistent snapshot timed out
         return error_page(request, 503, messages.BOARD_UNAVAILABLE)
     engine = page.context.engine
@@ -106,17 +142,25 @@ async def board(request: Request) -> Response:
         )
         for a in taken.agents
     ]
-    # Sorted by name as the page shows them first; its script sorts again on request.
-    rows.sort(key=lambda r: ((r.name or r.user_id).casefold(), r.user_id))
-    counts = Counter(r.status for r in rows)
+    # In name order (the database's); the page's script sorts again on request.
+    pages = max(1, -(-taken.matching // BOARD_PAGE))
+    number = min(view.page, pages)
     return render(
         page,
         "board.html",
         {
             "rows": rows,
+            "total": taken.total,
+            "paged": taken.total > BOARD_PAGE,
+            "view": view,
+            "page_number": number,
+            "pages": pages,
+            "matching": taken.matching,
+            "previous_page": view.link(page.org, number - 1) if number > 1 else None,
+            "next_page": view.link(page.org, number + 1) if number < pages else None,
             "statuses": catalogue,
             "by_id": {s.id: s for s in catalogue},
-            "counts": counts,
+            "counts": Counter(taken.counts),  # 0 for a status nobody is in
             "cursor": taken.cursor,
             "catalogue_json": status_catalogue(catalogue),
             "zone": zone,

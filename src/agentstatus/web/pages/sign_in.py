@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -25,6 +27,41 @@ from agentstatus.web.visitors import (
 )
 
 MAX_FIELD = 1024
+# A sign-in waits for one of the password checks (service/passwords.py) this long at most,
+# behind at most this many others; past either it is told to try again (503, Retry-After)
+# rather than wait behind a burst of failing sign-ins (a real one waited 29 s behind 100).
+WAIT_SECONDS = 5.0
+MAX_WAITING = 32
+RETRY_AFTER_SECONDS = 5
+
+
+class Busy(Exception):
+    """No password check could be had in time."""
+
+
+class PasswordQueue:
+    """At most ``concurrent`` password checks at once, and a bounded wait for one."""
+
+    def __init__(self, concurrent: int, max_waiting: int = MAX_WAITING) -> None:
+        self._slots = asyncio.Semaphore(concurrent)
+        self.max_waiting = max_waiting
+        self.waiting = 0
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self.waiting >= self.max_waiting:
+            raise Busy
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), WAIT_SECONDS)
+        except TimeoutError:
+            raise Busy from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def _form_page(
@@ -67,10 +104,16 @@ async def sign_in(request: Request) -> Response:
         limited = _form_page(request, email, target, messages.SIGN_IN_LIMITED, 429)
         limited.headers["retry-after"] = str(max(1, ticket.retry_after))
         return limited
+    queue: PasswordQueue = request.app.state.password_checks
     try:
         # Password checks wait here, not in the threads everything else shares.
-        async with request.app.state.password_checks:
+        async with queue.turn():
             user = await asyncio.to_thread(authenticate, context.engine, email, password)
+    except Busy:
+        context.limiter.abandoned(ticket)  # not a failure: nothing was checked
+        busy = _form_page(request, email, target, messages.SIGN_IN_BUSY, 503)
+        busy.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        return busy
     except Exception:
         context.limiter.abandoned(ticket)
         raise

@@ -16,6 +16,9 @@ const catalogue = new Map(
 );
 const rows = new Map([...tbody.rows].map((row) => [row.dataset.userId, row]));
 const LOGOUT = 2;
+// A large organisation's board is in pages (web/pages/board.py): the search and the tiles
+// ask the server, and changes of agents on other pages only move the counts.
+const paged = body.dataset.paged === "yes";
 
 const filter = { text: "", status: "" };
 let sort = { key: "name", direction: 1 };
@@ -55,6 +58,12 @@ function showEmpty() {
 }
 
 function setStatusFilter(value) {
+  if (paged) {
+    const query = new URLSearchParams({ q: document.getElementById("filter-text").value });
+    if (value !== "") query.set("status", value);
+    window.location.search = query.toString();
+    return;
+  }
   filter.status = value;
   document.getElementById("filter-status").value = value;
   for (const tile of document.querySelectorAll("[data-filter-status]")) {
@@ -64,6 +73,7 @@ function setStatusFilter(value) {
 }
 
 document.getElementById("filter-text").addEventListener("input", (event) => {
+  if (paged) return; // searched on the server when the form is sent
   filter.text = event.target.value.trim().toLowerCase();
   applyFilters();
 });
@@ -74,7 +84,7 @@ for (const tile of document.querySelectorAll("[data-filter-status]")) {
   tile.addEventListener("click", () => setStatusFilter(tile.dataset.filterStatus));
 }
 document.querySelector("[data-board-filters]").addEventListener("submit", (event) => {
-  event.preventDefault(); // the filters apply as they are typed
+  if (!paged) event.preventDefault(); // the filters apply as they are typed
 });
 
 // -- sorting ----------------------------------------------------------------------------
@@ -190,6 +200,12 @@ function setState(row, status, extension, sinceMs) {
 
 function patch(event) {
   let row = rows.get(event.user_id);
+  if (row === undefined && paged) {
+    // An agent on another page: only the counts move.
+    if (event.previous) bump(String(event.previous.status), -1);
+    bump(String(event.new.status), 1);
+    return;
+  }
   if (row === undefined) {
     row = addRow(event.user_id);
     if (row === null) return;
@@ -251,6 +267,9 @@ function connect() {
   // The server ends a stream that fell too far behind; the browser reconnects with the
   // last id it saw and gets what it missed.
   source.addEventListener("lagged", () => {});
+  // A resume from further back than the server keeps for catching up (hours away) is
+  // answered with a snapshot instead: the page is read again.
+  source.addEventListener("snapshot", () => window.location.reload());
 }
 
 // -- force logout -----------------------------------------------------------------------

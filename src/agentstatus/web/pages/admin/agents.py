@@ -17,6 +17,7 @@ from agentstatus.web.pages.admin.forms import (
     admin_page,
     done,
     failed,
+    paginate,
     read_form,
     show,
     uploaded_text,
@@ -41,7 +42,8 @@ NOT_UTF8 = N_("Choose a CSV file in UTF-8.")
 
 
 async def _show(page: PageRequest, *forms: Form) -> Response:
-    found = await asyncio.to_thread(agents.list_agents, page.context.engine, page.org)
+    listed = await asyncio.to_thread(agents.list_agents, page.context.engine, page.org)
+    found, paging = paginate(page, listed)
     by_name = {f.name: f for f in forms}
     changed = by_name.get("row")
     rows = []
@@ -53,6 +55,7 @@ async def _show(page: PageRequest, *forms: Form) -> Response:
         rows.append((agent, form))
     values = {
         "rows": rows,
+        "paging": paging,
         "add": by_name.get("add") or Form("add"),
         "upload": by_name.get("import") or Form("import"),
         "row": changed,

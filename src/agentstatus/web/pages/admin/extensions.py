@@ -16,6 +16,7 @@ from agentstatus.web.pages.admin.forms import (
     admin_page,
     done,
     failed,
+    paginate,
     read_form,
     show,
     uploaded_text,
@@ -37,10 +38,12 @@ NOT_UTF8 = N_("Choose a CSV file in UTF-8.")
 
 
 async def _show(page: PageRequest, *forms: Form) -> Response:
-    found = await asyncio.to_thread(extensions.list_extensions, page.context.engine, page.org)
+    listed = await asyncio.to_thread(extensions.list_extensions, page.context.engine, page.org)
+    found, paging = paginate(page, listed)
     by_name = {f.name: f for f in forms}
     values = {
         "extensions": found,
+        "paging": paging,
         "add": by_name.get("add") or Form("add"),
         "upload": by_name.get("import") or Form("import"),
         "row": by_name.get("row"),

@@ -13,7 +13,15 @@ from agentstatus.service import tokens, validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.tokens import Role, TokenInfo
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.admin.forms import (
+    Form,
+    admin_page,
+    done,
+    failed,
+    paginate,
+    read_form,
+    show,
+)
 from agentstatus.web.pages.common import PageRequest
 
 AREA = "tokens"
@@ -39,10 +47,12 @@ async def _show(
     page: PageRequest, *forms: Form, created: tokens.CreatedToken | None = None
 ) -> Response:
     found = await asyncio.to_thread(tokens.list_tokens, page.context.engine)
+    shown, paging = paginate(page, [t for t in found if _visible(page, t)])
     by_name = {f.name: f for f in forms}
     add = by_name.get("add") or Form("add", {"role": Role.SUPERVISOR.value, "scope": page.org})
     values = {
-        "tokens": [t for t in found if _visible(page, t)],
+        "tokens": shown,
+        "paging": paging,
         "add": add,
         "row": by_name.get("row"),
         "scopes": _scopes(page),

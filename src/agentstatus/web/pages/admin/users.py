@@ -17,7 +17,15 @@ from agentstatus.service.errors import AlreadyExists, NotFound
 from agentstatus.service.tokens import Role
 from agentstatus.service.users import User
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.admin.forms import (
+    Form,
+    admin_page,
+    done,
+    failed,
+    paginate,
+    read_form,
+    show,
+)
 from agentstatus.web.pages.common import PageRequest
 
 AREA = "users"
@@ -47,10 +55,12 @@ async def _show(
     page: PageRequest, *forms: Form, secret: tuple[str, User] | None = None
 ) -> Response:
     found = await asyncio.to_thread(users.list_users, page.context.engine)
+    shown, paging = paginate(page, [u for u in found if _visible(page, u)])
     by_name = {f.name: f for f in forms}
     add = by_name.get("add") or Form("add", {"role": Role.SUPERVISOR.value, "scope": page.org})
     values = {
-        "users": [u for u in found if _visible(page, u)],
+        "users": shown,
+        "paging": paging,
         "add": add,
         "row": by_name.get("row"),
         "roles": list(Role),
