@@ -161,10 +161,10 @@ class AmiConnection:
         try:
             count = 0
             while True:
-                message = await self._message()
-                if message is None:
+                read = await self._message()
+                if read is None:
                     break
-                self._route(message)
+                self._route(*read)
                 count += 1
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
@@ -185,7 +185,8 @@ class AmiConnection:
         while not self.events.empty():
             self.events.get_nowait()
 
-    async def _message(self) -> Message | None:
+    async def _message(self) -> tuple[Message, int] | None:
+        """The next message and its size in bytes; None at the end of the stream."""
         message: Message = {}
         size = 0
         for _ in range(MAX_MESSAGE_LINES):
@@ -203,15 +204,13 @@ class AmiConnection:
             text = line.decode(errors="replace").rstrip("\r\n")
             if not text:
                 if message:
-                    message[""] = str(size)  # its size, for the list bound; removed below
-                    return message
+                    return message, size
                 continue
             key, _, value = text.partition(":")
             message.setdefault(key.strip(), value.strip())
         raise Overrun(f"a message of more than {MAX_MESSAGE_LINES} lines")
 
-    def _route(self, message: Message) -> None:
-        size = int(message.pop("", "0"))
+    def _route(self, message: Message, size: int) -> None:
         pending = self._pending.get(message.get("ActionID", ""))
         if "Response" in message:
             if pending is not None and not pending.response.done():
