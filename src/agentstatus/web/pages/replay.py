@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.domain.integers import parse_int
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.history import read_history
@@ -102,7 +101,7 @@ async def events(request: Request) -> Response:
                 for e in found.events
                 # Neither a warning nor a call's event is a change to replay: the agent's
                 # "since" stays where its last change put it.
-                if e.policy != WARN_POLICY and e.call is None
+                if e.is_change
             ],
             "next_after": found.next_after,
         }
