@@ -1,23 +1,30 @@
-"""Screenshots of the board, an agent's day and a report, in English and Hebrew, from a
-floor with a few days of history. They go to $AGENTSTATUS_SCREENSHOTS_DIR (the docs'
-screenshots come from ``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own
-directory."""
+"""Screenshots of the board, an agent's day (with calls and a limit's warning) and a
+report, in English and Hebrew, from a floor with a few days of history. They go to
+$AGENTSTATUS_SCREENSHOTS_DIR (the docs' screenshots come from
+``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own directory."""
 
 from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
+from agentstatus.pbx.store import store_calls
 from agentstatus.service import agents
+from agentstatus.service.organisations import org_id
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
+from agentstatus.storage.schema import agents as agent_rows
+from agentstatus.storage.schema import history
 from agentstatus.web.days import today
 from tests.support.factories import make_org
 from tests.support.past import write_past
@@ -54,6 +61,51 @@ def a_working_day(day: date, n: int, sip: str) -> list[tuple[int, int, str | Non
     return [(local(day, m), s, None if s == 2 else sip) for m, s in plan]
 
 
+def calls_and_a_warning(engine: Engine, org: str, user_id: str, sip: str, day: date) -> None:
+    """Two calls in and one out in the morning of ``day``, and lunch's limit passed (the
+    agent is at work on ``sip`` now: a call's event is written for a seated extension)."""
+    with engine.begin() as conn:
+        oid = org_id(conn, org)
+        agent_id = conn.execute(
+            select(agent_rows.c.id).where(
+                agent_rows.c.org_id == oid, agent_rows.c.user_id == user_id
+            )
+        ).scalar_one()
+        conn.execute(  # as the deadline runner writes a warning
+            insert(history).values(
+                org_id=oid,
+                agent_id=agent_id,
+                user_id=user_id,
+                prev_extension=sip,
+                new_extension=sip,
+                prev_status=3,
+                new_status=3,
+                at_ms=local(day, 12 * 60 + 30),
+                source="system",
+                policy=WARN_POLICY,
+                due_ms=local(day, 12 * 60 + 30),
+            )
+        )
+    dana = Call("c1", sip, Direction.IN, CallState.RINGING, "Dana", "0501234567", "", 0)
+    anon = Call("c2", sip, Direction.IN, CallState.RINGING, "", "0527654321", "", 0)
+    out = Call("c3", sip, Direction.OUT, CallState.DIALING, "", "", "035551234", 0)
+    steps: list[tuple[int, CallChange, Call]] = []
+    for start, call, held in ((9 * 60 + 5, dana, True), (9 * 60 + 40, anon, False)):
+        at = local(day, start)
+        talking = replace(call, started_ms=at, state=CallState.TALKING, answered_ms=at + 8000)
+        steps.append((at, CallChange.STARTED, replace(call, started_ms=at)))
+        steps.append((at + 8000, CallChange.ANSWERED, talking))
+        if held:
+            steps.append((at + 90_000, CallChange.HELD, replace(talking, state=CallState.HOLD)))
+            steps.append((at + 120_000, CallChange.RESUMED, talking))
+        steps.append((at + 240_000, CallChange.ENDED, talking))
+    at = local(day, 10 * 60 + 5)
+    steps.append((at, CallChange.STARTED, replace(out, started_ms=at)))
+    steps.append((at + 25_000, CallChange.ENDED, replace(out, started_ms=at)))
+    for at_ms, change, call in steps:
+        assert store_calls(engine, oid, [Changed(change, call)], at_ms=at_ms)
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from the PNG's header chunk."""
     head = path.read_bytes()[:24]
@@ -87,6 +139,7 @@ def test_screenshots_in_english_and_hebrew(
             set_status(shared_server.base_url, org.code, user_id, sip, 1)
             if status != 1:
                 set_status(shared_server.base_url, org.code, user_id, sip, status)
+    calls_and_a_warning(shared_engine, org.name, org.agents[0], org.extensions[0], past[-1])
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, shared_server.base_url, user)
     base = f"{shared_server.base_url}/o/{org.name}"
@@ -117,6 +170,8 @@ def test_screenshots_in_english_and_hebrew(
         page.goto(day)
         expect(page.locator("svg.timeline-bar rect.seg")).to_have_count(9)
         expect(page.locator(".timeline-view")).to_have_attribute("data-zoomed", "yes")
+        expect(page.locator('table.history tr[data-kind="call"]')).to_have_count(10)
+        expect(page.locator('table.history tr[data-kind="warning"]')).to_have_count(1)
         taken.append(shoot(page, folder, f"agent-day-{code}"))
         page.goto(report)
         expect(page.locator("svg.stacked-bars g.agent-bar")).to_have_count(len(NAMES))
