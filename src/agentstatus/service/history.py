@@ -90,7 +90,8 @@ def read_history(
     changes_only: bool = False,
 ) -> HistoryPage:
     """Events in commit order (by id) with ``start <= at < end``; with ``newest_first``
-    in the reverse order, paged by ``before`` (the web shows the latest change first)."""
+    in the reverse order, paged by ``before`` (the web shows the latest change first);
+    with ``changes_only``, the changes of status only (``IS_CHANGE``)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
@@ -111,7 +112,7 @@ def read_history(
         if end_ms is not None:
             query = query.where(history.c.at_ms < end_ms)
         if changes_only:
-            query = query.where(history.c.call.is_(None))
+            query = query.where(IS_CHANGE)
         if after is not None:
             query = query.where(history.c.id > after)
         if before is not None:
