@@ -12,19 +12,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.event_types import WARN_POLICY
-from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
-from agentstatus.pbx.store import store_calls
+from agentstatus.pbx.calls import Call, CallChange, CallState, Direction
+from agentstatus.pbx.store import call_policy
 from agentstatus.service import agents
-from agentstatus.service.organisations import org_id
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
-from agentstatus.storage.schema import agents as agent_rows
-from agentstatus.storage.schema import history
 from agentstatus.web.days import today
 from tests.support.factories import make_org
 from tests.support.past import write_past
@@ -61,31 +59,9 @@ def a_working_day(day: date, n: int, sip: str) -> list[tuple[int, int, str | Non
     return [(local(day, m), s, None if s == 2 else sip) for m, s in plan]
 
 
-def calls_and_a_warning(engine: Engine, org: str, user_id: str, sip: str, day: date) -> None:
-    """Two calls in and one out in the morning of ``day``, and lunch's limit passed (the
-    agent is at work on ``sip`` now: a call's event is written for a seated extension)."""
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        agent_id = conn.execute(
-            select(agent_rows.c.id).where(
-                agent_rows.c.org_id == oid, agent_rows.c.user_id == user_id
-            )
-        ).scalar_one()
-        conn.execute(  # as the deadline runner writes a warning
-            insert(history).values(
-                org_id=oid,
-                agent_id=agent_id,
-                user_id=user_id,
-                prev_extension=sip,
-                new_extension=sip,
-                prev_status=3,
-                new_status=3,
-                at_ms=local(day, 12 * 60 + 30),
-                source="system",
-                policy=WARN_POLICY,
-                due_ms=local(day, 12 * 60 + 30),
-            )
-        )
+def calls_and_a_warning(sip: str, day: date) -> list[tuple[int, dict[str, object]]]:
+    """Two calls in and one out in the morning of ``day`` and lunch's limit passed, as
+    the phone-system link and the deadline runner write them (rows for ``write_past``)."""
     dana = Call("c1", sip, Direction.IN, CallState.RINGING, "Dana", "0501234567", "", 0)
     anon = Call("c2", sip, Direction.IN, CallState.RINGING, "", "0527654321", "", 0)
     out = Call("c3", sip, Direction.OUT, CallState.DIALING, "", "", "035551234", 0)
@@ -102,8 +78,20 @@ def calls_and_a_warning(engine: Engine, org: str, user_id: str, sip: str, day: d
     at = local(day, 10 * 60 + 5)
     steps.append((at, CallChange.STARTED, replace(out, started_ms=at)))
     steps.append((at + 25_000, CallChange.ENDED, replace(out, started_ms=at)))
-    for at_ms, change, call in steps:
-        assert store_calls(engine, oid, [Changed(change, call)], at_ms=at_ms)
+    rows: list[tuple[int, dict[str, object]]] = [
+        (
+            at_ms,
+            {
+                "source": "pbx",
+                "policy": call_policy(change),
+                "call": orjson.dumps(call.as_json()).decode(),
+            },
+        )
+        for at_ms, change, call in steps
+    ]
+    due = local(day, 12 * 60 + 30)
+    rows.append((due, {"source": "system", "policy": WARN_POLICY, "due_ms": due}))
+    return rows
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -133,13 +121,13 @@ def test_screenshots_in_english_and_hebrew(
     for n, (user_id, sip, name) in enumerate(zip(org.agents, org.extensions, NAMES, strict=True)):
         agents.rename_agent(shared_engine, org.name, user_id, name)
         changes = [c for day in past for c in a_working_day(day, n, sip)]
-        write_past(shared_engine, org.name, user_id, local(past[0], 0), changes)
+        others = calls_and_a_warning(sip, past[-1]) if n == 0 else []
+        write_past(shared_engine, org.name, user_id, local(past[0], 0), changes, others)
     for user_id, sip, status in zip(org.agents, org.extensions, NOW, strict=True):
         if status != 2:
             set_status(shared_server.base_url, org.code, user_id, sip, 1)
             if status != 1:
                 set_status(shared_server.base_url, org.code, user_id, sip, status)
-    calls_and_a_warning(shared_engine, org.name, org.agents[0], org.extensions[0], past[-1])
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, shared_server.base_url, user)
     base = f"{shared_server.base_url}/o/{org.name}"
