@@ -19,9 +19,13 @@ def write_past(
     user_id: str,
     created_ms: int,
     changes: Sequence[tuple[int, int, str | None]],
+    others: Sequence[tuple[int, dict[str, object]]] = (),
 ) -> None:
     """The agent exists since ``created_ms`` (logged out) and made ``changes``, each
-    ``(at_ms, new_status, new_extension)``, oldest first; its presence is the last one."""
+    ``(at_ms, new_status, new_extension)``, oldest first; its presence is the last one.
+    ``others``: rows that change nothing (a call's event, a limit's warning), each
+    ``(at_ms, columns)`` with the columns beyond the agent, the instant and the statuses
+    (which are the agent's then), written among the changes in the order of time."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
         agent_id = conn.execute(
@@ -51,7 +55,25 @@ def write_past(
             )
         )
         status, extension = LOGOUT, None
-        for at_ms, new_status, new_extension in changes:
+        pending = sorted(others, key=lambda other: other[0])
+        for at_ms, new_status, new_extension in [*changes, (None, None, None)]:
+            while pending and (at_ms is None or pending[0][0] < at_ms):
+                other_ms, columns = pending.pop(0)
+                conn.execute(
+                    insert(history).values(
+                        org_id=oid,
+                        agent_id=agent_id,
+                        user_id=user_id,
+                        prev_extension=extension,
+                        new_extension=extension,
+                        prev_status=status,
+                        new_status=status,
+                        at_ms=other_ms,
+                        **columns,
+                    )
+                )
+            if at_ms is None:
+                break
             conn.execute(
                 insert(history).values(
                     org_id=oid,

@@ -1,21 +1,28 @@
 """An agent's day over HTTP: the timeline's segments and the totals of a known history
 (on an ordinary day, on the day the clocks go forward, today from wire requests), the
-day's changes newest first in pages, bad days, other organisations."""
+day's changes newest first in pages, calls and warnings shown as what they are (in
+English and in Hebrew), bad days, other organisations."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
+from agentstatus.domain.catalogue import LOGIN
+from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
+from agentstatus.pbx.store import store_calls
 from agentstatus.service import reports
+from agentstatus.service.organisations import org_id
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
+from agentstatus.storage.schema import agents, history
 from agentstatus.web.days import day_bounds
 from tests.support.factories import OrgFixture, make_org
 from tests.support.past import write_past
@@ -24,6 +31,7 @@ from tests.support.web import WebUser, add_user, signed_in, text_of
 from tests.support.wire import set_status
 
 JERUSALEM = ZoneInfo("Asia/Jerusalem")
+LUNCH = 3
 HOUR = 3_600_000
 DAY = date(2026, 11, 3)
 
@@ -60,7 +68,21 @@ def totals(html: str) -> dict[int, int]:
 
 
 def history_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr data-event="(\d+)">', html)]
+    return [int(i) for i in re.findall(r'<tr data-event="(\d+)"', html)]
+
+
+def history_rows(html: str) -> dict[str, str]:
+    """The text of each history row (its cells' text) by its event type, the latest row
+    of each type."""
+    table = html.split('class="data history"', 1)[1].split("</table>", 1)[0]
+    found = re.findall(
+        r'<tr data-event="\d+" data-kind="\w+" data-type="([\w.]+)">(.*?)</tr>', table, re.S
+    )
+    rows: dict[str, str] = {}
+    for kind, row in found:
+        cells = re.sub(r"<[^>]+>", "", row.replace("</td>", " "))  # "(<bdi>Dana</bdi>)"
+        rows.setdefault(kind, re.sub(r"\s+", " ", cells).strip())
+    return rows
 
 
 def a_working_day(engine: Engine, org: OrgFixture, day: date) -> None:
@@ -178,7 +200,7 @@ def test_today_runs_up_to_now_from_wire_requests(
     ids = history_ids(html)
     assert len(ids) == 2
     assert ids[0] > ids[1]
-    newest = html.split(f'<tr data-event="{ids[0]}">', 1)[1].split("</tr>", 1)[0]
+    newest = html.split(f'<tr data-event="{ids[0]}"', 1)[1].split("</tr>", 1)[0]
     assert re.search(r'data-status="1".*data-status="3"', newest, re.S)
     assert "sip2" in newest
     assert "GET" in newest
@@ -273,3 +295,92 @@ def test_the_day_in_hebrew(
     first = re.search(r'<rect class="seg st-2" x="([\d.]+)"[^>]*width="([\d.]+)"', html)
     assert first is not None
     assert float(first.group(1)) + float(first.group(2)) == pytest.approx(1000)
+
+
+def a_day_with_calls_and_a_warning(engine: Engine, org: OrgFixture, day: date) -> None:
+    """At work on sip1 from 08:00; an answered call in from Dana at 09:00 (held and
+    resumed), a call out at 10:00 (not answered), lunch at 12:00 and its limit's warning at
+    12:31 (due 12:30), back at 13:00 (still at work)."""
+    write_past(
+        engine,
+        org.name,
+        "101",
+        local(day - timedelta(days=2), 9),
+        [
+            (local(day, 8), LOGIN, "sip1"),
+            (local(day, 12), LUNCH, "sip1"),
+            (local(day, 13), LOGIN, "sip1"),
+        ],
+    )
+    with engine.begin() as conn:
+        oid = org_id(conn, org.name)
+        agent_id = conn.execute(
+            select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == "101")
+        ).scalar_one()
+        conn.execute(  # as the deadline runner writes a warning
+            insert(history).values(
+                org_id=oid,
+                agent_id=agent_id,
+                user_id="101",
+                prev_extension="sip1",
+                new_extension="sip1",
+                prev_status=LUNCH,
+                new_status=LUNCH,
+                at_ms=local(day, 12, 31),
+                source="system",
+                policy=WARN_POLICY,
+                due_ms=local(day, 12, 30),
+            )
+        )
+    start = local(day, 9)
+    call = Call("c-in", "sip1", Direction.IN, CallState.RINGING, "Dana", "0501234567", "", start)
+    talking = replace(call, state=CallState.TALKING, answered_ms=start + 5000)
+    out = Call("c-out", "sip1", Direction.OUT, CallState.DIALING, "", "", "035551234", start + HOUR)
+    for at_ms, change, what in [
+        (start, CallChange.STARTED, call),
+        (start + 5000, CallChange.ANSWERED, talking),
+        (start + 60_000, CallChange.HELD, replace(talking, state=CallState.HOLD)),
+        (start + 90_000, CallChange.RESUMED, talking),
+        (start + 300_000, CallChange.ENDED, talking),
+        (start + HOUR, CallChange.STARTED, out),
+        (start + HOUR + 20_000, CallChange.ENDED, out),
+    ]:
+        assert store_calls(engine, oid, [Changed(change, what)], at_ms=at_ms)
+
+
+def test_calls_and_warnings_are_shown_as_what_they_are(
+    shared_server: ServerProcess, shared_engine: Engine, floor: Floor
+) -> None:
+    a_day_with_calls_and_a_warning(shared_engine, floor.org, DAY)
+    with signed_in(shared_server.base_url, floor.supervisor) as client:
+        html = client.get(f"/o/{floor.org.name}/agents/101", params={"day": DAY.isoformat()}).text
+    rows = history_rows(html)
+    assert len(history_ids(html)) == 3 + 1 + 7
+    assert "Lunch break → Login" in rows["agent.status"]
+    assert "sip1 → sip1" in rows["agent.status"]
+    said = "Call in from 0501234567 (Dana) —"
+    assert f"{said} answered sip1 pbx" in rows["call.answered"]
+    assert f"{said} on hold sip1" in rows["call.held"]
+    assert f"{said} resumed sip1" in rows["call.resumed"]
+    assert "Call out to 035551234 — dialling sip1 pbx" in rows["call.started"]
+    assert "Call out to 035551234 — ended sip1 pbx" in rows["call.ended"]
+    assert "Over the limit of Lunch break (since 12:30:00) sip1 system" in rows["agent.overdue"]
+    # None of them is a change "Login → Login": only the three changes have an arrow.
+    assert text_of(html).count("→") == 3 * 2
+    assert "Login → Login" not in text_of(html)
+    # The bar and the totals are the changes' only.
+    assert segments(html) == ["2", "1", "3", "1"]
+    with signed_in(shared_server.base_url, floor.supervisor) as client:
+        hebrew = client.get(
+            f"/o/{floor.org.name}/agents/101",
+            params={"day": DAY.isoformat()},
+            headers={"accept-language": "he"},
+        ).text
+    rows = history_rows(hebrew)
+    said = "שיחה נכנסת מ־0501234567 (Dana) —"
+    assert f"{said} נענתה sip1 pbx" in rows["call.answered"]
+    assert f"{said} בהמתנה sip1" in rows["call.held"]
+    assert "שיחה יוצאת אל 035551234 — בחיוג sip1 pbx" in rows["call.started"]
+    assert "מעבר למגבלה של הפסקת צהריים (מאז 12:30:00) sip1 system" in rows["agent.overdue"]
+    assert "הפסקת צהריים ← לוגין" in rows["agent.status"]
+    assert text_of(hebrew).count("←") == 3 * 2

@@ -85,7 +85,7 @@ def test_the_confirmation_page_is_in_hebrew_too(
     assert f'name="next" value="/o/{org.name}/admin/agents"' in asked.text
 
 
-def test_replay_leaves_call_events_out(
+def test_replay_leaves_call_events_and_warnings_out(
     shared_server: ServerProcess, shared_engine: Engine, root_admin: WebUser
 ) -> None:
     org = make_org(shared_engine, agent_count=1, extension_count=1)
@@ -113,6 +113,21 @@ def test_replay_leaves_call_events_out(
                     call='{"id": "c1", "state": "Talking"}',
                 )
             )
+        conn.execute(  # a limit's warning, as the deadline runner writes it
+            insert(history).values(
+                org_id=oid,
+                agent_id=agent_id,
+                user_id="101",
+                prev_extension="sip1",
+                new_extension="sip1",
+                prev_status=1,
+                new_status=1,
+                at_ms=now_ms() + 5,
+                source="system",
+                policy="limit:warn",
+                due_ms=now_ms(),
+            )
+        )
     with signed_in(shared_server.base_url, root_admin) as client:
         page = client.get(
             f"/o/{org.name}/replay/events", params={"after": "0", "until": str(now_ms() + 1000)}

@@ -1,20 +1,25 @@
-"""Screenshots of the board, an agent's day and a report, in English and Hebrew, from a
-floor with a few days of history. They go to $AGENTSTATUS_SCREENSHOTS_DIR (the docs'
-screenshots come from ``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own
-directory."""
+"""Screenshots of the board, an agent's day (with calls and a limit's warning) and a
+report, in English and Hebrew, from a floor with a few days of history. They go to
+$AGENTSTATUS_SCREENSHOTS_DIR (the docs' screenshots come from
+``AGENTSTATUS_SCREENSHOTS_DIR=docs/screenshots``), else to the test's own directory."""
 
 from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.pbx.calls import Call, CallChange, CallState, Direction
+from agentstatus.pbx.store import call_policy
 from agentstatus.service import agents
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
@@ -54,6 +59,41 @@ def a_working_day(day: date, n: int, sip: str) -> list[tuple[int, int, str | Non
     return [(local(day, m), s, None if s == 2 else sip) for m, s in plan]
 
 
+def calls_and_a_warning(sip: str, day: date) -> list[tuple[int, dict[str, object]]]:
+    """Two calls in and one out in the morning of ``day`` and lunch's limit passed, as
+    the phone-system link and the deadline runner write them (rows for ``write_past``)."""
+    dana = Call("c1", sip, Direction.IN, CallState.RINGING, "Dana", "0501234567", "", 0)
+    anon = Call("c2", sip, Direction.IN, CallState.RINGING, "", "0527654321", "", 0)
+    out = Call("c3", sip, Direction.OUT, CallState.DIALING, "", "", "035551234", 0)
+    steps: list[tuple[int, CallChange, Call]] = []
+    for start, call, held in ((9 * 60 + 5, dana, True), (9 * 60 + 40, anon, False)):
+        at = local(day, start)
+        talking = replace(call, started_ms=at, state=CallState.TALKING, answered_ms=at + 8000)
+        steps.append((at, CallChange.STARTED, replace(call, started_ms=at)))
+        steps.append((at + 8000, CallChange.ANSWERED, talking))
+        if held:
+            steps.append((at + 90_000, CallChange.HELD, replace(talking, state=CallState.HOLD)))
+            steps.append((at + 120_000, CallChange.RESUMED, talking))
+        steps.append((at + 240_000, CallChange.ENDED, talking))
+    at = local(day, 10 * 60 + 5)
+    steps.append((at, CallChange.STARTED, replace(out, started_ms=at)))
+    steps.append((at + 25_000, CallChange.ENDED, replace(out, started_ms=at)))
+    rows: list[tuple[int, dict[str, object]]] = [
+        (
+            at_ms,
+            {
+                "source": "pbx",
+                "policy": call_policy(change),
+                "call": orjson.dumps(call.as_json()).decode(),
+            },
+        )
+        for at_ms, change, call in steps
+    ]
+    due = local(day, 12 * 60 + 30)
+    rows.append((due, {"source": "system", "policy": WARN_POLICY, "due_ms": due}))
+    return rows
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from the PNG's header chunk."""
     head = path.read_bytes()[:24]
@@ -81,7 +121,8 @@ def test_screenshots_in_english_and_hebrew(
     for n, (user_id, sip, name) in enumerate(zip(org.agents, org.extensions, NAMES, strict=True)):
         agents.rename_agent(shared_engine, org.name, user_id, name)
         changes = [c for day in past for c in a_working_day(day, n, sip)]
-        write_past(shared_engine, org.name, user_id, local(past[0], 0), changes)
+        others = calls_and_a_warning(sip, past[-1]) if n == 0 else []
+        write_past(shared_engine, org.name, user_id, local(past[0], 0), changes, others)
     for user_id, sip, status in zip(org.agents, org.extensions, NOW, strict=True):
         if status != 2:
             set_status(shared_server.base_url, org.code, user_id, sip, 1)
@@ -117,6 +158,8 @@ def test_screenshots_in_english_and_hebrew(
         page.goto(day)
         expect(page.locator("svg.timeline-bar rect.seg")).to_have_count(9)
         expect(page.locator(".timeline-view")).to_have_attribute("data-zoomed", "yes")
+        expect(page.locator('table.history tr[data-kind="call"]')).to_have_count(10)
+        expect(page.locator('table.history tr[data-kind="warning"]')).to_have_count(1)
         taken.append(shoot(page, folder, f"agent-day-{code}"))
         page.goto(report)
         expect(page.locator("svg.stacked-bars g.agent-bar")).to_have_count(len(NAMES))

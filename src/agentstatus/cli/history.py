@@ -8,7 +8,7 @@ import orjson
 from agentstatus.cli.output import print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import now_ms, parse_time, to_iso
-from agentstatus.domain.event_types import WARN_POLICY, event_type
+from agentstatus.domain.event_types import OVERDUE_EVENT
 from agentstatus.service import reports
 from agentstatus.service.history import MAX_PAGE, HistoryEvent, read_history
 
@@ -51,11 +51,11 @@ def _call(event: HistoryEvent) -> str:
 def describe(event: HistoryEvent) -> str:
     """What one history row says, for a person: a change's statuses and extensions, a
     call's extension and other party, a warning's status and when its limit passed."""
-    if event.call is not None:
-        return _call(event)
-    if event.policy == WARN_POLICY:
+    if event.type == OVERDUE_EVENT:
         due = "" if event.due_ms is None else f", limit passed at {to_iso(event.due_ms)}"
         return f"still {_at(event.new_status, event.new_extension)}{due}"
+    if not event.is_change:
+        return _call(event)
     change = f"{_at(event.prev_status, event.prev_extension)} → "
     change += _at(event.new_status, event.new_extension)
     return change if event.policy is None else f"{change} ({event.policy})"
@@ -96,7 +96,7 @@ def history(
                 e.id,
                 to_iso(e.at_ms),
                 e.user_id,
-                event_type(e.prev_status, e.new_status, e.policy),
+                e.type,
                 describe(e),
                 e.source,
             )

@@ -22,6 +22,13 @@ WARN_POLICY = "limit:warn"
 CALL_POLICY = "call:"
 
 
+def is_change(policy: str | None) -> bool:
+    """Whether a history row changes a status (agent.login, agent.logout, agent.status):
+    not a limit's warning nor a call's event, which leave the agent where it was. The
+    database's form of the same test is ``service.history.IS_CHANGE``."""
+    return policy != WARN_POLICY and not (policy or "").startswith(CALL_POLICY)
+
+
 def event_type(prev_status: int, new_status: int, policy: str | None = None) -> str:
     """agent.login (from logged out), agent.logout, agent.status (any other change,
     including a move to another extension), agent.overdue (a limit's warning), or a call's

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from agentstatus.domain.clock import to_iso
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import WARN_POLICY, event_type, is_change
 from agentstatus.domain.integers import INT64_MAX, INT64_MIN
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
@@ -19,7 +19,7 @@ IS_CHANGE: ColumnElement[bool] = and_(
     or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY), history.c.call.is_(None)
 )
 """The history rows that change a status: not a limit's warning nor a call's event (events
-that change nothing)."""
+that change nothing); in Python, :func:`~agentstatus.domain.event_types.is_change`."""
 
 MAX_PAGE = 1000
 
@@ -39,6 +39,16 @@ class HistoryEvent:
     due_ms: int | None = None
     call: str | None = None
     """A call event's call (JSON, as stored)."""
+
+    @property
+    def type(self) -> str:
+        """agent.login, agent.status, ..., agent.overdue, call.started, ..."""
+        return event_type(self.prev_status, self.new_status, self.policy)
+
+    @property
+    def is_change(self) -> bool:
+        """A change of status, not a warning nor a call's event."""
+        return is_change(self.policy)
 
     def as_json(self) -> dict[str, object]:
         shaped: dict[str, object] = {
@@ -80,7 +90,8 @@ def read_history(
     changes_only: bool = False,
 ) -> HistoryPage:
     """Events in commit order (by id) with ``start <= at < end``; with ``newest_first``
-    in the reverse order, paged by ``before`` (the web shows the latest change first)."""
+    in the reverse order, paged by ``before`` (the web shows the latest change first);
+    with ``changes_only``, the changes of status only (``IS_CHANGE``)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
     if start_ms is not None and end_ms is not None and end_ms < start_ms:
@@ -101,7 +112,7 @@ def read_history(
         if end_ms is not None:
             query = query.where(history.c.at_ms < end_ms)
         if changes_only:
-            query = query.where(history.c.call.is_(None))
+            query = query.where(IS_CHANGE)
         if after is not None:
             query = query.where(history.c.id > after)
         if before is not None:

@@ -1,5 +1,6 @@
 """An agent's day: the bar of its statuses over the day's hours (in the organisation's
-time zone), the time in each status, and the day's changes newest first, in pages."""
+time zone), the time in each status, and the day's history newest first, in pages: its
+changes of status, its calls' events and its limits' warnings, each shown as what it is."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import OVERDUE_EVENT
 from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import agent_days, statuses
 from agentstatus.service.errors import NotFound
-from agentstatus.service.history import HistoryPage, read_history
+from agentstatus.service.history import HistoryEvent, HistoryPage, read_history
 from agentstatus.service.timezones import get_timezone
 from agentstatus.web import messages
 from agentstatus.web.agent_paths import user_id_of
@@ -40,6 +43,49 @@ from agentstatus.web.timeline import (
 )
 
 PAGE_SIZE = 50
+CHANGE, CALL, WARNING = "change", "call", "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What a call's event tells a reader: which way, the other party, the extension."""
+
+    outgoing: bool
+    number: str
+    """The caller's number (in) or the number dialled (out); "" when unknown."""
+    name: str
+    """The caller's name, when the phone system knew it."""
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One row of the day's history, as the page shows it."""
+
+    event: HistoryEvent
+    kind: str
+    """CHANGE (a change of status), CALL (a call's event) or WARNING (agent.overdue)."""
+    change: str
+    """For a call, what happened: the event type's last part (started, answered, ...)."""
+    call: CallFacts | None = None
+
+
+def line(event: HistoryEvent) -> Line:
+    """A history row as a change, a call's event or a warning (by its event type)."""
+    kind = event.type
+    if event.is_change:
+        return Line(event, CHANGE, "")
+    if kind == OVERDUE_EVENT:
+        return Line(event, WARNING, "")
+    call = orjson.loads(event.call or "{}")
+    outgoing = call.get("direction") == "out"
+    facts = CallFacts(
+        outgoing,
+        str(call.get("dialled" if outgoing else "caller_number") or ""),
+        "" if outgoing else str(call.get("caller_name") or ""),
+        str(call.get("extension") or event.new_extension or ""),
+    )
+    return Line(event, CALL, kind.removeprefix("call."), facts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +97,8 @@ class Day:
     ticks: list[Tick]
     totals: list[Total]
     history: HistoryPage
+    lines: list[Line]
+    """``history``'s events, each as what it is."""
     window: tuple[int, int] | None = None
     """The span with activity (whole local hours), when it is worth zooming to."""
     zoomed: bool = False
@@ -117,6 +165,7 @@ def _read_day(
         hour_ticks(low, high, zone, rtl=rtl),
         totals(found),
         history,
+        [line(e) for e in history.events],
         window,
         (low, high) != (bounds.start_ms, bounds.end_ms),
     )

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.domain.integers import parse_int
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.history import read_history
@@ -86,7 +85,9 @@ async def events(request: Request) -> Response:
             end_ms=until + 1,
             after=after,
             limit=PAGE,
-            changes_only=True,  # a call's event is no change of status
+            # Neither a warning nor a call's event is a change to replay: the agent's
+            # "since" stays where its last change put it.
+            changes_only=True,
         )
     except InvalidInput as exc:
         return _refuse(422, exc.message)
@@ -100,9 +101,6 @@ async def events(request: Request) -> Response:
                     "at_ms": e.at_ms,
                 }
                 for e in found.events
-                # Neither a warning nor a call's event is a change to replay: the agent's
-                # "since" stays where its last change put it.
-                if e.policy != WARN_POLICY and e.call is None
             ],
             "next_after": found.next_after,
         }
