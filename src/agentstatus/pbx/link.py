@@ -17,7 +17,8 @@ Reconnecting: a connection that was working is tried again every ``FAST_RETRY_SE
 for ``FAST_RETRY_WINDOW`` seconds (a phone system restarts in seconds), then with a
 doubling backoff up to ``MAX_BACKOFF``; a refused login waits ``LOGIN_RETRY_SECONDS`` (a
 phone system behind fail2ban bans a client that keeps failing), and a connection dropped
-for passing a bound (ami.py) waits ``MAX_BACKOFF``.
+for passing a bound (``BoundCrossed``, or ami.py's reason) gets no fast retry and keeps its
+backoff growing.
 """
 
 from __future__ import annotations
