@@ -4,6 +4,7 @@ status change; drift is repaired on connect; calls show in GetExtensionsCalls.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -314,3 +315,23 @@ def test_a_flooding_event_socket_is_dropped_and_pbx_show_says_why(
             with engine.connect() as conn:
                 rows = conn.execute(text("SELECT count(*) FROM history")).scalar_one()
             assert rows < 2_000
+
+
+def test_a_refused_password_backs_off_and_a_new_setting_tries_at_once(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Item 9 of issue 21, on FreeSWITCH too: a wrong password is not tried every few
+    seconds (each try is a failed login in FreeSWITCH's log, what fail2ban counts)."""
+    org = make_org(engine)
+    with EslServer(queues=QUEUES) as esl:
+        use_freeswitch(engine, database_url, org.name, esl, QUEUES, secret="not-the-password")
+        with ServerProcess(database_url, tmp_path / "server.log", env=PBX_ENV):
+            state = wait_state(engine, org.name, lambda s: s.last_error is not None)
+            assert "login refused; next try at" in (state.last_error or "")
+            assert "not-the-password" not in (state.last_error or "")
+            assert not state.connected
+            time.sleep(2.0)  # longer than the first backoffs: none may be spent on a refusal
+            assert esl.connections_accepted == 1
+            use_freeswitch(engine, database_url, org.name, esl, QUEUES)
+            wait_state(engine, org.name, lambda s: s.connected, timeout=5.0)
+            assert esl.connections_accepted == 2

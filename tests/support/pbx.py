@@ -38,11 +38,17 @@ def use_asterisk(
 
 
 def use_freeswitch(
-    engine: Engine, database_url: str, org: str, esl: EslServer, queues: tuple[str, ...]
+    engine: Engine,
+    database_url: str,
+    org: str,
+    esl: EslServer,
+    queues: tuple[str, ...],
+    *,
+    secret: str = "ClueCon-test-01",  # noqa: S107 - the test server's password
 ) -> None:
     config = make_config("freeswitch", "127.0.0.1", port=esl.port, queues=list(queues))
     box = secret_box_for(database_url, PBX_KEY)
-    pbx_settings.set_pbx(engine, box, org, config, "ClueCon-test-01", outbound=LOOPBACK)
+    pbx_settings.set_pbx(engine, box, org, config, secret, outbound=LOOPBACK)
 
 
 def wait_state(

@@ -27,6 +27,7 @@ from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
 from agentstatus.pbx.phone import (
     BoundCrossed,
+    LoginRefused,
     PauseAtPhone,
     PhoneError,
     PhoneEvent,
@@ -200,9 +201,11 @@ class FreeSwitch:
         try:
             await esl.start(self._secret, self.timeout)
             await esl.subscribe(EVENTS, self.timeout)
-        except CommandFailed:
+        except CommandFailed as exc:
             await esl.close()
-            raise PhoneError(f"{where} refused the event socket password") from None
+            if exc.command == "auth":  # tried again only after minutes (see LoginRefused)
+                raise LoginRefused(f"{where} refused the event socket password") from None
+            raise PhoneError(f"{where}: {exc}") from None
         except (EslError, OSError, TimeoutError) as exc:
             await esl.close()
             raise PhoneError(f"{where}: {exc or 'no greeting'}") from None
