@@ -55,6 +55,7 @@ PAGE_INTEGERS: dict[tuple[str, str], list[Spot]] = {
     ("GET", "/o/{org}/replay/events"): [("query", "after"), ("query", "until")],
     ("GET", "/o/{org}/agents/{user_id}"): [("query", "before")],
     ("GET", "/o/{org}/admin/webhooks"): [("query", "endpoint")],
+    ("GET", "/o/{org}/reports"): [("query", "page")],
     ("GET", "/o/{org}/admin/agents"): [("query", "page")],
     ("GET", "/o/{org}/admin/extensions"): [("query", "page")],
     ("GET", "/o/{org}/admin/users"): [("query", "page")],

@@ -8,15 +8,12 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service import reports, statuses
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.reports import TimeInStatus
@@ -24,9 +21,9 @@ from agentstatus.service.timezones import get_timezone
 from agentstatus.web.days import BadDay, parse_day, range_bounds, today
 from agentstatus.web.i18n import language
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Paging
 from agentstatus.web.pages.common import PageRequest, Refused, page_request, render
 from agentstatus.web.pages.figures import figures
+from agentstatus.web.pages.paging import paginate
 from agentstatus.web.stacked_bars import chart
 from agentstatus.web.status_names import displayed
 
@@ -109,29 +106,6 @@ def _report(page: PageRequest, form: RangeForm, zone: ZoneInfo) -> list[TimeInSt
 
 
 REPORT_PAGE = 200
-T = TypeVar("T")
-
-
-def paginate_report(page: PageRequest, rows: list[T]) -> tuple[list[T], Paging | None]:
-    """A page of the report's agents (``?page=``, the range kept in the links)."""
-    asked = parse_int(page.request.query_params.get("page", "1"), 1, INT32_MAX) or 1
-    if len(rows) <= REPORT_PAGE:
-        return rows, None
-    pages = -(-len(rows) // REPORT_PAGE)
-    number = min(asked, pages)
-
-    def link(n: int) -> str:
-        query = [(k, v) for k, v in page.request.query_params.multi_items() if k != "page"]
-        return f"{page.request.url.path}?{urlencode([*query, ('page', str(n))])}"
-
-    paging = Paging(
-        number,
-        pages,
-        len(rows),
-        link(number - 1) if number > 1 else None,
-        link(number + 1) if number < pages else None,
-    )
-    return rows[(number - 1) * REPORT_PAGE : number * REPORT_PAGE], paging
 
 
 async def _form_of(request: Request) -> tuple[PageRequest, ZoneInfo, RangeForm]:
@@ -156,7 +130,10 @@ def _page(
     everyone = _rows(found)
     # The table and the chart show a page of agents (a year of a 50,000-agent organisation
     # was 42.8 MB of HTML); the totals are of everyone, and the CSV has every row.
-    rows, paging = paginate_report(page, everyone)
+    try:
+        rows, paging = paginate(page, everyone, REPORT_PAGE)
+    except Refused as refused:
+        return refused.response
     present = {sid for row in everyone for sid in row.seconds}
     order = [s.id for s in catalogue if s.id in present]
     order += sorted(present - set(order))

@@ -17,10 +17,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service.errors import AlreadyExists, ImportRejected, NotFound, ServiceError
-from agentstatus.web import messages
-from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
+from agentstatus.web.pages import paging
+from agentstatus.web.pages.common import PageRequest, Refused, page_request, render
+from agentstatus.web.pages.paging import Paging
 
 T = TypeVar("T")
 ADMIN_PAGE = 200
@@ -125,35 +125,9 @@ async def uploaded_text(data: FormData, key: str) -> str | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Paging:
-    number: int
-    pages: int
-    total: int
-    previous: str | None
-    next: str | None
-
-
 def paginate(page: PageRequest, items: list[T]) -> tuple[list[T], Paging | None]:
-    """The rows of the page ``?page=`` asks for (Refused, 422, for a number it cannot be),
-    and the links to the others; None when everything fits on one page."""
-    text = page.request.query_params.get("page", "1")
-    asked = parse_int(text, 1, INT32_MAX)
-    if asked is None:
-        raise Refused(error_page(page.request, INVALID, messages.BAD_NUMBER))
-    if len(items) <= ADMIN_PAGE:
-        return items, None
-    pages = -(-len(items) // ADMIN_PAGE)
-    number = min(asked, pages)
-    path = page.request.url.path
-    paging = Paging(
-        number,
-        pages,
-        len(items),
-        f"{path}?page={number - 1}" if number > 1 else None,
-        f"{path}?page={number + 1}" if number < pages else None,
-    )
-    return items[(number - 1) * ADMIN_PAGE : number * ADMIN_PAGE], paging
+    """An admin list's page (``ADMIN_PAGE`` rows)."""
+    return paging.paginate(page, items, ADMIN_PAGE)
 
 
 def done(page: PageRequest, area: str, key: str) -> Response:
