@@ -15,6 +15,7 @@ install``, which builds the same way).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import subprocess
@@ -218,6 +219,9 @@ def test_a_file_missing_from_the_package_is_named_not_blamed_on_the_database(
 
     monkeypatch.setattr(uvicorn, "run", must_not_serve)
     monkeypatch.setattr(page, "ASSETS_DIR", tmp_path / "assets")
+    # serve sets the process's log levels (httpx at WARNING); this process is the suite's.
+    httpx_log = logging.getLogger("httpx")
+    monkeypatch.setattr(httpx_log, "level", httpx_log.level)
     done = invoke(database_url, "serve", "--port", str(free_port()))
     assert done.code == 1
     assert str(tmp_path / "assets" / "panel.js") in done.stderr
