@@ -16,7 +16,7 @@ from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import _PRESENCE_QUERY, AgentPresence
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, extensions, presence
+from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +75,16 @@ def board_page(
         wanted = _PRESENCE_QUERY.where(
             agents.c.org_id == oid, agents.c.active, _matching(needle, status)
         )
-        matching = int(
-            conn.execute(
-                select(func.count()).select_from(wanted.order_by(None).subquery())
-            ).scalar_one()
-        )
-        shown = func.lower(func.coalesce(func.nullif(agents.c.name, ""), agents.c.user_id))
+        if needle:
+            matching = int(
+                conn.execute(
+                    select(func.count()).select_from(wanted.order_by(None).subquery())
+                ).scalar_one()
+            )
+        else:  # the counts' own rows (the extension's and status's joins are outer)
+            matching = sum(counts.values()) if status is None else counts.get(status, 0)
         rows = conn.execute(
-            wanted.order_by(None).order_by(shown, agents.c.user_id).offset(offset).limit(limit)
+            wanted.order_by(None).order_by(SHOWN_NAME, agents.c.user_id).offset(offset).limit(limit)
         )
         found = [
             AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
