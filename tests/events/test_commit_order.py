@@ -24,11 +24,18 @@ from agentstatus.domain.catalogue import LOGIN
 from agentstatus.events import feed
 from agentstatus.events.feed import CommitFence, read_events, snapshot
 from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
+from agentstatus.service.board import BoardPage, board_page
 from agentstatus.storage.database import libpq_conninfo
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import ADMIN_URL, PostgresDatabases
 
 MOVE = "UPDATE presence SET status = status WHERE agent_id = %(agent)s"
+BUSY = "UPDATE presence SET status = 3, since_ms = 1 WHERE agent_id = %(agent)s"
+BUSY_EVENT = """
+INSERT INTO history (org_id, agent_id, user_id, prev_status, new_status, at_ms, source)
+VALUES (%(org)s, %(agent)s, %(user)s, 2, 3, 1, 'GET')
+RETURNING id
+"""
 
 # The columns the status engine writes.
 INSERT_AFTER_A_PAUSE = """
@@ -127,7 +134,9 @@ def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
         in_flight = int(str(row[0]))
         taken: list[SnapshotFrame] = []
         reader = threading.Thread(
-            target=lambda: taken.append(snapshot(engine, org.name, SnapshotBuilder(org.name))[1])
+            target=lambda: taken.append(
+                snapshot(engine, CommitFence(engine), org.name, SnapshotBuilder(org.name))[1]
+            )
         )
         reader.start()
         time.sleep(0.3)
@@ -138,6 +147,116 @@ def test_a_snapshot_waits_for_a_change_in_flight_and_reflects_it(
     assert snap.cursor == in_flight
     data = orjson.loads(snap.frame.split(b"\n")[1].removeprefix(b"data: "))
     assert {a["user_id"]: a["status"] for a in data["agents"]}["101"] == 3
+
+
+def _board(engine: Engine, org: OrgFixture) -> BoardPage:
+    return board_page(
+        engine, CommitFence(engine), org.name, needle="", status=None, offset=0, limit=500
+    )
+
+
+def _board_then_stream(
+    engine: Engine, org: OrgFixture, oid: int, page: BoardPage
+) -> dict[str, int]:
+    """Each agent's status as the page's script shows it once its stream (from the page's
+    cursor) has caught up: the page's rows, then the events after its cursor."""
+    shown = {a.user_id: a.status for a in page.agents}
+    for e in read_events(engine, CommitFence(engine), org.name, oid, after=page.cursor):
+        shown[e.user_id] = e.new_status
+    return shown
+
+
+def _change(conn: psycopg.Connection[tuple[object, ...]], oid: int, agent: int, user: str) -> int:
+    """A change to status 3 as the status engine makes it (presence first), uncommitted;
+    its history id."""
+    conn.execute(BUSY, {"agent": agent})
+    row = conn.execute(BUSY_EVENT, {"org": oid, "agent": agent, "user": user}).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def test_a_board_page_loaded_while_a_smaller_id_is_in_flight_loses_no_change(
+    pg_url: str, engine: Engine
+) -> None:
+    """A page loaded while a change with a smaller id than the last committed one is in
+    flight: the change is on the page or sent by its stream from the page's cursor. With
+    the cursor read as the newest committed id (and the rows beside it, without waiting),
+    the page would miss it and its stream would start past it."""
+    org = make_org(engine, agent_count=2)
+    conninfo = libpq_conninfo(make_url(pg_url))
+    with psycopg.connect(conninfo) as earlier, psycopg.connect(conninfo) as later:
+        oid, agent_a, agent_b = _ids(earlier, org)
+        earlier_id = _change(earlier, oid, agent_b, "102")
+        later_id = _change(later, oid, agent_a, "101")
+        later.commit()
+        assert earlier_id < later_id
+        taken: list[BoardPage] = []
+        reader = threading.Thread(target=lambda: taken.append(_board(engine, org)))
+        reader.start()
+        time.sleep(0.3)
+        earlier.commit()
+        reader.join(timeout=10)
+    (page,) = taken
+    assert _board_then_stream(engine, org, oid, page) == {"101": 3, "102": 3}
+    # Exactly: every event up to the cursor is on the page, and none after it.
+    assert page.cursor == later_id
+    assert page.counts == {3: 2}
+
+
+def test_a_board_page_takes_a_new_snapshot_when_a_smaller_id_commits_after_it(
+    pg_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving the floor does not cover: once the floor is final, a change takes
+    a smaller id, a later one commits, and the page's snapshot is taken between that
+    commit and the smaller one's. The snapshot sees the later id and not the smaller:
+    the page takes another, and reflects both."""
+    org = make_org(engine, agent_count=2)
+    conninfo = libpq_conninfo(make_url(pg_url))
+    with psycopg.connect(conninfo) as earlier, psycopg.connect(conninfo) as later:
+        oid, agent_a, agent_b = _ids(earlier, org)
+        ids: list[int] = []
+        floors = feed.latest_final
+
+        def floor_then_writers(engine: Engine, fence: CommitFence, oid: int) -> int:
+            found = floors(engine, fence, oid)
+            if not ids:  # the first snapshot only
+                ids.append(_change(earlier, oid, agent_b, "102"))
+                ids.append(_change(later, oid, agent_a, "101"))
+                later.commit()
+                threading.Timer(0.3, earlier.commit).start()
+            return found
+
+        monkeypatch.setattr(feed, "latest_final", floor_then_writers)
+        snapshots: list[int] = []
+        ids_after = feed._ids_after
+
+        def counting(conn: object, oid: int, floor: int, upto: int | None = None) -> list[int]:
+            if upto is None:
+                snapshots.append(floor)
+            return ids_after(conn, oid, floor, upto)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(feed, "_ids_after", counting)
+        page = _board(engine, org)
+    earlier_id, later_id = ids
+    assert earlier_id < later_id
+    assert snapshots == [0, later_id], "the first snapshot was not taken again"
+    assert page.cursor == later_id
+    assert {a.user_id: a.status for a in page.agents} == {"101": 3, "102": 3}
+    assert _board_then_stream(engine, org, oid, page) == {"101": 3, "102": 3}
+
+
+def test_a_change_committed_after_the_page_is_sent_by_its_stream(
+    pg_url: str, engine: Engine
+) -> None:
+    org = make_org(engine, agent_count=2)
+    conninfo = libpq_conninfo(make_url(pg_url))
+    page = _board(engine, org)
+    with psycopg.connect(conninfo) as writer:
+        oid, _, agent_b = _ids(writer, org)
+        _change(writer, oid, agent_b, "102")
+        writer.commit()
+    assert page.counts.get(3, 0) == 0
+    assert _board_then_stream(engine, org, oid, page)["102"] == 3
 
 
 def test_a_transaction_in_another_database_holds_nothing_back(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from agentstatus.events.feed import snapshot
+from agentstatus.events.feed import CommitFence, snapshot
 from agentstatus.service.presence import AgentPresence
 from agentstatus.service.tokens import Role
 from agentstatus.web.pages.admin.forms import ADMIN_PAGE
@@ -74,7 +74,7 @@ class _Held:
 def test_a_snapshot_being_read_does_not_hold_other_writers(engine: Engine, tmp_path: Path) -> None:
     org = make_big_org(engine, 3)
     held = _Held()
-    reader = threading.Thread(target=snapshot, args=(engine, org.name, held))
+    reader = threading.Thread(target=snapshot, args=(engine, CommitFence(engine), org.name, held))
     reader.start()
     try:
         assert held.reading.wait(30)

@@ -279,7 +279,10 @@ class OrgFeed:
 
     async def _take_snapshot(self) -> SnapshotFrame:
         builder = SnapshotBuilder(self.org)
-        _, shared = await asyncio.to_thread(snapshot, self._fanout.engine, self.org, builder)
+        fanout = self._fanout
+        _, shared = await asyncio.to_thread(
+            snapshot, fanout.engine, fanout.fence, self.org, builder
+        )
         self._shared = shared
         # Past its reuse the feed lets it go: only the streams still writing it hold it.
         asyncio.get_running_loop().call_later(SNAPSHOT_REUSE_SECONDS, self._expire, shared)

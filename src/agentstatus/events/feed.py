@@ -14,20 +14,30 @@ first), which gives the guard both readers rely on:
   The oldest running xid is cluster-wide; if it lags (a long transaction, perhaps in
   another database), the transactions of this database are listed once and only those
   below the fence are waited for.
-- ``snapshot`` locks the presence table in SHARE mode, which waits for every transaction
-  that has written presence (and so may hold a history id) to end and holds new writers
-  off for the few milliseconds of the read; the presence rows and the last id are then
-  read from one snapshot with nothing in flight.
+- ``consistent_read`` (the streams' ``snapshot``, a board page) gives a REPEATABLE READ
+  snapshot and the id of the last event it reflects, such that it reflects every event up
+  to that id and none after, without holding any writer off. It starts from a floor
+  known final (``latest_final``: every id up to it has committed or aborted, so any
+  snapshot taken later sees all of them) and takes a snapshot; the ids above the floor
+  that the snapshot sees end at ``last``. A transaction that could still commit an id up
+  to ``last`` drew it before ``last`` committed, so before the snapshot, and had its xid
+  before that: a fence taken after the snapshot waits for it. Then the ids committed in
+  (floor, last] are read again; if they are the ones the snapshot saw, nothing up to
+  ``last`` is missing from it, and nothing after ``last`` is in it (a larger id seen would
+  have been ``last``). Otherwise (a writer with a smaller id committed after the snapshot
+  was taken) everything up to ``last`` is final now: it is the next floor and a new
+  snapshot is taken.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, Row, Select, select, text
+from sqlalchemy import Connection, Engine, Row, Select, select, text
 
 from agentstatus.events.model import Event
 from agentstatus.service.organisations import org_id as lookup_org_id
@@ -47,9 +57,9 @@ _RUNNING_HERE = text(
 )
 
 # How long a read waits for older transactions before it gives up for this round (the
-# stream asks again on its next wake-up or poll) and how long a snapshot waits for the lock.
+# stream asks again on its next wake-up or poll), and how long a consistent snapshot
+# tries before it gives up (TimeoutError, answered 503).
 SETTLE_SECONDS = 2.0
-SNAPSHOT_LOCK_TIMEOUT = "2s"
 # How long the cheap wait (on the oldest running xid) lasts before the slow path, and how
 # often an instance takes a fence.
 CLUSTER_WAIT_SECONDS = 0.2
@@ -210,6 +220,65 @@ def latest_final(engine: Engine, fence: CommitFence, oid: int) -> int:
     return 0 if last is None else int(last)
 
 
+def _ids_after(conn: Connection, oid: int, floor: int, upto: int | None = None) -> list[int]:
+    query = _after(select(history.c.id), oid, floor)
+    if upto is not None:
+        query = query.where(history.c.id <= upto)
+    return [int(x) for x in conn.execute(query).scalars()]
+
+
+def _settled_snapshot(engine: Engine, fence: CommitFence, oid: int) -> tuple[Connection, int]:
+    """An open REPEATABLE READ transaction whose snapshot reflects exactly the events up
+    to the id returned with it (see the module's docstring)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    floor = latest_final(engine, fence, oid)
+    while True:
+        conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        try:
+            conn.begin()
+            seen = _ids_after(conn, oid, floor)  # the first query: it takes the snapshot
+            if not seen:
+                return conn, floor
+            last = seen[-1]
+            if not fence.wait():
+                raise TimeoutError("older transactions did not end in time; try again")
+            with reading(engine) as now:
+                if _ids_after(now, oid, floor, last) == seen:
+                    return conn, last
+        except BaseException:
+            conn.close()
+            raise
+        conn.close()
+        floor = last  # every id up to it is final now
+        if time.monotonic() >= deadline:
+            raise TimeoutError("no consistent snapshot in time; try again")
+
+
+@contextmanager
+def consistent_read(
+    engine: Engine, fence: CommitFence, oid: int
+) -> Iterator[tuple[Connection, int]]:
+    """A connection for reads in one snapshot, and the id of the last event that snapshot
+    reflects: every event up to it, none after. Writers are not held off (a table lock
+    held for a large organisation's board stalled every tenant's changes). Raises
+    TimeoutError when older transactions keep it waiting longer than ``SETTLE_SECONDS``.
+    On SQLite one read transaction (a WAL snapshot) is enough: ids are in commit order."""
+    if engine.dialect.name != "postgresql":
+        with reading(engine) as conn, conn.begin():
+            yield conn, _last_id(conn, oid)
+        return
+    conn, cursor = _settled_snapshot(engine, fence, oid)
+    with conn:
+        yield conn, cursor
+
+
+def _last_id(conn: Connection, oid: int) -> int:
+    last = conn.execute(
+        select(history.c.id).where(history.c.org_id == oid).order_by(history.c.id.desc()).limit(1)
+    ).scalar()
+    return 0 if last is None else int(last)
+
+
 T_co = TypeVar("T_co", covariant=True)
 
 
@@ -221,26 +290,15 @@ class SnapshotSink(Protocol[T_co]):
     def finish(self, cursor: int) -> T_co: ...
 
 
-def snapshot(engine: Engine, org: str, into: SnapshotSink[T_co]) -> tuple[int, T_co]:
-    """Every agent's presence and the id of the last event it reflects, read together,
-    each agent handed to ``into`` as it is read. On SQLite one read transaction (a WAL
-    snapshot) makes them consistent without the write lock: a large organisation's
-    snapshot takes a second or two, and ``engine.begin()`` (``BEGIN IMMEDIATE``) held every
-    other organisation's changes that long."""
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() if postgres else reading(engine) as conn:
-        if postgres:
-            # Both statements come before the first query, which takes the snapshot.
-            # Past the timeout the lock error (an OperationalError) is answered 503.
-            conn.execute(text(f"SET LOCAL lock_timeout = '{SNAPSHOT_LOCK_TIMEOUT}'"))
-            conn.execute(text("LOCK TABLE presence IN SHARE MODE"))
+def snapshot(
+    engine: Engine, fence: CommitFence, org: str, into: SnapshotSink[T_co]
+) -> tuple[int, T_co]:
+    """Every agent's presence and the id of the last event it reflects, read together
+    (``consistent_read``), each agent handed to ``into`` as it is read. Neither engine
+    holds writers off: a large organisation's snapshot takes a second or two."""
+    with reading(engine) as conn:
         oid = lookup_org_id(conn, org)
-        last = conn.execute(
-            select(history.c.id)
-            .where(history.c.org_id == oid)
-            .order_by(history.c.id.desc())
-            .limit(1)
-        ).scalar()
+    with consistent_read(engine, fence, oid) as (conn, cursor):
         for agent in presence_rows(conn, oid):
             into.add(agent)
-    return oid, into.finish(0 if last is None else int(last))
+    return oid, into.finish(cursor)

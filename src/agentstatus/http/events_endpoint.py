@@ -76,7 +76,10 @@ async def subscriber_response(
             if resume < await asyncio.to_thread(resume_floor, context.engine, oid, before):
                 resume = None
         if resume is None:
-            first, cursor = await feed.snapshot_for(event_filter)
+            try:
+                first, cursor = await feed.snapshot_for(event_filter)
+            except TimeoutError:  # no consistent snapshot in time
+                raise Unavailable("the event stream cannot start now; try again") from None
         else:
             cursor = resume
         catching = await fanout.subscribe(org, oid, cursor, event_filter, credential, release)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
-from agentstatus.events.feed import SNAPSHOT_LOCK_TIMEOUT
+from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import _PRESENCE_QUERY, AgentPresence
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, extensions, history, presence
+from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +48,21 @@ def _matching(needle: str, status: int | None) -> ColumnElement[bool]:
 
 
 def board_page(
-    engine: Engine, org: str, *, needle: str, status: int | None, offset: int, limit: int
+    engine: Engine,
+    fence: CommitFence,
+    org: str,
+    *,
+    needle: str,
+    status: int | None,
+    offset: int,
+    limit: int,
 ) -> BoardPage:
-    """The page of agents in name order (then user id) after ``offset``."""
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() if postgres else reading(engine) as conn:
-        if postgres:  # as events.feed.snapshot: the rows and the cursor agree
-            conn.execute(text(f"SET LOCAL lock_timeout = '{SNAPSHOT_LOCK_TIMEOUT}'"))
-            conn.execute(text("LOCK TABLE presence IN SHARE MODE"))
+    """The page of agents in name order (then user id) after ``offset``. Raises
+    TimeoutError when no consistent snapshot could be had in time."""
+    with reading(engine) as conn:
         oid = org_id(conn, org)
-        last = conn.execute(
-            select(history.c.id)
-            .where(history.c.org_id == oid)
-            .order_by(history.c.id.desc())
-            .limit(1)
-        ).scalar()
+    # The rows and the cursor agree (as the streams' snapshot), and no writer waits.
+    with consistent_read(engine, fence, oid) as (conn, last):
         counts = {
             int(r.status): int(r.n)
             for r in conn.execute(
@@ -75,19 +75,19 @@ def board_page(
         wanted = _PRESENCE_QUERY.where(
             agents.c.org_id == oid, agents.c.active, _matching(needle, status)
         )
-        matching = int(
-            conn.execute(
-                select(func.count()).select_from(wanted.order_by(None).subquery())
-            ).scalar_one()
-        )
-        shown = func.lower(func.coalesce(func.nullif(agents.c.name, ""), agents.c.user_id))
+        if needle:
+            matching = int(
+                conn.execute(
+                    select(func.count()).select_from(wanted.order_by(None).subquery())
+                ).scalar_one()
+            )
+        else:  # the counts' own rows (the extension's and status's joins are outer)
+            matching = sum(counts.values()) if status is None else counts.get(status, 0)
         rows = conn.execute(
-            wanted.order_by(None).order_by(shown, agents.c.user_id).offset(offset).limit(limit)
+            wanted.order_by(None).order_by(SHOWN_NAME, agents.c.user_id).offset(offset).limit(limit)
         )
         found = [
             AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
             for r in rows
         ]
-    return BoardPage(
-        found, matching, sum(counts.values()), counts, 0 if last is None else int(last)
-    )
+    return BoardPage(found, matching, sum(counts.values()), counts, last)

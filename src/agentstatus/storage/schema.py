@@ -21,6 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    literal_column,
     true,
 )
 
@@ -65,6 +67,14 @@ agents = Table(
     Column("created_ms", BigInteger, nullable=False),
     UniqueConstraint("org_id", "user_id", name="uq_agents_org_user"),
 )
+
+# The name an agent is shown by (its name, else its user id), without case: the board's
+# order. The empty string is a literal, not a parameter, so that both engines match the
+# query's expression to the index's.
+SHOWN_NAME = func.lower(
+    func.coalesce(func.nullif(agents.c.name, literal_column("''")), agents.c.user_id)
+)
+Index("ix_agents_org_shown", agents.c.org_id, SHOWN_NAME, agents.c.user_id)
 
 extensions = Table(
     "extensions",

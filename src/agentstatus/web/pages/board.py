@@ -82,6 +82,7 @@ async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
     def read(number: int) -> BoardPage:
         return board_page(
             page.context.engine,
+            page.context.fanout.fence,
             page.org,
             needle=view.text,
             status=view.status,
@@ -122,7 +123,7 @@ async def board(request: Request) -> Response:
         return error_page(request, 422, messages.BAD_NUMBER)
     try:
         taken = await _board_page(page, view)
-    except (TimeoutError, OperationalError):  # the lock of a consistent snapshot timed out
+    except (TimeoutError, OperationalError):  # no consistent snapshot in time
         return error_page(request, 503, messages.BOARD_UNAVAILABLE)
     engine = page.context.engine
     found = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
