@@ -43,7 +43,7 @@ from tests.support.ami_server import AmiServer
 from tests.support.esl_server import EslServer
 from tests.support.receiver import LOOPBACK
 
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.pbx_config import make_config
 from agentstatus.service import pbx_settings
 from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database

@@ -32,7 +32,7 @@ from tests.support.hostile_ami import MODES, HostileAmi
 from tests.support.pbx import PBX_ENV, PBX_KEY
 from tests.support.receiver import LOOPBACK
 
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.pbx_config import make_config
 from agentstatus.service import pbx_settings
 from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import URL
 from starlette.types import ASGIApp
 
 from agentstatus.domain.commands import StatusResult
+from agentstatus.domain.secret_box import SecretBox
 from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
@@ -18,7 +17,7 @@ from agentstatus.events.hub import EventHub
 from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
-from agentstatus.http.application import Dispatcher
+from agentstatus.http.application import Dispatcher, Mounted
 from agentstatus.http.context import AppContext
 from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
@@ -36,7 +35,9 @@ from agentstatus.storage.database import libpq_conninfo, parse_url
 from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.stores import create_status_store
+from agentstatus.storage.types import Engine
 from agentstatus.web.application import create_web
+from agentstatus.web.application import handles as web_handles
 
 __all__ = ["Service", "create_app", "create_service", "create_status_store", "open_database"]
 
@@ -49,14 +50,129 @@ class Service:
     context: AppContext
 
 
+@dataclass(slots=True)
+class _Core:
+    """The database and the news of its commits, which every other part is built on."""
+
+    engine: Engine
+    hub: EventHub
+    fence: CommitFence
+    # On PostgreSQL the libpq connection string of the instance's own connections (LISTEN,
+    # the shared failure counts); None on SQLite, where everything stays in this process.
+    conninfo: str | None
+    listener: PostgresListener | None
+    secret_box: SecretBox | None
+    changes: StatusChanges = field(init=False)
+
+    def announce(self, org_id: int | None) -> None:
+        """Wake the streams and phone-system links of ``org_id`` on every instance.
+
+        The webhook deliverer is not woken here: it polls its outbox twice a second, and
+        waking it on every change cost the hot path a query even with no webhook set up."""
+        self.hub.notify(org_id)
+        if self.listener is not None:
+            self.listener.announce(org_id)
+
+    def after_commit(self, result: StatusResult) -> None:
+        self.announce(result.org_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Workers:
+    """The background tasks, started in this order and closed in the reverse one."""
+
+    core: _Core
+    shared_failures: SharedFailureCounts | None
+    deliverer: WebhookDeliverer
+    deadline_runner: DeadlineRunner
+    pbx: PbxManager
+    fanout: Fanout
+
+    async def startup(self) -> None:
+        await self.core.changes.start()
+        if self.core.listener is not None:
+            await self.core.listener.start()
+        if self.shared_failures is not None:
+            await self.shared_failures.start()
+        await self.deliverer.start()
+        await self.deadline_runner.start()
+        await self.pbx.start()
+
+    async def shutdown(self) -> None:
+        await self.pbx.close()
+        await self.deadline_runner.close()
+        await self.fanout.close()
+        await self.deliverer.close()
+        if self.core.listener is not None:
+            await self.core.listener.close()
+        if self.shared_failures is not None:
+            await self.shared_failures.close()
+        await self.core.changes.close()
+        self.core.engine.dispose()
+
+
 def create_service(settings: Settings) -> Service:
+    core = _core(settings)
+    limiter, shared_failures = _limiter(settings, core.conninfo)
+    fanout = _fanout(settings, core)
+    deliverer = _deliverer(settings, core)
+    context = AppContext(
+        settings=settings,
+        engine=core.engine,
+        changes=core.changes,
+        metrics=_metrics(fanout),
+        limiter=limiter,
+        trusted_proxies=settings.trusted_proxy_networks(),
+        hub=core.hub,
+        fanout=fanout,
+        deliverer=deliverer,
+        secret_box=core.secret_box,
+    )
+    workers = _Workers(
+        core,
+        shared_failures,
+        deliverer,
+        DeadlineRunner(core.engine, core.changes, core.announce),
+        _pbx(settings, core),
+        fanout,
+    )
+    app: ASGIApp = Dispatcher(
+        voicenter_routes(context),
+        create_api(context),
+        workers.startup,
+        workers.shutdown,
+        EventsEndpoint(context),
+        Mounted(create_web(context), web_handles),
+    )
+    if settings.access_log:
+        app = AccessLogMiddleware(app)
+    return Service(app, context)
+
+
+def _core(settings: Settings) -> _Core:
     engine = open_database(settings.database_url)
     url = parse_url(settings.database_url)
+    conninfo = libpq_conninfo(url) if url.get_backend_name() == "postgresql" else None
     hub = EventHub()
-    secret_box = secret_box_if_configured(settings.database_url, settings.secret_key)
-    deliverer = WebhookDeliverer(
+    core = _Core(
         engine,
-        secret_box,
+        hub,
+        CommitFence(engine),
+        conninfo,
+        None if conninfo is None else PostgresListener(conninfo, hub),
+        secret_box_if_configured(settings.database_url, settings.secret_key),
+    )
+    core.changes = StatusChanges(
+        create_status_store(settings.database_url, settings.database_timeout_seconds),
+        core.after_commit,
+    )
+    return core
+
+
+def _deliverer(settings: Settings, core: _Core) -> WebhookDeliverer:
+    return WebhookDeliverer(
+        core.engine,
+        core.secret_box,
         DeliveryPolicy(
             lease_seconds=settings.webhook_lease_seconds,
             retry_base_seconds=settings.webhook_retry_base_seconds,
@@ -65,101 +181,42 @@ def create_service(settings: Settings) -> Service:
         ),
         settings.outbound_policy(),
     )
-    # The deliverer polls its outbox twice a second; waking it on every change cost the
-    # hot path a query even with no webhook configured.
-    listener = (
-        PostgresListener(libpq_conninfo(url), hub)
-        if url.get_backend_name() == "postgresql"
-        else None
-    )
 
-    def announce(org_id: int | None) -> None:
-        hub.notify(org_id)
-        if listener is not None:
-            listener.announce(org_id)
 
-    def after_commit(result: StatusResult) -> None:
-        announce(result.org_id)
-
-    changes = StatusChanges(
-        create_status_store(settings.database_url, settings.database_timeout_seconds),
-        after_commit,
-    )
-    deadline_runner = DeadlineRunner(engine, changes, announce)
-    fence = CommitFence(engine)
-    pbx = PbxManager(
-        engine,
-        fence,
-        hub,
-        changes,
-        announce,
+def _pbx(settings: Settings, core: _Core) -> PbxManager:
+    return PbxManager(
+        core.engine,
+        core.fence,
+        core.hub,
+        core.changes,
+        core.announce,
         settings.outbound_policy(),
-        secret_box,
+        core.secret_box,
         lease_seconds=settings.pbx_lease_seconds,
         timeout_seconds=settings.pbx_timeout_seconds,
     )
-    limiter, shared_failures = _limiter(settings, url)
-    fanout = Fanout(
+
+
+def _fanout(settings: Settings, core: _Core) -> Fanout:
+    engine = core.engine
+    return Fanout(
         engine,
-        hub,
-        fence,
+        core.hub,
+        core.fence,
         poll_seconds=settings.events_poll_seconds,
         buffer=settings.events_buffer,
         keepalive_seconds=settings.events_keepalive_seconds,
         streams_per_token=settings.events_streams_per_token,
         revoked_among=lambda held: revoked_credentials(engine, held),
     )
+
+
+def _metrics(fanout: Fanout) -> Metrics:
     metrics = Metrics()
     metrics.watch_streams(
         lambda: fanout.subscribers, lambda: fanout.lagged, lambda: fanout.streams.refused
     )
-    context = AppContext(
-        settings=settings,
-        engine=engine,
-        changes=changes,
-        metrics=metrics,
-        limiter=limiter,
-        trusted_proxies=settings.trusted_proxy_networks(),
-        hub=hub,
-        fanout=fanout,
-        deliverer=deliverer,
-        secret_box=secret_box,
-    )
-
-    async def startup() -> None:
-        await changes.start()
-        if listener is not None:
-            await listener.start()
-        if shared_failures is not None:
-            await shared_failures.start()
-        await deliverer.start()
-        await deadline_runner.start()
-        await pbx.start()
-
-    async def shutdown() -> None:
-        await pbx.close()
-        await deadline_runner.close()
-        await fanout.close()
-        await deliverer.close()
-        if listener is not None:
-            await listener.close()
-        if shared_failures is not None:
-            await shared_failures.close()
-        await changes.close()
-        engine.dispose()
-
-    routes = voicenter_routes(context)
-    app: ASGIApp = Dispatcher(
-        routes,
-        create_api(context),
-        startup,
-        shutdown,
-        EventsEndpoint(context),
-        create_web(context),
-    )
-    if settings.access_log:
-        app = AccessLogMiddleware(app)
-    return Service(app, context)
+    return metrics
 
 
 def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential]:
@@ -175,18 +232,20 @@ def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential
     )
 
 
-def _limiter(settings: Settings, url: URL) -> tuple[FailedAuthLimiter, SharedFailureCounts | None]:
+def _limiter(
+    settings: Settings, conninfo: str | None
+) -> tuple[FailedAuthLimiter, SharedFailureCounts | None]:
     """The failed-authentication limiter; on PostgreSQL its counts are shared by every
     instance on the database (on SQLite they stay in this process)."""
     limit = settings.auth_failures_per_minute
     shared = (
         SharedFailureCounts(
-            libpq_conninfo(url),
+            conninfo,
             limit=limit,
             window_seconds=WINDOW_SECONDS,
             timeout_seconds=settings.database_timeout_seconds,
         )
-        if url.get_backend_name() == "postgresql" and limit > 0
+        if conninfo is not None and limit > 0
         else None
     )
     # A request waits for the lookups ahead of it at most as long as one may take.

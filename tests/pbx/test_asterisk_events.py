@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from agentstatus.domain.calls import Changed, Direction
+from agentstatus.domain.pbx_config import make_config
+from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.pbx.asterisk import Asterisk
-from agentstatus.pbx.calls import Changed, Direction
-from agentstatus.pbx.config import make_config
 from agentstatus.pbx.phone import Drift, PhoneEvent, Resync
-from agentstatus.pbx.seats import Seat, SeatState
 from tests.support.ami_recording import (
     CALL_RINGALL,
     CALL_TO_P2,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.pbx_config import make_config
 from agentstatus.service import extensions, pbx_settings, presence
 from agentstatus.service.pbx_settings import PbxState
 from agentstatus.storage.key_file import secret_box_for

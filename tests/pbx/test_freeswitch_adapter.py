@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from agentstatus.pbx.calls import CallChange, CallState, Changed, Direction
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.calls import CallChange, CallState, Changed, Direction
+from agentstatus.domain.pbx_config import make_config
+from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import PauseAtPhone, PhoneEvent
-from agentstatus.pbx.seats import Seat, SeatState
 from tests.support.esl_server import EslServer, recorded, recorded_lines
 from tests.support.receiver import LOOPBACK
 

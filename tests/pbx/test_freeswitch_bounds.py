@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.pbx_config import make_config
+from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.pbx.esl import MAX_HEADERS, MAX_LINE
 from agentstatus.pbx.freeswitch import (
     BASE_RATE,
@@ -21,7 +22,6 @@ from agentstatus.pbx.freeswitch import (
     FreeSwitch,
 )
 from agentstatus.pbx.phone import BoundCrossed, PhoneError
-from agentstatus.pbx.seats import Seat, SeatState
 from tests.support.esl_server import EslServer, recorded
 from tests.support.receiver import LOOPBACK
 

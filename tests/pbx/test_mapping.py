@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus.pbx.calls import Call, CallBook, CallChange, CallState, Direction
-from agentstatus.pbx.config import PbxConfigError, check_secret, make_config
-from agentstatus.pbx.freeswitch import channel_rows, parse_table, quoted, user_of
-from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError
-from agentstatus.pbx.seats import (
+from agentstatus.domain.calls import Call, CallBook, CallChange, CallState, Direction
+from agentstatus.domain.pbx_config import PbxConfigError, check_secret, make_config
+from agentstatus.domain.seats import (
     OTHER,
     Seated,
     SeatState,
@@ -17,6 +15,8 @@ from agentstatus.pbx.seats import (
     status_for_pause,
     template_pattern,
 )
+from agentstatus.pbx.freeswitch import channel_rows, parse_table, quoted, user_of
+from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError
 
 ASTERISK = make_config("asterisk", "pbx.example.com", queues=["support"], username="as")
 FREESWITCH = make_config("freeswitch", "10.0.0.5", queues=["support@default"])

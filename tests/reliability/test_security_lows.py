@@ -10,11 +10,11 @@ import ipaddress
 import pytest
 from sqlalchemy import Engine
 
+from agentstatus.domain.pbx_config import PbxConfigError, make_config
 from agentstatus.events import credentials
 from agentstatus.events.slots import StreamSlots
 from agentstatus.http.requests import is_https
 from agentstatus.outbound import OutboundPolicy
-from agentstatus.pbx.config import PbxConfigError, make_config
 from agentstatus.service import web_sessions
 from agentstatus.service.errors import InvalidInput, TooMany
 from agentstatus.service.pbx_settings import check_host

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.domain.commands import Source
 from agentstatus.service.organisations import set_allowlist
 from agentstatus.service.statuses import update_status
 from agentstatus.service.voicenter import ExtensionState, read_extensions, read_statuses
@@ -18,6 +19,7 @@ from agentstatus.wire.outcomes import Row
 from tests.support.factories import OrgFixture, make_org
 
 HERE = "192.0.2.7"
+GET = Source.GET
 
 
 @pytest.fixture
@@ -58,17 +60,17 @@ def test_a_read_returns_the_enabled_statuses_and_audits_nothing(
     engine: Engine, org: OrgFixture
 ) -> None:
     update_status(engine, org.name, 11, enabled=False)
-    found = read_statuses(engine, org.code, HERE, "GetStatusesList")
+    found = read_statuses(engine, org.code, HERE, "GetStatusesList", source=GET)
     assert not isinstance(found, Row)
     assert [s.id for s in found] == [1, 2, 3, 5, 7, 9, 12, 13]
     assert audited(engine) == []
 
 
 def test_an_unknown_code_is_row_6_audited_without_the_code(engine: Engine, org: OrgFixture) -> None:
-    assert read_statuses(engine, "not-" + org.code, HERE, "GetStatusesList") is (
+    assert read_statuses(engine, "not-" + org.code, HERE, "GetStatusesList", source=GET) is (
         Row.AUTHENTICATION_FAILED
     )
-    assert read_extensions(engine, "nope", None, "GetExtensions", None) is (
+    assert read_extensions(engine, "nope", None, "GetExtensions", None, source=GET) is (
         Row.AUTHENTICATION_FAILED
     )
     assert audited(engine) == [
@@ -80,24 +82,40 @@ def test_an_unknown_code_is_row_6_audited_without_the_code(engine: Engine, org: 
     assert org.code not in stored
 
 
+def test_a_refused_post_is_audited_as_post(engine: Engine, org: OrgFixture) -> None:
+    """The audit row names the request's method: a refused POST is not written as a GET."""
+    assert read_statuses(engine, "nope", HERE, "GetStatusesList", source=Source.POST) is (
+        Row.AUTHENTICATION_FAILED
+    )
+    assert read_extensions(engine, "nope", HERE, "GetExtensions", None, source=Source.POST) is (
+        Row.AUTHENTICATION_FAILED
+    )
+    assert audited(engine) == [
+        (None, None, 6, "GetStatusesList", "POST", HERE),
+        (None, None, 6, "GetExtensions", "POST", HERE),
+    ]
+
+
 def test_an_address_off_the_allow_list_is_row_7_audited_with_the_organisation(
     engine: Engine, org: OrgFixture
 ) -> None:
     set_allowlist(engine, org.name, ["10.0.0.0/8"])
-    assert read_extensions(engine, org.code, HERE, "GetExtensionsCalls", None) is (
+    assert read_extensions(engine, org.code, HERE, "GetExtensionsCalls", None, source=GET) is (
         Row.ADDRESS_NOT_ALLOWED
     )
     assert audited(engine) == [(only_org_id(engine), None, 7, "GetExtensionsCalls", "GET", HERE)]
-    assert not isinstance(read_statuses(engine, org.code, "10.1.2.3", "GetStatusesList"), Row)
+    assert not isinstance(
+        read_statuses(engine, org.code, "10.1.2.3", "GetStatusesList", source=GET), Row
+    )
 
 
 def test_extensions_nobody_holds_are_in_logout(engine: Engine, org: OrgFixture) -> None:
     ids = extension_ids(engine)
-    assert read_extensions(engine, org.code, HERE, "GetExtensions", None) == [
+    assert read_extensions(engine, org.code, HERE, "GetExtensions", None, source=GET) == [
         ExtensionState("sip1", "Desk 1", None, LOGOUT, extension_id=ids["sip1"]),
         ExtensionState("sip2", "Desk 2", None, LOGOUT, extension_id=ids["sip2"]),
     ]
-    only = read_extensions(engine, org.code, HERE, "GetExtensions", "sip2")
+    only = read_extensions(engine, org.code, HERE, "GetExtensions", "sip2", source=GET)
     assert only == [ExtensionState("sip2", "Desk 2", None, LOGOUT, extension_id=ids["sip2"])]
-    assert read_extensions(engine, org.code, HERE, "GetExtensions", "sip\x00") == []
+    assert read_extensions(engine, org.code, HERE, "GetExtensions", "sip\x00", source=GET) == []
     assert audited(engine) == []

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import Engine
 
-from agentstatus.pbx.config import make_config
+from agentstatus.domain.pbx_config import make_config
 from agentstatus.service import pbx_settings
 from agentstatus.service.pbx_settings import PbxState
 from agentstatus.storage.key_file import secret_box_for

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.event_types import WARN_POLICY
-from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.pbx.store import store_calls
 from agentstatus.service import reports
 from agentstatus.service.organisations import org_id

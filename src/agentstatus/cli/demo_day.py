@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.pbx.store import store_calls
 from agentstatus.service.history import read_history
 from agentstatus.service.status_change import StatusChanges

@@ -8,7 +8,7 @@ import click
 
 from agentstatus.cli.output import json_option, print_json
 from agentstatus.cli.state import CliState, pass_state
-from agentstatus.pbx.config import PbxConfigError, make_config
+from agentstatus.domain.pbx_config import PbxConfigError, make_config
 from agentstatus.service import pbx_settings
 from agentstatus.service.errors import InvalidInput
 

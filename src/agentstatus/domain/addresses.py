@@ -1,14 +1,23 @@
-"""Client addresses: allow-lists of addresses and CIDR ranges, and trusted proxies."""
+"""Client addresses: allow-lists of addresses and CIDR ranges, trusted proxies, and the
+forms a host name may take."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 import orjson
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+# A host whose last label is a number is an IPv4 address to a URL parser and to
+# inet_aton (``2130706433``, ``0x7f.1``, ``017700000001``, ``127.1``): only the four
+# decimal numbers of ``ipaddress`` are accepted, so that what is saved is what is reached.
+NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$", re.IGNORECASE)
+HOST_NAME = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
 class AddressError(ValueError):

@@ -1,20 +1,31 @@
 """The outermost ASGI application: the Voicenter endpoints and the event streams first,
 then the web pages, everything else to the FastAPI app; and the store's start and stop
-on the lifespan events."""
+on the lifespan events.
+
+The web pages are handed in (``app.py`` composes them): ``web`` stands above ``http`` and
+imports from it, so the dispatcher names no web module."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.voicenter.pipeline import Handler
-from agentstatus.web.application import handles as web_handles
 from agentstatus.wire.paths import route_key
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Mounted:
+    """An ASGI application and the paths it answers."""
+
+    app: ASGIApp
+    handles: Callable[[str], bool]
 
 
 class Dispatcher:
@@ -25,7 +36,7 @@ class Dispatcher:
         on_startup: Callable[[], Awaitable[None]],
         on_shutdown: Callable[[], Awaitable[None]],
         events: EventsEndpoint | None = None,
-        web: ASGIApp | None = None,
+        web: Mounted | None = None,
     ) -> None:
         self.web = web
         self.routes = routes
@@ -45,8 +56,8 @@ class Dispatcher:
             if org is not None and self.events is not None:
                 await self.events(scope, receive, send, org)
                 return
-            if self.web is not None and web_handles(path):
-                await self.web(scope, receive, send)
+            if self.web is not None and self.web.handles(path):
+                await self.web.app(scope, receive, send)
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

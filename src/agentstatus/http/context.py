@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
 from agentstatus.domain.addresses import Network
 from agentstatus.domain.secret_box import SecretBox
 from agentstatus.events.delivery import WebhookDeliverer
@@ -15,6 +13,7 @@ from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import FailedAuthLimiter
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.settings import Settings
+from agentstatus.storage.types import Engine
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,12 @@ and asks this module about every address before it connects.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-from agentstatus.domain.addresses import Network, parse_network
+from agentstatus.domain.addresses import HOST_NAME, NUMERIC_LABEL, Network, parse_network
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -58,12 +57,6 @@ REFUSED: tuple[tuple[Network, str], ...] = tuple(
     )
 )
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-# A host whose last label is a number is an IPv4 address to a URL parser and to
-# inet_aton (``2130706433``, ``0x7f.1``, ``017700000001``, ``127.1``): only the four
-# decimal numbers of ``ipaddress`` are accepted, so that what is saved is what is reached.
-NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$", re.IGNORECASE)
-HOST_NAME = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$", re.IGNORECASE)
 
 
 class OutboundRefused(ValueError):

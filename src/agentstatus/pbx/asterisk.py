@@ -22,12 +22,13 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.pbx_config import PbxConfig, fill
+from agentstatus.domain.seats import Seat, SeatState, channel_template, template_pattern
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
 from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
-from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
-from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.phone import (
     Drift,
     Echoes,
@@ -38,7 +39,6 @@ from agentstatus.pbx.phone import (
     Reconciled,
     Resync,
 )
-from agentstatus.pbx.seats import Seat, SeatState, channel_template, template_pattern
 
 ALREADY_THERE = "Already there"
 NOT_THERE = "Not there"

@@ -19,11 +19,12 @@ import asyncio
 import json
 from collections import deque
 
+from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.pbx_config import PbxConfig, fill
+from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
 from agentstatus.outbound.tcp import open_checked
-from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
-from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
 from agentstatus.pbx.phone import (
     BoundCrossed,
@@ -33,7 +34,6 @@ from agentstatus.pbx.phone import (
     PhoneEvent,
     Reconciled,
 )
-from agentstatus.pbx.seats import Seat, SeatState
 
 AVAILABLE = "Available"
 ON_DEMAND = "Available (On Demand)"

@@ -30,19 +30,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
+from agentstatus.domain.calls import CallChange, Changed
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.pbx_config import PbxConfig, PbxKind
+from agentstatus.domain.seats import Seat, status_for_pause, template_pattern
 from agentstatus.events.feed import CommitFence, latest_final, read_events
 from agentstatus.events.hub import EventHub
 from agentstatus.events.model import Event
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx import store
 from agentstatus.pbx.asterisk import Asterisk
-from agentstatus.pbx.calls import CallChange, Changed
-from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import (
     BoundCrossed,
@@ -53,8 +52,8 @@ from agentstatus.pbx.phone import (
     PhoneSystem,
     Resync,
 )
-from agentstatus.pbx.seats import Seat, status_for_pause, template_pattern
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.types import Engine
 
 log = logging.getLogger(__name__)
 

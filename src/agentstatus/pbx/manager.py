@@ -2,10 +2,10 @@
 that with several instances on one PostgreSQL exactly one holds each connection.
 
 Every quarter of a lease the manager renews the leases it holds and takes the ones that
-lapsed (``UPDATE … WHERE holder = me OR lease_until < now``: one instance wins each), and
-starts, restarts (the settings changed) or stops its links accordingly. An instance that
-dies leaves its leases to lapse; another takes them within about 1.25 leases. One that
-stops cleanly gives them back at once.
+lapsed (``storage.pbx_links.take_leases``: one instance wins each), and starts, restarts
+(the settings changed) or stops its links accordingly. An instance that dies leaves its
+leases to lapse; another takes them within about 1.25 leases. One that stops cleanly gives
+them back at once.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, or_, select, update
-
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
 from agentstatus.events.feed import CommitFence
@@ -28,10 +26,10 @@ from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx import store
 from agentstatus.pbx.link import LinkTarget, PbxLink
-from agentstatus.service.pbx_settings import config_of
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage import pbx_links
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import organisations, pbx_connections
+from agentstatus.storage.types import Engine
 
 log = logging.getLogger(__name__)
 
@@ -44,37 +42,21 @@ class _Running:
 
 def take_leases(engine: Engine, holder: str, lease_ms: int) -> dict[int, int]:
     """Renew or take every lease that is ours or lapsed; {org id: settings' updated_ms}."""
-    c = pbx_connections.c
-    now = now_ms()
     with engine.begin() as conn:
-        rows = conn.execute(
-            update(pbx_connections)
-            .where(or_(c.holder == holder, c.lease_until_ms < now))
-            .values(holder=holder, lease_until_ms=now + lease_ms)
-            .returning(c.org_id, c.updated_ms)
-        ).all()
-    return {int(r.org_id): int(r.updated_ms) for r in rows}
+        return pbx_links.take_leases(conn, holder, now_ms(), lease_ms)
 
 
 def release_leases(engine: Engine, holder: str) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            update(pbx_connections)
-            .where(pbx_connections.c.holder == holder)
-            .values(lease_until_ms=0, connected=False)
-        )
+        pbx_links.release_leases(conn, holder)
 
 
 def load_target(engine: Engine, box: SecretBox, oid: int) -> LinkTarget | None:
     with reading(engine) as conn:
-        r = conn.execute(
-            select(pbx_connections, organisations.c.name.label("org_name"))
-            .join(organisations, organisations.c.id == pbx_connections.c.org_id)
-            .where(pbx_connections.c.org_id == oid)
-        ).first()
-    if r is None:
+        stored = pbx_links.stored_target(conn, oid)
+    if stored is None:
         return None
-    return LinkTarget(oid, r.org_name, config_of(r), box.open(r.secret_enc))
+    return LinkTarget(oid, stored.org, stored.config, box.open(stored.secret_enc))
 
 
 class PbxManager:

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from agentstatus.pbx.calls import Call, CallBook, Changed
-from agentstatus.pbx.seats import Seat
+from agentstatus.domain.calls import Call, CallBook, Changed
+from agentstatus.domain.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0
 """An event matching an earlier command than the latest is taken for that command's late

@@ -10,13 +10,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
+from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source
 from agentstatus.domain.event_types import CALL_POLICY
-from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
-from agentstatus.pbx.config import PbxConfig, PbxKind
-from agentstatus.pbx.seats import Seat, Seated, desired_seats, seat_of
+from agentstatus.domain.pbx_config import PbxConfig, PbxKind
+from agentstatus.domain.seats import Seat, Seated, desired_seats, seat_of
 from agentstatus.service.deadlines import _enqueue
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import (

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
-
-import orjson
-from sqlalchemy import Engine, Row, delete, insert, select, update
 
 from agentstatus.domain.clock import now_ms, to_iso
+from agentstatus.domain.pbx_config import PbxConfig, PbxConfigError, check_secret
 from agentstatus.domain.secret_box import SecretBox
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
-from agentstatus.pbx.config import PbxConfig, PbxConfigError, PbxKind, check_secret
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage import pbx_links
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import pbx_calls, pbx_connections
+from agentstatus.storage.types import Engine
 
 
 class SecretNeeded(InvalidInput):
@@ -73,20 +70,6 @@ def _iso(ms: int | None) -> str | None:
     return None if ms is None else to_iso(ms)
 
 
-def config_of(r: Row[Any]) -> PbxConfig:
-    return PbxConfig(
-        PbxKind(r.kind),
-        r.host,
-        int(r.port),
-        tuple(orjson.loads(r.queues)),
-        r.username,
-        r.interface,
-        r.state_interface,
-        r.agent_name,
-        r.contact,
-    )
-
-
 def check_host(host: str, outbound: OutboundPolicy) -> None:
     """A literal address is judged now; a name on every connection, on each address it
     resolves to then, except ``localhost`` (and ``*.localhost``, RFC 6761), which is
@@ -124,60 +107,37 @@ def set_pbx(
         sealed = None if secret is None else box.seal(check_secret(secret))
     except PbxConfigError as exc:
         raise InvalidInput(str(exc)) from None
-    values: dict[str, object] = {
-        "kind": config.kind.value,
-        "host": config.host,
-        "port": config.port,
-        "username": config.username,
-        "queues": orjson.dumps(list(config.queues)).decode(),
-        "interface": config.interface,
-        "state_interface": config.state_interface,
-        "agent_name": config.agent,
-        "contact": config.contact,
-        "updated_ms": now_ms(),
-    }
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        found = conn.execute(
-            select(pbx_connections.c.kind, pbx_connections.c.host, pbx_connections.c.port)
-            .where(pbx_connections.c.org_id == oid)
-            .with_for_update()
-        ).first()
+        found = pbx_links.locked_server(conn, oid)
         if found is None:
             if sealed is None:
                 raise InvalidInput("a new phone system needs its secret (--secret-stdin)")
-            conn.execute(insert(pbx_connections).values(org_id=oid, secret_enc=sealed, **values))
+            pbx_links.insert_settings(conn, oid, config, sealed, now_ms())
         else:
             if sealed is None and _elsewhere(found, config):
                 raise SecretNeeded(SECRET_NEEDED)
-            if sealed is not None:
-                values["secret_enc"] = sealed
-            conn.execute(
-                update(pbx_connections).where(pbx_connections.c.org_id == oid).values(**values)
-            )
+            pbx_links.update_settings(conn, oid, config, sealed, now_ms())
     state = pbx_state(engine, org)
     assert state is not None
     return state
 
 
-def _elsewhere(stored: Row[Any, Any, Any], config: PbxConfig) -> bool:
+def _elsewhere(stored: tuple[str, str, int], config: PbxConfig) -> bool:
     """Whether ``config`` points at another server than the stored settings."""
-    return (stored.kind, stored.host.casefold(), int(stored.port)) != (
-        config.kind.value,
-        config.host.casefold(),
-        config.port,
-    )
+    kind, host, port = stored
+    return (kind, host.casefold(), port) != (config.kind.value, config.host.casefold(), config.port)
 
 
 def pbx_state(engine: Engine, org: str) -> PbxState | None:
     """ORG's phone system, or None when it has none; NotFound for an unknown org."""
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        r = conn.execute(select(pbx_connections).where(pbx_connections.c.org_id == oid)).first()
+        r = pbx_links.link_row(conn, oid)
     if r is None:
         return None
     return PbxState(
-        config_of(r),
+        pbx_links.config_of(r),
         bool(r.connected),
         r.holder,
         int(r.lease_until_ms),
@@ -197,7 +157,5 @@ def remove_pbx(engine: Engine, org: str) -> None:
     lease check); the phone system's queues are left as they are."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        gone = conn.execute(delete(pbx_connections).where(pbx_connections.c.org_id == oid))
-        if gone.rowcount == 0:
+        if not pbx_links.delete_link(conn, oid):
             raise NotFound(f"{org!r} has no phone system")
-        conn.execute(delete(pbx_calls).where(pbx_calls.c.org_id == oid))

@@ -8,18 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, false, insert, select
-
 from agentstatus.domain.addresses import address_allowed
+from agentstatus.domain.calls import Call
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
-from agentstatus.pbx.calls import Call
 from agentstatus.pbx.store import calls_by_extension
 from agentstatus.service.statuses import Status, status_rows
+from agentstatus.storage.audit import AuditRow, write_audit
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, audit, extensions, organisations, presence
+from agentstatus.storage.types import Connection, Engine
+from agentstatus.storage.voicenter_reads import code_holder, held_extensions
 from agentstatus.wire.outcomes import Row
 
 T = TypeVar("T")
@@ -50,32 +50,21 @@ class ExtensionState:
 
 def authenticate_code(conn: Connection, code: str, address: str | None) -> int | Refusal:
     """The id of the organisation ``code`` names, when ``address`` may use it."""
-    org = conn.execute(
-        select(organisations.c.id, organisations.c.allowlist).where(
-            organisations.c.code_hash == digest(code)
-        )
-    ).first()
+    org = code_holder(conn, digest(code))
     if org is None:
         return Refusal(Row.AUTHENTICATION_FAILED, None)
     if not address_allowed(org.allowlist, address):
-        return Refusal(Row.ADDRESS_NOT_ALLOWED, org.id)
-    return int(org.id)
+        return Refusal(Row.ADDRESS_NOT_ALLOWED, org.org_id)
+    return org.org_id
 
 
-def audit_refusal(engine: Engine, refusal: Refusal, endpoint: str, address: str | None) -> None:
+def audit_refusal(
+    engine: Engine, refusal: Refusal, endpoint: str, source: Source, address: str | None
+) -> None:
     """The audit row of a refused read: its outcome row, never the Code (SPEC.md 3.2)."""
+    row = AuditRow(refusal.org_id, None, refusal.row, endpoint, source, address, now_ms())
     with engine.begin() as conn:
-        conn.execute(
-            insert(audit).values(
-                org_id=refusal.org_id,
-                user_id=None,
-                outcome_row=refusal.row,
-                endpoint=endpoint,
-                source=Source.GET,
-                client_addr=address,
-                at_ms=now_ms(),
-            )
-        )
+        write_audit(conn, row)
 
 
 def authenticated_read(
@@ -83,10 +72,11 @@ def authenticated_read(
     code: str,
     address: str | None,
     endpoint: str,
+    source: Source,
     read: Callable[[Connection, int], T],
 ) -> T | Row:
     """``read(conn, org_id)`` for the organisation ``code`` names, in one read-only
-    transaction; or the refusal's row, audited.
+    transaction; or the refusal's row, audited with the request's ``source`` (its method).
 
     The audit row is written after the read transaction is over: a refusal then never holds
     one pooled connection while it waits for another, nor a read snapshot while it waits for
@@ -96,24 +86,35 @@ def authenticated_read(
         org = authenticate_code(conn, code, address)
         if not isinstance(org, Refusal):
             return read(conn, org)
-    audit_refusal(engine, org, endpoint, address)
+    audit_refusal(engine, org, endpoint, source, address)
     return org.row
 
 
 def read_statuses(
-    engine: Engine, code: str, address: str | None, endpoint: str
+    engine: Engine, code: str, address: str | None, endpoint: str, *, source: Source
 ) -> list[Status] | Row:
     """The enabled statuses, in id order, of the organisation ``code`` names."""
-    return authenticated_read(engine, code, address, endpoint, _enabled_statuses)
+    return authenticated_read(engine, code, address, endpoint, source, _enabled_statuses)
 
 
 def read_extensions(
-    engine: Engine, code: str, address: str | None, endpoint: str, only: str | None
+    engine: Engine,
+    code: str,
+    address: str | None,
+    endpoint: str,
+    only: str | None,
+    *,
+    source: Source,
 ) -> list[ExtensionState] | Row:
     """The extensions (or the one named ``only``), in SIP order, of the organisation ``code``
     names, with who holds each."""
     return authenticated_read(
-        engine, code, address, endpoint, lambda conn, oid: _extension_states(conn, oid, only)
+        engine,
+        code,
+        address,
+        endpoint,
+        source,
+        lambda conn, oid: _extension_states(conn, oid, only),
     )
 
 
@@ -122,35 +123,15 @@ def _enabled_statuses(conn: Connection, oid: int) -> list[Status]:
 
 
 def _extension_states(conn: Connection, oid: int, only: str | None) -> list[ExtensionState]:
-    query = (
-        select(
-            extensions.c.id,
-            extensions.c.sip,
-            extensions.c.name,
-            agents.c.user_id,
-            agents.c.name.label("agent_name"),
-            presence.c.status,
-        )
-        .select_from(
-            extensions.outerjoin(presence, presence.c.extension_id == extensions.c.id).outerjoin(
-                agents, agents.c.id == presence.c.agent_id
-            )
-        )
-        .where(extensions.c.org_id == oid)
-        .order_by(extensions.c.sip)
-    )
-    if only is not None:
-        # PostgreSQL text cannot hold NUL: such a name matches no extension.
-        query = query.where(extensions.c.sip == only if "\x00" not in only else false())
-    rows = conn.execute(query).all()
+    rows = held_extensions(conn, oid, only)
     calls = calls_by_extension(conn, oid)
     return [
         ExtensionState(
             r.sip,
             r.name,
             r.user_id,
-            LOGOUT if r.user_id is None else r.status,
-            int(r.id),
+            LOGOUT if r.user_id is None or r.status is None else r.status,
+            r.extension_id,
             r.agent_name or "",
             tuple(calls.get(r.sip, ())),
         )

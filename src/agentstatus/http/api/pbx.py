@@ -8,11 +8,11 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
+from agentstatus.domain.pbx_config import PbxConfigError, make_config
 from agentstatus.http.api.auth import OrgAdmin
 from agentstatus.http.api.dependencies import Context, WebhookSecretBox
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
 from agentstatus.http.api.models import RequestBody
-from agentstatus.pbx.config import PbxConfigError, make_config
 from agentstatus.service import pbx_settings
 from agentstatus.service.errors import InvalidInput, NotFound
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import orjson
 
+from agentstatus.domain.commands import Source
 from agentstatus.http.voicenter.answers import COMET_ANSWERS
 from agentstatus.http.voicenter.pipeline import VoicenterEndpoint, code_of
 from agentstatus.service.voicenter import ExtensionState, read_extensions
@@ -34,11 +35,11 @@ class CometEndpoint(VoicenterEndpoint[CometRequest]):
         return CometRequest(code, (params.get("extension") or "").strip() or None)
 
     async def answer(self, request: CometRequest, method: str, address: str | None) -> bytes | Row:
-        return await asyncio.to_thread(self._read, request, address)
+        return await asyncio.to_thread(self._read, request, Source(method), address)
 
-    def _read(self, request: CometRequest, address: str | None) -> bytes | Row:
+    def _read(self, request: CometRequest, source: Source, address: str | None) -> bytes | Row:
         found = read_extensions(
-            self.context.engine, request.code, address, self.name, request.extension
+            self.context.engine, request.code, address, self.name, request.extension, source=source
         )
         if isinstance(found, Row):
             return found

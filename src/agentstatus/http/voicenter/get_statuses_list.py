@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import orjson
 
+from agentstatus.domain.commands import Source
 from agentstatus.http.voicenter.answers import OUTCOME_ANSWERS
 from agentstatus.http.voicenter.pipeline import VoicenterEndpoint, code_of
 from agentstatus.service.voicenter import read_statuses
@@ -26,10 +27,10 @@ class GetStatusesList(VoicenterEndpoint[str]):
         return code_of(params) or Row.MISSING_CODE_OR_USER
 
     async def answer(self, request: str, method: str, address: str | None) -> bytes | Row:
-        return await asyncio.to_thread(self._read, request, address)
+        return await asyncio.to_thread(self._read, request, Source(method), address)
 
-    def _read(self, code: str, address: str | None) -> bytes | Row:
-        found = read_statuses(self.context.engine, code, address, self.name)
+    def _read(self, code: str, source: Source, address: str | None) -> bytes | Row:
+        found = read_statuses(self.context.engine, code, address, self.name, source=source)
         if isinstance(found, Row):
             return found
         listing = [statuses_list.status(s.id, s.name, s.color) for s in found]

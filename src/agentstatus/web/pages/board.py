@@ -13,10 +13,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from agentstatus.domain.calls import Call
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.integers import INT32_MAX, parse_int
-from agentstatus.pbx.calls import Call
 from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.integers import parse_int
+from agentstatus.domain.pbx_config import PbxConfig, PbxConfigError, make_config
 from agentstatus.domain.policies import WEEKDAYS
-from agentstatus.pbx.config import PbxConfig, PbxConfigError, make_config
 from agentstatus.service import embed_origins, organisations, pbx_settings, policies, timezones
 from agentstatus.service.errors import InvalidInput
 from agentstatus.web.messages import N_

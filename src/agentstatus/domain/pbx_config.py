@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass
 from enum import StrEnum
 
-from agentstatus.outbound.policy import HOST_NAME, NUMERIC_LABEL
+from agentstatus.domain.addresses import HOST_NAME, NUMERIC_LABEL
 
 MAX_QUEUES = 20
 MAX_TEMPLATE = 200

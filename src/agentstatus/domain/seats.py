@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
-from agentstatus.pbx.config import PbxConfig, PbxKind, fill
+from agentstatus.domain.pbx_config import PbxConfig, PbxKind, fill
 
 OTHER = 9
 """The status a pause at the phone takes when its reason names no status."""
