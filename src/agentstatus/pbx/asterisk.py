@@ -22,13 +22,13 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
+from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.seats import Seat, SeatState, channel_template, template_pattern
-from agentstatus.outbound import OutboundPolicy, OutboundRefused
-from agentstatus.outbound.tcp import open_checked
+from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
+from agentstatus.pbx.connector import Connector
 from agentstatus.pbx.phone import (
     Drift,
     Echoes,
@@ -87,7 +87,7 @@ def _duration_ms(text: str) -> int:
     return ((h * 60 + m) * 60 + s) * 1000
 
 
-class Asterisk:
+class Asterisk(Connector):
     def __init__(
         self,
         config: PbxConfig,
@@ -97,15 +97,8 @@ class Asterisk:
         timeout: float = 5.0,
         extensions: frozenset[str] = frozenset(),
     ) -> None:
-        self.config = config
-        self._secret = secret
-        self._outbound = outbound
-        self.timeout = timeout
-        self.extensions = extensions
-        """The organisation's extensions: channels of other devices are not followed."""
-        self.commands = 0
+        super().__init__(config, secret, outbound, timeout=timeout, extensions=extensions)
         self.echoes = Echoes()
-        self.calls = CallBook()
         self._ami: AmiConnection | None = None
         # Channels are named without the interface's options: Local/1001@from-queue/n
         # rings as Local/1001@from-queue-0000002a;1.
@@ -127,15 +120,8 @@ class Asterisk:
     # -- the connection
 
     async def connect(self) -> None:
-        where = f"{self.config.host}:{self.config.port}"
-        try:
-            reader, writer = await open_checked(
-                self.config.host, self.config.port, self._outbound, self.timeout
-            )
-        except OutboundRefused as exc:
-            raise PhoneError(f"{where}: {exc}") from None
-        except (OSError, TimeoutError) as exc:
-            raise PhoneError(f"cannot connect to {where}: {exc or 'timeout'}") from None
+        where = self._where
+        reader, writer = await self._open()
         ami = AmiConnection(reader, writer, wanted=FOLLOWED)
         try:
             await ami.start(self.timeout)

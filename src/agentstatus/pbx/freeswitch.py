@@ -19,12 +19,12 @@ import asyncio
 import json
 from collections import deque
 
-from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
+from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.seats import Seat, SeatState
-from agentstatus.outbound import OutboundPolicy, OutboundRefused
-from agentstatus.outbound.tcp import open_checked
+from agentstatus.outbound import OutboundPolicy
+from agentstatus.pbx.connector import Connector
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
 from agentstatus.pbx.phone import (
     BoundCrossed,
@@ -145,7 +145,7 @@ class OwnEchoes:
         return True
 
 
-class FreeSwitch:
+class FreeSwitch(Connector):
     def __init__(
         self,
         config: PbxConfig,
@@ -155,14 +155,8 @@ class FreeSwitch:
         timeout: float = 5.0,
         extensions: frozenset[str] = frozenset(),
     ) -> None:
-        self.config = config
-        self._secret = secret
-        self._outbound = outbound
-        self.timeout = timeout
-        self.extensions = extensions
-        self.commands = 0
+        super().__init__(config, secret, outbound, timeout=timeout, extensions=extensions)
         self.echoes = OwnEchoes()
-        self.calls = CallBook()
         self._esl: EslConnection | None = None
         self._seated: dict[str, str] = {}
         """Agents set up on this connection (agent, contact, every tier): their contact."""
@@ -182,20 +176,9 @@ class FreeSwitch:
         self._ready = asyncio.Event()
         self._legs: dict[str, tuple[str, str]] = {}  # other legs: (caller, number called)
 
-    @property
-    def _where(self) -> str:
-        return f"{self.config.host}:{self.config.port}"
-
     async def connect(self) -> None:
         where = self._where
-        try:
-            reader, writer = await open_checked(
-                self.config.host, self.config.port, self._outbound, self.timeout
-            )
-        except OutboundRefused as exc:
-            raise PhoneError(f"{where}: {exc}") from None
-        except (OSError, TimeoutError) as exc:
-            raise PhoneError(f"cannot connect to {where}: {exc or 'timeout'}") from None
+        reader, writer = await self._open()
         esl = EslConnection(reader, writer, self._on_event)
         self._esl = esl
         try:
