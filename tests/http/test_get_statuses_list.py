@@ -130,6 +130,18 @@ def test_an_unknown_code_gets_the_row_6_object(
     assert last == (None, 6, "GetStatusesList")
 
 
+def test_a_refused_post_is_audited_as_a_post(
+    client: httpx.Client, shared_database_url: str
+) -> None:
+    response = client.post(GET_STATUSES_LIST, data={"code": secrets.token_hex(24)})
+    assert response.json() == SPEC_OUTCOMES[6][1]
+    (last,) = query(
+        db_path(shared_database_url),
+        "SELECT outcome_row, endpoint, source FROM audit ORDER BY id DESC LIMIT 1",
+    )
+    assert last == (6, "GetStatusesList", "POST")
+
+
 def test_a_missing_code_gets_an_authorization_failed_object(client: httpx.Client) -> None:
     response = client.get(GET_STATUSES_LIST)
     assert response.status_code == 200
