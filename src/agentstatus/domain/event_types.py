@@ -25,7 +25,7 @@ CALL_POLICY = "call:"
 def is_change(policy: str | None) -> bool:
     """Whether a history row changes a status (agent.login, agent.logout, agent.status):
     not a limit's warning nor a call's event, which leave the agent where it was. The
-    database's form of the same test is ``storage.history_changes.IS_CHANGE``."""
+    database's form of the same test is ``service.history.IS_CHANGE``."""
     return policy != WARN_POLICY and not (policy or "").startswith(CALL_POLICY)
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from agentstatus.domain.clock import to_iso
-from agentstatus.domain.event_types import event_type, is_change
+from agentstatus.domain.event_types import WARN_POLICY, event_type, is_change
 from agentstatus.domain.integers import INT64_MAX, INT64_MIN
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
-from agentstatus.storage.history_changes import IS_CHANGE
 from agentstatus.storage.schema import agents, history
+
+IS_CHANGE: ColumnElement[bool] = and_(
+    or_(history.c.policy.is_(None), history.c.policy != WARN_POLICY), history.c.call.is_(None)
+)
+"""The history rows that change a status: not a limit's warning nor a call's event (events
+that change nothing); in Python, :func:`~agentstatus.domain.event_types.is_change`."""
 
 MAX_PAGE = 1000
 

@@ -1,4 +1,6 @@
-"""Which history rows change a status, as a condition of a query on the history."""
+"""Which history rows change a status, as a condition of a query on the history (the
+repositories of the reports and the replay filter on it; ``service.history`` still has its
+own copy until the history's reads move to storage)."""
 
 from __future__ import annotations
 
