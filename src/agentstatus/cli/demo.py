@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import Engine
 
 from agentstatus.cli.demo_day import Written, day_start_ms, demo_days, write_days
 from agentstatus.cli.state import CliState, pass_state
@@ -12,6 +11,7 @@ from agentstatus.service import agents, extensions, organisations, passwords, ti
 from agentstatus.service.errors import NotFound
 from agentstatus.service.tokens import Role
 from agentstatus.settings import Settings, env_var
+from agentstatus.storage.types import Engine
 
 DEMO_ORG = "demo"
 DEMO_SUPERVISOR = "supervisor@demo.example"

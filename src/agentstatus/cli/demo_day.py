@@ -17,14 +17,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.pbx.store import store_calls
 from agentstatus.service.history import read_history
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.types import Engine
 from agentstatus.wire.outcomes import Row
 
 LUNCH, ADMINISTRATIVE, PRIVATE_BREAK, TRAINING, MEETING, WRAP_UP = 3, 5, 7, 11, 12, 13

@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from agentstatus import __version__
 from agentstatus.cli import (
@@ -34,6 +33,7 @@ from agentstatus.service.errors import ImportRejected, ServiceError
 from agentstatus.settings import SettingsError, env_var
 from agentstatus.storage.copy import CopyError
 from agentstatus.storage.database import DEFAULT_DATABASE_URL, DatabaseURLError
+from agentstatus.storage.types import DBAPIError
 
 EXIT_USER_ERROR = 1
 EXIT_DATABASE_ERROR = 3

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import click
-from sqlalchemy import Engine
 
 from agentstatus.domain.secret_box import SecretBox
 from agentstatus.service.status_change import StatusChanges, run_standalone
@@ -17,6 +16,7 @@ from agentstatus.settings import Settings, load_settings
 from agentstatus.storage.database import DatabaseURLError
 from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database
+from agentstatus.storage.types import Engine
 
 T = TypeVar("T")
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
-
 from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
-from agentstatus.service.presence import _PRESENCE_QUERY, AgentPresence
+from agentstatus.service.presence import AgentPresence
+from agentstatus.storage.board import matching_count, page_rows, status_counts
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
+from agentstatus.storage.types import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +28,6 @@ class BoardPage:
     """Active agents in each status, whatever the search."""
     cursor: int
     """The id of the last event the page reflects: its stream starts after it."""
-
-
-def _matching(needle: str, status: int | None) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(presence.c.status == status)
-    if needle:
-        lowered = needle.lower()
-        conditions.append(
-            or_(
-                func.lower(agents.c.name).contains(lowered, autoescape=True),
-                func.lower(agents.c.user_id).contains(lowered, autoescape=True),
-                func.lower(extensions.c.sip).contains(lowered, autoescape=True),
-            )
-        )
-    return and_(True, *conditions)
 
 
 def board_page(
@@ -63,31 +46,13 @@ def board_page(
         oid = org_id(conn, org)
     # The rows and the cursor agree (as the streams' snapshot), and no writer waits.
     with consistent_read(engine, fence, oid) as (conn, last):
-        counts = {
-            int(r.status): int(r.n)
-            for r in conn.execute(
-                select(presence.c.status, func.count().label("n"))
-                .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
-                .where(presence.c.org_id == oid, agents.c.active)
-                .group_by(presence.c.status)
-            )
-        }
-        wanted = _PRESENCE_QUERY.where(
-            agents.c.org_id == oid, agents.c.active, _matching(needle, status)
-        )
+        counts = status_counts(conn, oid)
         if needle:
-            matching = int(
-                conn.execute(
-                    select(func.count()).select_from(wanted.order_by(None).subquery())
-                ).scalar_one()
-            )
+            matching = matching_count(conn, oid, needle, status)
         else:  # the counts' own rows (the extension's and status's joins are outer)
             matching = sum(counts.values()) if status is None else counts.get(status, 0)
-        rows = conn.execute(
-            wanted.order_by(None).order_by(SHOWN_NAME, agents.c.user_id).offset(offset).limit(limit)
-        )
         found = [
-            AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
-            for r in rows
+            AgentPresence(r.user_id, r.name, r.extension, r.status, r.status_name, r.since_ms)
+            for r in page_rows(conn, oid, needle, status, offset, limit)
         ]
     return BoardPage(found, matching, sum(counts.values()), counts, last)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
-
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.service.history import IS_CHANGE
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, history
+from agentstatus.storage.replay import agents_at, changes_by_id
+from agentstatus.storage.types import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,45 +39,17 @@ class Floor:
 def floor_at(engine: Engine, org: str, at_ms: int) -> Floor:
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        # One index lookup per agent on (org, agent, time), not a scan of the history.
-        last = (
-            select(history.c.id)
-            .where(
-                history.c.org_id == oid,
-                history.c.agent_id == agents.c.id,
-                history.c.at_ms <= at_ms,
-                IS_CHANGE,  # a warning leaves the agent where it was, since when it was
-            )
-            .order_by(history.c.at_ms.desc(), history.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        found = conn.execute(
-            select(agents.c.user_id, agents.c.created_ms, last.label("hid"))
-            .where(agents.c.org_id == oid, agents.c.active, agents.c.created_ms <= at_ms)
-            .order_by(agents.c.user_id)
-        ).all()
-        ids = [r.hid for r in found if r.hid is not None]
-        changes = (
-            {
-                r.id: r
-                for r in conn.execute(
-                    select(
-                        history.c.id, history.c.new_extension, history.c.new_status, history.c.at_ms
-                    ).where(history.c.id.in_(ids))
-                )
-            }
-            if ids
-            else {}
-        )
+        found = agents_at(conn, oid, at_ms)
+        ids = [a.last_change for a in found if a.last_change is not None]
+        changes = changes_by_id(conn, ids)
     floor: list[PastPresence] = []
-    for r in found:
-        change = changes.get(r.hid)
+    for agent in found:
+        change = None if agent.last_change is None else changes.get(agent.last_change)
         if change is None:
-            floor.append(PastPresence(r.user_id, None, LOGOUT, r.created_ms))
+            floor.append(PastPresence(agent.user_id, None, LOGOUT, agent.created_ms))
         else:
             floor.append(
-                PastPresence(r.user_id, change.new_extension, change.new_status, change.at_ms)
+                PastPresence(agent.user_id, change.new_extension, change.new_status, change.at_ms)
             )
     # The agents' last changes bound where playing on starts (a scan of the history for
     # its largest id before the instant would cost as much as the history is long).

@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -24,6 +23,7 @@ from agentstatus.service.errors import NotFound, Unavailable
 from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
+from agentstatus.storage.types import OperationalError
 from agentstatus.web import messages
 from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render

@@ -13,7 +13,6 @@ import asyncio
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +28,7 @@ from agentstatus.service import statuses
 from agentstatus.service.errors import TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
 from agentstatus.service.presence import agent_presence
+from agentstatus.storage.types import OperationalError
 from agentstatus.web.i18n import LANGUAGES, choose, language
 from agentstatus.web.panel import texts
 from agentstatus.web.status_names import displayed

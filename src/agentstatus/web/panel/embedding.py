@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentstatus.domain.addresses import Network
 from agentstatus.http.requests import header
 from agentstatus.service.embed_origins import embed_origins
 from agentstatus.service.errors import NotFound
+from agentstatus.storage.types import Engine
 from agentstatus.web.i18n import LANGUAGES, choose
 from agentstatus.web.panel import texts
 from agentstatus.web.security import same_origin
