@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
 from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
-from agentstatus.service.presence import _PRESENCE_QUERY, AgentPresence
+from agentstatus.service.presence import AgentPresence
 from agentstatus.storage.database import reading
+from agentstatus.storage.presence import PRESENCE_QUERY as _PRESENCE_QUERY
 from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
 
 
