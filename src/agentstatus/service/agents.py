@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
-
-from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.service import validation
-from agentstatus.service.csv_import import Existing, ImportSummary, Pair, import_pairs
+from agentstatus.service.csv_import import ImportSummary, import_pairs
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import AlreadyExists, InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.panel_links import revoke_agent_links
 from agentstatus.service.presence import agent_row_id
 from agentstatus.service.status_change import StatusChanges
-from agentstatus.storage.batches import insert_new
+from agentstatus.storage import agents, presence
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, presence
+from agentstatus.storage.types import Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +24,6 @@ class Agent:
     user_id: str
     name: str
     active: bool
-
-
-def _insert_agent(conn: Connection, oid: int, user_id: str, name: str, at: int) -> None:
-    new_id = conn.execute(
-        insert(agents).values(org_id=oid, user_id=user_id, name=name, active=True, created_ms=at)
-    ).inserted_primary_key
-    assert new_id is not None
-    conn.execute(
-        insert(presence).values(
-            agent_id=new_id[0], org_id=oid, extension_id=None, status=LOGOUT, since_ms=at
-        )
-    )
 
 
 def add_agent(
@@ -56,12 +40,9 @@ def add_agent(
     clean_name = validation.display_name(name)
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        exists = conn.execute(
-            select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == user_id)
-        ).first()
-        if exists:
+        if agents.find_id(conn, oid, user_id) is not None:
             raise AlreadyExists(f"agent {user_id!r} already exists in {org!r}")
-        _insert_agent(
+        agents.insert_agent(
             conn, oid, user_id, clean_name, now_ms() if created_ms is None else created_ms
         )
     return Agent(user_id, clean_name, True)
@@ -70,14 +51,9 @@ def add_agent(
 def list_agents(engine: Engine, org: str, *, include_inactive: bool = True) -> list[Agent]:
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        query = select(agents.c.user_id, agents.c.name, agents.c.active).where(
-            agents.c.org_id == oid
-        )
-        if not include_inactive:
-            query = query.where(agents.c.active)
         return [
             Agent(r.user_id, r.name, bool(r.active))
-            for r in conn.execute(query.order_by(agents.c.user_id))
+            for r in agents.rows(conn, oid, include_inactive=include_inactive)
         ]
 
 
@@ -86,9 +62,9 @@ def rename_agent(engine: Engine, org: str, user_id: str, name: str) -> Agent:
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(name=clean_name))
-        active = conn.execute(select(agents.c.active).where(agents.c.id == aid)).scalar_one()
-    return Agent(user_id, clean_name, bool(active))
+        agents.set_name(conn, aid, clean_name)
+        active = agents.is_active(conn, aid)
+    return Agent(user_id, clean_name, active)
 
 
 def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
@@ -96,8 +72,8 @@ def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(active=True))
-        name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
+        agents.set_active(conn, aid, True)
+        name = agents.name_of(conn, aid)
     return Agent(user_id, name, True)
 
 
@@ -106,29 +82,20 @@ def exist_since(engine: Engine, org: str, since_ms: int) -> int:
     written after the fact begins before they were added); how many were moved back."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        moved = conn.execute(
-            update(agents)
-            .where(agents.c.org_id == oid, agents.c.created_ms > since_ms)
-            .values(created_ms=since_ms)
-        )
-    return int(moved.rowcount)
+        return agents.move_created_back(conn, oid, since_ms)
 
 
 def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(active=False))
+        agents.set_active(conn, aid, False)
         # Revoked, not merely refused while inactive: reactivating must not revive them.
         revoke_agent_links(conn, aid)
         # A change decided on facts read before this commit (the agent still active) must
         # not land: bumping the version makes its compare-and-set fail and decide again.
-        conn.execute(
-            update(presence)
-            .where(presence.c.agent_id == aid)
-            .values(version=presence.c.version + 1)
-        )
-        name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
+        presence.bump_version(conn, aid)
+        name = agents.name_of(conn, aid)
     return oid, Agent(user_id, name, False)
 
 
@@ -143,53 +110,6 @@ async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, use
     return agent
 
 
-def _existing(conn: Connection, oid: int) -> set[str]:
-    query = select(agents.c.user_id).where(agents.c.org_id == oid)
-    return set(conn.execute(query).scalars())
-
-
-_RENAME = (
-    update(agents)
-    .where(agents.c.org_id == bindparam("oid"), agents.c.user_id == bindparam("uid"))
-    .values(name=bindparam("new_name"))
-)
-
-
-def _import_batch(
-    conn: Connection, oid: int, rows: Sequence[Pair], existing: Existing, at: int
-) -> tuple[int, int]:
-    """One batch of an import: rename the agents present, create the others (logged out)."""
-    fresh = [(u, n) for u, n in rows if u not in existing]
-    created = (
-        insert_new(
-            conn,
-            agents,
-            [
-                {"org_id": oid, "user_id": u, "name": n, "active": True, "created_ms": at}
-                for u, n in fresh
-            ],
-            unique=[agents.c.org_id, agents.c.user_id],
-            returning=[agents.c.id, agents.c.user_id],
-        )
-        if fresh
-        else []
-    )
-    if created:
-        conn.execute(
-            insert(presence),
-            [
-                {"agent_id": aid, "org_id": oid, "status": LOGOUT, "since_ms": at}
-                for aid, _ in created
-            ],
-        )
-    # Those present, and any created by someone else since the import began.
-    inserted = {user_id for _, user_id in created}
-    renamed = [{"oid": oid, "uid": u, "new_name": n} for u, n in rows if u not in inserted]
-    if renamed:
-        conn.execute(_RENAME, renamed)
-    return len(inserted), len(renamed)
-
-
 def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:
     """Create the agents of a ``user_id,name`` CSV; existing ones get the file's name.
 
@@ -198,7 +118,7 @@ def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:
     same file again finishes an import the database or the process failed part-way).
     """
     pairs = read_pairs(csv_text, "user_id", lambda v: validation.identifier("user id", v))
-    return import_pairs(engine, org, pairs, _existing, _import_batch)
+    return import_pairs(engine, org, pairs, agents.user_ids, agents.import_batch)
 
 
 def stream_org_id(engine: Engine, org: str, user_ids: list[str] | None) -> int:
@@ -210,13 +130,7 @@ def stream_org_id(engine: Engine, org: str, user_ids: list[str] | None) -> int:
         if unstorable:
             raise InvalidInput(f"no agent {unstorable[0]!r} in this organisation")
         if user_ids:
-            known = set(
-                conn.execute(
-                    select(agents.c.user_id).where(
-                        agents.c.org_id == oid, agents.c.user_id.in_(user_ids)
-                    )
-                ).scalars()
-            )
+            known = agents.known_user_ids(conn, oid, user_ids)
             unknown = sorted(set(user_ids) - known)
             if unknown:
                 raise InvalidInput(f"no agent {unknown[0]!r} in this organisation")

@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
-
 from agentstatus.domain.clock import now_ms
 from agentstatus.service.errors import ImportIncomplete
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.batches import PartialWrite, write_in_batches
 from agentstatus.storage.database import reading
+from agentstatus.storage.types import Connection, Engine
 
 Pair = tuple[str, str]
 Existing = AbstractSet[str]

@@ -10,12 +10,12 @@ import re
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Engine, select, update
 
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
+from agentstatus.storage import organisations
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import organisations
+from agentstatus.storage.types import Engine
 
 MAX_ORIGINS = 50
 MAX_ORIGIN_LENGTH = 255
@@ -63,10 +63,8 @@ def set_embed_origins(engine: Engine, org: str, origins: list[str] | None) -> li
         raise InvalidInput(f"at most {MAX_ORIGINS} embed origins, not {len(normal)}")
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        conn.execute(
-            update(organisations)
-            .where(organisations.c.id == oid)
-            .values(embed_origins=orjson.dumps(normal).decode() if normal else None)
+        organisations.set_embed_origins(
+            conn, oid, orjson.dumps(normal).decode() if normal else None
         )
     return normal
 
@@ -75,8 +73,6 @@ def embed_origins(engine: Engine, org: str) -> list[str]:
     """The organisation's list; NotFound for an unknown organisation."""
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        stored = conn.execute(
-            select(organisations.c.embed_origins).where(organisations.c.id == oid)
-        ).scalar()
+        stored = organisations.embed_origins(conn, oid)
     found = orjson.loads(stored) if stored else []
     return [str(o) for o in found]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from agentstatus.domain.addresses import AddressError, normalise_allowlist
 from agentstatus.domain.catalogue import DEFAULT_CATALOGUE
@@ -14,8 +12,9 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
 from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, NotFound
+from agentstatus.storage import organisations, statuses
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, extensions, organisations, statuses
+from agentstatus.storage.types import Connection, Engine, IntegrityError
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +35,14 @@ class OrganisationCode:
 
 
 def org_id(conn: Connection, name: str) -> int:
-    found = conn.execute(select(organisations.c.id).where(organisations.c.name == name)).first()
+    found = organisations.find_id(conn, name)
     if found is None:
         raise NotFound(f"no organisation named {name!r}")
-    return int(found.id)
+    return found
 
 
 def org_id_for_code(conn: Connection, code: str) -> int | None:
-    found = conn.execute(
-        select(organisations.c.id).where(organisations.c.code_hash == digest(code))
-    ).first()
-    return None if found is None else int(found.id)
+    return organisations.find_id_by_code_hash(conn, digest(code))
 
 
 def create_organisation(engine: Engine, name: str, code: str | None = None) -> OrganisationCode:
@@ -55,26 +51,10 @@ def create_organisation(engine: Engine, name: str, code: str | None = None) -> O
     at = now_ms()
     try:
         with engine.begin() as conn:
-            if conn.execute(select(organisations.c.id).where(organisations.c.name == name)).first():
+            if organisations.find_id(conn, name) is not None:
                 raise AlreadyExists(f"organisation {name!r} already exists")
-            new_id = conn.execute(
-                insert(organisations).values(name=name, code_hash=digest(clear), created_ms=at)
-            ).inserted_primary_key
-            assert new_id is not None
-            conn.execute(
-                insert(statuses),
-                [
-                    {
-                        "org_id": new_id[0],
-                        "status_id": s.id,
-                        "name": s.name,
-                        "color": s.color,
-                        "available": s.available,
-                        "enabled": s.enabled,
-                    }
-                    for s in DEFAULT_CATALOGUE
-                ],
-            )
+            new_id = organisations.insert_organisation(conn, name, digest(clear), at)
+            statuses.insert_catalogue(conn, new_id, DEFAULT_CATALOGUE)
     except IntegrityError:
         # Deliberately vague: saying which constraint failed could confirm another tenant's
         # code (the API says even less, http/api/custom_codes.py).
@@ -85,19 +65,6 @@ def create_organisation(engine: Engine, name: str, code: str | None = None) -> O
 
 
 def list_organisations(engine: Engine) -> list[Organisation]:
-    agent_count = (
-        select(func.count()).where(agents.c.org_id == organisations.c.id).scalar_subquery()
-    )
-    extension_count = (
-        select(func.count()).where(extensions.c.org_id == organisations.c.id).scalar_subquery()
-    )
-    query = select(
-        organisations.c.name,
-        organisations.c.allowlist,
-        organisations.c.created_ms,
-        agent_count.label("agents"),
-        extension_count.label("extensions"),
-    ).order_by(organisations.c.name)
     with reading(engine) as conn:
         return [
             Organisation(
@@ -107,7 +74,7 @@ def list_organisations(engine: Engine) -> list[Organisation]:
                 extensions=row.extensions,
                 created_ms=row.created_ms,
             )
-            for row in conn.execute(query)
+            for row in organisations.summaries(conn)
         ]
 
 
@@ -116,11 +83,7 @@ def rotate_code(engine: Engine, name: str, code: str | None = None) -> Organisat
     try:
         with engine.begin() as conn:
             oid = org_id(conn, name)
-            conn.execute(
-                update(organisations)
-                .where(organisations.c.id == oid)
-                .values(code_hash=digest(clear))
-            )
+            organisations.set_code_hash(conn, oid, digest(clear))
     except IntegrityError:
         # code_hash is unique: the wire finds the organisation by its Code alone. The API
         # does not pass this message on (http/api/custom_codes.py).
@@ -136,9 +99,7 @@ def set_allowlist(engine: Engine, name: str, entries: list[str] | None) -> list[
         raise InvalidInput(str(exc)) from None
     with engine.begin() as conn:
         oid = org_id(conn, name)
-        conn.execute(
-            update(organisations)
-            .where(organisations.c.id == oid)
-            .values(allowlist=None if not normal else orjson.dumps(normal).decode())
+        organisations.set_allowlist(
+            conn, oid, None if not normal else orjson.dumps(normal).decode()
         )
     return normal or None

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, and_, insert, select, update
-
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_panel_token
 from agentstatus.domain.integers import INT64_MAX
@@ -17,8 +15,9 @@ from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import agent_row_id
+from agentstatus.storage import agents, extensions, panel_links
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, extensions, organisations, panel_links
+from agentstatus.storage.types import Connection, Engine
 
 DEFAULT_TTL_SECONDS = 12 * 3600
 MIN_TTL_SECONDS = 60
@@ -94,47 +93,15 @@ def create_link(
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        active = conn.execute(select(agents.c.active).where(agents.c.id == aid)).scalar_one()
-        if not active:
+        if not agents.is_active(conn, aid):
             raise InvalidInput(f"agent {user_id!r} is deactivated; activate it first")
-        if extension is not None and not _extension_exists(conn, oid, extension):
+        if extension is not None and not extensions.exists(conn, oid, extension):
             raise NotFound(f"no extension {extension!r} in this organisation")
-        new_id = conn.execute(
-            insert(panel_links).values(
-                token_hash=digest(token),
-                org_id=oid,
-                agent_id=aid,
-                extension=extension,
-                created_ms=at,
-                expires_ms=at + seconds * 1000,
-            )
-        ).inserted_primary_key
-    assert new_id is not None
-    link = PanelLink(int(new_id[0]), user_id, extension, at, at + seconds * 1000)
+        new_id = panel_links.insert_link(
+            conn, digest(token), oid, aid, extension, at, at + seconds * 1000
+        )
+    link = PanelLink(new_id, user_id, extension, at, at + seconds * 1000)
     return CreatedLink(link, token)
-
-
-def _extension_exists(conn: Connection, oid: int, sip: str) -> bool:
-    query = select(extensions.c.id).where(extensions.c.org_id == oid, extensions.c.sip == sip)
-    return conn.execute(query).first() is not None
-
-
-_GRANT_QUERY = select(
-    panel_links.c.id,
-    panel_links.c.org_id,
-    panel_links.c.agent_id,
-    panel_links.c.extension,
-    panel_links.c.expires_ms,
-    panel_links.c.revoked,
-    organisations.c.name.label("org"),
-    agents.c.user_id,
-    agents.c.name,
-    agents.c.active,
-).select_from(
-    panel_links.join(organisations, organisations.c.id == panel_links.c.org_id).join(
-        agents, agents.c.id == panel_links.c.agent_id
-    )
-)
 
 
 def verify_link(engine: Engine, org: str, token: str) -> PanelGrant | LinkRefusal:
@@ -143,7 +110,7 @@ def verify_link(engine: Engine, org: str, token: str) -> PanelGrant | LinkRefusa
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return LinkRefusal.UNKNOWN
     with reading(engine) as conn:
-        row = conn.execute(_GRANT_QUERY.where(panel_links.c.token_hash == digest(token))).first()
+        row = panel_links.find_grant(conn, digest(token))
     if row is None or row.org != org:
         return LinkRefusal.UNKNOWN
     if row.revoked or not row.active:
@@ -166,27 +133,10 @@ def list_links(engine: Engine, org: str, user_id: str | None = None) -> list[Pan
     """The links still valid (not revoked, not expired), oldest first."""
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        query = (
-            select(
-                panel_links.c.id,
-                agents.c.user_id,
-                panel_links.c.extension,
-                panel_links.c.created_ms,
-                panel_links.c.expires_ms,
-            )
-            .select_from(panel_links.join(agents, agents.c.id == panel_links.c.agent_id))
-            .where(
-                panel_links.c.org_id == oid,
-                ~panel_links.c.revoked,
-                panel_links.c.expires_ms > now_ms(),
-            )
-            .order_by(panel_links.c.id)
-        )
-        if user_id is not None:
-            query = query.where(panel_links.c.agent_id == agent_row_id(conn, oid, user_id))
+        aid = None if user_id is None else agent_row_id(conn, oid, user_id)
         return [
             PanelLink(int(r.id), r.user_id, r.extension, int(r.created_ms), int(r.expires_ms))
-            for r in conn.execute(query)
+            for r in panel_links.valid_rows(conn, oid, now_ms(), aid)
         ]
 
 
@@ -195,23 +145,14 @@ def revoke_link(engine: Engine, org: str, link_id: int) -> None:
         raise NotFound(f"no panel link {link_id} in this organisation")
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        done = conn.execute(
-            update(panel_links)
-            .where(panel_links.c.id == link_id, panel_links.c.org_id == oid)
-            .values(revoked=True)
-        )
-    if done.rowcount == 0:
+        revoked = panel_links.revoke(conn, oid, link_id)
+    if not revoked:
         raise NotFound(f"no panel link {link_id} in this organisation")
 
 
 def revoke_agent_links(conn: Connection, agent_id: int) -> int:
     """Revoke every link of one agent (in the caller's transaction); how many were valid."""
-    done = conn.execute(
-        update(panel_links)
-        .where(panel_links.c.agent_id == agent_id, ~panel_links.c.revoked)
-        .values(revoked=True)
-    )
-    return int(done.rowcount)
+    return panel_links.revoke_of_agent(conn, agent_id)
 
 
 def revoke_links_of(engine: Engine, org: str, user_id: str) -> int:
@@ -225,15 +166,5 @@ def ended_among(engine: Engine, link_ids: set[int]) -> set[int]:
     if not link_ids:
         return set()
     with reading(engine) as conn:
-        valid = set(
-            conn.execute(
-                select(panel_links.c.id)
-                .select_from(panel_links.join(agents, agents.c.id == panel_links.c.agent_id))
-                .where(
-                    panel_links.c.id.in_(link_ids),
-                    and_(~panel_links.c.revoked, agents.c.active),
-                    panel_links.c.expires_ms > now_ms(),
-                )
-            ).scalars()
-        )
+        valid = panel_links.valid_among(conn, link_ids, now_ms())
     return link_ids - valid

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
-
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
 from agentstatus.domain.policies import (
     EVERY_DAY,
     WEEKDAYS,
@@ -30,13 +27,12 @@ from agentstatus.domain.policies import (
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
-from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
+from agentstatus.service.shift_plan import replan_shift, shift_of
 from agentstatus.service.statuses import Status, fetch_status
 from agentstatus.service.timezones import timezone_of
+from agentstatus.storage import organisations, policies, statuses
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import deadlines, history, organisations, presence, statuses
-
-LIMIT = "limit"
+from agentstatus.storage.types import Engine
 
 
 def set_limit(engine: Engine, org: str, sid: int, limit: Limit | None) -> Status:
@@ -60,53 +56,23 @@ def set_limit(engine: Engine, org: str, sid: int, limit: Limit | None) -> Status
         if unchanged:
             # Saving the same limit again must not plan again what has acted already.
             return current
-        conn.execute(
-            update(statuses)
-            .where(statuses.c.org_id == oid, statuses.c.status_id == sid)
-            .values(
-                limit_seconds=None if limit is None else limit.seconds,
-                limit_action=None if limit is None else limit.action.value,
-            )
+        statuses.update_status(
+            conn,
+            oid,
+            sid,
+            {
+                "limit_seconds": None if limit is None else limit.seconds,
+                "limit_action": None if limit is None else limit.action.value,
+            },
         )
-        _replan_status(conn, oid, sid, limit)
+        policies.replan_limit(
+            conn,
+            oid,
+            sid,
+            None if limit is None else limit.seconds,
+            spare_warned=limit is not None and limit.action is LimitAction.WARN,
+        )
         return fetch_status(conn, oid, sid)
-
-
-def _replan_status(conn: Connection, oid: int, sid: int, limit: Limit | None) -> None:
-    conn.execute(
-        delete(deadlines).where(
-            deadlines.c.org_id == oid, deadlines.c.kind == LIMIT, deadlines.c.status == sid
-        )
-    )
-    if limit is None:
-        return
-    planned = select(
-        presence.c.org_id,
-        presence.c.agent_id,
-        literal(LIMIT),
-        presence.c.status,
-        presence.c.version,
-        presence.c.since_ms + limit.seconds * 1000,
-        literal(0),
-    ).where(presence.c.org_id == oid, presence.c.status == sid)
-    if limit.action is LimitAction.WARN:
-        warned = (
-            select(history.c.id)
-            .where(
-                history.c.org_id == presence.c.org_id,
-                history.c.agent_id == presence.c.agent_id,
-                history.c.at_ms >= presence.c.since_ms,
-                history.c.policy == WARN_POLICY,
-            )
-            .exists()
-        )
-        planned = planned.where(~warned)
-    conn.execute(
-        insert(deadlines).from_select(
-            ["org_id", "agent_id", "kind", "status", "version", "due_ms", "claimed_until_ms"],
-            planned,
-        )
-    )
 
 
 def parse_limit(seconds: int, then: str | None) -> Limit:
@@ -141,15 +107,13 @@ def set_shift_end(
         raise InvalidInput("days are for a shift end; give the time too")
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        conn.execute(
-            update(organisations)
-            .where(organisations.c.id == oid)
-            .values(
-                shift_end=None if shift is None else shift.time,
-                shift_days=None
-                if shift is None or shift.days == EVERY_DAY
-                else ",".join(WEEKDAYS[d] for d in sorted(shift.days)),
-            )
+        organisations.set_shift_end(
+            conn,
+            oid,
+            None if shift is None else shift.time,
+            None
+            if shift is None or shift.days == EVERY_DAY
+            else ",".join(WEEKDAYS[d] for d in sorted(shift.days)),
         )
         due = replan_shift(conn, oid, now_ms(), timezone_of(conn, oid))
     return ShiftSetting(shift, due)
@@ -159,7 +123,5 @@ def get_shift_end(engine: Engine, org: str) -> ShiftSetting:
     with reading(engine) as conn:
         oid = org_id(conn, org)
         shift = shift_of(conn, oid)
-        due = conn.execute(
-            select(deadlines.c.due_ms).where(deadlines.c.org_id == oid, deadlines.c.kind == SHIFT)
-        ).scalar()
-    return ShiftSetting(shift, None if due is None else int(due))
+        due = policies.shift_due(conn, oid)
+    return ShiftSetting(shift, due)

@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
-
-from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage import agents, presence
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import agents, extensions, presence, statuses
+from agentstatus.storage.types import Connection, Engine, Row
 
 # A page of GET /presence: the default fits most organisations whole; at 200,000 agents
 # one answer was 25 MB, built in memory.
@@ -45,25 +44,8 @@ class AgentPresence:
         }
 
 
-_PRESENCE_QUERY = (
-    select(
-        agents.c.user_id,
-        agents.c.name,
-        extensions.c.sip,
-        presence.c.status,
-        statuses.c.name.label("status_name"),
-        presence.c.since_ms,
-    )
-    .select_from(
-        agents.join(presence, presence.c.agent_id == agents.c.id)
-        .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
-        .outerjoin(
-            statuses,
-            (statuses.c.org_id == presence.c.org_id) & (statuses.c.status_id == presence.c.status),
-        )
-    )
-    .order_by(agents.c.user_id)
-)
+def _shown(r: Row[Any]) -> AgentPresence:
+    return AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
 
 
 def presence_rows(
@@ -72,25 +54,15 @@ def presence_rows(
     """Active agents' presence in user id order, after ``after``, on the caller's
     connection (and snapshot). Rows are fetched a thousand at a time, so a large
     organisation is never held in memory as rows."""
-    query = _PRESENCE_QUERY.where(agents.c.org_id == oid, agents.c.active)
-    if after is not None:
-        query = query.where(agents.c.user_id > after)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = conn.execute(query, execution_options={"yield_per": 1000})
-    for r in rows:
-        yield AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
+    for r in presence.active_rows(conn, oid, after=after, limit=limit):
+        yield _shown(r)
 
 
 def agent_presence(engine: Engine, agent_id: int) -> AgentPresence | None:
     """One agent's presence by its row id (the panel's agent); None if it is gone."""
     with reading(engine) as conn:
-        r = conn.execute(_PRESENCE_QUERY.where(agents.c.id == agent_id)).first()
-    return (
-        None
-        if r is None
-        else AgentPresence(r.user_id, r.name, r.sip, r.status, r.status_name, r.since_ms)
-    )
+        r = presence.row_of_agent(conn, agent_id)
+    return None if r is None else _shown(r)
 
 
 def list_presence_rows(conn: Connection, oid: int) -> list[AgentPresence]:
@@ -128,12 +100,10 @@ def read_presence_page(
 
 
 def agent_row_id(conn: Connection, oid: int, user_id: str) -> int:
-    found = conn.execute(
-        select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == user_id)
-    ).first()
+    found = agents.find_id(conn, oid, user_id)
     if found is None:
         raise NotFound(f"no agent {user_id!r} in this organisation")
-    return int(found.id)
+    return found
 
 
 def _agent_of(engine: Engine, org: str, user_id: str) -> int:
@@ -146,14 +116,7 @@ def _agent_of(engine: Engine, org: str, user_id: str) -> int:
 def _logged_in(engine: Engine, org: str) -> tuple[int, list[str]]:
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        rows = conn.execute(
-            select(agents.c.user_id)
-            .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
-            .where(presence.c.org_id == oid)
-            .where(presence.c.extension_id.is_not(None) | (presence.c.status != LOGOUT))
-            .order_by(agents.c.user_id)
-        )
-        return oid, list(rows.scalars())
+        return oid, presence.logged_in_user_ids(conn, oid)
 
 
 async def force_logout(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> bool:

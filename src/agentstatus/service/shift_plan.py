@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, insert, select
-
 from agentstatus.domain.policies import ShiftEnd, next_shift_end, parse_shift_end
-from agentstatus.storage.schema import deadlines, organisations
-
-SHIFT = "shift"
+from agentstatus.storage import organisations, policies
+from agentstatus.storage.policies import SHIFT as SHIFT
+from agentstatus.storage.types import Connection
 
 
 def shift_of(conn: Connection, oid: int) -> ShiftEnd | None:
-    row = conn.execute(
-        select(organisations.c.shift_end, organisations.c.shift_days).where(
-            organisations.c.id == oid
-        )
-    ).first()
-    if row is None or row.shift_end is None:
-        return None
-    return parse_shift_end(row.shift_end, row.shift_days)
+    stored = organisations.shift_end(conn, oid)
+    return None if stored is None else parse_shift_end(*stored)
 
 
 def replan_shift(conn: Connection, oid: int, after_ms: int, zone: ZoneInfo) -> int | None:
@@ -29,15 +21,11 @@ def replan_shift(conn: Connection, oid: int, after_ms: int, zone: ZoneInfo) -> i
     (in the caller's transaction); when it is, or None without a shift end. The
     organisation's row is locked first (on PostgreSQL), so that two re-plans (a setting, a
     time zone, the runner after acting) follow one another and leave one deadline."""
-    conn.execute(select(organisations.c.id).where(organisations.c.id == oid).with_for_update())
-    conn.execute(delete(deadlines).where(deadlines.c.org_id == oid, deadlines.c.kind == SHIFT))
+    organisations.lock(conn, oid)
+    policies.delete_shift_deadline(conn, oid)
     shift = shift_of(conn, oid)
     if shift is None:
         return None
     due = next_shift_end(shift, after_ms, zone)
-    conn.execute(
-        insert(deadlines).values(
-            org_id=oid, agent_id=None, kind=SHIFT, status=None, version=None, due_ms=due
-        )
-    )
+    policies.insert_shift_deadline(conn, oid, due)
     return due

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
-
 from agentstatus.domain.catalogue import BUILT_IN
 from agentstatus.service import validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage import statuses
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import statuses
+from agentstatus.storage.types import Connection, Engine, Row
 
 DEFAULT_NEW_COLOR = "#7f8c8d"
 
@@ -43,19 +42,14 @@ def _status(r: Row[Any]) -> Status:
 
 
 def fetch_status(conn: Connection, oid: int, sid: int) -> Status:
-    row = conn.execute(
-        select(statuses).where(statuses.c.org_id == oid, statuses.c.status_id == sid)
-    ).first()
+    row = statuses.find(conn, oid, sid)
     if row is None:
         raise NotFound(f"no status {sid} in this organisation")
     return _status(row)
 
 
 def status_rows(conn: Connection, oid: int, *, enabled_only: bool = False) -> list[Status]:
-    query = select(statuses).where(statuses.c.org_id == oid).order_by(statuses.c.status_id)
-    if enabled_only:
-        query = query.where(statuses.c.enabled)
-    return [_status(r) for r in conn.execute(query)]
+    return [_status(r) for r in statuses.rows(conn, oid, enabled_only=enabled_only)]
 
 
 def list_statuses(engine: Engine, org: str, *, enabled_only: bool = False) -> list[Status]:
@@ -79,23 +73,9 @@ def add_status(
     clean_color = validation.color(color) if color is not None else DEFAULT_NEW_COLOR
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        exists = conn.execute(
-            select(statuses.c.status_id).where(
-                statuses.c.org_id == oid, statuses.c.status_id == sid
-            )
-        ).first()
-        if exists:
+        if statuses.exists(conn, oid, sid):
             raise AlreadyExists(f"status {sid} already exists in {org!r}")
-        conn.execute(
-            insert(statuses).values(
-                org_id=oid,
-                status_id=sid,
-                name=clean_name,
-                color=clean_color,
-                available=available,
-                enabled=True,
-            )
-        )
+        statuses.insert_status(conn, oid, sid, clean_name, clean_color, available=available)
     return Status(sid, clean_name, clean_color, available, True)
 
 
@@ -129,9 +109,5 @@ def update_status(
         oid = org_id(conn, org)
         fetch_status(conn, oid, sid)
         if values:
-            conn.execute(
-                update(statuses)
-                .where(statuses.c.org_id == oid, statuses.c.status_id == sid)
-                .values(**values)
-            )
+            statuses.update_status(conn, oid, sid, values)
         return fetch_status(conn, oid, sid)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import Connection, Engine, select, update
-
 from agentstatus.domain.clock import now_ms
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.shift_plan import replan_shift
+from agentstatus.storage import organisations
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import organisations
+from agentstatus.storage.types import Connection, Engine
 
 DEFAULT_ZONE = "UTC"
 # In the system's zone database but no place's time: ``localtime`` is whatever the host
@@ -43,15 +42,13 @@ def set_timezone(engine: Engine, org: str, name: str) -> str:
     found = zone(name)
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        conn.execute(
-            update(organisations).where(organisations.c.id == oid).values(timezone=found.key)
-        )
+        organisations.set_timezone(conn, oid, found.key)
         replan_shift(conn, oid, now_ms(), found)
     return found.key
 
 
 def timezone_of(conn: Connection, oid: int) -> ZoneInfo:
-    name = conn.execute(select(organisations.c.timezone).where(organisations.c.id == oid)).scalar()
+    name = organisations.timezone(conn, oid)
     try:
         return ZoneInfo(name or DEFAULT_ZONE)
     except (ZoneInfoNotFoundError, ValueError):

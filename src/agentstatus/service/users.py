@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from typing import Any
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.service import passwords, validation
 from agentstatus.service.errors import AlreadyExists, InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
 from agentstatus.service.tokens import Role
+from agentstatus.storage import users, web_sessions
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import organisations, users, web_sessions
+from agentstatus.storage.types import Connection, Engine, IntegrityError, Row
 
 # Deliberately loose (RFC 5321's full grammar helps nobody here): one @, no spaces, a dot
 # or a single label after it (``supervisor@localhost`` works on a LAN).
@@ -43,13 +42,8 @@ def email(value: str) -> str:
     return value
 
 
-_USER_QUERY = select(
-    users.c.id, users.c.email, users.c.name, users.c.role, organisations.c.name.label("org")
-).select_from(users.outerjoin(organisations, organisations.c.id == users.c.org_id))
-
-
-def _user(row: object) -> User:
-    return User(row.id, row.email, row.name, Role(row.role), row.org)  # type: ignore[attr-defined]
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.email, row.name, Role(row.role), row.org)
 
 
 def add_user(
@@ -66,39 +60,29 @@ def add_user(
     try:
         with engine.begin() as conn:
             oid = org_id(conn, org) if org is not None else None
-            if conn.execute(select(users.c.id).where(users.c.email == clean)).first():
+            if users.find_id(conn, clean) is not None:
                 raise AlreadyExists(f"a user {clean!r} already exists")
-            new_id = conn.execute(
-                insert(users).values(
-                    email=clean,
-                    name=clean_name,
-                    role=role.value,
-                    org_id=oid,
-                    password_hash=hashed,
-                    created_ms=now_ms(),
-                )
-            ).inserted_primary_key
+            new_id = users.insert_user(conn, clean, clean_name, role.value, oid, hashed, now_ms())
     except IntegrityError:
         raise AlreadyExists(f"a user {clean!r} already exists") from None
-    assert new_id is not None
-    return User(int(new_id[0]), clean, clean_name, role, org)
+    return User(new_id, clean, clean_name, role, org)
 
 
 def list_users(engine: Engine) -> list[User]:
     with reading(engine) as conn:
-        return [_user(r) for r in conn.execute(_USER_QUERY.order_by(users.c.email))]
+        return [_user(r) for r in users.rows(conn)]
 
 
 def get_user(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(_USER_QUERY.where(users.c.id == user_id)).first()
+    row = users.find(conn, user_id)
     return None if row is None else _user(row)
 
 
 def _user_id(conn: Connection, address: str) -> int:
-    found = conn.execute(select(users.c.id).where(users.c.email == email(address))).first()
+    found = users.find_id(conn, email(address))
     if found is None:
         raise NotFound(f"no user {email(address)!r}")
-    return int(found.id)
+    return found
 
 
 def set_password(engine: Engine, address: str, password: str) -> None:
@@ -106,15 +90,15 @@ def set_password(engine: Engine, address: str, password: str) -> None:
     hashed = passwords.hash_password(passwords.check_new(password))
     with engine.begin() as conn:
         uid = _user_id(conn, address)
-        conn.execute(update(users).where(users.c.id == uid).values(password_hash=hashed))
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == uid))
+        users.set_password_hash(conn, uid, hashed)
+        web_sessions.delete_of_user(conn, uid)
 
 
 def remove_user(engine: Engine, address: str) -> None:
     with engine.begin() as conn:
         uid = _user_id(conn, address)
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == uid))
-        conn.execute(delete(users).where(users.c.id == uid))
+        web_sessions.delete_of_user(conn, uid)
+        users.delete_user(conn, uid)
 
 
 def authenticate(engine: Engine, address: str, password: str) -> User | None:
@@ -126,13 +110,11 @@ def authenticate(engine: Engine, address: str, password: str) -> User | None:
         passwords.verify(password, None)
         return None
     with reading(engine) as conn:
-        row = conn.execute(
-            _USER_QUERY.add_columns(users.c.password_hash).where(users.c.email == clean)
-        ).first()
+        row = users.find_with_hash(conn, clean)
     valid, new_hash = passwords.verify(password, None if row is None else row.password_hash)
     if not valid or row is None:
         return None
     if new_hash is not None:
         with engine.begin() as conn:
-            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=new_hash))
+            users.set_password_hash(conn, row.id, new_hash)
     return _user(row)

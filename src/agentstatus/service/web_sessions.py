@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Engine, delete, insert, select, update
-
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.service.users import User, get_user
+from agentstatus.storage import web_sessions
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import web_sessions
+from agentstatus.storage.types import Engine
 
 # ``seen_ms`` is the last request, to the second: a request writes it when it is a second
 # or more old (a page's several requests in one second are one write). The idle timeout is
@@ -25,11 +24,7 @@ def open_session(engine: Engine, user: User) -> str:
     secret = secrets.token_urlsafe(32)
     at = now_ms()
     with engine.begin() as conn:
-        conn.execute(
-            insert(web_sessions).values(
-                secret_hash=digest(secret), user_id=user.id, created_ms=at, seen_ms=at
-            )
-        )
+        web_sessions.insert_session(conn, digest(secret), user.id, at)
     return secret
 
 
@@ -41,11 +36,7 @@ def session_user(engine: Engine, secret: str, idle_ms: int) -> tuple[User, int] 
     hashed = digest(secret)
     at = now_ms()
     with reading(engine) as conn:
-        row = conn.execute(
-            select(web_sessions.c.id, web_sessions.c.user_id, web_sessions.c.seen_ms).where(
-                web_sessions.c.secret_hash == hashed
-            )
-        ).first()
+        row = web_sessions.find(conn, hashed)
         user = None if row is None else get_user(conn, row.user_id)
     if row is None or user is None:
         return None
@@ -54,7 +45,7 @@ def session_user(engine: Engine, secret: str, idle_ms: int) -> tuple[User, int] 
         return None
     if at - row.seen_ms >= TOUCH_EVERY_MS:
         with engine.begin() as conn:
-            conn.execute(update(web_sessions).where(web_sessions.c.id == row.id).values(seen_ms=at))
+            web_sessions.touch(conn, row.id, at)
     return user, int(row.id)
 
 
@@ -62,7 +53,7 @@ def close_session(engine: Engine, secret: str) -> None:
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         return
     with engine.begin() as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.secret_hash == digest(secret)))
+        web_sessions.delete_by_hash(conn, digest(secret))
 
 
 def closed_among(engine: Engine, session_ids: set[int]) -> set[int]:
@@ -71,9 +62,5 @@ def closed_among(engine: Engine, session_ids: set[int]) -> set[int]:
     if not session_ids:
         return set()
     with reading(engine) as conn:
-        alive = set(
-            conn.execute(
-                select(web_sessions.c.id).where(web_sessions.c.id.in_(session_ids))
-            ).scalars()
-        )
+        alive = web_sessions.existing_among(conn, session_ids)
     return session_ids - alive

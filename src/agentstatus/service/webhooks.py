@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.event_types import EVENT_TYPES, TEST_EVENT
@@ -16,8 +15,9 @@ from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.organisations import org_id
+from agentstatus.storage import webhooks
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import webhook_deliveries, webhook_endpoints
+from agentstatus.storage.types import Connection, Engine, Row
 
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
@@ -135,20 +135,11 @@ def add_endpoint(
     clean_description = validation.display_name(description)
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        new_id = conn.execute(
-            insert(webhook_endpoints).values(
-                org_id=oid,
-                url=clean_url,
-                secret_enc=box.seal(clear),
-                events=event_list,
-                enabled=True,
-                description=clean_description,
-                created_ms=now_ms(),
-            )
-        ).inserted_primary_key
-    assert new_id is not None
+        new_id = webhooks.insert_endpoint(
+            conn, oid, clean_url, box.seal(clear), event_list, clean_description, now_ms()
+        )
     endpoint = Endpoint(
-        int(new_id[0]),
+        new_id,
         clean_url,
         ["*"] if event_list == "*" else event_list.split(","),
         True,
@@ -160,42 +151,25 @@ def add_endpoint(
 def list_endpoints(engine: Engine, org: str) -> list[Endpoint]:
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        rows = conn.execute(
-            select(webhook_endpoints)
-            .where(webhook_endpoints.c.org_id == oid)
-            .order_by(webhook_endpoints.c.id)
-        )
-        return [_endpoint(r) for r in rows]
+        return [_endpoint(r) for r in webhooks.endpoint_rows(conn, oid)]
 
 
 def _endpoint_id(conn: Connection, oid: int, endpoint_id: int) -> None:
-    found = conn.execute(
-        select(webhook_endpoints.c.id).where(
-            webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.org_id == oid
-        )
-    ).first()
-    if found is None:
+    if not webhooks.endpoint_exists(conn, oid, endpoint_id):
         raise NotFound(f"no webhook endpoint {endpoint_id} in this organisation")
 
 
 def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> None:
     with engine.begin() as conn:
         _endpoint_id(conn, org_id(conn, org), endpoint_id)
-        conn.execute(
-            update(webhook_endpoints)
-            .where(webhook_endpoints.c.id == endpoint_id)
-            .values(enabled=enabled)
-        )
+        webhooks.set_enabled(conn, endpoint_id, enabled)
 
 
 def remove_endpoint(engine: Engine, org: str, endpoint_id: int) -> None:
     """Remove an endpoint and its delivery record; pending deliveries are dropped."""
     with engine.begin() as conn:
         _endpoint_id(conn, org_id(conn, org), endpoint_id)
-        conn.execute(
-            delete(webhook_deliveries).where(webhook_deliveries.c.endpoint_id == endpoint_id)
-        )
-        conn.execute(delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id))
+        webhooks.delete_endpoint(conn, endpoint_id)
 
 
 def enqueue_test(engine: Engine, org: str, endpoint_id: int) -> int:
@@ -204,20 +178,9 @@ def enqueue_test(engine: Engine, org: str, endpoint_id: int) -> int:
     with engine.begin() as conn:
         _endpoint_id(conn, org_id(conn, org), endpoint_id)
         payload = {"type": TEST_EVENT, "org": org, "at": to_iso(at)}
-        new_id = conn.execute(
-            insert(webhook_deliveries).values(
-                endpoint_id=endpoint_id,
-                history_id=None,
-                event_type=TEST_EVENT,
-                payload=orjson.dumps(payload).decode(),
-                state="pending",
-                attempts=0,
-                next_attempt_ms=at,
-                created_ms=at,
-            )
-        ).inserted_primary_key
-    assert new_id is not None
-    return int(new_id[0])
+        return webhooks.insert_test_delivery(
+            conn, endpoint_id, TEST_EVENT, orjson.dumps(payload).decode(), at
+        )
 
 
 def list_deliveries(
@@ -232,19 +195,9 @@ def list_deliveries(
         raise InvalidInput(f"state must be one of {', '.join(DELIVERY_STATES)}")
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000")
-    d = webhook_deliveries
     with reading(engine) as conn:
         oid = org_id(conn, org)
-        query = (
-            select(d)
-            .join(webhook_endpoints, webhook_endpoints.c.id == d.c.endpoint_id)
-            .where(webhook_endpoints.c.org_id == oid)
-        )
-        if endpoint_id is not None:
-            query = query.where(d.c.endpoint_id == endpoint_id)
-        if state is not None:
-            query = query.where(d.c.state == state)
-        rows = conn.execute(query.order_by(d.c.id.desc()).limit(limit))
+        rows = webhooks.delivery_rows(conn, oid, endpoint_id=endpoint_id, state=state, limit=limit)
         return [
             Delivery(
                 r.id,
@@ -264,13 +217,5 @@ def list_deliveries(
 
 
 def delivery_counts(engine: Engine, org: str) -> dict[str, int]:
-    d = webhook_deliveries
     with reading(engine) as conn:
-        oid = org_id(conn, org)
-        rows = conn.execute(
-            select(d.c.state, func.count())
-            .join(webhook_endpoints, webhook_endpoints.c.id == d.c.endpoint_id)
-            .where(webhook_endpoints.c.org_id == oid)
-            .group_by(d.c.state)
-        ).all()
-        return {state: int(count) for state, count in rows}
+        return webhooks.delivery_counts(conn, org_id(conn, org))
