@@ -38,8 +38,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two workers (xdist), each whole modules (--dist loadfile): a module's shared server and
+# database stay in one worker. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 format: install
 	$(BIN)/ruff format src tests

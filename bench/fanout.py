@@ -111,8 +111,8 @@ SMOKE = FanoutPlan(
     rate_ii=10.0,
     panels_iii=100,
     rate_iii=10.0,
-    seconds=3.0,
-    warmup=1.0,
+    seconds=1.0,
+    warmup=0.5,
 )
 
 

@@ -69,7 +69,7 @@ class PbxPlan:
 
 
 FULL = PbxPlan()
-SMOKE = PbxPlan(agents=40, rate=20.0, seconds=4.0, reconcile_agents=100, down_seconds=1.0)
+SMOKE = PbxPlan(agents=40, rate=20.0, seconds=1.5, reconcile_agents=100, down_seconds=1.0)
 RESTART_TARGET_S = 2.0
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from sqlalchemy import Engine
 
 from agentstatus.app import open_database
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
 
@@ -44,22 +46,41 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-OrgFactory = Callable[..., OrgFixture]
+class OrgFactory(Protocol):
+    """``make_org`` bound to a fixture's database."""
+
+    def __call__(
+        self, *, agent_count: int = 3, extension_count: int = 3, name: str | None = None
+    ) -> OrgFixture: ...
 
 
-@pytest.fixture
-def org_factory(engine: Engine) -> OrgFactory:
-    def build(**kwargs: object) -> OrgFixture:
-        return make_org(engine, **kwargs)  # type: ignore[arg-type]
+def _org_factory(engine: Engine) -> OrgFactory:
+    def build(
+        *, agent_count: int = 3, extension_count: int = 3, name: str | None = None
+    ) -> OrgFixture:
+        return make_org(engine, agent_count=agent_count, extension_count=extension_count, name=name)
 
     return build
 
 
 @pytest.fixture
-def server(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[ServerProcess]:
-    """A real server process on the test's database (schema already migrated)."""
-    with ServerProcess(database_url, tmp_path / "server.log") as process:
-        yield process
+def org_factory(engine: Engine) -> OrgFactory:
+    return _org_factory(engine)
+
+
+def _server_kind(request: pytest.FixtureRequest) -> type[ServerProcess]:
+    """In this process (a uvicorn thread) unless the test is marked ``server_process``."""
+    in_process = request.node.get_closest_marker("server_process") is None
+    return InProcessServer if in_process else ServerProcess
+
+
+@pytest.fixture
+def server(
+    request: pytest.FixtureRequest, database_url: str, engine: Engine, tmp_path: Path
+) -> Iterator[ServerProcess]:
+    """The service on the test's database (schema already migrated), on a loopback port."""
+    with _server_kind(request)(database_url, tmp_path / "server.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +110,17 @@ def shared_engine(shared_database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def shared_server(
-    shared_database_url: str, shared_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    shared_database_url: str,
+    shared_engine: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
-    """One server process for a whole test module; tests create their own organisations."""
+    """One server for a whole test module; tests create their own organisations."""
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with ServerProcess(shared_database_url, log) as process:
-        yield process
+    with _server_kind(request)(shared_database_url, log) as running:
+        yield running
 
 
 @pytest.fixture
 def shared_org_factory(shared_engine: Engine) -> OrgFactory:
-    def build(**kwargs: object) -> OrgFixture:
-        return make_org(shared_engine, **kwargs)  # type: ignore[arg-type]
-
-    return build
+    return _org_factory(shared_engine)

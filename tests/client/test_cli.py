@@ -19,6 +19,9 @@ from tests.support.compat import db_path, history_refused
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess, free_port
 
+# The commands run in this process and read its stderr: the server must not write there.
+pytestmark = pytest.mark.server_process
+
 CLIENT_DOC = Path(__file__).parents[2] / "docs" / "client.md"
 
 

@@ -17,6 +17,9 @@ from tests.client.support import AUTH_FAILED, Answer, Twin, scripted, twin
 from tests.support.compat import db_path, history_refused
 from tests.support.server import free_port
 
+# Every log line of this process is searched for the Code: the server runs in its own.
+pytestmark = pytest.mark.server_process
+
 
 def assert_secret_kept(code: str, error: AgentStatusError) -> None:
     shown = [

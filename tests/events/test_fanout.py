@@ -21,6 +21,10 @@ from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
 from tests.support.sse import SSEvent, Subscriber, read_events
 
+# A subscriber that stops reading must fill the real socket buffers of a server of its own:
+# a real process.
+pytestmark = pytest.mark.server_process
+
 BUFFER = 20
 
 

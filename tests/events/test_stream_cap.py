@@ -23,6 +23,10 @@ from tests.support.bulk import make_big_org
 from tests.support.factories import make_org
 from tests.support.server import ServerProcess
 
+# Streams closed by the server, and the sockets they leave: a real process, not a thread of
+# the test's.
+pytestmark = pytest.mark.server_process
+
 CAP = 3
 
 

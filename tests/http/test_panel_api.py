@@ -23,6 +23,9 @@ from tests.support.server import ServerProcess
 from tests.support.sse import Subscriber
 from tests.support.wire import set_status
 
+# reads the log file of the server: a real process
+pytestmark = pytest.mark.server_process
+
 DAY_MS = 24 * 3600 * 1000
 
 CRM = "https://crm.example.com"
@@ -295,8 +298,8 @@ def test_a_revoked_link_and_a_deactivated_agent_end_the_stream(
                 .where(agents_table.c.user_id == "102", agents_table.c.org_id == oid)
                 .values(active=False)
             )
-        first.wait_closed(10)
-        second.wait_closed(10)
+        first.wait_ended_cleanly(10)
+        second.wait_ended_cleanly(10)
 
 
 def test_only_listed_origins_may_call_the_panel(

@@ -36,6 +36,9 @@ from tests.support.compat import (
 from tests.support.factories import make_org
 from tests.support.server import ServerProcess
 
+# reads the log file of the server: a real process
+pytestmark = pytest.mark.server_process
+
 LIMIT = 3
 
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import Engine
 
 from agentstatus.pbx.phone import STALE_ECHO_SECONDS
-from agentstatus.service import presence
+from agentstatus.service import history, presence
 from agentstatus.service.tokens import Role, create_token
 from tests.support.ami_server import AmiServer, Member
 from tests.support.factories import make_org
@@ -94,6 +94,12 @@ def test_a_pause_at_the_phone_becomes_a_status_with_source_pbx(
                 lambda: {m.reason for m in _in_queues(ami, "PJSIP/sip1").values()} == {"Other"},
                 what="the phone system is told the status it now has, in every queue",
             )
+            by_phone = [
+                e.new_status
+                for e in history.read_history(engine, org.name).events
+                if e.source == "pbx"
+            ]
+            assert by_phone == [11, 1, 9]  # the changes made at the phone, and only those
 
 
 def test_calls_appear_and_disappear_in_get_extensions_calls_and_on_the_stream(

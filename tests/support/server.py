@@ -45,7 +45,7 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0) -> ServerProcess:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -68,8 +68,11 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
+            # A loaded machine (xdist workers, a busy CI) may take seconds to answer the
+            # first request: each try waits for the rest of the deadline, up to 5 s.
+            wait = min(5.0, max(0.5, deadline - time.monotonic()))
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/healthz", timeout=wait).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)

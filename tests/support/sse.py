@@ -55,6 +55,8 @@ class Subscriber:
         self.arrived: list[float] = []
         """``time.monotonic()`` when each event of ``events`` was read."""
         self.status_code: int | None = None
+        self.error: httpx.HTTPError | None = None
+        """What ended the stream if not the end of the response (a reset, a cut chunk)."""
         self._client = httpx.Client(timeout=httpx.Timeout(5.0, read=None))
         self._url = url
         self._params = params or []
@@ -75,8 +77,8 @@ class Subscriber:
                     self.events.append(event)
                     if self._stop.is_set():
                         return
-        except httpx.HTTPError:
-            pass
+        except httpx.HTTPError as exc:
+            self.error = exc
         finally:
             self._ready.set()
 
@@ -95,6 +97,12 @@ class Subscriber:
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise AssertionError("the stream is still open")
+
+    def wait_ended_cleanly(self, timeout: float = 10.0) -> None:
+        """Until the server ended the stream with the end of a 200 response, not an error."""
+        self.wait_closed(timeout)
+        assert self.status_code == 200, self.status_code
+        assert self.error is None, f"the stream ended in an error: {self.error!r}"
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[SSEvent]:
         deadline = time.monotonic() + timeout

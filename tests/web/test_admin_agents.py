@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
@@ -16,6 +17,10 @@ from tests.support.html_forms import field_error, value_of
 from tests.support.server import ServerProcess
 from tests.support.web import SAME_ORIGIN, WebUser, add_user, signed_in, text_of
 from tests.support.wire import set_status
+
+# The app leaves an uploaded file to the collector unclosed (a ResourceWarning, an error
+# here): the server runs in its own process.
+pytestmark = pytest.mark.server_process
 
 
 def names(engine: Engine, org: str) -> dict[str, tuple[str, bool]]:

@@ -4,6 +4,7 @@ agent holding it logged out), the CSV import, errors beside their fields, the ro
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
@@ -13,6 +14,10 @@ from tests.support.html_forms import field_error, value_of
 from tests.support.server import ServerProcess
 from tests.support.web import SAME_ORIGIN, WebUser, signed_in, text_of
 from tests.support.wire import set_status
+
+# The app leaves an uploaded file to the collector unclosed (a ResourceWarning, an error
+# here): the server runs in its own process.
+pytestmark = pytest.mark.server_process
 
 
 def sips(engine: Engine, org: str) -> dict[str, str]:
