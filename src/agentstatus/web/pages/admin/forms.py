@@ -117,12 +117,16 @@ async def read_form(request: Request, name: str, *, files: int = 0) -> tuple[For
 async def uploaded_text(data: FormData, key: str) -> str | None:
     """The uploaded file's text, or None when there is none or it is not UTF-8."""
     upload = data.get(key)
-    if not isinstance(upload, UploadFile):
-        return None
     try:
+        if not isinstance(upload, UploadFile):
+            return None
         return (await upload.read()).decode("utf-8")
     except UnicodeDecodeError:
         return None
+    finally:
+        # The spooled temporary files are ours to close: left to the garbage collector they
+        # hold a descriptor each until then.
+        await data.close()
 
 
 def paginate(page: PageRequest, items: list[T]) -> tuple[list[T], Paging | None]:
