@@ -909,10 +909,9 @@ def run_fanout(
     # Every subscriber here shares one token (thousands of boards and panels, one harness):
     # the per-token cap of streams (issue 11) is lifted for it.
     server.env["AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN"] = "0"  # noqa: S105 - a count
-    server.spawn()
     result = FanoutResult(agents=plan.agents, server=server.name)
     try:
-        server.wait_ready()
+        server.start()
         walk = Walk(plan.agents)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             for scenario in chosen:

@@ -49,7 +49,7 @@ from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database
 from bench.checks import Check, verdicts
 from bench.dataset import CODE, ORG, USER_BASE, build_sqlite
-from bench.harness import BIN, Server, free_port
+from bench.harness import Server, agentstatus_server
 
 QUEUES = ("support", "sales")
 FS_QUEUES = ("support@default", "sales@default")
@@ -115,14 +115,12 @@ def _percentile(ordered: list[float], p: float) -> float | None:
 
 
 def _server(database_url: str, workdir: Path, name: str) -> Server:
-    port = free_port()
-    argv = [str(BIN / "agentstatus"), "--database", database_url, "serve", "--port", str(port)]
     env = {
         "AGENTSTATUS_SECRET_KEY": KEY,
         "AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
         "AGENTSTATUS_PBX_LEASE_SECONDS": "4",
     }
-    return Server(name, [*argv, "--no-access-log"], port, workdir / f"{name}.log", env=env)
+    return agentstatus_server(name, database_url, workdir, env=env)
 
 
 def _connect(engine: Engine, url: str, ami: AmiServer) -> None:
@@ -248,8 +246,7 @@ def _run_mix(plan: PbxPlan, workdir: Path, kind: str) -> _Mix:
         else:
             _connect_freeswitch(engine, url, phone)
         server = _server(url, workdir, f"pbx-mix-{kind}")
-        server.spawn()
-        server.wait_ready()
+        server.start()
         try:
             _wait_reconciled(engine, 30)
             _log(
@@ -308,9 +305,8 @@ def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
                 )
         _connect(engine, url, ami)
         server = _server(url, workdir, "pbx-restart")
-        server.spawn()
         try:
-            server.wait_ready()
+            server.start()
             _wait_reconciled(engine, 60)
             ami.stop_asterisk(clean=False)
             changed = users[:: max(1, 10)][: max(1, plan.agents // 10)]
@@ -410,9 +406,8 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         _connect(engine, url, ami)
         server = _server(url, workdir, "pbx-reconcile")
         started = time.monotonic()
-        server.spawn()
         try:
-            server.wait_ready()
+            server.start()
             state = _wait_reconciled(engine, 120)
             took = time.monotonic() - started
             members = ami.members()
