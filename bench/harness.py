@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MIX_LUA = Path(__file__).resolve().with_name("mix.lua")
 OK_MARKER = b'"StatusErroMessage":"OK"'
+STARTUP_SECONDS = 60.0
+"""Longer than a test's wait: the bench starts several servers at once, on big data."""
 
 
 class Server(ServerProcess):
@@ -48,8 +50,7 @@ class Server(ServerProcess):
     def url(self) -> str:
         return self.base_url
 
-    def start(self, timeout: float = 60.0) -> Server:
-        # Longer than a test's wait: the bench starts several servers at once on big data.
+    def start(self, timeout: float = STARTUP_SECONDS) -> Server:
         super().start(timeout)
         return self
 
@@ -90,9 +91,12 @@ class ReferenceServer(Server):
 
 
 def start_all(servers: list[Server]) -> None:
-    """Start several servers at once: their start-ups overlap, one thread waiting for each."""
+    """Start several servers at once: their start-ups overlap, one thread waiting for each.
+    Each may wait for all the others' start-ups (instances of one PostgreSQL database
+    migrate it one after another), so each is given the time of all."""
+    timeout = STARTUP_SECONDS * len(servers)
     with ThreadPoolExecutor(len(servers)) as pool:
-        for started in [pool.submit(server.start) for server in servers]:
+        for started in [pool.submit(server.start, timeout) for server in servers]:
             started.result()
 
 
