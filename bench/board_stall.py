@@ -31,6 +31,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, insert, select
+from tests.support.server import free_port
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGOUT
@@ -41,7 +42,6 @@ from agentstatus.service.organisations import create_organisation, org_id
 from agentstatus.service.tokens import Role
 from agentstatus.service.users import add_user
 from agentstatus.storage.schema import agents, extensions, presence
-from bench.harness import free_port
 
 PASSWORD = "bench board password"  # noqa: S105 (a throwaway user of a throwaway database)
 SAME_ORIGIN = {"sec-fetch-site": "same-origin"}
@@ -92,7 +92,10 @@ def summary(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
     return {
         "n": len(ordered),
         "p50_ms": round(pick(0.50) * 1000, 1),

@@ -142,8 +142,7 @@ def run_browser(plan: BrowserPlan, workdir: Path) -> BrowserResult:
     finally:
         engine.dispose()
     server = agentstatus_server("browser", url, workdir)
-    server.spawn()
-    server.wait_ready()
+    server.start()
     try:
         return _measure(plan, server.url)
     finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, func, insert, select, update
+from tests.support.server import free_port
 
 from agentstatus.app import open_database
 from agentstatus.domain.clock import now_ms
@@ -34,7 +35,6 @@ from agentstatus.service.panel_links import create_link
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.schema import agents, history, presence
 from bench.board_stall import big_org, summary
-from bench.harness import free_port
 
 HOUR_MS = 3600 * 1000
 
@@ -154,7 +154,12 @@ def resume(base: str, pid: int, links: list[str], code: str) -> dict[str, object
     for thread in threads:
         thread.start()
     opened.wait()
-    params = {"Code": code, "UserId": "a1", "ExtensionUser": "e1", "Status": 1}
+    params: dict[str, str | int] = {
+        "Code": code,
+        "UserId": "a1",
+        "ExtensionUser": "e1",
+        "Status": 1,
+    }
     assert b'"OK"' in httpx.get(f"{base}/UserLogin/SetStatusFromAPI", params=params).content
     for thread in threads:
         thread.join()

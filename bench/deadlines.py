@@ -36,7 +36,7 @@ from agentstatus.service import policies
 from agentstatus.storage.migrate import open_database
 from bench.checks import Check, verdicts
 from bench.dataset import CODE, ORG, USER_BASE, build_postgres, build_sqlite
-from bench.harness import Server, agentstatus_server
+from bench.harness import Server, agentstatus_server, start_all
 
 LUNCH, ADMIN_TIME = 3, 5
 WAIT_AFTER_SECONDS = 15.0
@@ -140,11 +140,8 @@ def _acted(url: str) -> list[tuple[int, str, int, int]]:
 def _scenario(
     key: str, label: str, url: str, servers: list[Server], plan: DeadlinePlan, status_of: Any
 ) -> DeadlineResult:
-    for server in servers:
-        server.spawn()
     try:
-        for server in servers:
-            server.wait_ready()
+        start_all(servers)
         _log(f"deadlines ({key}): {plan.agents:,} agents entering limited statuses")
         non_ok = asyncio.run(_enter([s.url for s in servers], plan, status_of))
         if non_ok:

@@ -768,15 +768,7 @@ async def run_scenario(
 
     connect_started = time.monotonic()
     tasks = [asyncio.create_task(run.subscribe(sub)) for sub in run.subscribers]
-    deadline = connect_started + SNAPSHOT_TIMEOUT
-    while time.monotonic() < deadline:
-        if all(sub.snapshot_at is not None for sub in run.subscribers):
-            break
-        await asyncio.sleep(0.01)
-    snapshot_times = sorted(
-        sub.snapshot_at - connect_started for sub in run.subscribers if sub.snapshot_at
-    )
-    complete = len(snapshot_times) == len(run.subscribers)
+    snapshot_times = await _snapshots(run, connect_started)
     _log(
         f"fan-out ({scenario.key}): {len(snapshot_times):,}/{len(run.subscribers):,} snapshots"
         f" in {time.monotonic() - connect_started:.2f} s; changes for"
@@ -806,6 +798,30 @@ async def run_scenario(
         f"subscribers closed in {time.monotonic() - closing:.2f} s"
     )
 
+    return _scenario_result(scenario, run, producer, window, lag, snapshot_times, drained)
+
+
+async def _snapshots(run: Run, connect_started: float) -> list[float]:
+    """Seconds from the start of the connections to each subscriber's snapshot, sorted;
+    waiting at most ``SNAPSHOT_TIMEOUT`` for them all."""
+    deadline = connect_started + SNAPSHOT_TIMEOUT
+    while time.monotonic() < deadline:
+        if all(sub.snapshot_at is not None for sub in run.subscribers):
+            break
+        await asyncio.sleep(0.01)
+    return sorted(sub.snapshot_at - connect_started for sub in run.subscribers if sub.snapshot_at)
+
+
+def _scenario_result(
+    scenario: Scenario,
+    run: Run,
+    producer: Producer,
+    window: Window,
+    lag: LoopLag,
+    snapshot_times: list[float],
+    drained: float,
+) -> ScenarioResult:
+    complete = len(snapshot_times) == len(run.subscribers)
     latencies = sorted(
         (at - run.change_ok[g]) * 1000
         for g, at in zip(run.delivery_change, run.delivery_at, strict=True)
@@ -909,10 +925,9 @@ def run_fanout(
     # Every subscriber here shares one token (thousands of boards and panels, one harness):
     # the per-token cap of streams (issue 11) is lifted for it.
     server.env["AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN"] = "0"  # noqa: S105 - a count
-    server.spawn()
     result = FanoutResult(agents=plan.agents, server=server.name)
     try:
-        server.wait_ready()
+        server.start()
         walk = Walk(plan.agents)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             for scenario in chosen:

@@ -6,82 +6,53 @@ import asyncio
 import json
 import os
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from tests.support.server import ServerProcess
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MIX_LUA = Path(__file__).resolve().with_name("mix.lua")
 OK_MARKER = b'"StatusErroMessage":"OK"'
+STARTUP_SECONDS = 60.0
+"""Longer than a test's wait: the bench starts several servers at once, on big data."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+class Server(ServerProcess):
+    """One server under test: the tests' ``agentstatus serve`` process, named, with its
+    walk through the mix."""
 
-
-@dataclass
-class Server:
-    """One server process on a loopback port, started as a user would start it."""
-
-    name: str
-    argv: list[str]
-    port: int
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    walked: int = 0
-    """Requests of the mix sent so far: the next wrk run continues the agents' walk."""
+    def __init__(
+        self,
+        name: str,
+        database_url: str,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        command = (str(BIN / "agentstatus"),)
+        log_path = workdir / f"{name}.log"
+        super().__init__(
+            database_url, log_path, env=env, extra_args=extra_args, command=command, cwd=REPO
+        )
+        self.name = name
+        self.walked = 0
+        """Requests of the mix sent so far: the next wrk run continues the agents' walk."""
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
-    def spawn(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env},
-                cwd=REPO,
-            )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_path.read_text()}")
-            try:
-                health = f"{self.url}/healthz"  # http://127.0.0.1:port
-                with urllib.request.urlopen(health, timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+    def start(self, timeout: float = STARTUP_SECONDS) -> Server:
+        super().start(timeout)
+        return self
 
     def memory_kib(self) -> dict[str, int]:
         """VmRSS (resident now) and VmHWM (peak resident) of the server process."""
@@ -94,42 +65,55 @@ class Server:
         return found
 
 
+class ReferenceServer(Server):
+    """A reference app of ``bench/references.py`` under the same uvicorn as ``agentstatus
+    serve`` runs: one worker, default (auto) loop and HTTP implementation, no access log, no
+    Server header, no proxy headers."""
+
+    def __init__(self, name: str, app: str, workdir: Path, env: dict[str, str]) -> None:
+        super().__init__(name, "", workdir, env=env)
+        self.app = app
+
+    def argv(self) -> list[str]:
+        return [
+            str(BIN / "uvicorn"),
+            f"bench.references:{self.app}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-access-log",
+            "--no-server-header",
+            "--no-proxy-headers",
+            "--log-level",
+            "warning",
+        ]
+
+
 def start_all(servers: list[Server]) -> None:
-    """Start several servers at once (their start-ups overlap), then wait for each."""
-    for server in servers:
-        server.spawn()
-    for server in servers:
-        server.wait_ready()
+    """Start several servers at once: their start-ups overlap, one thread waiting for each.
+    Each may wait for all the others' start-ups (instances of one PostgreSQL database
+    migrate it one after another), so each is given the time of all."""
+    timeout = STARTUP_SECONDS * len(servers)
+    with ThreadPoolExecutor(len(servers)) as pool:
+        for started in [pool.submit(server.start, timeout) for server in servers]:
+            started.result()
 
 
 def agentstatus_server(
-    name: str, database_url: str, workdir: Path, *, access_log: bool = False
+    name: str,
+    database_url: str,
+    workdir: Path,
+    *,
+    access_log: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Server:
-    port = free_port()
-    argv = [str(BIN / "agentstatus"), "--database", database_url, "serve", "--port", str(port)]
-    argv.append("--access-log" if access_log else "--no-access-log")
-    return Server(name, argv, port, workdir / f"{name}.log")
+    flag = "--access-log" if access_log else "--no-access-log"
+    return Server(name, database_url, workdir, env=env, extra_args=(flag,))
 
 
 def reference_server(name: str, app: str, workdir: Path, env: dict[str, str]) -> Server:
-    """A reference app under the same uvicorn as ``agentstatus serve`` runs: one worker,
-    default (auto) loop and HTTP implementation, no access log, no Server header, no proxy
-    headers."""
-    port = free_port()
-    argv = [
-        str(BIN / "uvicorn"),
-        f"bench.references:{app}",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--no-server-header",
-        "--no-proxy-headers",
-        "--log-level",
-        "warning",
-    ]
-    return Server(name, argv, port, workdir / f"{name}.log", env=env)
+    return ReferenceServer(name, app, workdir, env)
 
 
 # --- wrk ------------------------------------------------------------------------------

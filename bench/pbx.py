@@ -49,7 +49,7 @@ from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database
 from bench.checks import Check, verdicts
 from bench.dataset import CODE, ORG, USER_BASE, build_sqlite
-from bench.harness import BIN, Server, free_port
+from bench.harness import Server, agentstatus_server
 
 QUEUES = ("support", "sales")
 FS_QUEUES = ("support@default", "sales@default")
@@ -115,14 +115,12 @@ def _percentile(ordered: list[float], p: float) -> float | None:
 
 
 def _server(database_url: str, workdir: Path, name: str) -> Server:
-    port = free_port()
-    argv = [str(BIN / "agentstatus"), "--database", database_url, "serve", "--port", str(port)]
     env = {
         "AGENTSTATUS_SECRET_KEY": KEY,
         "AGENTSTATUS_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
         "AGENTSTATUS_PBX_LEASE_SECONDS": "4",
     }
-    return Server(name, [*argv, "--no-access-log"], port, workdir / f"{name}.log", env=env)
+    return agentstatus_server(name, database_url, workdir, env=env)
 
 
 def _connect(engine: Engine, url: str, ami: AmiServer) -> None:
@@ -248,8 +246,7 @@ def _run_mix(plan: PbxPlan, workdir: Path, kind: str) -> _Mix:
         else:
             _connect_freeswitch(engine, url, phone)
         server = _server(url, workdir, f"pbx-mix-{kind}")
-        server.spawn()
-        server.wait_ready()
+        server.start()
         try:
             _wait_reconciled(engine, 30)
             _log(
@@ -280,13 +277,13 @@ class _Restart:
     reference_s: float | None
 
 
-def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
-    """Asterisk killed and started again with stale persistent members (iii)."""
-    path = workdir / "pbx-restart.db"
-    build_sqlite(path, plan.agents)
+def _half_on_lunch(workdir: Path, name: str, agents: int) -> tuple[str, Engine, list[int]]:
+    """A data set where every agent is logged in at its own extension, the even ones on
+    Lunch break: (its URL, an engine, the user ids)."""
+    path = workdir / f"{name}.db"
+    build_sqlite(path, agents)
     url = f"sqlite:///{path}"
     engine = open_database(url)
-    users = [USER_BASE + i for i in range(1, plan.agents + 1)]
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -294,38 +291,53 @@ def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
                 " extension_id = agent_id, version = version + 1"
             )
         )
+    return url, engine, [USER_BASE + i for i in range(1, agents + 1)]
+
+
+def _seat_members(ami: AmiServer, users: list[int]) -> None:
+    """Every user a member of every queue, as the data set has them (even ones paused)."""
+    for n, user in enumerate(users, 1):
+        paused = n % 2 == 0
+        for queue in QUEUES:
+            ami.set_member(
+                queue,
+                f"PJSIP/sip{user}",
+                member_name=f"Agent {n}",
+                paused=paused,
+                reason="Lunch break" if paused else "",
+            )
+
+
+def _change_some(base_url: str, status: dict[int, int], changed: list[int]) -> None:
+    """Flip the ``changed`` users between Login and Lunch break, in ``status`` too."""
+    with httpx.Client(timeout=30) as client:
+        for user in changed:
+            status[user] = 1 if status[user] == 3 else 3
+            client.get(
+                f"{base_url}/UserLogin/SetStatusFromAPI",
+                params={
+                    "Code": CODE,
+                    "UserId": user,
+                    "ExtensionUser": f"sip{user}",
+                    "Status": status[user],
+                },
+            )
+
+
+def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
+    """Asterisk killed and started again with stale persistent members (iii)."""
+    url, engine, users = _half_on_lunch(workdir, "pbx-restart", plan.agents)
     status = {user: 3 if n % 2 == 0 else 1 for n, user in enumerate(users, 1)}
     with AmiServer(queues=QUEUES) as ami:
-        for n, user in enumerate(users, 1):
-            for queue in QUEUES:
-                paused = status[user] == 3
-                ami.set_member(
-                    queue,
-                    f"PJSIP/sip{user}",
-                    member_name=f"Agent {n}",
-                    paused=paused,
-                    reason="Lunch break" if paused else "",
-                )
+        _seat_members(ami, users)
         _connect(engine, url, ami)
         server = _server(url, workdir, "pbx-restart")
-        server.spawn()
         try:
-            server.wait_ready()
+            server.start()
             _wait_reconciled(engine, 60)
             ami.stop_asterisk(clean=False)
             changed = users[:: max(1, 10)][: max(1, plan.agents // 10)]
-            with httpx.Client(timeout=30) as client:
-                for user in changed:
-                    status[user] = 1 if status[user] == 3 else 3
-                    client.get(
-                        f"{server.url}/UserLogin/SetStatusFromAPI",
-                        params={
-                            "Code": CODE,
-                            "UserId": user,
-                            "ExtensionUser": f"sip{user}",
-                            "Status": status[user],
-                        },
-                    )
+            _change_some(server.url, status, changed)
             time.sleep(plan.down_seconds)  # Asterisk is down; the link keeps trying
             logins = len(ami.logins)
             before_actions = len(ami.actions())
@@ -368,36 +380,21 @@ def _run_restart(plan: PbxPlan, workdir: Path) -> _Restart:
     )
 
 
-def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
-    # (i) the status mix, on each phone system
-    mix = _run_mix(plan, workdir, "asterisk")
-    fs = _run_mix(plan, workdir, "freeswitch")
-    # (ii) reconcile
-    path = workdir / "pbx-reconcile.db"
-    build_sqlite(path, plan.reconcile_agents)
-    url = f"sqlite:///{path}"
-    engine = open_database(url)
-    users = [USER_BASE + i for i in range(1, plan.reconcile_agents + 1)]
-    with engine.begin() as conn:
-        # Every agent logged in at its own extension, half of them on Lunch break.
-        conn.execute(
-            text(
-                "UPDATE presence SET status = CASE WHEN agent_id % 2 = 0 THEN 3 ELSE 1 END,"
-                " extension_id = agent_id, version = version + 1"
-            )
-        )
+@dataclass(frozen=True)
+class _Reconcile:
+    checked: int
+    repaired: int
+    drift: int
+    seconds: float
+    right: bool
+
+
+def _run_reconcile(plan: PbxPlan, workdir: Path) -> _Reconcile:
+    """(ii): a phone system that drifted from agentstatus, reconciled at start."""
+    url, engine, users = _half_on_lunch(workdir, "pbx-reconcile", plan.reconcile_agents)
     with AmiServer(queues=QUEUES) as ami:
         rng = random.Random(15)
-        for n, user in enumerate(users, 1):
-            paused = n % 2 == 0
-            for queue in QUEUES:
-                ami.set_member(
-                    queue,
-                    f"PJSIP/sip{user}",
-                    member_name=f"Agent {n}",
-                    paused=paused,
-                    reason="Lunch break" if paused else "",
-                )
+        _seat_members(ami, users)
         tenth = max(1, plan.reconcile_agents // 10)
         picked = rng.sample(users, 2 * tenth)
         for user in picked[:tenth]:
@@ -410,9 +407,8 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         _connect(engine, url, ami)
         server = _server(url, workdir, "pbx-reconcile")
         started = time.monotonic()
-        server.spawn()
         try:
-            server.wait_ready()
+            server.start()
             state = _wait_reconciled(engine, 120)
             took = time.monotonic() - started
             members = ami.members()
@@ -425,6 +421,14 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         finally:
             server.stop()
     engine.dispose()
+    return _Reconcile(state.reconcile_checked, state.reconcile_repaired, drift, took, right)
+
+
+def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
+    # (i) the status mix, on each phone system
+    mix = _run_mix(plan, workdir, "asterisk")
+    fs = _run_mix(plan, workdir, "freeswitch")
+    reconcile = _run_reconcile(plan, workdir)
     restart = _run_restart(plan, workdir)
     matched, p50, p99, top = mix.figures()
     fs_matched, fs_p50, fs_p99, fs_top = fs.figures()
@@ -435,11 +439,11 @@ def run_pbx(plan: PbxPlan, workdir: Path) -> PbxResult:
         p99_ms=p99,
         max_ms=top,
         reconcile_agents=plan.reconcile_agents,
-        reconcile_checked=state.reconcile_checked,
-        reconcile_repaired=state.reconcile_repaired,
-        drift_made=drift,
-        reconcile_seconds=took,
-        reconciled_right=right,
+        reconcile_checked=reconcile.checked,
+        reconcile_repaired=reconcile.repaired,
+        drift_made=reconcile.drift,
+        reconcile_seconds=reconcile.seconds,
+        reconciled_right=reconcile.right,
         max_outstanding=mix.outstanding,
         fs_changes=fs.changes,
         fs_matched=fs_matched,

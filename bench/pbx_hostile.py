@@ -37,7 +37,7 @@ from agentstatus.service import pbx_settings
 from agentstatus.storage.key_file import secret_box_for
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.schema import history
-from bench.harness import BIN, Server, free_port
+from bench.harness import agentstatus_server
 
 
 def _percentiles(values: list[float]) -> str:
@@ -118,13 +118,10 @@ def run(seconds: float, rate: float, modes: list[str], max_rss_mib: int = 3072) 
         engine = open_database(url)
         hostile_org, other = make_org(engine), make_org(engine)
         oid = _org_id(engine, hostile_org.name)
-        port = free_port()
-        argv = [str(BIN / "agentstatus"), "--database", url, "serve", "--port", str(port)]
         # The default command timeout (5 s), as a real deployment has it.
         env = {k: v for k, v in PBX_ENV.items() if k != "AGENTSTATUS_PBX_TIMEOUT_SECONDS"}
-        server = Server("hostile", [*argv, "--no-access-log"], port, workdir / "s.log", env)
-        server.spawn()
-        server.wait_ready()
+        server = agentstatus_server("hostile", url, workdir, env=env)
+        server.start()
         try:
             login = httpx.get(
                 f"{server.url}/UserLogin/SetStatusFromAPI",

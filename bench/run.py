@@ -182,8 +182,8 @@ def machine(workdir: Path) -> dict[str, Any]:
 # --- the parts --------------------------------------------------------------------------
 
 
-def sqlite_mix(plan: Plan, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The shift start, then the interleaved rounds of the mix; (mix, shift start)."""
+def _sqlite_servers(plan: Plan, workdir: Path) -> dict[str, Server]:
+    """The targets of the mix, each on its own copy of one data set."""
     base = workdir / "base.db"
     build_sqlite(base, plan.agents)
 
@@ -192,7 +192,7 @@ def sqlite_mix(plan: Plan, workdir: Path) -> tuple[dict[str, Any], dict[str, Any
         shutil.copyfile(base, path)
         return path
 
-    servers = {
+    return {
         A: reference_server("ref-ok", "app_ok", workdir, {}),
         B: reference_server(
             "ref-full",
@@ -211,6 +211,11 @@ def sqlite_mix(plan: Plan, workdir: Path) -> tuple[dict[str, Any], dict[str, Any
             "agentstatus-log", f"sqlite:///{copy('agentstatus-log')}", workdir, access_log=True
         ),
     }
+
+
+def sqlite_mix(plan: Plan, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shift start, then the interleaved rounds of the mix; (mix, shift start)."""
+    servers = _sqlite_servers(plan, workdir)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*servers, A_NOCHECK]}
     start_all(list(servers.values()))
     shift: dict[str, Any] = {}
@@ -341,47 +346,47 @@ def postgres_available() -> str | None:
 # --- the report -------------------------------------------------------------------------
 
 
-def ratios(results: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Ratio:
+    """One target's figure over another's, in one part of the results."""
+
+    name: str
+    part: str
+    over: str
+    under: str
+    figure: str = "rps"
+
+    def of_medians(self, summaries: dict[str, Any]) -> float:
+        return float(summaries[self.over][self.figure] / summaries[self.under][self.figure])
+
+    def each_round(self, summaries: dict[str, Any]) -> list[float]:
+        """Round by round (the two runs of a round are minutes apart at most), to show
+        whether a verdict holds in every round or only in the medians."""
+        key = f"{self.figure}_runs"
+        pairs = zip(summaries[self.over][key], summaries[self.under][key], strict=True)
+        return [a / b for a, b in pairs]
+
+
+RATIOS = [
+    Ratio("agentstatus/(b) req/s", "mix", AS, B),
+    Ratio("agentstatus/(c) req/s", "mix", AS, C),
+    Ratio("agentstatus p99 / (b) p99", "mix", AS, B, "p99_ms"),
+    Ratio("agentstatus/(a) req/s", "mix", AS, A),
+    Ratio("access log on / off req/s", "mix", AS_LOG, AS),
+    Ratio("wrk response() on / off, on (a)", "mix", A, A_NOCHECK),
+    Ratio("PostgreSQL agentstatus/reference req/s", "postgres", PG_AS, PG_REF),
+]
+"""The ratios of the report, in its order; those of a part that did not run are left out."""
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float]:
     """Ratios of the medians (what the targets are judged on)."""
-    mix = results.get("mix")
-    out: dict[str, Any] = {}
-    if mix:
-        out = {
-            "agentstatus/(b) req/s": mix[AS]["rps"] / mix[B]["rps"],
-            "agentstatus/(c) req/s": mix[AS]["rps"] / mix[C]["rps"],
-            "agentstatus p99 / (b) p99": mix[AS]["p99_ms"] / mix[B]["p99_ms"],
-            "agentstatus/(a) req/s": mix[AS]["rps"] / mix[A]["rps"],
-            "access log on / off req/s": mix[AS_LOG]["rps"] / mix[AS]["rps"],
-            "wrk response() on / off, on (a)": mix[A]["rps"] / mix[A_NOCHECK]["rps"],
-        }
-    pg = results.get("postgres")
-    if pg:
-        out["PostgreSQL agentstatus/reference req/s"] = pg[PG_AS]["rps"] / pg[PG_REF]["rps"]
-    return out
+    return {r.name: r.of_medians(results[r.part]) for r in RATIOS if results.get(r.part)}
 
 
 def round_ratios(results: dict[str, Any]) -> dict[str, list[float]]:
-    """The same ratios round by round (the two runs of a round are minutes apart at most),
-    to show whether a verdict holds in every round or only in the medians."""
-
-    def per_round(x: dict[str, Any], y: dict[str, Any], key: str = "rps_runs") -> list[float]:
-        return [a / b for a, b in zip(x[key], y[key], strict=True)]
-
-    mix = results.get("mix")
-    out: dict[str, list[float]] = {}
-    if mix:
-        out = {
-            "agentstatus/(b) req/s": per_round(mix[AS], mix[B]),
-            "agentstatus/(c) req/s": per_round(mix[AS], mix[C]),
-            "agentstatus p99 / (b) p99": per_round(mix[AS], mix[B], "p99_ms_runs"),
-            "agentstatus/(a) req/s": per_round(mix[AS], mix[A]),
-            "access log on / off req/s": per_round(mix[AS_LOG], mix[AS]),
-            "wrk response() on / off, on (a)": per_round(mix[A], mix[A_NOCHECK]),
-        }
-    pg = results.get("postgres")
-    if pg:
-        out["PostgreSQL agentstatus/reference req/s"] = per_round(pg[PG_AS], pg[PG_REF])
-    return out
+    """The same ratios round by round."""
+    return {r.name: r.each_round(results[r.part]) for r in RATIOS if results.get(r.part)}
 
 
 Results = dict[str, Any]
@@ -460,26 +465,36 @@ def targets(results: Results) -> list[tuple[str, bool]]:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = []
-    m = results["machine"]
-    lines.append(
+    lines = [*_run_lines(results), "", *_mix_lines(results), ""]
+    lines += [*_shift_and_postgres_lines(results), *_scale_lines(results), *_part_tables(results)]
+    lines.append("")
+    for name, met in results["targets"]:
+        lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
+    return "\n".join(lines)
+
+
+def _run_lines(results: Results) -> list[str]:
+    """The machine, the code and the plan of the mix."""
+    m, p = results["machine"], results["plan"]
+    return [
         f"machine: {m['nproc']} x {m['cpu']}, {m['memory']}, kernel {m['kernel']}, workdir on "
         f"{m['workdir_fs']}; Python {m['python']}, SQLite {m['sqlite']}, uvicorn {m['uvicorn']} "
         f"(uvloop {m['uvloop']}, httptools {m['httptools']}), {m['wrk']}; load average "
-        f"{' '.join(m['loadavg_start'])} at start, {' '.join(m['loadavg_end'])} at end"
-    )
-    lines.append(f"code: {m['code']} (at the start of the run)")
-    p = results["plan"]
-    lines.append(
+        f"{' '.join(m['loadavg_start'])} at start, {' '.join(m['loadavg_end'])} at end",
+        f"code: {m['code']} (at the start of the run)",
         f"mix: {p['agents']:,} agents, {p['connections']} connections, "
         f"{p['duration']:.0f} s per run, median of {p['repeats']} interleaved runs "
-        f"(after a {p['warmup']:.0f} s warm-up); PostgreSQL: median of {p['pg_repeats']}"
-    )
+        f"(after a {p['warmup']:.0f} s warm-up); PostgreSQL: median of {p['pg_repeats']}",
+    ]
+
+
+def _mix_lines(results: Results) -> list[str]:
+    """The targets of the mix (SQLite and PostgreSQL), then the ratios."""
     header = (
         f"{'target':<34} | {'req/s':>8} | {'(min-max)':>13} | {'p50 ms':>7} | "
         f"{'p99 ms':>7} | {'non-OK':>6}"
     )
-    lines += ["", header, "-" * len(header)]
+    lines = [header, "-" * len(header)]
     rows = dict(results.get("mix") or {})
     rows.update(results.get("postgres") or {})
     for name, s in rows.items():
@@ -488,18 +503,20 @@ def table(results: dict[str, Any]) -> str:
             f"{name:<34} | {s['rps']:>8,.0f} | {spread:>13} | {s['p50_ms']:>7.1f} | "
             f"{s['p99_ms']:>7.1f} | {s['non_ok']:>6}"
         )
-    lines.append("")
-    lines.append(f"{'ratio (of the medians)':<42} {'':6}  each round")
+    lines += ["", f"{'ratio (of the medians)':<42} {'':6}  each round"]
     for name, value in results["ratios"].items():
         each = " ".join(f"{r:.2f}" for r in results["round_ratios"][name])
         lines.append(f"{name:<42} {value:6.2f}  {each}")
-    lines.append("")
-    for name, s in (results.get("shift") or {}).items():
-        lines.append(
-            f"shift start, {name}: {s['agents']:,} logins by {s['clients']} clients in "
-            f"{s['wall_s']:.2f} s ({s['rps']:,.0f}/s), p50 {s['p50_ms']:.1f} ms, p99 "
-            f"{s['p99_ms']:.1f} ms, non-OK {s['non_ok']} (driver CPU {s['driver_cpu_s']:.1f} s)"
-        )
+    return lines
+
+
+def _shift_and_postgres_lines(results: Results) -> list[str]:
+    lines = [
+        f"shift start, {name}: {s['agents']:,} logins by {s['clients']} clients in "
+        f"{s['wall_s']:.2f} s ({s['rps']:,.0f}/s), p50 {s['p50_ms']:.1f} ms, p99 "
+        f"{s['p99_ms']:.1f} ms, non-OK {s['non_ok']} (driver CPU {s['driver_cpu_s']:.1f} s)"
+        for name, s in (results.get("shift") or {}).items()
+    ]
     pg = results.get("postgres_settings")
     if pg:
         lines.append(
@@ -509,8 +526,12 @@ def table(results: dict[str, Any]) -> str:
         )
     elif results.get("postgres_skipped"):
         lines.append(f"PostgreSQL: skipped ({results['postgres_skipped']})")
-    for key in ("scale", "scale_postgres"):
-        s = results.get(key)
+    return lines
+
+
+def _scale_lines(results: Results) -> list[str]:
+    lines = []
+    for s in (results.get(key) for key in ("scale", "scale_postgres")):
         if not s:
             continue
         lines.append(
@@ -529,6 +550,12 @@ def table(results: dict[str, Any]) -> str:
                 f"({s['mix_rps']:,.0f} req/s, p99 {s['mix_p99_ms']:.1f} ms, non-OK "
                 f"{s['mix_non_ok']}); peak {s['rss_peak_mib']:.0f} MiB"
             )
+    return lines
+
+
+def _part_tables(results: Results) -> list[str]:
+    """The tables of the parts with their own module, each after an empty line."""
+    lines: list[str] = []
     if results.get("fanout"):
         lines += ["", fanout.table(fanout.FanoutResult.from_json(results["fanout"]))]
     if results.get("browser"):
@@ -536,14 +563,10 @@ def table(results: dict[str, Any]) -> str:
     elif results.get("browser_skipped"):
         lines += ["", f"browser: skipped ({results['browser_skipped']})"]
     if results.get("deadlines"):
-        found = deadlines.DeadlinesResult.from_json(results["deadlines"])
-        lines += ["", deadlines.table(found)]
+        lines += ["", deadlines.table(deadlines.DeadlinesResult.from_json(results["deadlines"]))]
     if results.get("pbx"):
         lines += ["", pbx.table(pbx.PbxResult.from_json(results["pbx"]))]
-    lines.append("")
-    for name, met in results["targets"]:
-        lines.append(f"{'MET    ' if met else 'NOT MET'}  {name}")
-    return "\n".join(lines)
+    return lines
 
 
 def bars(results: dict[str, Any]) -> list[chart.Bar]:
@@ -624,7 +647,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     return replace(SMOKE if args.smoke else Plan(), **changes)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data, about a second per run")
     parser.add_argument(
@@ -647,8 +670,89 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redraw", action="store_true", help="only draw the chart again from the JSON results"
     )
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _postgres_part(plan: Plan, workdir: Path, results: Results) -> None:
+    if not plan.postgres:
+        results["postgres_skipped"] = "--no-postgres"
+        return
+    unavailable = postgres_available()
+    if unavailable is None:
+        results["postgres_settings"] = postgres_settings()
+        results["postgres"] = postgres_mix(plan, workdir)
+    else:
+        results["postgres_skipped"] = f"not reachable: {unavailable}"
+
+
+def _deadlines_part(plan: deadlines.DeadlinePlan, workdir: Path, results: Results) -> None:
+    """On SQLite, and on PostgreSQL when the PostgreSQL part ran (its settings were read)."""
+    log(f"deadlines: {plan.agents:,} deadlines, on SQLite and PostgreSQL")
+    pg_url = None
+    if "postgres_settings" in results and plan.postgres:
+        database = f"{PG_DB}_deadlines"
+        _pg_admin(
+            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"'
+        )
+        pg_url = _pg_url(database)
+    results["deadlines"] = deadlines.run_deadlines(plan, workdir, pg_url).to_json()
+
+
+def _scale_part(plan: Plan, workdir: Path, results: Results) -> None:
+    log(f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows")
+    results["scale"] = run_scale(
+        workdir,
+        agents=plan.scale_agents,
+        rows=plan.scale_rows,
+        report_agents=plan.report_agents,
+        repeats=3,
+        mix_seconds=plan.scale_mix_seconds,
+        connections=plan.connections,
+    )
+    if plan.scale_postgres and "postgres_settings" in results:
+        log("scale on PostgreSQL")
+        results["scale_postgres"] = postgres_scale(plan)
+
+
+def run_parts(plan: Plan, workdir: Path, results: Results) -> None:
+    """Every part of the plan, in order, into ``results``."""
+    if plan.sqlite:
+        results["mix"], results["shift"] = sqlite_mix(plan, workdir)
+    _postgres_part(plan, workdir, results)
+    if plan.fanout:
+        log(f"fan-out: {plan.fanout.agents:,} agents, one agentstatus on SQLite")
+        results["fanout"] = fanout.run_fanout(plan.fanout, workdir).to_json()
+    if plan.browser:
+        missing = browser.available()
+        if missing is None:
+            log(f"browser: the board of {plan.browser.agents:,} agents in Chromium")
+            results["browser"] = browser.run_browser(plan.browser, workdir).to_json()
+        else:
+            results["browser_skipped"] = missing
+    if plan.deadlines:
+        _deadlines_part(plan.deadlines, workdir, results)
+    if plan.pbx:
+        log(f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk and FreeSWITCH, a reconcile")
+        results["pbx"] = asdict(pbx.run_pbx(plan.pbx, workdir))
+    if plan.scale:
+        _scale_part(plan, workdir, results)
+
+
+def _report(results: Results, json_path: Path, chart_path: Path) -> None:
+    """Verdicts into ``results``; the JSON, the chart and the table written."""
+    results["ratios"] = ratios(results)
+    results["round_ratios"] = round_ratios(results)
+    results["targets"] = targets(results)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    chart_note = f", chart in {chart_path}" if draw(results, chart_path) else ", no chart"
+    print(table(results))
+    print(f"\n(results in {json_path}{chart_note}; {results['elapsed_s']:.0f} s in all)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
     plan = _plan(args)
     if plan.shift_agents > plan.agents:
         parser.error("the shift start cannot log in more agents than the data set has")
@@ -657,7 +761,6 @@ def main(argv: list[str] | None = None) -> int:
     chart_path = args.chart or (
         RESULTS / "smoke.svg" if args.smoke else REPO / "docs" / "performance.svg"
     )
-
     if args.redraw:
         draw(json.loads(json_path.read_text()), chart_path)
         print(f"chart in {chart_path}")
@@ -667,65 +770,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="agentstatus-bench-"))
     started = time.monotonic()
-    results: dict[str, Any] = {"plan": asdict(plan), "machine": machine(workdir)}
+    results: Results = {"plan": asdict(plan), "machine": machine(workdir)}
     try:
         log(f"work directory {workdir} ({results['machine']['workdir_fs']})")
-        if plan.sqlite:
-            results["mix"], results["shift"] = sqlite_mix(plan, workdir)
-        if plan.postgres:
-            unavailable = postgres_available()
-            if unavailable is None:
-                results["postgres_settings"] = postgres_settings()
-                results["postgres"] = postgres_mix(plan, workdir)
-            else:
-                results["postgres_skipped"] = f"not reachable: {unavailable}"
-        else:
-            results["postgres_skipped"] = "--no-postgres"
-        if plan.fanout:
-            log(f"fan-out: {plan.fanout.agents:,} agents, one agentstatus on SQLite")
-            results["fanout"] = fanout.run_fanout(plan.fanout, workdir).to_json()
-        if plan.browser:
-            missing = browser.available()
-            if missing is None:
-                log(f"browser: the board of {plan.browser.agents:,} agents in Chromium")
-                results["browser"] = browser.run_browser(plan.browser, workdir).to_json()
-            else:
-                results["browser_skipped"] = missing
-        if plan.deadlines:
-            log(f"deadlines: {plan.deadlines.agents:,} deadlines, on SQLite and PostgreSQL")
-            pg_url = None
-            if plan.postgres and "postgres_settings" in results and plan.deadlines.postgres:
-                database = f"{PG_DB}_deadlines"
-                _pg_admin(
-                    f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
-                    f'CREATE DATABASE "{database}"',
-                )
-                pg_url = _pg_url(database)
-            results["deadlines"] = deadlines.run_deadlines(
-                plan.deadlines, workdir, pg_url
-            ).to_json()
-        if plan.pbx:
-            log(
-                f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk and FreeSWITCH,"
-                " a reconcile"
-            )
-            results["pbx"] = asdict(pbx.run_pbx(plan.pbx, workdir))
-        if plan.scale:
-            log(
-                f"scale: building {plan.scale_agents:,} agents and {plan.scale_rows:,} history rows"
-            )
-            results["scale"] = run_scale(
-                workdir,
-                agents=plan.scale_agents,
-                rows=plan.scale_rows,
-                report_agents=plan.report_agents,
-                repeats=3,
-                mix_seconds=plan.scale_mix_seconds,
-                connections=plan.connections,
-            )
-            if plan.scale_postgres and "postgres_settings" in results:
-                log("scale on PostgreSQL")
-                results["scale_postgres"] = postgres_scale(plan)
+        run_parts(plan, workdir, results)
     finally:
         if args.keep:
             log(f"kept {workdir}")
@@ -733,15 +781,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["elapsed_s"] = time.monotonic() - started
-    results["ratios"] = ratios(results)
-    results["round_ratios"] = round_ratios(results)
-    results["targets"] = targets(results)
-
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    chart_note = f", chart in {chart_path}" if draw(results, chart_path) else ", no chart"
-    print(table(results))
-    print(f"\n(results in {json_path}{chart_note}; {results['elapsed_s']:.0f} s in all)")
+    _report(results, json_path, chart_path)
     return 0
 
 

@@ -45,19 +45,23 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def argv(self) -> list[str]:
+        """The command line (the bench's reference servers run another one)."""
+        return [
+            *self.command,
+            "--database",
+            self.database_url,
+            "serve",
+            "--port",
+            str(self.port),
+            *self.extra_args,
+        ]
+
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                *self.command,
-                "--database",
-                self.database_url,
-                "serve",
-                "--port",
-                str(self.port),
-                *self.extra_args,
-            ],
+            self.argv(),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

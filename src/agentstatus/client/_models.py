@@ -5,31 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
+from ..wire.catalogue import AgentStatus
 from ..wire.outcomes import OUTCOMES, Row
 
 __all__ = ["AgentStatus", "Extension", "ExtensionPresence", "Status", "StatusResult"]
 
 _OK = OUTCOMES[Row.OK]
-
-
-class AgentStatus(IntEnum):
-    """The default status catalogue of every organisation; any int works as a status too.
-
-    client.set_status("1001", "sip1001", AgentStatus.LUNCH_BREAK)
-    """
-
-    LOGIN = 1
-    LOGOUT = 2
-    LUNCH_BREAK = 3
-    ADMINISTRATIVE = 5
-    PRIVATE_BREAK = 7
-    OTHER = 9
-    TRAINING = 11
-    DEPARTMENT_MEETING = 12
-    SUMMARY = 13
 
 
 @dataclass(frozen=True, slots=True)

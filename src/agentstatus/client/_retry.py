@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from ..wire.backoff import backoff
+
 __all__ = ["RETRY_HTTP_STATUSES", "RetryPolicy", "parse_retry_after"]
 
 RETRY_HTTP_STATUSES = frozenset({429, 502, 503, 504})
@@ -47,8 +49,7 @@ class RetryPolicy:
 
     def backoff_delay(self, retry: int) -> float:
         """Seconds before retry number ``retry`` (1, 2, …): "equal jitter" backoff."""
-        ceiling = min(self.max_backoff, self.backoff * 2 ** (retry - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff(retry, self.backoff, self.max_backoff)
 
     def delay(self, retry: int, retry_after: float | None = None) -> float | None:
         """Seconds to wait before retry number ``retry``, or None to give up."""

@@ -12,13 +12,13 @@ import httpx
 
 from ..wire import comet, statuses_list
 from ..wire.paths import PATHS, SET_STATUS, route_key
+from ..wire.redaction import REDACTED, shown
 from ._models import AgentStatus, Extension, ExtensionPresence, Status
 
 LOGOUT = AgentStatus.LOGOUT
 ENDPOINTS = frozenset(route_key(p) for p in PATHS)
 _SET_STATUS_KEY = route_key(SET_STATUS)
 
-REDACTED = "[redacted]"
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
@@ -44,7 +44,7 @@ def build_call(
     subject: Mapping[str, object],
     timeout: float | httpx.Timeout,
 ) -> Call:
-    redacted_params = {k: REDACTED if k.lower() == "code" else v for k, v in params.items()}
+    redacted_params = {k: shown(k, v) for k, v in params.items()}
     headers = {k: v for k, v in http.headers.items() if k.lower() not in _PRIVATE_HEADERS}
     if method == "GET":
         query = {k: str(v) for k, v in params.items()}
@@ -68,7 +68,7 @@ def redact_url(url: httpx.URL) -> httpx.URL:
     if route_key(url.path) not in ENDPOINTS or not url.query:
         return url
     params: list[tuple[str, str | int | float | bool | None]] = [
-        (k, REDACTED if k.lower() == "code" else v) for k, v in url.params.multi_items()
+        (k, shown(k, v)) for k, v in url.params.multi_items()
     ]
     return url.copy_with(params=httpx.QueryParams(params))
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import random
 import time
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url, out
 from agentstatus.service.webhooks import error_summary
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import history, organisations, webhook_deliveries, webhook_endpoints
+from agentstatus.wire.backoff import backoff
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,7 @@ class DeliveryPolicy:
 
     def backoff(self, attempts: int) -> float:
         """Exponential, capped, with full jitter between half and one-and-a-half times."""
-        delay = min(self.retry_base_seconds * 2.0 ** max(attempts - 1, 0), self.retry_max_seconds)
-        return delay * random.uniform(0.5, 1.5)
+        return backoff(max(attempts, 1), self.retry_base_seconds, self.retry_max_seconds, high=1.5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,6 +53,7 @@ from agentstatus.pbx.phone import (
 )
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.types import Engine
+from agentstatus.wire.backoff import jitter
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class PbxLink:
             elif delay is None and loop.time() < fast_until:
                 delay = FAST_RETRY_SECONDS
             if delay is None:
-                delay = backoff * random.uniform(0.5, 1.0)
+                delay = jitter(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             await asyncio.sleep(delay)
 

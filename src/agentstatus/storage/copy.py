@@ -113,6 +113,41 @@ def _chunks(
         yield [dict(row) for row in partition]
 
 
+_ORDER = (
+    organisations,
+    statuses,
+    agents,
+    extensions,
+    presence,
+    history,
+    audit,
+    api_tokens,
+    webhook_endpoints,
+    webhook_deliveries,
+    deadlines,
+)
+"""The tables in the order they are written: each after those it points at."""
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """What every table's copy needs: the rows to take and how to renumber them."""
+
+    org_ids: list[int]
+    include_global: bool
+    offsets: dict[str, int]
+    reseal: Callable[[str], str]
+
+    def renumber(self, table: Table, row: dict[str, Any]) -> None:
+        if table.name in self.offsets:
+            row["id"] += self.offsets[table.name]
+        for column, points_at in _REFERENCES.get(table.name, {}).items():
+            if row[column] is not None:
+                row[column] += self.offsets[points_at.name]
+        if table is webhook_endpoints:
+            row["secret_enc"] = self.reseal(str(row["secret_enc"]))
+
+
 def copy_organisations(
     source: Engine,
     target: Engine,
@@ -125,80 +160,81 @@ def copy_organisations(
     Copying everything also copies the tokens scoped to all organisations and the failed
     authentications that matched no organisation.
     """
-    include_global = names is None
     with reading(source) as src:
         if src.dialect.name == "postgresql":
             src = src.execution_options(isolation_level="REPEATABLE READ")
-        rows = src.execute(select(organisations.c.id, organisations.c.name)).all()
-        by_name = {r.name: int(r.id) for r in rows}
-        wanted = sorted(by_name) if names is None else names
-        missing = [n for n in wanted if n not in by_name]
-        if missing:
-            raise NotInSource(f"not in the source database: {', '.join(missing)}")
-        org_ids = [by_name[n] for n in wanted]
+        wanted, org_ids = _source_organisations(src, names)
         report = CopyReport(wanted)
         with target.begin() as dst:
-            if dst.dialect.name == "postgresql":
-                names_sql = ", ".join(t.name for t in (*_RENUMBERED, statuses, presence))
-                dst.execute(text(f"LOCK TABLE {names_sql} IN EXCLUSIVE MODE"))
-            taken = (
-                dst.execute(select(organisations.c.name).where(organisations.c.name.in_(wanted)))
-                .scalars()
-                .all()
-            )
-            if taken:
-                raise AlreadyInTarget(f"already in the target database: {', '.join(taken)}")
+            _claim_names(dst, wanted)
             offsets = {t.name: _max_id(dst, t) for t in _RENUMBERED}
-            order = (
-                organisations,
-                statuses,
-                agents,
-                extensions,
-                presence,
-                history,
-                audit,
-                api_tokens,
-                webhook_endpoints,
-                webhook_deliveries,
-                deadlines,
-            )
-            for table in order:
-                where = _selection(table, org_ids, include_global)
-                copied = 0
-                for chunk in _chunks(src, table, where):
-                    for row in chunk:
-                        if table.name in offsets:
-                            row["id"] += offsets[table.name]
-                        for column, points_at in _REFERENCES.get(table.name, {}).items():
-                            if row[column] is not None:
-                                row[column] += offsets[points_at.name]
-                        if table is webhook_endpoints:
-                            row["secret_enc"] = reseal(str(row["secret_enc"]))
-                    dst.execute(insert(table), chunk)
-                    copied += len(chunk)
-                target_count = dst.execute(
-                    select(func.count())
-                    .select_from(table)
-                    .where(_shifted_selection(table, org_ids, offsets, include_global))
-                ).scalar_one()
-                source_count = src.execute(
-                    select(func.count()).select_from(table).where(where)
-                ).scalar_one()
-                if not source_count == target_count == copied:
-                    raise CountMismatch(
-                        f"{table.name}: copied {copied}, source has {source_count}, "
-                        f"target has {target_count}; nothing was committed"
-                    )
-                report.counts[table.name] = copied
+            plan = _Copy(org_ids, names is None, offsets, reseal)
+            for table in _ORDER:
+                report.counts[table.name] = _copy_table(src, dst, table, plan)
             if dst.dialect.name == "postgresql":
-                for table in _RENUMBERED:
-                    dst.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                        )
-                    )
+                _advance_sequences(dst)
     return report
+
+
+def _source_organisations(src: Connection, names: list[str] | None) -> tuple[list[str], list[int]]:
+    """The names to copy (all, sorted, when None) and their ids in the source."""
+    rows = src.execute(select(organisations.c.id, organisations.c.name)).all()
+    by_name = {r.name: int(r.id) for r in rows}
+    wanted = sorted(by_name) if names is None else names
+    missing = [n for n in wanted if n not in by_name]
+    if missing:
+        raise NotInSource(f"not in the source database: {', '.join(missing)}")
+    return wanted, [by_name[n] for n in wanted]
+
+
+def _claim_names(dst: Connection, wanted: list[str]) -> None:
+    """Refuse names the target has; on PostgreSQL, first keep other writers out of the
+    renumbered tables until the copy commits (the offsets are their highest ids)."""
+    if dst.dialect.name == "postgresql":
+        names_sql = ", ".join(t.name for t in (*_RENUMBERED, statuses, presence))
+        dst.execute(text(f"LOCK TABLE {names_sql} IN EXCLUSIVE MODE"))
+    taken = (
+        dst.execute(select(organisations.c.name).where(organisations.c.name.in_(wanted)))
+        .scalars()
+        .all()
+    )
+    if taken:
+        raise AlreadyInTarget(f"already in the target database: {', '.join(taken)}")
+
+
+def _copy_table(src: Connection, dst: Connection, table: Table, plan: _Copy) -> int:
+    """Copy one table's selected rows, renumbered; the count of rows copied, checked
+    against both sides."""
+    where = _selection(table, plan.org_ids, plan.include_global)
+    copied = 0
+    for chunk in _chunks(src, table, where):
+        for row in chunk:
+            plan.renumber(table, row)
+        dst.execute(insert(table), chunk)
+        copied += len(chunk)
+    target_count = dst.execute(
+        select(func.count())
+        .select_from(table)
+        .where(_shifted_selection(table, plan.org_ids, plan.offsets, plan.include_global))
+    ).scalar_one()
+    source_count = src.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+    if not source_count == target_count == copied:
+        raise CountMismatch(
+            f"{table.name}: copied {copied}, source has {source_count}, "
+            f"target has {target_count}; nothing was committed"
+        )
+    return copied
+
+
+def _advance_sequences(dst: Connection) -> None:
+    """PostgreSQL's sequences past the ids written by hand (SQLite needs nothing)."""
+    for table in _RENUMBERED:
+        dst.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+            )
+        )
 
 
 def _shifted_selection(

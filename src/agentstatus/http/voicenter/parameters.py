@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 import orjson
 
 from agentstatus.wire.outcomes import Row
+from agentstatus.wire.redaction import REDACTED as _REDACTED
+from agentstatus.wire.redaction import parameter_name as canonical_key
 
 MAX_BODY = 16 * 1024
 
@@ -29,10 +31,6 @@ _FORM_TYPE = "application/x-www-form-urlencoded"
 
 class Unreadable(ValueError):
     """The request cannot be read (row 1)."""
-
-
-def canonical_key(key: str) -> str:
-    return key.strip().lower()
 
 
 def media_type(content_type: str | None) -> str:
@@ -176,7 +174,6 @@ _NAMES_IN_LOGS = _SAFE_IN_LOGS | {
     "to",
     "format",
 }
-_REDACTED = "[redacted]"
 
 
 def redact_query(query_string: bytes) -> str:
