@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
@@ -20,7 +19,6 @@ from tests.support.wire import set_status
 
 # The app leaves an uploaded file to the collector unclosed (a ResourceWarning, an error
 # here): the server runs in its own process.
-pytestmark = pytest.mark.server_process
 
 
 def names(engine: Engine, org: str) -> dict[str, tuple[str, bool]]:

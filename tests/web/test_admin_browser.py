@@ -19,7 +19,6 @@ from tests.web.test_board_browser import sign_in
 
 # The app leaves an uploaded file to the collector unclosed (a ResourceWarning, an error
 # here): the server runs in its own process.
-pytestmark = pytest.mark.server_process
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 

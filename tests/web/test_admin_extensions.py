@@ -4,7 +4,6 @@ agent holding it logged out), the CSV import, errors beside their fields, the ro
 from __future__ import annotations
 
 import httpx
-import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
@@ -17,7 +16,6 @@ from tests.support.wire import set_status
 
 # The app leaves an uploaded file to the collector unclosed (a ResourceWarning, an error
 # here): the server runs in its own process.
-pytestmark = pytest.mark.server_process
 
 
 def sips(engine: Engine, org: str) -> dict[str, str]:
