@@ -29,6 +29,10 @@ class Agent:
     name: str
     active: bool
 
+    def as_json(self) -> dict[str, object]:
+        """The shape of ``agent list --json`` and ``GET /api/v1/orgs/{org}/agents``."""
+        return {"user_id": self.user_id, "name": self.name, "active": self.active}
+
 
 def _insert_agent(conn: Connection, oid: int, user_id: str, name: str, at: int) -> None:
     new_id = conn.execute(
@@ -82,23 +86,12 @@ def list_agents(engine: Engine, org: str, *, include_inactive: bool = True) -> l
 
 
 def rename_agent(engine: Engine, org: str, user_id: str, name: str) -> Agent:
-    clean_name = validation.display_name(name)
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(name=clean_name))
-        active = conn.execute(select(agents.c.active).where(agents.c.id == aid)).scalar_one()
-    return Agent(user_id, clean_name, bool(active))
+    return _update(engine, org, user_id, validation.display_name(name), None)[1]
 
 
 def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
     """Let the agent log in again (it is logged out: deactivation logged it out)."""
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(active=True))
-        name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
-    return Agent(user_id, name, True)
+    return _update(engine, org, user_id, None, True)[1]
 
 
 def exist_since(engine: Engine, org: str, since_ms: int) -> int:
@@ -114,33 +107,57 @@ def exist_since(engine: Engine, org: str, since_ms: int) -> int:
     return int(moved.rowcount)
 
 
-def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
+def _update(
+    engine: Engine, org: str, user_id: str, name: str | None, active: bool | None
+) -> tuple[int, Agent]:
+    """Rename and (de)activate the agent in one transaction."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        conn.execute(update(agents).where(agents.c.id == aid).values(active=False))
-        # Revoked, not merely refused while inactive: reactivating must not revive them.
-        revoke_agent_links(conn, aid)
-        # A change decided on facts read before this commit (the agent still active) must
-        # not land: bumping the version makes its compare-and-set fail and decide again.
-        conn.execute(
-            update(presence)
-            .where(presence.c.agent_id == aid)
-            .values(version=presence.c.version + 1)
-        )
-        name = conn.execute(select(agents.c.name).where(agents.c.id == aid)).scalar_one()
-    return oid, Agent(user_id, name, False)
+        values = {k: v for k, v in (("name", name), ("active", active)) if v is not None}
+        if values:
+            conn.execute(update(agents).where(agents.c.id == aid).values(**values))
+        if active is False:
+            # Revoked, not merely refused while inactive: reactivating must not revive them.
+            revoke_agent_links(conn, aid)
+            # A change decided on facts read before this commit (the agent still active)
+            # must not land: bumping the version makes its compare-and-set fail and decide
+            # again.
+            conn.execute(
+                update(presence)
+                .where(presence.c.agent_id == aid)
+                .values(version=presence.c.version + 1)
+            )
+        found = conn.execute(select(agents.c.name, agents.c.active).where(agents.c.id == aid))
+        row = found.one()
+    return oid, Agent(user_id, row.name, bool(row.active))
 
 
-async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
-    """Refuse the agent from now on, then log it out (source ``admin``); its history stays.
+async def update_agent(
+    changes: StatusChanges,
+    engine: Engine,
+    org: str,
+    user_id: str,
+    *,
+    name: str | None = None,
+    active: bool | None = None,
+) -> Agent:
+    """Rename, deactivate or reactivate the agent, in one transaction; a deactivated agent
+    is then logged out (source ``admin``) and its history stays.
 
     Should the logout fail (the database unavailable), the agent is inactive and still
     shown where it was; deactivating again finishes the job.
     """
-    oid, agent = await asyncio.to_thread(_deactivate, engine, org, user_id)
-    await changes.logout(oid, user_id)
+    clean_name = None if name is None else validation.display_name(name)
+    oid, agent = await asyncio.to_thread(_update, engine, org, user_id, clean_name, active)
+    if active is False:
+        await changes.logout(oid, user_id)
     return agent
+
+
+async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
+    """Refuse the agent from now on, then log it out (see :func:`update_agent`)."""
+    return await update_agent(changes, engine, org, user_id, active=False)
 
 
 def _existing(conn: Connection, oid: int) -> set[str]:

@@ -13,7 +13,7 @@ from agentstatus.domain.catalogue import DEFAULT_CATALOGUE
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
-from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, NotFound
+from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, OrganisationNotFound
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, extensions, organisations, statuses
 
@@ -38,7 +38,7 @@ class OrganisationCode:
 def org_id(conn: Connection, name: str) -> int:
     found = conn.execute(select(organisations.c.id).where(organisations.c.name == name)).first()
     if found is None:
-        raise NotFound(f"no organisation named {name!r}")
+        raise OrganisationNotFound(f"no organisation named {name!r}")
     return int(found.id)
 
 

@@ -178,7 +178,8 @@ def _endpoint_id(conn: Connection, oid: int, endpoint_id: int) -> None:
         raise NotFound(f"no webhook endpoint {endpoint_id} in this organisation")
 
 
-def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> None:
+def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> Endpoint:
+    """Enable or disable an endpoint; returns it as it now is."""
     with engine.begin() as conn:
         _endpoint_id(conn, org_id(conn, org), endpoint_id)
         conn.execute(
@@ -186,6 +187,10 @@ def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bo
             .where(webhook_endpoints.c.id == endpoint_id)
             .values(enabled=enabled)
         )
+        changed = conn.execute(
+            select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+        ).one()
+    return _endpoint(changed)
 
 
 def remove_endpoint(engine: Engine, org: str, endpoint_id: int) -> None:

@@ -127,14 +127,10 @@ def list_endpoints(org: OrgAdmin, context: Context) -> list[EndpointBody]:
 @router.patch("/{endpoint_id}")
 def update_endpoint(
     org: OrgAdmin, endpoint_id: EndpointId, body: EndpointUpdate, context: Context
-) -> list[EndpointBody]:
-    """Enable or disable an endpoint."""
-    webhooks.set_endpoint_enabled(context.engine, org, endpoint_id, body.enabled)
-    return [
-        EndpointBody(**e.as_json())
-        for e in webhooks.list_endpoints(context.engine, org)
-        if e.id == endpoint_id
-    ]
+) -> EndpointBody:
+    """Enable or disable an endpoint; the answer is the endpoint."""
+    changed = webhooks.set_endpoint_enabled(context.engine, org, endpoint_id, body.enabled)
+    return EndpointBody(**changed.as_json())
 
 
 @router.delete("/{endpoint_id}", status_code=204)
