@@ -106,7 +106,8 @@ def test_the_cap_answers_429_and_a_closed_stream_frees_its_slot(
     assert refused.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert refused.json() == {
         "detail": f"this token has {CAP} event streams open, the most allowed "
-        "(AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN); close one or try again later"
+        "(AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN); close one or try again later",
+        "code": "too_many_streams",
     }
     assert refused_count(server) == 1
     assert stream_status(server, org.name, other).status_code == 200  # per token

@@ -67,7 +67,7 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
     """List ORG's agents."""
     found = agents.list_agents(state.engine, org)
     if as_json:
-        print_json([{"user_id": a.user_id, "name": a.name, "active": a.active} for a in found])
+        print_json([a.as_json() for a in found])
     else:
         print_table(
             ["user_id", "name", "active"],

@@ -7,7 +7,7 @@ import orjson
 
 from agentstatus.cli.output import print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
-from agentstatus.domain.clock import now_ms, parse_time, to_iso
+from agentstatus.domain.clock import parse_time, to_iso
 from agentstatus.domain.event_types import OVERDUE_EVENT
 from agentstatus.service import reports
 from agentstatus.service.history import MAX_PAGE, HistoryEvent, read_history
@@ -28,7 +28,6 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg]
 
 
 TIME = TimeParam()
-DAY_MS = 24 * 3600 * 1000
 
 
 def _at(status: int, extension: str | None) -> str:
@@ -129,27 +128,14 @@ def report(
     fmt: str,
 ) -> None:
     """Time each agent spent in each status over a range."""
-    end_ms = end if end is not None else now_ms()
-    start_ms = start if start is not None else end_ms - DAY_MS
+    start_ms, end_ms = reports.report_range(start, end)
     rows = reports.time_in_status(
         state.engine, org, start_ms, end_ms, list(user_ids) if user_ids else None
     )
     if fmt == "csv":
         click.echo(reports.as_csv(rows), nl=False)
     elif fmt == "json":
-        print_json(
-            [
-                {
-                    "user_id": r.user_id,
-                    "name": r.name,
-                    "status": r.status,
-                    "status_name": r.status_name,
-                    "seconds": r.seconds,
-                    "over_limit_seconds": r.over_limit_seconds,
-                }
-                for r in rows
-            ]
-        )
+        print_json([r.as_json() for r in rows])
     else:
         print_table(
             ["user_id", "name", "status", "seconds", "over_limit"],

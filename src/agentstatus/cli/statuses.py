@@ -26,20 +26,7 @@ def list_(state: CliState, org: str, as_json: bool) -> None:
     """List ORG's statuses (enabled and disabled)."""
     found = statuses.list_statuses(state.engine, org)
     if as_json:
-        print_json(
-            [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "color": s.color,
-                    "available": s.available,
-                    "enabled": s.enabled,
-                    "limit_seconds": s.limit_seconds,
-                    "limit_action": s.limit_action,
-                }
-                for s in found
-            ]
-        )
+        print_json([s.as_json() for s in found])
         return
     print_table(
         ["id", "name", "color", "available", "enabled", "limit"],

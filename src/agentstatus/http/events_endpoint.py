@@ -3,9 +3,9 @@
 Thousands of streams connect at once (every supervisor's board and agent's panel after a
 restart or a network drop): through FastAPI each connect cost the event loop about 2 ms of
 routing and dependency solving, which kept 2,050 of them from their snapshots for 4 s.
-This handler does the same checks, with the same answers, for a fraction of that; the
-FastAPI route (``http/api/events.py``) stays for the OpenAPI document and shares
-:func:`subscriber_response`.
+This handler does the same checks for a fraction of that, and is the one implementation:
+the FastAPI route (``http/api/events.py``) documents it and hands its requests to it.
+Refusals are answered from the API's error table (``http/errors.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-import orjson
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.domain.clock import now_ms
@@ -28,12 +28,18 @@ from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
 from agentstatus.events.feed import resume_floor
 from agentstatus.events.stream import EventStream, SubscriberResponse
+from agentstatus.http.bearer import check_scope, check_token, token_in
 from agentstatus.http.context import AppContext
+from agentstatus.http.errors import (
+    DATABASE_UNAVAILABLE,
+    MethodNotAllowed,
+    answer,
+    answer_to,
+)
 from agentstatus.http.requests import header
-from agentstatus.http.responses import send_bytes
+from agentstatus.http.responses import send_error
 from agentstatus.service import agents
-from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavailable
-from agentstatus.service.tokens import TokenInfo, verify_token
+from agentstatus.service.errors import ErrorCode, InvalidInput, ServiceError, Unavailable
 
 MAX_USERS = 1000
 # A stream resumes from the history only this far back: a cursor older than the newest
@@ -42,12 +48,6 @@ MAX_USERS = 1000
 RESUME_HORIZON_MS = 6 * 3600 * 1000
 MAX_EVENT_ID = INT64_MAX
 PATH = re.compile(r"/api/v1/orgs/([A-Za-z0-9_-]{1,64})/events")
-
-# The FastAPI route's messages (http/api/auth.py), word for word.
-_NO_TOKEN = "a bearer token is required (Authorization: Bearer <token>)"  # noqa: S105
-_BAD_TOKEN = "the bearer token is unknown or revoked"  # noqa: S105
-_OTHER_ORG = "this token is scoped to another organisation"
-_UNAVAILABLE = "the database is unavailable; try again"
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +98,6 @@ def event_filter(user_ids: Sequence[str] | None, types: Sequence[str] | None) ->
     )
 
 
-class Refused(Exception):
-    def __init__(self, status: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
-
-
 @dataclass(frozen=True, slots=True)
 class StreamRequest:
     token: str
@@ -115,43 +109,38 @@ class StreamRequest:
 def _event_id(text: str, name: str) -> int:
     value = parse_int(text, 0, MAX_EVENT_ID)
     if value is None:
-        raise Refused(422, f"{name} must be a whole number from 0 to {MAX_EVENT_ID}", [])
+        raise InvalidInput(f"{name} must be a whole number from 0 to {MAX_EVENT_ID}")
     return value
 
 
 def _read(scope: Scope) -> StreamRequest:
-    """The request's token and parameters, as the FastAPI route validates them."""
-    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Refused(401, _NO_TOKEN, [(b"www-authenticate", b"Bearer")])
+    """The request's token and parameters, as the route documents them."""
+    token = token_in(header(scope, b"authorization"))
     try:
         query = parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
     except UnicodeDecodeError:
-        raise Refused(422, "the query string is not UTF-8", []) from None
+        raise InvalidInput("the query string is not UTF-8") from None
     user_ids = [v for k, v in query if k == "user_id"] or None
     types = [v for k, v in query if k == "type"] or None
     after = [v for k, v in query if k == "after"]
     if len(user_ids or ()) > MAX_USERS:
-        raise Refused(422, f"at most {MAX_USERS} user_id filters", [])
+        raise InvalidInput(f"at most {MAX_USERS} user_id filters")
     unknown = sorted(set(types or ()) - set(EVENT_TYPES))
     if unknown:
-        raise Refused(422, f"type must be one of {', '.join(EVENT_TYPES)}: not {unknown[0]!r}", [])
+        raise InvalidInput(f"type must be one of {', '.join(EVENT_TYPES)}: not {unknown[0]!r}")
     last_event_id = header(scope, b"last-event-id")
     resume = None
     if last_event_id is not None:
         resume = _event_id(last_event_id.strip(), "Last-Event-ID")
     elif after:
         resume = _event_id(after[0], "after")
-    return StreamRequest(token.strip(), resume, user_ids, types)
+    return StreamRequest(token, resume, user_ids, types)
 
 
 def _authorise(context: AppContext, org: str, request: StreamRequest) -> tuple[int, int]:
-    """The checks of the FastAPI route's dependencies, in one trip to a thread."""
-    info: TokenInfo | None = verify_token(context.engine, request.token)
-    if info is None:
-        raise Refused(401, _BAD_TOKEN, [(b"www-authenticate", b'Bearer error="invalid_token"')])
-    if not info.may_access(org):
-        raise Refused(403, _OTHER_ORG, [])
+    """The checks of the native API's other routes, in one trip to a thread."""
+    info = check_token(context.engine, request.token)
+    check_scope(info, org)
     return agents.stream_org_id(context.engine, org, request.user_ids), info.id
 
 
@@ -167,37 +156,31 @@ class EventsEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send, org: str) -> None:
         try:
             if scope["method"] != "GET":
-                raise Refused(405, "Method Not Allowed", [(b"allow", b"GET")])
+                raise MethodNotAllowed("GET")
             request = _read(scope)
             oid, token_id = await asyncio.to_thread(_authorise, self.context, org, request)
             wanted = event_filter(request.user_ids, request.types)
             response = await subscriber_response(
                 self.context, org, oid, request.resume, wanted, credentials.token(token_id)
             )
-        except Refused as refused:
-            await self._refuse(send, refused.status, refused.detail, refused.headers)
-            return
-        except NotFound as exc:
-            await self._refuse(send, 404, exc.message, [])
-            return
-        except InvalidInput as exc:
-            await self._refuse(send, 422, exc.message, [])
-            return
-        except Unavailable as exc:
-            await self._refuse(send, 503, exc.message, [(b"retry-after", b"1")])
-            return
-        except TooMany as exc:
-            retry_after = [(b"retry-after", str(exc.retry_after).encode())]
-            await self._refuse(send, 429, exc.message, retry_after)
-            return
-        except Exception:
-            log.exception("an event stream could not start")
-            await self._refuse(send, 503, _UNAVAILABLE, [(b"retry-after", b"1")])
+        except Exception as exc:
+            refused = answer_to(exc) if isinstance(exc, ServiceError) else None
+            if refused is None:  # the database, or a bug: logged, and a 503
+                log.exception("an event stream could not start")
+                refused = answer(ErrorCode.UNAVAILABLE, DATABASE_UNAVAILABLE)
+            await send_error(send, refused)
             return
         await response(scope, receive, send)
 
-    @staticmethod
-    async def _refuse(
-        send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
-    ) -> None:
-        await send_bytes(send, status, orjson.dumps({"detail": detail}), extra_headers=headers)
+    def response(self, org: str) -> Response:
+        """This endpoint as the answer of another router's route for ``org``."""
+        return _Delegated(self, org)
+
+
+class _Delegated(Response):
+    def __init__(self, endpoint: EventsEndpoint, org: str) -> None:
+        super().__init__()
+        self.endpoint, self.org = endpoint, org
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(scope, receive, send, self.org)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import Send
 
+from agentstatus.http.errors import ErrorAnswer
+
 JSON = b"application/json"
 
 
@@ -19,3 +21,8 @@ async def send_bytes(
         headers.extend(extra_headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, refused: ErrorAnswer) -> None:
+    """An error answer of the native API's table (``http/errors.py``)."""
+    await send_bytes(send, refused.status, refused.json(), extra_headers=refused.raw_headers())

@@ -25,6 +25,10 @@ class Agent:
     name: str
     active: bool
 
+    def as_json(self) -> dict[str, object]:
+        """The shape of ``agent list --json`` and ``GET /api/v1/orgs/{org}/agents``."""
+        return {"user_id": self.user_id, "name": self.name, "active": self.active}
+
 
 def add_agent(
     engine: Engine,
@@ -58,23 +62,12 @@ def list_agents(engine: Engine, org: str, *, include_inactive: bool = True) -> l
 
 
 def rename_agent(engine: Engine, org: str, user_id: str, name: str) -> Agent:
-    clean_name = validation.display_name(name)
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        aid = agent_row_id(conn, oid, user_id)
-        agents.set_name(conn, aid, clean_name)
-        active = agents.is_active(conn, aid)
-    return Agent(user_id, clean_name, active)
+    return _update(engine, org, user_id, validation.display_name(name), None)[1]
 
 
 def activate_agent(engine: Engine, org: str, user_id: str) -> Agent:
     """Let the agent log in again (it is logged out: deactivation logged it out)."""
-    with engine.begin() as conn:
-        oid = org_id(conn, org)
-        aid = agent_row_id(conn, oid, user_id)
-        agents.set_active(conn, aid, True)
-        name = agents.name_of(conn, aid)
-    return Agent(user_id, name, True)
+    return _update(engine, org, user_id, None, True)[1]
 
 
 def exist_since(engine: Engine, org: str, since_ms: int) -> int:
@@ -85,29 +78,53 @@ def exist_since(engine: Engine, org: str, since_ms: int) -> int:
         return agents.move_created_back(conn, oid, since_ms)
 
 
-def _deactivate(engine: Engine, org: str, user_id: str) -> tuple[int, Agent]:
+def _update(
+    engine: Engine, org: str, user_id: str, name: str | None, active: bool | None
+) -> tuple[int, Agent]:
+    """Rename and (de)activate the agent in one transaction."""
     with engine.begin() as conn:
         oid = org_id(conn, org)
         aid = agent_row_id(conn, oid, user_id)
-        agents.set_active(conn, aid, False)
-        # Revoked, not merely refused while inactive: reactivating must not revive them.
-        revoke_agent_links(conn, aid)
-        # A change decided on facts read before this commit (the agent still active) must
-        # not land: bumping the version makes its compare-and-set fail and decide again.
-        presence.bump_version(conn, aid)
-        name = agents.name_of(conn, aid)
-    return oid, Agent(user_id, name, False)
+        if name is not None:
+            agents.set_name(conn, aid, name)
+        if active is not None:
+            agents.set_active(conn, aid, active)
+        if active is False:
+            # Revoked, not merely refused while inactive: reactivating must not revive them.
+            revoke_agent_links(conn, aid)
+            # A change decided on facts read before this commit (the agent still active)
+            # must not land: bumping the version makes its compare-and-set fail and decide
+            # again.
+            presence.bump_version(conn, aid)
+        now_named, now_active = agents.name_of(conn, aid), agents.is_active(conn, aid)
+    return oid, Agent(user_id, now_named, now_active)
 
 
-async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
-    """Refuse the agent from now on, then log it out (source ``admin``); its history stays.
+async def update_agent(
+    changes: StatusChanges,
+    engine: Engine,
+    org: str,
+    user_id: str,
+    *,
+    name: str | None = None,
+    active: bool | None = None,
+) -> Agent:
+    """Rename, deactivate or reactivate the agent, in one transaction; a deactivated agent
+    is then logged out (source ``admin``) and its history stays.
 
     Should the logout fail (the database unavailable), the agent is inactive and still
     shown where it was; deactivating again finishes the job.
     """
-    oid, agent = await asyncio.to_thread(_deactivate, engine, org, user_id)
-    await changes.logout(oid, user_id)
+    clean_name = None if name is None else validation.display_name(name)
+    oid, agent = await asyncio.to_thread(_update, engine, org, user_id, clean_name, active)
+    if active is False:
+        await changes.logout(oid, user_id)
     return agent
+
+
+async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
+    """Refuse the agent from now on, then log it out (see :func:`update_agent`)."""
+    return await update_agent(changes, engine, org, user_id, active=False)
 
 
 def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:

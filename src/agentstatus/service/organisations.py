@@ -11,7 +11,7 @@ from agentstatus.domain.catalogue import DEFAULT_CATALOGUE
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_code
 from agentstatus.service import validation
-from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, NotFound
+from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, OrganisationNotFound
 from agentstatus.storage import organisations, statuses
 from agentstatus.storage.database import reading
 from agentstatus.storage.types import Connection, Engine, IntegrityError
@@ -37,7 +37,7 @@ class OrganisationCode:
 def org_id(conn: Connection, name: str) -> int:
     found = organisations.find_id(conn, name)
     if found is None:
-        raise NotFound(f"no organisation named {name!r}")
+        raise OrganisationNotFound(f"no organisation named {name!r}")
     return found
 
 

@@ -33,6 +33,13 @@ from agentstatus.storage.reports import (
 from agentstatus.storage.types import Engine
 
 MAX_RANGE_MS = 366 * 24 * 3600 * 1000
+DEFAULT_RANGE_MS = 24 * 3600 * 1000
+
+
+def report_range(start_ms: int | None, end_ms: int | None) -> tuple[int, int]:
+    """A report's range as asked: 'to' defaults to now, 'from' to 24 hours before 'to'."""
+    end = end_ms if end_ms is not None else now_ms()
+    return (start_ms if start_ms is not None else end - DEFAULT_RANGE_MS), end
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,17 @@ class TimeInStatus:
     seconds: float
     over_limit_seconds: float = 0.0
     """Of ``seconds``, the time past the status's limit (0 without a limit)."""
+
+    def as_json(self) -> dict[str, object]:
+        """The shape of ``report --format json`` and ``GET …/reports/time-in-status``."""
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "status": self.status,
+            "status_name": self.status_name,
+            "seconds": self.seconds,
+            "over_limit_seconds": self.over_limit_seconds,
+        }
 
 
 def time_in_status(

@@ -28,6 +28,18 @@ class Status:
     limit_action: str | None = None
     """warn, login or logout, when there is a limit."""
 
+    def as_json(self) -> dict[str, object]:
+        """The shape of ``status list --json`` and ``GET /api/v1/orgs/{org}/statuses``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "color": self.color,
+            "available": self.available,
+            "enabled": self.enabled,
+            "limit_seconds": self.limit_seconds,
+            "limit_action": self.limit_action,
+        }
+
 
 def _status(r: Row[Any]) -> Status:
     return Status(

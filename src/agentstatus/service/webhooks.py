@@ -159,10 +159,13 @@ def _endpoint_id(conn: Connection, oid: int, endpoint_id: int) -> None:
         raise NotFound(f"no webhook endpoint {endpoint_id} in this organisation")
 
 
-def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> None:
+def set_endpoint_enabled(engine: Engine, org: str, endpoint_id: int, enabled: bool) -> Endpoint:
+    """Enable or disable an endpoint; returns it as it now is."""
     with engine.begin() as conn:
         _endpoint_id(conn, org_id(conn, org), endpoint_id)
         webhooks.set_enabled(conn, endpoint_id, enabled)
+        changed = webhooks.endpoint_row(conn, endpoint_id)
+    return _endpoint(changed)
 
 
 def remove_endpoint(engine: Engine, org: str, endpoint_id: int) -> None:

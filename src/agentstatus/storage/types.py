@@ -8,6 +8,14 @@ The exceptions are those a caller above storage has a reason to tell apart.
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, Row
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
-__all__ = ["Connection", "DBAPIError", "Engine", "IntegrityError", "OperationalError", "Row"]
+__all__ = [
+    "Connection",
+    "DBAPIError",
+    "DataError",
+    "Engine",
+    "IntegrityError",
+    "OperationalError",
+    "Row",
+]

@@ -52,6 +52,11 @@ def endpoint_exists(conn: Connection, oid: int, endpoint_id: int) -> bool:
     return conn.execute(query).first() is not None
 
 
+def endpoint_row(conn: Connection, endpoint_id: int) -> Row[*tuple[Any, ...]]:
+    query = select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+    return conn.execute(query).one()
+
+
 def set_enabled(conn: Connection, endpoint_id: int, enabled: bool) -> None:
     conn.execute(
         update(webhook_endpoints)

@@ -34,7 +34,10 @@ def test_adding_an_agent(admin: httpx.Client, org: OrgFixture) -> None:
 def test_adding_an_existing_agent_is_409(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post(f"/orgs/{org.name}/agents", json={"user_id": "101"})
     assert answer.status_code == 409
-    assert answer.json() == {"detail": f"agent '101' already exists in {org.name!r}"}
+    assert answer.json() == {
+        "detail": f"agent '101' already exists in {org.name!r}",
+        "code": "conflict",
+    }
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,10 @@ def test_agents_of_an_unknown_organisation_are_404(admin: httpx.Client) -> None:
     assert admin.get("/orgs/no-such-org/agents").status_code == 404
     answer = admin.post("/orgs/no-such-org/agents", json={"user_id": "1"})
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no organisation named 'no-such-org'"}
+    assert answer.json() == {
+        "detail": "no organisation named 'no-such-org'",
+        "code": "organisation_not_found",
+    }
 
 
 def test_renaming_an_agent(admin: httpx.Client, org: OrgFixture) -> None:
@@ -86,13 +92,13 @@ def test_deactivating_logs_the_agent_out_and_reactivating_lets_it_back(
 def test_updating_nothing_is_422(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.patch(f"/orgs/{org.name}/agents/101", json={})
     assert answer.status_code == 422
-    assert answer.json() == {"detail": "give 'name', 'active' or both"}
+    assert answer.json() == {"detail": "give 'name', 'active' or both", "code": "validation_error"}
 
 
 def test_updating_an_unknown_agent_is_404(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.patch(f"/orgs/{org.name}/agents/999", json={"active": False})
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no agent '999' in this organisation"}
+    assert answer.json() == {"detail": "no agent '999' in this organisation", "code": "not_found"}
 
 
 def test_importing_agents_creates_and_renames(admin: httpx.Client, org: OrgFixture) -> None:
@@ -145,11 +151,14 @@ def test_an_import_that_is_not_utf8_is_422(admin: httpx.Client, org: OrgFixture)
     content = "user_id,name\n501,Zoë\n".encode("latin-1")
     answer = admin.post(f"/orgs/{org.name}/agents/import", content=content, headers=CSV)
     assert answer.status_code == 422
-    assert answer.json() == {"detail": "the file is not UTF-8 text"}
+    assert answer.json() == {"detail": "the file is not UTF-8 text", "code": "validation_error"}
 
 
 def test_an_import_that_is_not_csv_is_415(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post(f"/orgs/{org.name}/agents/import", json={"user_id": "1"})
     assert answer.status_code == 415
-    assert answer.json() == {"detail": "send the file as Content-Type: text/csv"}
+    assert answer.json() == {
+        "detail": "send the file as Content-Type: text/csv",
+        "code": "unsupported_media_type",
+    }
     assert len(admin.get(f"/orgs/{org.name}/agents").json()) == 3

@@ -66,7 +66,10 @@ def test_a_revoked_token_is_401(
     revoke_token(shared_engine, created.info.id)
     answer = anonymous.get(f"/orgs/{org.name}/agents", headers=headers)
     assert answer.status_code == 401
-    assert answer.json() == {"detail": "the bearer token is unknown or revoked"}
+    assert answer.json() == {
+        "detail": "the bearer token is unknown or revoked",
+        "code": "unauthorized",
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ONLY)
@@ -80,7 +83,7 @@ def test_a_supervisor_may_not_change_anything(
     supervisor = client_for(Role.SUPERVISOR)
     answer = supervisor.request(method, path.format(org=org.name), json=body)
     assert answer.status_code == 403
-    assert answer.json() == {"detail": "this needs an admin token"}
+    assert answer.json() == {"detail": "this needs an admin token", "code": "forbidden"}
 
 
 def test_a_supervisor_refusal_changes_nothing(
@@ -116,7 +119,10 @@ def test_a_token_scoped_to_another_organisation_is_403(
     for path in READS:
         answer = client.get(path.format(org=theirs.name))
         assert answer.status_code == 403, path
-        assert answer.json() == {"detail": "this token is scoped to another organisation"}
+        assert answer.json() == {
+            "detail": "this token is scoped to another organisation",
+            "code": "forbidden",
+        }
     assert client.post(f"/orgs/{theirs.name}/presence/101/logout").status_code == 403
     # The same answer whether or not the organisation exists: nothing leaks.
     assert client.get("/orgs/no-such-org/agents").status_code == 403
@@ -131,5 +137,8 @@ def test_an_admin_scoped_to_an_organisation_manages_it_but_creates_none(
     assert scoped.post(f"/orgs/{theirs.name}/agents", json={"user_id": "900"}).status_code == 403
     answer = scoped.post("/orgs", json={"name": f"{mine.name}-new"})
     assert answer.status_code == 403
-    assert answer.json() == {"detail": "this needs an admin token for all organisations"}
+    assert answer.json() == {
+        "detail": "this needs an admin token for all organisations",
+        "code": "forbidden",
+    }
     assert [o["name"] for o in scoped.get("/orgs").json()] == [mine.name]

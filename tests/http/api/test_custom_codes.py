@@ -126,7 +126,7 @@ def test_another_organisations_code_is_refused_without_saying_why(guarded: Guard
     address = next(_addresses)
     answer = guarded.rotate(mine.name, theirs_code, address)
     assert answer.status_code == 409
-    assert answer.json() == {"detail": REFUSED}
+    assert answer.json() == {"detail": REFUSED, "code": "conflict"}
     for word in ("taken", "in use", "exists", "organisation", theirs.name, theirs_code):
         assert word not in answer.text
     created = guarded.api.post(
@@ -134,7 +134,7 @@ def test_another_organisations_code_is_refused_without_saying_why(guarded: Guard
         json={"name": f"{mine.name}-n", "code": theirs_code},
         headers={"X-Forwarded-For": address},
     )
-    assert (created.status_code, created.json()) == (409, {"detail": REFUSED})
+    assert (created.status_code, created.json()) == (409, {"detail": REFUSED, "code": "conflict"})
     assert guarded.works(mine.code, address)
     assert guarded.works(theirs_code, address)
     with guarded.engine.connect() as conn:

@@ -36,7 +36,10 @@ def test_adding_an_extension(
 def test_adding_an_existing_extension_is_409(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post(f"/orgs/{org.name}/extensions", json={"extension": "sip1"})
     assert answer.status_code == 409
-    assert answer.json() == {"detail": f"extension 'sip1' already exists in {org.name!r}"}
+    assert answer.json() == {
+        "detail": f"extension 'sip1' already exists in {org.name!r}",
+        "code": "conflict",
+    }
 
 
 def test_an_invalid_extension_is_422(admin: httpx.Client, org: OrgFixture) -> None:
@@ -53,7 +56,7 @@ def test_removing_an_extension(admin: httpx.Client, org: OrgFixture) -> None:
     assert listed == ["sip1", "sip2"]
     again = admin.delete(f"/orgs/{org.name}/extensions/sip3")
     assert again.status_code == 404
-    assert again.json() == {"detail": f"no extension 'sip3' in {org.name!r}"}
+    assert again.json() == {"detail": f"no extension 'sip3' in {org.name!r}", "code": "not_found"}
 
 
 def test_removing_a_held_extension_logs_its_agent_out(

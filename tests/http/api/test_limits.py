@@ -19,7 +19,10 @@ def test_a_json_body_over_1_mib_is_413(admin: httpx.Client, org: OrgFixture) -> 
     body = {"user_id": "700", "name": "x" * (MiB + 10)}
     answer = admin.post(f"/orgs/{org.name}/agents", json=body)
     assert answer.status_code == 413
-    assert answer.json() == {"detail": "the request body is larger than 1 MiB"}
+    assert answer.json() == {
+        "detail": "the request body is larger than 1 MiB",
+        "code": "payload_too_large",
+    }
     assert "700" not in [a["user_id"] for a in admin.get(f"/orgs/{org.name}/agents").json()]
 
 
@@ -43,7 +46,10 @@ def test_a_declared_length_over_the_limit_is_413_before_the_body_is_read(
         length,
     )
     assert status == 413
-    assert body == {"detail": f"the request body is larger than {limit} MiB"}
+    assert body == {
+        "detail": f"the request body is larger than {limit} MiB",
+        "code": "payload_too_large",
+    }
 
 
 def test_a_streamed_body_over_the_limit_is_413(admin: httpx.Client, org: OrgFixture) -> None:
@@ -90,7 +96,7 @@ def test_unknown_paths_and_methods_are_plain_http_errors(admin: httpx.Client) ->
     assert admin.get("/nothing-here").status_code == 404
     answer = admin.delete("/orgs")
     assert answer.status_code == 405
-    assert answer.json() == {"detail": "Method Not Allowed"}
+    assert answer.json() == {"detail": "Method Not Allowed", "code": "method_not_allowed"}
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,10 @@ def test_listing_counts_agents_and_extensions(admin: httpx.Client, org: OrgFixtu
 def test_an_existing_name_is_409(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post("/orgs", json={"name": org.name})
     assert answer.status_code == 409
-    assert answer.json() == {"detail": f"organisation {org.name!r} already exists"}
+    assert answer.json() == {
+        "detail": f"organisation {org.name!r} already exists",
+        "code": "conflict",
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,13 +113,16 @@ def test_rotating_to_a_code_another_organisation_uses_is_409_without_saying_why(
     other = admin.post("/orgs", json={"name": fresh_name()}).json()
     answer = admin.post(f"/orgs/{org.name}/rotate-code", json={"code": other["code"]})
     assert answer.status_code == 409
-    assert answer.json() == {"detail": REFUSED}
+    assert answer.json() == {"detail": REFUSED, "code": "conflict"}
 
 
 def test_an_unknown_organisation_is_404(admin: httpx.Client) -> None:
     answer = admin.post("/orgs/no-such-org/rotate-code")
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no organisation named 'no-such-org'"}
+    assert answer.json() == {
+        "detail": "no organisation named 'no-such-org'",
+        "code": "organisation_not_found",
+    }
 
 
 def test_an_organisation_name_outside_the_pattern_is_422(admin: httpx.Client) -> None:

@@ -59,7 +59,7 @@ def test_a_supervisor_logs_one_agent_out(
 def test_logging_out_an_unknown_agent_is_404(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post(f"/orgs/{org.name}/presence/999/logout")
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no agent '999' in this organisation"}
+    assert answer.json() == {"detail": "no agent '999' in this organisation", "code": "not_found"}
 
 
 def test_an_admin_logs_everyone_out(
@@ -152,7 +152,10 @@ def test_bad_paging_parameters_are_422(admin: httpx.Client, org: OrgFixture) -> 
         assert detail[0]["loc"][:2] == ["query", next(iter(params))]
     answer = admin.get(url, params={"after": "101\x00"})
     assert answer.status_code == 422
-    assert answer.json() == {"detail": "after must be a user id from a previous page's next_after"}
+    assert answer.json() == {
+        "detail": "after must be a user id from a previous page's next_after",
+        "code": "validation_error",
+    }
     # An after that is no agent's user id is a position all the same.
     assert [a["user_id"] for a in admin.get(url, params={"after": "101x"}).json()["agents"]] == [
         "102",

@@ -51,7 +51,10 @@ def test_adding_a_status_offers_it_to_the_crm(
 def test_adding_an_existing_status_is_409(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.post(f"/orgs/{org.name}/statuses", json={"id": 3, "name": "Lunch"})
     assert answer.status_code == 409
-    assert answer.json() == {"detail": f"status 3 already exists in {org.name!r}"}
+    assert answer.json() == {
+        "detail": f"status 3 already exists in {org.name!r}",
+        "code": "conflict",
+    }
 
 
 @pytest.mark.parametrize(
@@ -103,13 +106,16 @@ def test_a_disabled_status_is_refused_by_the_status_api(
 def test_a_built_in_status_cannot_be_disabled(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.patch(f"/orgs/{org.name}/statuses/2", json={"enabled": False})
     assert answer.status_code == 422
-    assert answer.json() == {"detail": "status 2 is built in and cannot be disabled"}
+    assert answer.json() == {
+        "detail": "status 2 is built in and cannot be disabled",
+        "code": "validation_error",
+    }
 
 
 def test_changing_an_unknown_status_is_404(admin: httpx.Client, org: OrgFixture) -> None:
     answer = admin.patch(f"/orgs/{org.name}/statuses/99", json={"name": "Ghost"})
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "no status 99 in this organisation"}
+    assert answer.json() == {"detail": "no status 99 in this organisation", "code": "not_found"}
 
 
 @pytest.mark.parametrize("status_id", ["0", "2147483648", "99999999999999999999999", "three"])

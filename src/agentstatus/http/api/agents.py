@@ -3,7 +3,7 @@ CSV (admin). Deactivating logs the agent out, recorded with source ``admin``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
@@ -19,6 +19,7 @@ from agentstatus.http.api.errors import (
 )
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import agents
+from agentstatus.service.errors import InvalidInput
 
 router = APIRouter(
     prefix="/orgs/{org}/agents", tags=["agents"], responses={**AUTH_RESPONSES, **NOT_FOUND}
@@ -44,30 +45,25 @@ class AgentUpdate(RequestBody):
 @router.get("")
 def list_agents(org: OrgAccess, context: Context) -> list[Agent]:
     """Every agent, active or not, by user id."""
-    return [Agent.model_validate(a) for a in agents.list_agents(context.engine, org)]
+    return [Agent.model_validate(a.as_json()) for a in agents.list_agents(context.engine, org)]
 
 
 @router.post("", status_code=201, responses=CONFLICT)
 def add_agent(org: OrgAdmin, body: AgentCreate, context: Context) -> Agent:
     """Add an agent (logged out)."""
-    return Agent.model_validate(agents.add_agent(context.engine, org, body.user_id, body.name))
+    added = agents.add_agent(context.engine, org, body.user_id, body.name)
+    return Agent.model_validate(added.as_json())
 
 
 @router.patch("/{user_id:path}", responses=UNAVAILABLE)
 async def update_agent(org: OrgAdmin, user_id: str, body: AgentUpdate, context: Context) -> Agent:
     """Rename, deactivate or reactivate an agent."""
     if body.name is None and body.active is None:
-        raise HTTPException(422, "give 'name', 'active' or both")
-    engine = context.engine
-    agent = None
-    if body.name is not None:
-        agent = await run_in_threadpool(agents.rename_agent, engine, org, user_id, body.name)
-    if body.active is True:
-        agent = await run_in_threadpool(agents.activate_agent, engine, org, user_id)
-    elif body.active is False:
-        agent = await agents.deactivate_agent(context.changes, engine, org, user_id)
-    assert agent is not None
-    return Agent.model_validate(agent)
+        raise InvalidInput("give 'name', 'active' or both")
+    agent = await agents.update_agent(
+        context.changes, context.engine, org, user_id, name=body.name, active=body.active
+    )
+    return Agent.model_validate(agent.as_json())
 
 
 @router.post("/import", openapi_extra=csv_request_body("user_id,name"), responses=IMPORT_REJECTED)

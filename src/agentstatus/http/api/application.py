@@ -24,6 +24,7 @@ from agentstatus.http.api.errors import install_error_handlers
 from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.api.redirects import RelativeRedirectMiddleware
 from agentstatus.http.context import AppContext
+from agentstatus.http.errors import ERRORS
 
 DESCRIPTION = """\
 Native management API of agentstatus. The Voicenter-compatible endpoints
@@ -35,13 +36,16 @@ HTTP). *admin* may do everything; *supervisor* may read organisations, agents, e
 statuses, presence, history and reports, and log one agent out. A token with `--org` works
 only on that organisation.
 
-**Errors** are `{"detail": "<message>"}`: 400 a body that cannot be decoded; 401 no or
-bad token; 403 the token lacks the role or is scoped to another organisation (403 even when
-that organisation does not exist); 404 not found; 409 already exists; 413 body over 1 MiB
-(16 MiB for CSV); 415 an import that is not `text/csv`; 422 invalid input (a request that
-does not fit this document gets FastAPI's list of field errors as `detail`; a rejected
-import adds `"problems"`, one line per bad row, and imports nothing).
-"""
+**Errors** are `{"detail": "<message>", "code": "<code>"}`: `detail` is for a person
+(for a request that does not fit this document, FastAPI's list of field errors), `code`
+is for programs and stable: one of the `ErrorCode` schema's values, each listed with its
+meaning under the answers of the operations that give it. A rejected import adds
+`"problems"`, one line per bad row, and imports nothing. 403 comes even when the
+organisation does not exist; a body over 1 MiB (16 MiB for CSV) is a 413. The codes:
+
+""" + "\n".join(
+    f"- `{code.value}` ({kind.status}): {kind.meaning}" for code, kind in ERRORS.items()
+)
 
 
 def create_api(context: AppContext) -> FastAPI:

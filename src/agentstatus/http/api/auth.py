@@ -1,8 +1,6 @@
-"""Bearer-token authentication and the role and organisation checks routes declare.
-
-No token, or an unknown or revoked one, is 401 with ``WWW-Authenticate: Bearer``. A valid
-token without the role, or scoped to another organisation, is 403 (never 404, whether or
-not that organisation exists, so a scoped token learns nothing about other tenants).
+"""Bearer-token authentication and the role and organisation checks routes declare, as
+FastAPI dependencies on the checks of ``http/bearer.py``. A valid token without the role
+is 403, as one scoped to another organisation.
 """
 
 from __future__ import annotations
@@ -10,11 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path
+from fastapi import Depends, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from agentstatus.http.api.dependencies import Context
-from agentstatus.service.tokens import Role, TokenInfo, verify_token
+from agentstatus.http.bearer import NO_TOKEN, check_scope, check_token
+from agentstatus.http.errors import Forbidden, Unauthenticated
+from agentstatus.service.tokens import Role, TokenInfo
 
 ORG_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -26,25 +26,12 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 OrgName = Annotated[str, Path(pattern=ORG_NAME_PATTERN, description="The organisation's name.")]
 
 
-def _unauthenticated(detail: str, challenge: str = "Bearer") -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
-
-
-def _forbidden(detail: str) -> HTTPException:
-    return HTTPException(403, detail)
-
-
 async def current_token(context: Context, credentials: Credentials) -> TokenInfo:
     """The caller's token, looked up in a thread (the loop's executor costs the event loop
     less per request than FastAPI's threadpool: thousands of streams connect at once)."""
     if credentials is None:
-        raise _unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
-    info = await asyncio.to_thread(verify_token, context.engine, credentials.credentials)
-    if info is None:
-        raise _unauthenticated(
-            "the bearer token is unknown or revoked", 'Bearer error="invalid_token"'
-        )
-    return info
+        raise Unauthenticated(NO_TOKEN)
+    return await asyncio.to_thread(check_token, context.engine, credentials.credentials)
 
 
 CurrentToken = Annotated[TokenInfo, Depends(current_token)]
@@ -52,7 +39,7 @@ CurrentToken = Annotated[TokenInfo, Depends(current_token)]
 
 async def admin_token(token: CurrentToken) -> TokenInfo:
     if token.role is not Role.ADMIN:
-        raise _forbidden("this needs an admin token")
+        raise Forbidden("this needs an admin token")
     return token
 
 
@@ -61,7 +48,7 @@ AdminToken = Annotated[TokenInfo, Depends(admin_token)]
 
 async def all_organisations_admin(token: AdminToken) -> TokenInfo:
     if token.org is not None:
-        raise _forbidden("this needs an admin token for all organisations")
+        raise Forbidden("this needs an admin token for all organisations")
     return token
 
 
@@ -69,8 +56,7 @@ AllOrganisationsAdmin = Annotated[TokenInfo, Depends(all_organisations_admin)]
 
 
 def _check_scope(token: TokenInfo, org: str) -> str:
-    if not token.may_access(org):
-        raise _forbidden("this token is scoped to another organisation")
+    check_scope(token, org)
     return org
 
 

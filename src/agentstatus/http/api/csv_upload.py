@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from starlette.datastructures import Headers
 
 from agentstatus.http.api.limits import CSV_MEDIA_TYPE, media_type
 from agentstatus.http.api.models import ResponseBody
+from agentstatus.http.errors import UnsupportedMediaType
 from agentstatus.service.csv_rows import MAX_ROWS
+from agentstatus.service.errors import InvalidInput
 
 
 class ImportResult(ResponseBody):
@@ -41,12 +43,12 @@ def csv_request_body(header: str) -> dict[str, Any]:
 
 async def read_csv(request: Request) -> str:
     if media_type(Headers(scope=request.scope)) != CSV_MEDIA_TYPE:
-        raise HTTPException(415, f"send the file as Content-Type: {CSV_MEDIA_TYPE}")
+        raise UnsupportedMediaType(f"send the file as Content-Type: {CSV_MEDIA_TYPE}")
     data = await request.body()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise HTTPException(422, "the file is not UTF-8 text") from None
+        raise InvalidInput("the file is not UTF-8 text") from None
 
 
 CsvText = Annotated[str, Depends(read_csv)]

@@ -20,14 +20,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from agentstatus.domain.codes import STRONG_RULE, is_strong
 from agentstatus.http.context import AppContext
+from agentstatus.http.errors import RateLimited
 from agentstatus.http.ratelimit import Refusal
 from agentstatus.http.requests import resolve_client
-from agentstatus.service.errors import AlreadyExists, CodeTaken, InvalidInput, ServiceError
+from agentstatus.service.errors import (
+    AlreadyExists,
+    CodeTaken,
+    InvalidInput,
+    ServiceError,
+    Unavailable,
+)
 from agentstatus.wire.outcomes import Row
 
 T = TypeVar("T")
@@ -46,13 +53,12 @@ async def with_custom_code(
     ticket = await limiter.admit(resolve_client(request.scope, context.trusted_proxies), code)
     if isinstance(ticket, Refusal):
         if ticket.row is Row.RATE_LIMITED:
-            raise HTTPException(
-                429,
+            raise RateLimited(
                 f"too many failed authentications and custom Codes from this address; "
                 f"try again in {ticket.retry_after} s",
-                headers={"Retry-After": str(ticket.retry_after)},
+                ticket.retry_after,
             )
-        raise HTTPException(503, "busy; try again", headers={"Retry-After": "1"})
+        raise Unavailable("busy; try again")
     try:
         if not is_strong(code):
             raise InvalidInput(WEAK)

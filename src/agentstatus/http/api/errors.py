@@ -1,5 +1,5 @@
-"""The one place where refusals become HTTP answers: ``{"detail": "<message>"}`` with the
-status code of the service error (plus ``"problems"`` for a rejected CSV import)."""
+"""The native API's error handlers and their OpenAPI description, both from the one
+table of ``http/errors.py``: every error answer is ``{"detail": …, "code": …}``."""
 
 from __future__ import annotations
 
@@ -10,85 +10,41 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
 
-from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.http.api.models import ResponseBody
-from agentstatus.service.errors import (
-    AlreadyExists,
-    ImportRejected,
-    InvalidInput,
-    NotFound,
-    ServiceError,
-    TooMany,
-    Unavailable,
+from agentstatus.http.errors import (
+    ERRORS,
+    FOREIGN_ERRORS,
+    ErrorAnswer,
+    answer,
+    answer_to,
+    code_for_status,
 )
-
-RETRY_AFTER_SECONDS = "1"
-
-
-class ErrorBody(ResponseBody):
-    detail: str
+from agentstatus.service.errors import ErrorCode, ServiceError
 
 
-class InvalidInputBody(ResponseBody):
+class Error(ResponseBody):
+    """Every error answer of the native API."""
+
     detail: str | list[dict[str, Any]] = Field(
-        description="A message, or (for a request that does not fit this document) one "
-        "object per invalid field, as FastAPI reports them."
+        description="A message for a person, or (for a request that does not fit this "
+        "document) one object per invalid field, as FastAPI reports them."
+    )
+    code: ErrorCode = Field(description="What went wrong, for programs: stable.")
+    problems: list[str] | None = Field(
+        None, description="With `import_rejected`: one line per bad row."
     )
 
 
-class ImportErrorBody(InvalidInputBody):
-    problems: list[str] | None = Field(None, description="One line per bad row.")
+def _json(found: ErrorAnswer) -> Response:
+    return JSONResponse(found.body(), status_code=found.status, headers=found.headers)
 
 
-def _status_of(exc: ServiceError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, AlreadyExists):
-        return 409
-    if isinstance(exc, InvalidInput):
-        return 422
-    if isinstance(exc, Unavailable):
-        return 503
-    if isinstance(exc, TooMany):
-        return 429
-    return 400
-
-
-async def _service_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ServiceError)
-    body: dict[str, object] = {"detail": exc.message}
-    if isinstance(exc, ImportRejected):
-        body["problems"] = exc.problems
-    status = _status_of(exc)
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    if isinstance(exc, TooMany):
-        headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-async def _integrity_error(request: Request, exc: Exception) -> Response:
-    # Two requests raced to create the same thing; the loser gets what a later one would.
-    return JSONResponse({"detail": "that conflicts with a concurrent change"}, status_code=409)
-
-
-async def _unstorable(request: Request, exc: Exception) -> Response:
-    # A value the database cannot hold: a NUL character, or too long for its column.
-    return JSONResponse({"detail": "a value in the request cannot be stored"}, status_code=422)
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    return JSONResponse(
-        {"detail": "the database is unavailable; try again"},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
-
-
-async def _no_secret_key(request: Request, exc: Exception) -> Response:
-    # The server is not configured for webhooks (the message names the setting, never a key).
-    return JSONResponse({"detail": str(exc)}, status_code=503)
+async def _refused(request: Request, exc: Exception) -> Response:
+    found = answer_to(exc)
+    assert found is not None  # installed only for the classes the table knows
+    return _json(found)
 
 
 def _readable(value: object) -> object:
@@ -106,56 +62,53 @@ def _readable(value: object) -> object:
 async def _invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [_readable(e) for e in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    return _json(answer(ErrorCode.VALIDATION_ERROR, jsonable_encoder(errors)))
+
+
+async def _framework_refusal(request: Request, exc: Exception) -> Response:
+    """What the framework answers by itself: an unknown path (404), a method (405)."""
+    assert isinstance(exc, HTTPException)
+    return _json(answer(code_for_status(exc.status_code), exc.detail, exc.headers))
 
 
 def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, _invalid_request)
-    api.add_exception_handler(SecretKeyError, _no_secret_key)
-    api.add_exception_handler(ServiceError, _service_error)
-    api.add_exception_handler(IntegrityError, _integrity_error)
-    api.add_exception_handler(DataError, _unstorable)
-    api.add_exception_handler(OperationalError, _database_unavailable)
+    api.add_exception_handler(HTTPException, _framework_refusal)
+    refusals: tuple[type[Exception], ...] = (ServiceError, *FOREIGN_ERRORS)
+    for kind in refusals:
+        api.add_exception_handler(kind, _refused)
 
 
-def _documented(description: str, model: type[ResponseBody] = ErrorBody) -> dict[str, Any]:
-    return {"model": model, "description": description}
+def responses_for(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of these codes: one per status, naming its codes."""
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in codes:
+        by_status.setdefault(ERRORS[code].status, []).append(code)
+    return {
+        status: {
+            "model": Error,
+            "description": " ".join(f"`{c.value}`: {ERRORS[c].meaning}" for c in found),
+        }
+        for status, found in by_status.items()
+    }
 
 
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _documented("The request body cannot be decoded (e.g. JSON that is not UTF-8)"),
-    401: _documented("No bearer token, or an unknown or revoked one"),
-    403: _documented("The token lacks the role, or is scoped to another organisation"),
-    413: _documented("The request body is too large"),
-    422: _documented("Invalid input", InvalidInputBody),
-}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: _documented("No such organisation, agent, extension or status"),
-}
-CONFLICT: dict[int | str, dict[str, Any]] = {409: _documented("It already exists")}
-CUSTOM_CODE_LIMITED: dict[int | str, dict[str, Any]] = {
-    429: _documented(
-        "Too many failed authentications and custom Codes from this address (Retry-After)"
-    ),
-}
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: _documented("The database did not take the change; nothing was applied (Retry-After)"),
-}
-TOO_MANY_STREAMS: dict[int | str, dict[str, Any]] = {
-    429: _documented(
-        "This token has AGENTSTATUS_EVENTS_STREAMS_PER_TOKEN streams open on this instance "
-        "(Retry-After)"
-    ),
-}
-NO_SECRET_KEY: dict[int | str, dict[str, Any]] = {
-    503: _documented("Webhooks are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY"),
-}
-IMPORT_REJECTED: dict[int | str, dict[str, Any]] = {
-    422: _documented(
-        "Invalid input, or bad rows (every one listed); nothing was imported", ImportErrorBody
-    ),
-    503: _documented(
-        "The database failed part-way: the rows before were written (the message says how "
-        "many); import the same file again to finish (Retry-After)"
-    ),
-}
+AUTH_RESPONSES = responses_for(
+    ErrorCode.BAD_REQUEST,
+    ErrorCode.UNAUTHORIZED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.VALIDATION_ERROR,
+)
+NOT_FOUND = responses_for(ErrorCode.NOT_FOUND, ErrorCode.ORGANISATION_NOT_FOUND)
+CONFLICT = responses_for(ErrorCode.CONFLICT)
+CUSTOM_CODE_LIMITED = responses_for(ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE)
+UNAVAILABLE = responses_for(ErrorCode.UNAVAILABLE)
+TOO_MANY_STREAMS = responses_for(ErrorCode.TOO_MANY_STREAMS)
+NO_SECRET_KEY = responses_for(ErrorCode.SECRET_KEY_UNAVAILABLE)
+IMPORT_REJECTED = responses_for(
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.VALIDATION_ERROR,
+    ErrorCode.IMPORT_REJECTED,
+    ErrorCode.IMPORT_INCOMPLETE,
+)

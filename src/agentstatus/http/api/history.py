@@ -3,7 +3,7 @@ range, one page at a time (pass ``next_after`` back as ``after``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import Field
@@ -40,6 +40,9 @@ class HistoryEvent(ResponseBody):
         "status's limit; no change), limit:login, limit:logout or shift-end.",
     )
     due: str | None = Field(None, description="When the policy's deadline was due (UTC).")
+    call: dict[str, Any] | None = Field(
+        None, description="A call's event only: the call, as the phone system reported it."
+    )
 
 
 class HistoryPage(ResponseBody):
@@ -49,7 +52,8 @@ class HistoryPage(ResponseBody):
     )
 
 
-@router.get("")
+# Unset fields are left out, so an event is exactly what ``history --json`` prints.
+@router.get("", response_model_exclude_unset=True)
 def read(
     org: OrgAccess,
     context: Context,

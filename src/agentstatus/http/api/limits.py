@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentstatus.domain.integers import parse_int
+from agentstatus.http.errors import PayloadTooLarge, answer_to
 
 MiB = 1024 * 1024
 JSON_LIMIT = 1 * MiB
@@ -51,9 +52,9 @@ class BodyLimitMiddleware:
         declared = headers.get("content-length", "")
         size = parse_int(declared)
         if declared and (size is None or size > limit):
-            response = JSONResponse(
-                {"detail": _too_large(limit)}, status_code=413, headers={"Connection": "close"}
-            )
+            refused = answer_to(PayloadTooLarge(_too_large(limit)))
+            assert refused is not None
+            response = JSONResponse(refused.body(), refused.status, refused.headers)
             await response(scope, receive, send)
             return
         received = 0
@@ -64,6 +65,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # FastAPI turns any other error while it reads a body into a 400.
                     raise HTTPException(413, _too_large(limit), headers={"Connection": "close"})
             return message
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
@@ -45,7 +44,7 @@ class PresencePage(ResponseBody):
     )
 
 
-@router.get("", response_model=PresencePage)
+@router.get("")
 def list_presence(
     org: OrgAccess,
     context: Context,
@@ -59,15 +58,16 @@ def list_presence(
     limit: Annotated[
         int, Query(ge=1, le=presence.MAX_PAGE), whole(1, presence.MAX_PAGE)
     ] = presence.DEFAULT_PAGE,
-) -> JSONResponse:
+) -> PresencePage:
     """Active agents' extension, status and since when, by user id, one page at a time.
 
     Pages are keyed on the user id, so agents added, removed or changed between pages
     never make another agent appear twice or go missing."""
     page = presence.read_presence_page(context.engine, org, after=after, limit=limit)
-    # Sent as the service shapes it, so the agents are exactly what the command line prints.
-    body = {"agents": [p.as_json() for p in page.agents], "next_after": page.next_after}
-    return JSONResponse(body)
+    # In the service's shape, so the agents are exactly what the command line prints.
+    return PresencePage.model_validate(
+        {"agents": [p.as_json() for p in page.agents], "next_after": page.next_after}
+    )
 
 
 @router.post("/logout-all", responses=UNAVAILABLE)

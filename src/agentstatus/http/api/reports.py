@@ -1,15 +1,13 @@
 """Reports: the time each agent spent in each status over a range (default: the last 24
-hours), as JSON or as the CSV of ``agentstatus report --format csv``."""
+hours, ``service.reports.report_range``), as JSON or as the CSV of ``agentstatus report``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from agentstatus.domain.clock import now_ms
 from agentstatus.http.api.auth import OrgAccess
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
@@ -20,7 +18,6 @@ from agentstatus.service import reports
 router = APIRouter(
     prefix="/orgs/{org}/reports", tags=["reports"], responses={**AUTH_RESPONSES, **NOT_FOUND}
 )
-DAY_MS = 24 * 3600 * 1000
 MAX_AGENTS = 1000
 
 
@@ -55,11 +52,10 @@ def time_in_status(
         list[str] | None, Query(max_length=MAX_AGENTS, description="Only these agents.")
     ] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
-) -> Response:
+) -> Response | list[TimeInStatus]:
     """Seconds per agent and status; 'to' defaults to now and 'from' to 24 hours before."""
-    end_ms = times.end_ms if times.end_ms is not None else now_ms()
-    start_ms = times.start_ms if times.start_ms is not None else end_ms - DAY_MS
+    start_ms, end_ms = reports.report_range(times.start_ms, times.end_ms)
     rows = reports.time_in_status(context.engine, org, start_ms, end_ms, user_id)
     if fmt == "csv":
         return Response(reports.as_csv(rows), media_type="text/csv")
-    return JSONResponse([TimeInStatus.model_validate(r).model_dump() for r in rows])
+    return [TimeInStatus.model_validate(r.as_json()) for r in rows]

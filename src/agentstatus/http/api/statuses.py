@@ -62,7 +62,8 @@ class StatusUpdate(RequestBody):
 @router.get("")
 def list_statuses(org: OrgAccess, context: Context) -> list[Status]:
     """Every status, enabled or not, by id."""
-    return [Status.model_validate(s) for s in statuses.list_statuses(context.engine, org)]
+    found = statuses.list_statuses(context.engine, org)
+    return [Status.model_validate(s.as_json()) for s in found]
 
 
 @router.post("", status_code=201, responses=CONFLICT)
@@ -71,7 +72,7 @@ def add_status(org: OrgAdmin, body: StatusCreate, context: Context) -> Status:
     created = statuses.add_status(
         context.engine, org, body.id, body.name, color=body.color, available=body.available
     )
-    return Status.model_validate(created)
+    return Status.model_validate(created.as_json())
 
 
 @router.patch("/{status_id}")
@@ -88,7 +89,7 @@ def update_status(
         available=body.available,
         enabled=body.enabled,
     )
-    return Status.model_validate(updated)
+    return Status.model_validate(updated.as_json())
 
 
 @router.put("/{status_id}/limit")
@@ -96,10 +97,12 @@ def set_limit(org: OrgAdmin, status_id: StatusId, body: StatusLimit, context: Co
     """Limit how long an agent stays in the status (not Logout). Agents already in it are
     held to the new limit from when they entered it."""
     limit = policies.parse_limit(body.seconds, body.then)
-    return Status.model_validate(policies.set_limit(context.engine, org, status_id, limit))
+    limited = policies.set_limit(context.engine, org, status_id, limit)
+    return Status.model_validate(limited.as_json())
 
 
 @router.delete("/{status_id}/limit")
 def clear_limit(org: OrgAdmin, status_id: StatusId, context: Context) -> Status:
     """Remove the status's limit; deadlines planned for it are dropped."""
-    return Status.model_validate(policies.set_limit(context.engine, org, status_id, None))
+    cleared = policies.set_limit(context.engine, org, status_id, None)
+    return Status.model_validate(cleared.as_json())

@@ -1,5 +1,6 @@
 """The Voicenter endpoints' answers to every outcome row, rendered to bytes once from the
-wire contract: the hot path only picks one."""
+wire contract: the hot path only picks one. This is the Voicenter contract's table, not the
+native API's error table (``http/errors.py``, ``{"detail", "code"}``): neither uses the other."""
 
 from __future__ import annotations
 

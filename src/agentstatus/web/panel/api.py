@@ -21,11 +21,12 @@ from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.integers import INT32_MAX, in_range, parse_int
 from agentstatus.events.credentials import panel as panel_credential
+from agentstatus.http.errors import answer_to
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, event_filter, subscriber_response
 from agentstatus.http.requests import BodyIncomplete, BodyTooLarge, read_body, resolve_client
 from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
-from agentstatus.service.errors import TooMany, Unavailable
+from agentstatus.service.errors import ErrorCode, TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
 from agentstatus.service.presence import agent_presence
 from agentstatus.storage.types import OperationalError
@@ -50,6 +51,16 @@ _ROWS = {
     Row.AUTHENTICATION_FAILED: ("revoked", 401, texts.LINK_REVOKED),
     Row.UPDATE_FAILED: ("not_saved", 503, texts.NOT_SAVED),
 }
+
+
+# The panel's words for the errors of the API's table (http/errors.py) it may meet; the
+# status is the table's, the ``reason`` the panel's script reads.
+_SAID = {
+    ErrorCode.UNAVAILABLE: ("unavailable", texts.UNAVAILABLE),
+    ErrorCode.TOO_MANY_STREAMS: ("too_many", texts.TOO_MANY),
+}
+# What the panel answers that way (anything else is a bug, answered 500 by routes.py).
+_FAILURES = (Unavailable, TooMany, OperationalError)
 
 
 class Refusal(Exception):
@@ -102,6 +113,14 @@ async def _grant(request: Request) -> PanelGrant:
     return found
 
 
+def _refusal_of(exc: Exception) -> Refusal:
+    """A failure of ``_FAILURES`` as the panel words it."""
+    found = answer_to(exc)
+    assert found is not None
+    reason, words = _SAID.get(found.code, _SAID[ErrorCode.UNAVAILABLE])
+    return Refusal(found.status, reason, words)
+
+
 def answers(handler: Any) -> Any:
     """Turns a Refusal raised by ``handler`` into its JSON answer."""
 
@@ -110,8 +129,8 @@ def answers(handler: Any) -> Any:
             response: Response = await handler(request)
         except Refusal as refusal:
             return refusal_response(request, refusal)
-        except (Unavailable, OperationalError):
-            return refusal_response(request, Refusal(503, "unavailable", texts.UNAVAILABLE))
+        except _FAILURES as exc:
+            return refusal_response(request, _refusal_of(exc))
         return response
 
     return answered
@@ -252,8 +271,6 @@ class Events:
             )
         except Refusal as refusal:
             response = refusal_response(request, refusal)
-        except TooMany:
-            response = refusal_response(request, Refusal(429, "too_many", texts.TOO_MANY))
-        except (Unavailable, OperationalError):
-            response = refusal_response(request, Refusal(503, "unavailable", texts.UNAVAILABLE))
+        except _FAILURES as exc:
+            response = refusal_response(request, _refusal_of(exc))
         await response(scope, receive, send)
