@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.clock import now_ms, to_iso
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.pbx.store import store_calls
 from agentstatus.service import presence
@@ -201,6 +201,7 @@ def test_history_table_names_each_event_calls_and_warnings_included(
                 at_ms=at + 5000,
                 source="system",
                 policy=WARN_POLICY,
+                kind=OVERDUE_EVENT,
                 due_ms=at + 4000,
             )
         )

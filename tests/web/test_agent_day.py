@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.catalogue import LOGIN
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.pbx.store import store_calls
 from agentstatus.service import reports
@@ -329,6 +329,7 @@ def a_day_with_calls_and_a_warning(engine: Engine, org: OrgFixture, day: date) -
                 at_ms=local(day, 12, 31),
                 source="system",
                 policy=WARN_POLICY,
+                kind=OVERDUE_EVENT,
                 due_ms=local(day, 12, 30),
             )
         )

@@ -26,7 +26,6 @@ from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
-from agentstatus.events.feed import resume_floor
 from agentstatus.events.stream import EventStream, SubscriberResponse
 from agentstatus.http.context import AppContext
 from agentstatus.http.requests import header
@@ -34,6 +33,7 @@ from agentstatus.http.responses import send_bytes
 from agentstatus.service import agents
 from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavailable
 from agentstatus.service.tokens import TokenInfo, verify_token
+from agentstatus.storage.commit_order import resume_floor
 
 MAX_USERS = 1000
 # A stream resumes from the history only this far back: a cursor older than the newest

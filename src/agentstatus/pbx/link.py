@@ -35,9 +35,8 @@ from sqlalchemy import Engine
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.events.feed import CommitFence, latest_final, read_events
+from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.events.hub import EventHub
-from agentstatus.events.model import Event
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx import store
 from agentstatus.pbx.asterisk import Asterisk
@@ -55,6 +54,7 @@ from agentstatus.pbx.phone import (
 )
 from agentstatus.pbx.seats import Seat, status_for_pause, template_pattern
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.commit_order import CommitFence, latest_final, read_events
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ class PbxLink:
     # -- agentstatus to the phone system
 
     @staticmethod
-    def _touched(events: list[Event]) -> tuple[set[str], set[str]]:
+    def _touched(events: list[HistoryEvent]) -> tuple[set[str], set[str]]:
         """The extensions and agents the changes touched (a call's event touches none)."""
         sips: set[str] = set()
         users: set[str] = set()

@@ -23,13 +23,13 @@ from sqlalchemy import Engine, or_, select, update
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
-from agentstatus.events.feed import CommitFence
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx import store
 from agentstatus.pbx.link import LinkTarget, PbxLink
 from agentstatus.service.pbx_settings import config_of
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.commit_order import CommitFence
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import organisations, pbx_connections
 

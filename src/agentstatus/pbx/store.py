@@ -13,27 +13,21 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source
-from agentstatus.domain.event_types import CALL_POLICY
+from agentstatus.domain.event_types import call_kind, call_policy
 from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.seats import Seat, Seated, desired_seats, seat_of
-from agentstatus.service.deadlines import _enqueue
 from agentstatus.storage.database import reading
+from agentstatus.storage.event_log import NewEvent, append_event
 from agentstatus.storage.schema import (
     agents,
     extensions,
-    history,
     pbx_calls,
     pbx_connections,
     pbx_members,
     presence,
     statuses,
 )
-
-
-def call_policy(change: CallChange) -> str:
-    return CALL_POLICY + change.value
-
 
 _SEATED = select(
     agents.c.user_id,
@@ -249,15 +243,14 @@ def _call_event(conn: Connection, oid: int, changed: Changed, at: int) -> int | 
             extensions.c.sip == call.extension,
             presence.c.status != LOGOUT,
         )
-        # The lock gives the transaction its id before the history row draws one (the
-        # event stream's commit-order guard, events.feed), as every writer of history does.
+        # The agent's status stays as read until the event is appended.
         .with_for_update(of=presence)
     ).first()
     if found is None:
         return None
-    policy = call_policy(changed.change)
-    new_id = conn.execute(
-        insert(history).values(
+    return append_event(
+        conn,
+        NewEvent(
             org_id=oid,
             agent_id=found.agent_id,
             user_id=found.user_id,
@@ -267,14 +260,11 @@ def _call_event(conn: Connection, oid: int, changed: Changed, at: int) -> int | 
             new_status=found.status,
             at_ms=at,
             source=Source.PBX.value,
-            client_addr=None,
-            policy=policy,
+            kind=call_kind(changed.change.value),
+            policy=call_policy(changed.change.value),
             call=orjson.dumps(call.as_json()).decode(),
-        )
-    ).inserted_primary_key
-    assert new_id is not None
-    _enqueue(conn, oid, int(new_id[0]), "call." + changed.change.value, at)
-    return int(new_id[0])
+        ),
+    )
 
 
 def store_calls(engine: Engine, oid: int, changes: list[Changed], at_ms: int | None = None) -> bool:

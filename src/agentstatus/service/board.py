@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
-from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import _PRESENCE_QUERY, AgentPresence
+from agentstatus.storage.commit_order import CommitFence, consistent_read
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.service.history import IS_CHANGE
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
+from agentstatus.storage.history import IS_CHANGE
 from agentstatus.storage.schema import agents, history
 
 

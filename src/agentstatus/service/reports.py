@@ -21,9 +21,9 @@ from sqlalchemy import Engine, select
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.policies import over_limit_ms
 from agentstatus.service.errors import InvalidInput
-from agentstatus.service.history import IS_CHANGE
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.database import reading
+from agentstatus.storage.history import IS_CHANGE
 from agentstatus.storage.schema import agents, history, presence, statuses
 
 MAX_RANGE_MS = 366 * 24 * 3600 * 1000
