@@ -11,12 +11,12 @@ from sqlalchemy import Engine, select
 
 from agentstatus.cli.demo import DEMO_AGENTS, DEMO_ORG
 from agentstatus.cli.demo_day import LUNCH, Step, day_start_ms, demo_days, plan_day
+from agentstatus.domain.calls import CallChange
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.pbx.calls import CallChange
-from agentstatus.pbx.store import calls_by_extension
 from agentstatus.service import agents, organisations, presence, reports
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.storage import schema
 from tests.cli.helpers import ok
 from tests.support.history import all_history

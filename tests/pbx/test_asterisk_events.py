@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from agentstatus.domain.calls import Changed, Direction
 from agentstatus.pbx.asterisk import Asterisk
-from agentstatus.pbx.calls import Changed, Direction
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.phone import Drift, PhoneEvent, Resync
 from agentstatus.pbx.seats import Seat, SeatState

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from agentstatus.pbx.calls import CallChange, CallState, Changed, Direction
+from agentstatus.domain.calls import CallChange, CallState, Changed, Direction
 from agentstatus.pbx.config import make_config
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import PauseAtPhone, PhoneEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus.pbx.calls import Call, CallBook, CallChange, CallState, Direction
+from agentstatus.domain.calls import Call, CallBook, CallChange, CallState, Direction
 from agentstatus.pbx.config import PbxConfigError, check_secret, make_config
 from agentstatus.pbx.freeswitch import channel_rows, parse_table, quoted, user_of
 from agentstatus.pbx.phone import Echoes, PauseAtPhone, PhoneError

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
-from agentstatus.pbx.calls import Call, CallChange, CallState, Changed, Direction
-from agentstatus.pbx.store import store_calls
 from agentstatus.service import reports
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import agents, history

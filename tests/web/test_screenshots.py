@@ -16,9 +16,9 @@ import orjson
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
+from agentstatus.domain.calls import Call, CallChange, CallState, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY, call_kind, call_policy
-from agentstatus.pbx.calls import Call, CallChange, CallState, Direction
 from agentstatus.service import agents
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role

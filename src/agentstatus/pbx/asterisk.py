@@ -22,11 +22,11 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
 from agentstatus.outbound.tcp import open_checked
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
-from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.phone import (
     Drift,

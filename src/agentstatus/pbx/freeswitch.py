@@ -19,10 +19,10 @@ import asyncio
 import json
 from collections import deque
 
+from agentstatus.domain.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.outbound import OutboundPolicy, OutboundRefused
 from agentstatus.outbound.tcp import open_checked
-from agentstatus.pbx.calls import Call, CallBook, CallState, Changed, Direction
 from agentstatus.pbx.config import PbxConfig, fill
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
 from agentstatus.pbx.phone import (

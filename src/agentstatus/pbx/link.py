@@ -32,15 +32,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from agentstatus.domain.calls import CallChange, Changed
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
-from agentstatus.pbx import store
+from agentstatus.pbx import phone_state as store
 from agentstatus.pbx.asterisk import Asterisk
-from agentstatus.pbx.calls import CallChange, Changed
 from agentstatus.pbx.config import PbxConfig, PbxKind
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import (

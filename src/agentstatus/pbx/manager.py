@@ -25,7 +25,7 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
-from agentstatus.pbx import store
+from agentstatus.pbx import phone_state as store
 from agentstatus.pbx.link import LinkTarget, PbxLink
 from agentstatus.service.pbx_settings import config_of
 from agentstatus.service.status_change import StatusChanges

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from agentstatus.pbx.calls import Call, CallBook, Changed
+from agentstatus.domain.calls import Call, CallBook, Changed
 from agentstatus.pbx.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0

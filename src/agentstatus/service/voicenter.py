@@ -11,12 +11,12 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, false, insert, select
 
 from agentstatus.domain.addresses import address_allowed
+from agentstatus.domain.calls import Call
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
-from agentstatus.pbx.calls import Call
-from agentstatus.pbx.store import calls_by_extension
+from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.service.statuses import Status, status_rows
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import agents, audit, extensions, organisations, presence
