@@ -125,6 +125,7 @@ def prepare_resume(url: str, size: int) -> tuple[list[str], str]:
                         "new_status": 3,
                         "at_ms": at - size + i,
                         "source": "GET",
+                        "kind": "agent.status",
                     }
                     for i in range(start, min(size, start + 50_000))
                 ],

@@ -108,7 +108,7 @@ def _sqlite_history(
         f"""
         WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
         INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                             prev_status, new_status, at_ms, source, client_addr)
+                             prev_status, new_status, at_ms, source, client_addr, kind)
         SELECT ?, {agent}, CAST({USER_BASE} + {agent} AS TEXT),
                CASE WHEN {step} = 0 OR {_shift_case(f"{step} - 1")} = {LOGOUT} THEN NULL
                     ELSE 'sip' || ({USER_BASE} + {agent}) END,
@@ -118,7 +118,10 @@ def _sqlite_history(
                {_shift_case(step)},
                ? + n * ? / ?,
                CASE WHEN {step} % 2 THEN 'POST' ELSE 'GET' END,
-               '10.0.' || (n % 250) || '.' || (n % 200)
+               '10.0.' || (n % 250) || '.' || (n % 200),
+               CASE WHEN {_shift_case(step)} = {LOGOUT} THEN 'agent.logout'
+                    WHEN {step} = 0 OR {_shift_case(f"{step} - 1")} = {LOGOUT} THEN 'agent.login'
+                    ELSE 'agent.status' END
         FROM seq
         """,
         (rows - 1, org_id, end - span, span, rows),
@@ -176,7 +179,7 @@ def _postgres_history(
     conn.execute(
         f"""
         INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                             prev_status, new_status, at_ms, source, client_addr)
+                             prev_status, new_status, at_ms, source, client_addr, kind)
         SELECT %s, {agent}, ({USER_BASE} + {agent})::text,
                CASE WHEN {step} = 0 OR {_shift_case(f"{step} - 1", True)} = {LOGOUT} THEN NULL
                     ELSE 'sip' || ({USER_BASE} + {agent}) END,
@@ -186,7 +189,10 @@ def _postgres_history(
                {_shift_case(step, True)},
                %s + n * %s / %s,
                CASE WHEN mod({step}, 2) = 1 THEN 'POST' ELSE 'GET' END,
-               '10.0.' || mod(n, 250) || '.' || mod(n, 200)
+               '10.0.' || mod(n, 250) || '.' || mod(n, 200),
+               CASE WHEN {_shift_case(step, True)} = {LOGOUT} THEN 'agent.logout'
+                    WHEN {step} = 0 OR {_shift_case(f"{step} - 1", True)} = {LOGOUT}
+                    THEN 'agent.login' ELSE 'agent.status' END
         FROM generate_series(0, %s - 1::bigint) n
         """,
         (org_id, end - span, span, rows, rows),

@@ -60,8 +60,8 @@ SET extension_id = excluded.extension_id, status = excluded.status, since_ms = e
 """
 INSERT_HISTORY = """
 INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                     prev_status, new_status, at_ms, source, client_addr)
-VALUES (?, ?, ?, NULL, ?, 0, ?, ?, ?, ?)
+                     prev_status, new_status, at_ms, source, client_addr, kind)
+VALUES (?, ?, ?, NULL, ?, 0, ?, ?, ?, ?, ?)
 """
 PG_UPSERT_PRESENCE = """
 INSERT INTO presence (agent_id, org_id, extension_id, status, since_ms)
@@ -71,9 +71,9 @@ SET extension_id = excluded.extension_id, status = excluded.status, since_ms = e
 """
 PG_INSERT_HISTORY = """
 INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                     prev_status, new_status, at_ms, source, client_addr)
+                     prev_status, new_status, at_ms, source, client_addr, kind)
 VALUES (%(org)s, %(agent)s, %(user)s, NULL, %(ext)s, 0, %(status)s, %(at)s, %(source)s,
-        %(addr)s)
+        %(addr)s, CASE WHEN %(status)s = 2 THEN 'agent.logout' ELSE 'agent.status' END)
 """
 
 
@@ -122,6 +122,11 @@ async def app_ok(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 STATUS_PATH = "/userlogin/setstatusfromapi"
+
+
+def _kind(status: int) -> str:
+    """The history's kind of a change from status 0 (never logged out before)."""
+    return "agent.logout" if status == LOGOUT else "agent.status"
 
 
 def _is_status_path(scope: Scope) -> bool:
@@ -186,7 +191,8 @@ class SqliteWriter:
         try:
             conn.execute(UPSERT_PRESENCE, (c.agent, ORG_ID, c.ext_id, c.status, at))
             conn.execute(
-                INSERT_HISTORY, (ORG_ID, c.agent, c.user, c.ext, c.status, at, c.source, c.addr)
+                INSERT_HISTORY,
+                (ORG_ID, c.agent, c.user, c.ext, c.status, at, c.source, c.addr, _kind(c.status)),
             )
         except BaseException:
             conn.execute("ROLLBACK")

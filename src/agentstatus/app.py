@@ -12,7 +12,6 @@ from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
 from agentstatus.events.fanout import Fanout
-from agentstatus.events.feed import CommitFence
 from agentstatus.events.hub import EventHub
 from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
@@ -31,6 +30,7 @@ from agentstatus.service.tokens import revoked_among
 from agentstatus.service.web_sessions import closed_among
 from agentstatus.settings import Settings
 from agentstatus.storage.auth_failures import SharedFailureCounts
+from agentstatus.storage.commit_order import CommitFence
 from agentstatus.storage.database import libpq_conninfo, parse_url
 from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database

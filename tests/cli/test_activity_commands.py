@@ -14,10 +14,10 @@ from sqlalchemy import Engine, insert, select
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.clock import now_ms, to_iso
-from agentstatus.domain.event_types import WARN_POLICY
-from agentstatus.pbx.store import store_calls
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.service import presence
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import store_calls
 from agentstatus.storage.schema import agents, history
 from tests.cli.helpers import OK_BODY, ok, set_status
 from tests.conftest import OrgFactory
@@ -201,6 +201,7 @@ def test_history_table_names_each_event_calls_and_warnings_included(
                 at_ms=at + 5000,
                 source="system",
                 policy=WARN_POLICY,
+                kind=OVERDUE_EVENT,
                 due_ms=at + 4000,
             )
         )

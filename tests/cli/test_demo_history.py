@@ -14,9 +14,9 @@ from agentstatus.cli.demo_day import LUNCH, Step, day_start_ms, demo_days, plan_
 from agentstatus.domain.calls import CallChange
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.pbx.store import calls_by_extension
 from agentstatus.service import agents, organisations, presence, reports
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.storage import schema
 from tests.cli.helpers import ok
 from tests.support.history import all_history

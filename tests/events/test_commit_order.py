@@ -21,10 +21,11 @@ from sqlalchemy import Engine, event, make_url, text
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN
-from agentstatus.events import feed
-from agentstatus.events.feed import CommitFence, read_events, snapshot
+from agentstatus.events.feed import snapshot
 from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
 from agentstatus.service.board import BoardPage, board_page
+from agentstatus.storage import commit_order as feed
+from agentstatus.storage.commit_order import CommitFence, read_events
 from agentstatus.storage.database import libpq_conninfo
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import ADMIN_URL, PostgresDatabases
@@ -32,16 +33,16 @@ from tests.support.postgres import ADMIN_URL, PostgresDatabases
 MOVE = "UPDATE presence SET status = status WHERE agent_id = %(agent)s"
 BUSY = "UPDATE presence SET status = 3, since_ms = 1 WHERE agent_id = %(agent)s"
 BUSY_EVENT = """
-INSERT INTO history (org_id, agent_id, user_id, prev_status, new_status, at_ms, source)
-VALUES (%(org)s, %(agent)s, %(user)s, 2, 3, 1, 'GET')
+INSERT INTO history (org_id, agent_id, user_id, prev_status, new_status, at_ms, source, kind)
+VALUES (%(org)s, %(agent)s, %(user)s, 2, 3, 1, 'GET', 'agent.login')
 RETURNING id
 """
 
 # The columns the status engine writes.
 INSERT_AFTER_A_PAUSE = """
 INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                     prev_status, new_status, at_ms, source, client_addr)
-SELECT %(org)s, %(agent)s, %(user)s, NULL, NULL, 2, 1, 0, 'GET', NULL
+                     prev_status, new_status, at_ms, source, client_addr, kind)
+SELECT %(org)s, %(agent)s, %(user)s, NULL, NULL, 2, 1, 0, 'GET', NULL, 'agent.login'
 FROM (SELECT pg_sleep(%(pause)s)) AS pause
 RETURNING id
 """
@@ -228,14 +229,16 @@ def test_a_board_page_takes_a_new_snapshot_when_a_smaller_id_commits_after_it(
 
         monkeypatch.setattr(feed, "latest_final", floor_then_writers)
         snapshots: list[int] = []
-        ids_after = feed._ids_after
+        ids_after = feed.ids_after
 
-        def counting(conn: object, oid: int, floor: int, upto: int | None = None) -> list[int]:
-            if upto is None:
+        def counting(
+            conn: object, oid: int, floor: int, upto: int | None = None, limit: int | None = None
+        ) -> list[int]:
+            if upto is None and limit is None:  # a snapshot's first query, not a feed's read
                 snapshots.append(floor)
-            return ids_after(conn, oid, floor, upto)  # type: ignore[arg-type]
+            return ids_after(conn, oid, floor, upto, limit)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(feed, "_ids_after", counting)
+        monkeypatch.setattr(feed, "ids_after", counting)
         page = _board(engine, org)
     earlier_id, later_id = ids
     assert earlier_id < later_id

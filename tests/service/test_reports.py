@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert, select
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.domain.policies import Limit
 from agentstatus.service import policies
 from agentstatus.service.reports import time_in_status
@@ -98,7 +98,9 @@ def test_a_warning_row_is_not_a_change_of_status(any_engine: Engine) -> None:
             .values(
                 **{k: v for k, v in row._mapping.items() if k != "id"},
             )
-            .values(at_ms=base + 40 * minute, policy=WARN_POLICY, prev_status=LUNCH)
+            .values(
+                at_ms=base + 40 * minute, policy=WARN_POLICY, prev_status=LUNCH, kind=OVERDUE_EVENT
+            )
         )
     report = time_in_status(any_engine, org.name, base, base + 2 * HOUR)
     lunch = next(r for r in report if r.status == LUNCH)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
+from agentstatus.domain.event_types import change_kind
 from agentstatus.service.organisations import org_id
 from agentstatus.storage.schema import agents, extensions, history, presence
 
@@ -86,6 +87,7 @@ def write_past(
                     at_ms=at_ms,
                     source="GET",
                     client_addr="127.0.0.1",
+                    kind=change_kind(status, new_status),
                 )
             )
             status, extension = new_status, new_extension

@@ -16,10 +16,10 @@ from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
-from agentstatus.domain.event_types import WARN_POLICY
-from agentstatus.pbx.store import store_calls
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.service import reports
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import agents, history
@@ -329,6 +329,7 @@ def a_day_with_calls_and_a_warning(engine: Engine, org: OrgFixture, day: date) -
                 at_ms=local(day, 12, 31),
                 source="system",
                 policy=WARN_POLICY,
+                kind=OVERDUE_EVENT,
                 due_ms=local(day, 12, 30),
             )
         )

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from agentstatus.events.feed import CommitFence, snapshot
+from agentstatus.events.feed import snapshot
 from agentstatus.service.presence import AgentPresence
 from agentstatus.service.tokens import Role
+from agentstatus.storage.commit_order import CommitFence
 from agentstatus.web.pages.admin.forms import ADMIN_PAGE
 from agentstatus.web.pages.board import BOARD_PAGE
 from agentstatus.web.static_files import StaticFiles

@@ -18,8 +18,7 @@ from sqlalchemy import Engine
 
 from agentstatus.domain.calls import Call, CallChange, CallState, Direction
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import WARN_POLICY
-from agentstatus.pbx.store import call_policy
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY, call_kind, call_policy
 from agentstatus.service import agents
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
@@ -84,13 +83,16 @@ def calls_and_a_warning(sip: str, day: date) -> list[tuple[int, dict[str, object
             {
                 "source": "pbx",
                 "policy": call_policy(change),
+                "kind": call_kind(change),
                 "call": orjson.dumps(call.as_json()).decode(),
             },
         )
         for at_ms, change, call in steps
     ]
     due = local(day, 12 * 60 + 30)
-    rows.append((due, {"source": "system", "policy": WARN_POLICY, "due_ms": due}))
+    rows.append(
+        (due, {"source": "system", "policy": WARN_POLICY, "kind": OVERDUE_EVENT, "due_ms": due})
+    )
     return rows
 
 

@@ -4,7 +4,7 @@ until now), so that the agent's day, the reports and replay have something to sh
 Everything is written through the paths the service itself writes with: status changes
 through :class:`~agentstatus.service.status_change.StatusChanges` (as the CRM's requests
 and the agents' panels make them), calls through the phone-system store's
-:func:`~agentstatus.pbx.store.store_calls` (as a phone system reports them), each with the
+:func:`~agentstatus.service.phone_calls.store_calls` (as a phone system reports them), each with the
 instant it happened. The plan is a function of the day and the agent (a seeded random), and
 a day that already has history is left alone: running the demo again adds nothing.
 """
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.commands import Source, StatusCommand
-from agentstatus.pbx.store import store_calls
 from agentstatus.service.history import read_history
+from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.types import Engine
 from agentstatus.wire.outcomes import Row

@@ -1,4 +1,9 @@
-"""The types of event an applied change produces, for streams and webhook filters."""
+"""The kinds of event in the history (the event log), for streams and webhook filters.
+
+Every history row has a ``kind``: its event type. Status changes are ``agent.login``,
+``agent.logout`` and ``agent.status``; a limit's warning (``agent.overdue``) and a call's
+event (``call.started``, ...) leave the agent where it was, in the status it was in.
+"""
 
 from __future__ import annotations
 
@@ -15,30 +20,37 @@ CALL_RESUMED = "call.resumed"
 CALL_ENDED = "call.ended"
 CALL_EVENTS = (CALL_STARTED, CALL_ANSWERED, CALL_HELD, CALL_RESUMED, CALL_ENDED)
 TEST_EVENT = "webhook.test"
-EVENT_TYPES = (LOGIN_EVENT, LOGOUT_EVENT, STATUS_EVENT, OVERDUE_EVENT, *CALL_EVENTS)
+CHANGE_KINDS = (LOGIN_EVENT, LOGOUT_EVENT, STATUS_EVENT)
+"""The kinds that change an agent's presence (and so its time in status)."""
+EVENT_TYPES = (*CHANGE_KINDS, OVERDUE_EVENT, *CALL_EVENTS)
 # The history's policy of a warning (no change: the agent stayed in a status past its limit).
 WARN_POLICY = "limit:warn"
 # The history's policy of a call's event is "call:" and what happened (call:started, ...).
 CALL_POLICY = "call:"
 
 
-def is_change(policy: str | None) -> bool:
-    """Whether a history row changes a status (agent.login, agent.logout, agent.status):
-    not a limit's warning nor a call's event, which leave the agent where it was. The
-    database's form of the same test is ``service.history.IS_CHANGE``."""
-    return policy != WARN_POLICY and not (policy or "").startswith(CALL_POLICY)
+def is_change(kind: str) -> bool:
+    """Whether an event of this kind changes the agent's presence: not a limit's warning
+    nor a call's event. The database's form of the same test is
+    ``storage.history.IS_CHANGE``."""
+    return kind in CHANGE_KINDS
 
 
-def event_type(prev_status: int, new_status: int, policy: str | None = None) -> str:
+def change_kind(prev_status: int, new_status: int) -> str:
     """agent.login (from logged out), agent.logout, agent.status (any other change,
-    including a move to another extension), agent.overdue (a limit's warning), or a call's
-    event (call.started, ...: the phone system's, the status unchanged)."""
-    if policy == WARN_POLICY:
-        return OVERDUE_EVENT
-    if policy is not None and policy.startswith(CALL_POLICY):
-        return "call." + policy.removeprefix(CALL_POLICY)
+    including a move to another extension)."""
     if new_status == LOGOUT:
         return LOGOUT_EVENT
     if prev_status == LOGOUT:
         return LOGIN_EVENT
     return STATUS_EVENT
+
+
+def call_kind(change: str) -> str:
+    """The kind of a call's event: ``call.`` and what happened (started, answered, ...)."""
+    return "call." + change
+
+
+def call_policy(change: str) -> str:
+    """The policy a call's event is recorded with: ``call:`` and what happened."""
+    return CALL_POLICY + change

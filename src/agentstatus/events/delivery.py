@@ -18,16 +18,14 @@ from dataclasses import dataclass
 
 import httpx
 import orjson
-from sqlalchemy import ColumnElement, Engine, select, update
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
 from agentstatus.events import signing
-from agentstatus.events.model import Event
 from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url, outbound_client
 from agentstatus.service.webhooks import error_summary
-from agentstatus.storage.database import reading
-from agentstatus.storage.schema import history, organisations, webhook_deliveries, webhook_endpoints
+from agentstatus.storage import deliveries
+from agentstatus.storage.types import Engine
 from agentstatus.wire.backoff import backoff
 
 log = logging.getLogger(__name__)
@@ -67,24 +65,6 @@ class Claimed:
     created_ms: int
 
 
-def _due(now: int, busy: frozenset[int], only: int | None) -> list[ColumnElement[bool]]:
-    d = webhook_deliveries
-    where = [d.c.state == "pending", d.c.next_attempt_ms <= now]
-    if busy:
-        where.append(d.c.endpoint_id.not_in(busy))
-    if only is not None:
-        where.append(d.c.id == only)
-    return where
-
-
-def _due_exists(engine: Engine, now: int, busy: frozenset[int], only: int | None) -> bool:
-    d = webhook_deliveries
-    with reading(engine) as conn:
-        return (
-            conn.execute(select(d.c.id).where(*_due(now, busy, only)).limit(1)).first() is not None
-        )
-
-
 def claim_due(
     engine: Engine,
     policy: DeliveryPolicy,
@@ -97,102 +77,33 @@ def claim_due(
     and ends by its deadline, well inside the lease), none of the endpoints in ``busy``
     (this instance's endpoints with attempts in flight), only delivery ``only`` if given."""
     now = now_ms()
-    if not _due_exists(engine, now, busy, only):
-        return []
-    d, w, h = webhook_deliveries, webhook_endpoints, history
-    with engine.begin() as conn:
-        # Rows looked at but not taken stay locked only until this transaction ends.
-        candidates = conn.execute(
-            select(d.c.id, d.c.endpoint_id)
-            .where(*_due(now, busy, only))
-            .order_by(d.c.next_attempt_ms, d.c.id)
-            .limit(policy.batch * 4)
-            .with_for_update(skip_locked=True)
-        ).all()
-        taken: dict[int, int] = {}
-        ids = []
-        for row in candidates:
-            if taken.get(row.endpoint_id, 0) < policy.per_endpoint:
-                taken[row.endpoint_id] = taken.get(row.endpoint_id, 0) + 1
-                ids.append(row.id)
-                if len(ids) == policy.batch:
-                    break
-        if not ids:
-            return []
-        conn.execute(
-            update(d)
-            .where(d.c.id.in_(ids))
-            .values(
-                next_attempt_ms=now + int(policy.lease_seconds * 1000), attempts=d.c.attempts + 1
-            )
-        )
-        rows = conn.execute(
-            select(
-                d.c.id,
-                d.c.endpoint_id,
-                d.c.event_type,
-                d.c.payload,
-                d.c.attempts,
-                d.c.created_ms,
-                d.c.history_id,
-                w.c.url,
-                w.c.secret_enc,
-                organisations.c.name,
-                h.c.user_id,
-                h.c.prev_extension,
-                h.c.new_extension,
-                h.c.prev_status,
-                h.c.new_status,
-                h.c.at_ms,
-                h.c.source,
-                h.c.policy,
-                h.c.due_ms,
-                h.c.call,
-            )
-            .join(w, w.c.id == d.c.endpoint_id)
-            .join(organisations, organisations.c.id == w.c.org_id)
-            .outerjoin(h, h.c.id == d.c.history_id)
-            .where(d.c.id.in_(ids))
-            .order_by(d.c.id)
-        ).all()
-    claimed = []
-    for r in rows:
-        if r.history_id is None:
-            body = (r.payload or "{}").encode()
-            # SQLite reuses the ids of deleted rows; with the creation time a test event's
-            # id never repeats.
-            event_id = f"test-{r.created_ms}-{r.id}"
-        else:
-            event = Event(
-                r.history_id,
-                r.name,
-                r.user_id,
-                r.prev_extension,
-                r.new_extension,
-                r.prev_status,
-                r.new_status,
-                r.at_ms,
-                r.source,
-                r.policy,
-                r.due_ms,
-                r.call,
-            )
-            body = orjson.dumps(event.as_json())
-            event_id = str(r.history_id)
-        claimed.append(
-            Claimed(
-                r.id,
-                r.endpoint_id,
-                r.url,
-                r.secret_enc,
-                r.event_type,
-                event_id,
-                body,
-                r.attempts,
-                r.created_ms,
-            )
-        )
-    return claimed
+    lease = deliveries.Lease(
+        now, now + int(policy.lease_seconds * 1000), policy.batch, policy.per_endpoint, busy, only
+    )
+    return [_ready(d) for d in deliveries.claim(engine, lease)]
+
+
+def _ready(d: deliveries.ClaimedDelivery) -> Claimed:
+    """A claimed delivery with its body and event id."""
+    if d.event is None:
+        body = (d.payload or "{}").encode()
+        # SQLite reuses the ids of deleted rows; with the creation time a test event's
+        # id never repeats.
+        event_id = f"test-{d.created_ms}-{d.id}"
+    else:
+        body = orjson.dumps(d.event.as_event_json())
+        event_id = str(d.event.id)
+    return Claimed(
+        d.id,
+        d.endpoint_id,
+        d.url,
+        d.secret_enc,
+        d.event_type,
+        event_id,
+        body,
+        d.attempts,
+        d.created_ms,
+    )
 
 
 def record_result(
@@ -214,10 +125,7 @@ def record_result(
     else:
         state = "pending"
         values.update(next_attempt_ms=now + int(policy.backoff(claimed.attempts) * 1000))
-    with engine.begin() as conn:
-        conn.execute(
-            update(webhook_deliveries).where(webhook_deliveries.c.id == claimed.id).values(**values)
-        )
+    deliveries.record(engine, claimed.id, **values)
     return state
 
 

@@ -21,14 +21,15 @@ from enum import Enum
 
 import orjson
 from fastapi.sse import format_sse_event
-from sqlalchemy import Engine
 
+from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.events.credentials import Credential
-from agentstatus.events.feed import CommitFence, latest_final, read_events, read_final, snapshot
+from agentstatus.events.feed import snapshot
 from agentstatus.events.hub import EventHub
-from agentstatus.events.model import Event
 from agentstatus.events.slots import StreamSlots
 from agentstatus.events.snapshot_frame import SnapshotBuilder, SnapshotFrame
+from agentstatus.storage.commit_order import CommitFence, latest_final, read_events, read_final
+from agentstatus.storage.types import Engine
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ class Framed:
     frame: bytes
 
 
-def frame_event(event: Event) -> Framed:
-    data = orjson.dumps(event.as_json()).decode()
+def frame_event(event: HistoryEvent) -> Framed:
+    data = orjson.dumps(event.as_event_json()).decode()
     frame = format_sse_event(data_str=data, event=event.type, id=str(event.id))
     return Framed(event.id, event.type, event.user_id, frame)
 

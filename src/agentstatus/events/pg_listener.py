@@ -13,10 +13,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-import psycopg
-
 from agentstatus.events.hub import EventHub
-from agentstatus.storage.outbox import EVENTS_CHANNEL
+from agentstatus.storage.announcements import announcing, listening
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +60,13 @@ class PostgresListener:
     async def _send(self) -> None:
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True
-                ) as conn:
-                    # A NOTIFY commits a transaction of its own; it is only a hint, so it
-                    # need not wait for its own fsync (nor add one to the status commits').
-                    await conn.execute("SET synchronous_commit = off")
+                async with announcing(self._conninfo, durable=False) as announcer:
                     while True:
                         await self._has_pending.wait()
                         await asyncio.sleep(ANNOUNCE_DELAY)  # gather a few changes
                         self._has_pending.clear()
                         orgs, self._pending = self._pending, set()
-                        for org_id in sorted(orgs):
-                            await conn.execute(
-                                "SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, str(org_id))
-                            )
+                        await announcer.announce(orgs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -88,14 +78,11 @@ class PostgresListener:
     async def _run(self) -> None:
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True
-                ) as conn:
-                    await conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                async with listening(self._conninfo) as announced:
                     # Anything committed while we were not listening: let streams look.
                     self._hub.notify(None)
-                    async for note in conn.notifies():
-                        self._hub.notify(int(note.payload) if note.payload.isdigit() else None)
+                    async for org_id in announced:
+                        self._hub.notify(org_id)
                         self._on_notify()
             except asyncio.CancelledError:
                 raise

@@ -26,7 +26,6 @@ from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.events import credentials
 from agentstatus.events.credentials import Credential
 from agentstatus.events.fanout import EventFilter
-from agentstatus.events.feed import resume_floor
 from agentstatus.events.stream import EventStream, SubscriberResponse
 from agentstatus.http.bearer import check_scope, check_token, token_in
 from agentstatus.http.context import AppContext
@@ -40,6 +39,7 @@ from agentstatus.http.requests import header
 from agentstatus.http.responses import send_error
 from agentstatus.service import agents
 from agentstatus.service.errors import ErrorCode, InvalidInput, ServiceError, Unavailable
+from agentstatus.storage.commit_order import resume_floor
 
 MAX_USERS = 1000
 # A stream resumes from the history only this far back: a cursor older than the newest

@@ -33,13 +33,12 @@ from agentstatus.domain.calls import CallChange, Changed
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.domain.pbx_config import PbxConfig, PbxKind
 from agentstatus.domain.seats import Seat, status_for_pause, template_pattern
-from agentstatus.events.feed import CommitFence, latest_final, read_events
 from agentstatus.events.hub import EventHub
-from agentstatus.events.model import Event
 from agentstatus.outbound import OutboundPolicy
-from agentstatus.pbx import store
+from agentstatus.pbx import phone_state as store
 from agentstatus.pbx.asterisk import Asterisk
 from agentstatus.pbx.freeswitch import FreeSwitch
 from agentstatus.pbx.phone import (
@@ -52,6 +51,7 @@ from agentstatus.pbx.phone import (
     Resync,
 )
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.commit_order import CommitFence, latest_final, read_events
 from agentstatus.storage.types import Engine
 from agentstatus.wire.backoff import jitter
 
@@ -301,7 +301,7 @@ class PbxLink:
     # -- agentstatus to the phone system
 
     @staticmethod
-    def _touched(events: list[Event]) -> tuple[set[str], set[str]]:
+    def _touched(events: list[HistoryEvent]) -> tuple[set[str], set[str]]:
         """The extensions and agents the changes touched (a call's event touches none)."""
         sips: set[str] = set()
         users: set[str] = set()

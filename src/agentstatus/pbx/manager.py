@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.secret_box import SecretBox, SecretKeyError
-from agentstatus.events.feed import CommitFence
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
-from agentstatus.pbx import store
+from agentstatus.pbx import phone_state as store
 from agentstatus.pbx.link import LinkTarget, PbxLink
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage import pbx_links
+from agentstatus.storage.commit_order import CommitFence
 from agentstatus.storage.database import reading
 from agentstatus.storage.types import Engine
 

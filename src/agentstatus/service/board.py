@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentstatus.events.feed import CommitFence, consistent_read
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import AgentPresence
 from agentstatus.storage.board import matching_count, page_rows, status_counts
+from agentstatus.storage.commit_order import CommitFence, consistent_read
 from agentstatus.storage.database import reading
 from agentstatus.storage.types import Engine
 

@@ -28,8 +28,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
@@ -38,17 +36,11 @@ from agentstatus.domain.policies import LimitAction, ShiftEnd
 from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import timezone_of
+from agentstatus.storage import deadline_plans
 from agentstatus.storage.database import reading
-from agentstatus.storage.schema import (
-    agents,
-    deadlines,
-    extensions,
-    history,
-    presence,
-    statuses,
-    webhook_deliveries,
-    webhook_endpoints,
-)
+from agentstatus.storage.deadline_plans import Due
+from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.types import Connection, Engine
 from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
@@ -73,62 +65,23 @@ Announce = Callable[[int], None]
 """Tell this instance's streams and the other instances that an organisation changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    id: int
-    org_id: int
-    agent_id: int | None
-    kind: str
-    status: int | None
-    version: int | None
-    due_ms: int
-
-
 def claim_due(engine: Engine, at: int, claim_ms: int, limit: int = BATCH) -> list[Due]:
     """Claim up to ``limit`` passed deadlines no live claim holds, earliest first."""
-    pick = (
-        select(deadlines.c.id)
-        .where(deadlines.c.due_ms <= at, deadlines.c.claimed_until_ms < at)
-        .order_by(deadlines.c.due_ms)
-        .limit(limit)
-    )
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        rows = conn.execute(
-            update(deadlines)
-            .where(deadlines.c.id.in_(pick.scalar_subquery()))
-            .values(claimed_until_ms=at + claim_ms)
-            .returning(
-                deadlines.c.id,
-                deadlines.c.org_id,
-                deadlines.c.agent_id,
-                deadlines.c.kind,
-                deadlines.c.status,
-                deadlines.c.version,
-                deadlines.c.due_ms,
-            )
-        ).all()
-    found = [Due(*r) for r in rows]
-    return sorted(found, key=lambda d: d.due_ms)
+    return deadline_plans.claim_due(engine, at, claim_ms, limit)
 
 
 def release(engine: Engine, deadline_id: int) -> None:
     """Give a claim back at once (the action failed for now; the next round retries)."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(deadlines).where(deadlines.c.id == deadline_id).values(claimed_until_ms=0)
-        )
+    deadline_plans.release(engine, deadline_id)
 
 
 def finish(engine: Engine, deadline_id: int) -> None:
-    finish_many(engine, [deadline_id])
+    deadline_plans.finish_many(engine, [deadline_id])
 
 
 def finish_many(engine: Engine, deadline_ids: list[int]) -> None:
     """Delete deadlines that have nothing left to do, in one transaction."""
-    with engine.begin() as conn:
-        conn.execute(delete(deadlines).where(deadlines.c.id.in_(deadline_ids)))
+    deadline_plans.finish_many(engine, deadline_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,28 +94,8 @@ class AgentInLimit:
 
 
 def _agent_in_limit(conn: Connection, d: Due) -> AgentInLimit | None:
-    row = conn.execute(
-        select(
-            agents.c.user_id,
-            agents.c.active,
-            extensions.c.sip,
-            presence.c.version,
-            presence.c.status,
-            presence.c.since_ms,
-            statuses.c.limit_seconds,
-            statuses.c.limit_action,
-        )
-        .select_from(
-            presence.join(agents, agents.c.id == presence.c.agent_id)
-            .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
-            .join(
-                statuses,
-                (statuses.c.org_id == presence.c.org_id)
-                & (statuses.c.status_id == presence.c.status),
-            )
-        )
-        .where(presence.c.agent_id == d.agent_id)
-    ).first()
+    assert d.agent_id is not None
+    row = deadline_plans.limit_agent(conn, d.agent_id)
     if (
         row is None
         or not row.active
@@ -178,7 +111,7 @@ def _agent_in_limit(conn: Connection, d: Due) -> AgentInLimit | None:
         action = LimitAction(row.limit_action or LimitAction.WARN.value)
     except ValueError:
         action = LimitAction.WARN
-    return AgentInLimit(row.user_id, row.sip, action)
+    return AgentInLimit(row.user_id, row.extension, action)
 
 
 def limit_actions(engine: Engine, due: list[Due]) -> dict[int, AgentInLimit]:
@@ -198,21 +131,20 @@ def warn_many(engine: Engine, due: list[Due], at: int) -> list[int | None]:
     """The warnings of several deadlines in one transaction, each atomically with its
     deadline's deletion; for each, the history id or None (see :func:`warn`)."""
     with engine.begin() as conn:
-        # A delete comes first: on PostgreSQL it gives the transaction its id before a
-        # history row draws its own (events.feed relies on that order).
         return [_warn(conn, d, at) for d in due]
 
 
 def _warn(conn: Connection, d: Due, at: int) -> int | None:
     assert d.agent_id is not None
     assert d.status is not None
-    if conn.execute(delete(deadlines).where(deadlines.c.id == d.id)).rowcount == 0:
+    if not deadline_plans.take(conn, d.id):
         return None
     agent = _agent_in_limit(conn, d)
     if agent is None or agent.action is not LimitAction.WARN:
         return None
-    history_id = conn.execute(
-        insert(history).values(
+    return append_event(
+        conn,
+        NewEvent(
             org_id=d.org_id,
             agent_id=d.agent_id,
             user_id=agent.user_id,
@@ -222,55 +154,16 @@ def _warn(conn: Connection, d: Due, at: int) -> int | None:
             new_status=d.status,
             at_ms=at,
             source=Source.SYSTEM.value,
-            client_addr=None,
+            kind=OVERDUE_EVENT,
             policy=WARN_POLICY,
             due_ms=d.due_ms,
-        )
-    ).inserted_primary_key
-    assert history_id is not None
-    _enqueue(conn, d.org_id, int(history_id[0]), OVERDUE_EVENT, at)
-    return int(history_id[0])
-
-
-def _enqueue(conn: Connection, oid: int, history_id: int, event_type: str, at: int) -> None:
-    """The webhook deliveries of an event, as the change path writes them."""
-    endpoints = conn.execute(
-        select(webhook_endpoints.c.id, webhook_endpoints.c.events).where(
-            webhook_endpoints.c.org_id == oid, webhook_endpoints.c.enabled
-        )
-    ).all()
-    wanted = [e.id for e in endpoints if e.events == "*" or event_type in e.events.split(",")]
-    if wanted:
-        conn.execute(
-            insert(webhook_deliveries),
-            [
-                {
-                    "endpoint_id": endpoint,
-                    "history_id": history_id,
-                    "event_type": event_type,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_ms": at,
-                    "created_ms": at,
-                }
-                for endpoint in wanted
-            ],
-        )
+        ),
+    )
 
 
 def logged_in_at(engine: Engine, oid: int, due_ms: int) -> list[tuple[str, int]]:
     """The agents logged in since before ``due_ms`` (user id, presence version)."""
-    with reading(engine) as conn:
-        rows = conn.execute(
-            select(agents.c.user_id, presence.c.version)
-            .select_from(presence.join(agents, agents.c.id == presence.c.agent_id))
-            .where(
-                presence.c.org_id == oid,
-                presence.c.status != LOGOUT,
-                presence.c.since_ms <= due_ms,
-            )
-        ).all()
-    return [(r.user_id, int(r.version)) for r in rows]
+    return deadline_plans.logged_in_at(engine, oid, due_ms)
 
 
 def shift_set(engine: Engine, oid: int) -> ShiftEnd | None:

@@ -21,7 +21,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
-from agentstatus.domain.event_types import event_type
+from agentstatus.domain.event_types import change_kind
 from agentstatus.service.errors import Unavailable
 from agentstatus.storage.protocol import (
     AgentFacts,
@@ -106,7 +106,7 @@ def status_change(cmd: StatusCommand) -> Steps:
             seen_version=found.version,
             new_extension_id=found.requested_extension_id if change.new.extension else None,
             change=change,
-            event_type=event_type(change.previous.status, change.new.status),
+            kind=change_kind(change.previous.status, change.new.status),
             at_ms=at,
             source=cmd.source.value,
             client_addr=cmd.client_addr,

@@ -14,7 +14,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
-from agentstatus.pbx.store import calls_by_extension
+from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.service.statuses import Status, status_rows
 from agentstatus.storage.audit import AuditRow, write_audit
 from agentstatus.storage.database import reading

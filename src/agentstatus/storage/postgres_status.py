@@ -25,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusResult
 from agentstatus.domain.integers import INT32_MAX
+from agentstatus.storage.event_log import postgres_append, postgres_parameters
 from agentstatus.storage.protocol import (
     AgentFacts,
     AuditEntry,
@@ -78,39 +79,22 @@ WHERE {org_filter}
 FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = %(code)s")
 FACTS_BY_ORG = _FACTS.format(org_filter="o.id = %(org)s")
 
-# The presence update comes first and the history insert reads from it, so the
-# transaction has its xid before the history row draws its id (the event stream's
-# commit-order guard relies on that; see events.feed). No row is written, and no id used up,
-# when the presence row changed since the facts were read.
-WRITE = """
+# The presence update comes first and the event is appended from it (the event log's
+# ordering rule, storage.event_log). No row is written, and no id used up, when the
+# presence row changed since the facts were read.
+WRITE = f"""
 WITH moved AS (
     UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s,
                         version = version + 1
     WHERE agent_id = %(agent)s AND version = %(seen_version)s
     RETURNING agent_id
-), event AS (
-    INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                         prev_status, new_status, at_ms, source, client_addr, policy, due_ms)
-    SELECT %(org)s, moved.agent_id, %(user)s, %(prev_ext)s, %(new_ext)s,
-           %(prev_status)s, %(new_status)s, %(at)s, %(source)s, %(addr)s, %(policy)s,
-           %(due)s::bigint
-    FROM moved
-    RETURNING id
 ), plan AS (
     INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
     SELECT %(org)s, moved.agent_id, 'limit', %(new_status)s, %(seen_version)s + 1,
            %(deadline)s::bigint, 0
     FROM moved
     WHERE %(deadline)s::bigint IS NOT NULL
-), outbox AS (
-    INSERT INTO webhook_deliveries (endpoint_id, history_id, event_type, state, attempts,
-                                    next_attempt_ms, created_ms)
-    SELECT w.id, event.id, %(event_type)s::text, 'pending', 0, %(at)s, %(at)s
-    FROM webhook_endpoints w, event
-    WHERE w.org_id = %(org)s AND w.enabled
-      AND (w.events = '*'
-           OR position(',' || %(event_type)s::text || ',' IN ',' || w.events || ',') > 0)
-)
+), {postgres_append("moved")}
 SELECT id FROM event
 """
 
@@ -181,27 +165,18 @@ async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
 
 
 async def _write(conn: _Connection, w: WriteChange) -> int | WriteRefused:
-    previous, new = w.change.previous, w.change.new
     try:
         cur = await conn.execute(
             WRITE,
             {
                 "ext_id": w.new_extension_id,
-                "new_status": new.status,
+                "new_status": w.change.new.status,
                 "at": w.at_ms,
                 "agent": w.agent_id,
                 "seen_version": w.seen_version,
                 "org": w.org_id,
-                "user": w.user_id,
-                "prev_ext": previous.extension,
-                "new_ext": new.extension,
-                "prev_status": previous.status,
-                "source": w.source,
-                "addr": w.client_addr,
-                "event_type": w.event_type,
-                "policy": w.policy,
-                "due": w.due_ms,
                 "deadline": w.deadline_ms,
+                **postgres_parameters(w.event()),
             },
         )
     except _RACE_ERRORS:
@@ -258,7 +233,9 @@ class PostgresStatusStore:
             open=False,
             timeout=timeout_seconds,
             kwargs={
-                "autocommit": True,  # transactions are the explicit conn.transaction() blocks
+                # Each statement is its own transaction: the facts' read, the change's write (one
+                # statement, WRITE), the audit entry.
+                "autocommit": True,
                 "options": f"-c statement_timeout={timeout_ms} "
                 f"-c idle_in_transaction_session_timeout={timeout_ms}",
                 "connect_timeout": max(1, round(timeout_seconds)),

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.decision import Change
+from agentstatus.storage.event_log import NewEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,9 @@ class AgentFacts:
 
 @dataclass(frozen=True, slots=True)
 class WriteChange:
-    """Move the agent's presence, append the history row and the webhook outbox rows, in
-    one transaction, only if the presence row is still at ``seen_version``. Answered with
-    the new history id, or a :class:`WriteRefused`."""
+    """Move the agent's presence and append its event (``storage.event_log``), in one
+    transaction, only if the presence row is still at ``seen_version``. Answered with the
+    new history id, or a :class:`WriteRefused`."""
 
     org_id: int
     agent_id: int
@@ -57,7 +58,7 @@ class WriteChange:
     seen_version: int
     new_extension_id: int | None
     change: Change
-    event_type: str
+    kind: str
     at_ms: int
     source: str
     client_addr: str | None
@@ -65,6 +66,24 @@ class WriteChange:
     due_ms: int | None = None
     deadline_ms: int | None = None
     """When the new status's limit passes: a deadline is planned for the new version."""
+
+    def event(self) -> NewEvent:
+        previous, new = self.change.previous, self.change.new
+        return NewEvent(
+            org_id=self.org_id,
+            agent_id=self.agent_id,
+            user_id=self.user_id,
+            prev_extension=previous.extension,
+            new_extension=new.extension,
+            prev_status=previous.status,
+            new_status=new.status,
+            at_ms=self.at_ms,
+            source=self.source,
+            kind=self.kind,
+            client_addr=self.client_addr,
+            policy=self.policy,
+            due_ms=self.due_ms,
+        )
 
 
 class WriteRefused(Enum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from agentstatus.storage.history_changes import IS_CHANGE
+from agentstatus.storage.history import IS_CHANGE
 from agentstatus.storage.schema import agents, history
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from agentstatus.storage.history_changes import IS_CHANGE
+from agentstatus.storage.history import IS_CHANGE
 from agentstatus.storage.schema import agents, history, presence, statuses
 
 # Agents per lookup of where they stood: SQLite allows 999 bound parameters by default.

@@ -114,9 +114,8 @@ presence = Table(
     Column("version", BigInteger, nullable=False, server_default="0"),
 )
 
-# On PostgreSQL every writer of history must take its transaction id (write or lock a
-# presence row) before it draws a history id: the event stream's commit-order guard
-# (events.feed) relies on it.
+# The event log: every history row is written by storage.event_log.append_event, which
+# keeps the ordering rule the event streams rely on.
 history = Table(
     "history",
     metadata,
@@ -131,6 +130,9 @@ history = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("source", String(16), nullable=False),
     Column("client_addr", String(64), nullable=True),
+    # The event type (domain.event_types): agent.login, agent.logout and agent.status
+    # change the agent's presence; agent.overdue and call.* leave it as it was.
+    Column("kind", String(32), nullable=False),
     # The policy that made this row (limit:warn, limit:login, limit:logout, shift-end) and
     # when its deadline was due (at_ms is when it was applied); NULL for everything else.
     Column("policy", String(16), nullable=True),

@@ -21,7 +21,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.integers import INT64_MAX
 from agentstatus.storage.database import configure_sqlite_connection
-from agentstatus.storage.outbox import SQLITE_ENQUEUE
+from agentstatus.storage.event_log import append_sqlite
 from agentstatus.storage.protocol import (
     AgentFacts,
     AuditEntry,
@@ -60,11 +60,6 @@ _FACTS_BY_ORG = _FACTS.format(org_filter="o.id = :org")
 _UPDATE_PRESENCE = """
 UPDATE presence SET extension_id = ?, status = ?, since_ms = ?, version = version + 1
 WHERE agent_id = ? AND version = ?
-"""
-_INSERT_HISTORY = """
-INSERT INTO history (org_id, agent_id, user_id, prev_extension, new_extension,
-                     prev_status, new_status, at_ms, source, client_addr, policy, due_ms)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _PLAN_LIMIT = """
 INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
@@ -132,31 +127,11 @@ def _write(conn: sqlite3.Connection, w: WriteChange) -> int | WriteRefused:
     )
     if moved.rowcount == 0:
         return WriteRefused.CONFLICT
-    previous = w.change.previous
-    cur = conn.execute(
-        _INSERT_HISTORY,
-        (
-            w.org_id,
-            w.agent_id,
-            w.user_id,
-            previous.extension,
-            new.extension,
-            previous.status,
-            new.status,
-            w.at_ms,
-            w.source,
-            w.client_addr,
-            w.policy,
-            w.due_ms,
-        ),
-    )
-    history_id = cur.lastrowid
-    assert history_id is not None
+    history_id = append_sqlite(conn, w.event())
     if w.deadline_ms is not None:
         conn.execute(
             _PLAN_LIMIT, (w.org_id, w.agent_id, new.status, w.seen_version + 1, w.deadline_ms)
         )
-    conn.execute(SQLITE_ENQUEUE, (history_id, w.event_type, w.at_ms, w.org_id))
     return history_id
 
 

@@ -3,10 +3,8 @@ made outside a server (the CLI)."""
 
 from __future__ import annotations
 
-import psycopg
-
+from agentstatus.storage.announcements import announcing
 from agentstatus.storage.database import libpq_conninfo, parse_url, sqlite_path
-from agentstatus.storage.outbox import EVENTS_CHANNEL
 from agentstatus.storage.postgres_status import PostgresStatusStore
 from agentstatus.storage.protocol import StatusStore
 from agentstatus.storage.sqlite_status import SqliteStatusStore
@@ -25,6 +23,5 @@ async def announce_once(database_url: str, org_ids: set[int]) -> None:
     url = parse_url(database_url)
     if not org_ids or url.get_backend_name() != "postgresql":
         return
-    async with await psycopg.AsyncConnection.connect(libpq_conninfo(url), autocommit=True) as conn:
-        for org_id in sorted(org_ids):
-            await conn.execute("SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, str(org_id)))
+    async with announcing(libpq_conninfo(url)) as announcer:
+        await announcer.announce(org_ids)

@@ -16,10 +16,10 @@ from agentstatus.domain.calls import Call
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.integers import INT32_MAX, parse_int
-from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
+from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone

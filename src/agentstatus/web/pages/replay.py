@@ -85,8 +85,9 @@ async def events(request: Request) -> Response:
             end_ms=until + 1,
             after=after,
             limit=PAGE,
-            # Neither a warning nor a call's event is a change to replay: the agent's
-            # "since" stays where its last change put it.
+            # Only the changes of presence (their kind, domain.event_types.is_change): a
+            # warning or a call's event leaves the agent's "since" where its last change
+            # put it, on the replayed board as on the live one.
             changes_only=True,
         )
     except InvalidInput as exc:

@@ -24,10 +24,10 @@ from agentstatus.events.credentials import panel as panel_credential
 from agentstatus.http.errors import answer_to
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, event_filter, subscriber_response
 from agentstatus.http.requests import BodyIncomplete, BodyTooLarge, read_body, resolve_client
-from agentstatus.pbx.store import calls_of_org
 from agentstatus.service import statuses
 from agentstatus.service.errors import ErrorCode, TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
+from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.presence import agent_presence
 from agentstatus.storage.types import OperationalError
 from agentstatus.web.i18n import LANGUAGES, choose, language

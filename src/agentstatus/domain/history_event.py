@@ -1,0 +1,77 @@
+"""One event of the history (the event log), as every reader sees it: the history API,
+the agent's day, replay, the event streams and webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from agentstatus.domain.clock import to_iso
+from agentstatus.domain.event_types import is_change
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    id: int
+    org: str
+    user_id: str
+    prev_extension: str | None
+    new_extension: str | None
+    prev_status: int
+    new_status: int
+    at_ms: int
+    source: str
+    kind: str
+    """The event type: agent.login, agent.status, ..., agent.overdue, call.started, ..."""
+    client_addr: str | None = None
+    policy: str | None = None
+    due_ms: int | None = None
+    call: str | None = None
+    """A call event's call (JSON, as stored)."""
+
+    @property
+    def type(self) -> str:
+        return self.kind
+
+    @property
+    def is_change(self) -> bool:
+        """A change of presence, not a warning nor a call's event."""
+        return is_change(self.kind)
+
+    def as_json(self) -> dict[str, object]:
+        """The history API's shape (every column but the kind, for the operator)."""
+        shaped: dict[str, object] = {
+            "id": self.id,
+            "user_id": self.user_id,
+            "previous": {"extension": self.prev_extension, "status": self.prev_status},
+            "new": {"extension": self.new_extension, "status": self.new_status},
+            "at": to_iso(self.at_ms),
+            "source": self.source,
+            "client_addr": self.client_addr,
+            "policy": self.policy,
+            "due": None if self.due_ms is None else to_iso(self.due_ms),
+        }
+        if self.call is not None:
+            shaped["call"] = orjson.loads(self.call)
+        return shaped
+
+    def as_event_json(self) -> dict[str, object]:
+        """The shape of the event streams and webhooks (typed, no client address)."""
+        shaped: dict[str, object] = {
+            "id": self.id,
+            "type": self.kind,
+            "org": self.org,
+            "user_id": self.user_id,
+            "previous": {"extension": self.prev_extension, "status": self.prev_status},
+            "new": {"extension": self.new_extension, "status": self.new_status},
+            "at": to_iso(self.at_ms),
+            "source": self.source,
+        }
+        if self.call is not None:
+            shaped["call"] = orjson.loads(self.call)
+        elif self.policy is not None:
+            # The policy that acted, and when it was due ("at" is when it was applied).
+            shaped["policy"] = self.policy
+            shaped["due"] = None if self.due_ms is None else to_iso(self.due_ms)
+        return shaped
