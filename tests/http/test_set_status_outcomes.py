@@ -287,6 +287,7 @@ def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
         "policy": None,
         "due_ms": None,
         "call": None,
+        "kind": "agent.login",
     }
     assert sent.started_ms <= int(str(event["at_ms"])) <= sent.finished_ms
     was = one(old["presence"], agent_id=agent)

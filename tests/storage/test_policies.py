@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.storage import agents, policies
 from agentstatus.storage.schema import deadlines, history, presence
 from tests.storage.conftest import Tenant
@@ -45,6 +45,7 @@ def test_a_limit_plans_the_agents_in_the_status(tenant: Tenant) -> None:
                 at_ms=25_000,
                 source="policy",
                 policy=WARN_POLICY,
+                kind=OVERDUE_EVENT,
             )
         )
         policies.replan_limit(conn, oid, BREAK, 60, spare_warned=False)

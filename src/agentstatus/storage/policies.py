@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, literal, select
 
-from agentstatus.domain.event_types import WARN_POLICY
+from agentstatus.domain.event_types import OVERDUE_EVENT
 from agentstatus.storage.schema import deadlines, history, presence
 
 LIMIT = "limit"
@@ -42,7 +42,7 @@ def replan_limit(
                 history.c.org_id == presence.c.org_id,
                 history.c.agent_id == presence.c.agent_id,
                 history.c.at_ms >= presence.c.since_ms,
-                history.c.policy == WARN_POLICY,
+                history.c.kind == OVERDUE_EVENT,
             )
             .exists()
         )

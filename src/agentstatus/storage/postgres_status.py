@@ -25,10 +25,10 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusResult
 from agentstatus.domain.integers import INT32_MAX
+from agentstatus.storage.audit import AuditRow, write_audit_postgres
 from agentstatus.storage.event_log import postgres_append, postgres_parameters
 from agentstatus.storage.protocol import (
     AgentFacts,
-    AuditEntry,
     ReadFacts,
     Reply,
     Step,
@@ -98,15 +98,8 @@ WITH moved AS (
 SELECT id FROM event
 """
 
-AUDIT = """
-INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
-VALUES (%(org)s, %(user)s, %(row)s, %(endpoint)s, %(source)s, %(addr)s, %(at)s)
-"""
-
 # A lost race for an extension, settled by PostgreSQL aborting one side.
 _RACE_ERRORS = (pg_errors.UniqueViolation, pg_errors.DeadlockDetected)
-
-_MAX_USER_ID = 128  # audit.user_id is VARCHAR(128)
 
 _Connection = psycopg.AsyncConnection[tuple[object, ...]]
 
@@ -115,11 +108,6 @@ def _matchable(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL, so a value with one names no agent or extension:
     it is looked up as NULL, which matches no row, instead of failing the query."""
     return None if value is None or "\x00" in value else value
-
-
-def _auditable(user_id: str) -> str:
-    """A user id as the audit log can hold it (it may name no agent at all)."""
-    return user_id.replace("\x00", "")[:_MAX_USER_ID]
 
 
 async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
@@ -188,27 +176,12 @@ async def _write(conn: _Connection, w: WriteChange) -> int | WriteRefused:
     return WriteRefused.CONFLICT if inserted is None else cast(int, inserted[0])
 
 
-async def _audit(conn: _Connection, a: AuditEntry) -> None:
-    await conn.execute(
-        AUDIT,
-        {
-            "org": a.org_id,
-            "user": _auditable(a.user_id),
-            "row": a.row,
-            "endpoint": a.endpoint,
-            "source": a.source,
-            "addr": a.client_addr,
-            "at": a.at_ms,
-        },
-    )
-
-
 async def _answer(conn: _Connection, step: Step) -> Reply:
     if isinstance(step, ReadFacts):
         return await _read_facts(conn, step)
     if isinstance(step, WriteChange):
         return await _write(conn, step)
-    await _audit(conn, step)
+    await write_audit_postgres(conn, AuditRow.of(step))
     return None
 
 

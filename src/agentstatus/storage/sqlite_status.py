@@ -20,11 +20,11 @@ from pathlib import Path
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.integers import INT64_MAX
+from agentstatus.storage.audit import AuditRow, write_audit_sqlite
 from agentstatus.storage.database import configure_sqlite_connection
 from agentstatus.storage.event_log import append_sqlite
 from agentstatus.storage.protocol import (
     AgentFacts,
-    AuditEntry,
     ReadFacts,
     Reply,
     Step,
@@ -64,10 +64,6 @@ WHERE agent_id = ? AND version = ?
 _PLAN_LIMIT = """
 INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
 VALUES (?, ?, 'limit', ?, ?, ?, 0)
-"""
-_INSERT_AUDIT = """
-INSERT INTO audit (org_id, user_id, outcome_row, endpoint, source, client_addr, at_ms)
-VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 _SQLITE_MAX_INT = INT64_MAX
@@ -142,11 +138,7 @@ def _answer(conn: sqlite3.Connection, step: Step) -> Reply:
         return _read_facts(conn, step.command)
     if isinstance(step, WriteChange):
         return _write(conn, step)
-    a: AuditEntry = step
-    conn.execute(
-        _INSERT_AUDIT,
-        (a.org_id, a.user_id, a.row, a.endpoint, a.source, a.client_addr, a.at_ms),
-    )
+    write_audit_sqlite(conn, AuditRow.of(step))
     return None
 
 
