@@ -124,8 +124,8 @@ def every_endpoint(app: Any) -> list[Endpoint]:
     found = [Endpoint("GET", path, VOICENTER_STATUS, "voicenter") for path in app.routes]
     # The raw event stream answers the API's documented path (its parameters read below).
     assert EVENTS_PATH.fullmatch(RAW_EVENTS.replace("{org}", "x"))
-    assert isinstance(app.web, WebFront)
-    for kind, part in (("page", app.web.pages), ("panel", app.web.panel)):
+    assert isinstance(app.web.app, WebFront)
+    for kind, part in (("page", app.web.app.pages), ("panel", app.web.app.panel)):
         for route in _routes_of(part):
             assert isinstance(route, Route)
             path = re.sub(r":\w+}", "}", route.path)

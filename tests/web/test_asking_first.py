@@ -110,6 +110,7 @@ def test_replay_leaves_call_events_and_warnings_out(
                     at_ms=now_ms() + n,
                     source="pbx",
                     policy=f"call:{what}",
+                    kind=f"call.{what}",
                     call='{"id": "c1", "state": "Talking"}',
                 )
             )
@@ -123,6 +124,7 @@ def test_replay_leaves_call_events_and_warnings_out(
                 prev_status=1,
                 new_status=1,
                 at_ms=now_ms() + 5,
+                kind="agent.overdue",
                 source="system",
                 policy="limit:warn",
                 due_ms=now_ms(),

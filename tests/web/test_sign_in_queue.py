@@ -26,8 +26,8 @@ from tests.support.web import SAME_ORIGIN, add_user, text_of
 def _pages(app: Any) -> Starlette:
     while not isinstance(app, Dispatcher):
         app = app.app
-    assert isinstance(app.web, WebFront)
-    pages: Any = app.web.pages
+    assert isinstance(app.web.app, WebFront)
+    pages: Any = app.web.app.pages
     while not isinstance(pages, Starlette):
         pages = pages.app
     return pages

@@ -13,9 +13,9 @@ import httpx
 import orjson
 
 from agentstatus.domain.clock import now_ms, to_iso
+from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.http.api.history import HistoryEvent as HistoryEventBody
 from agentstatus.http.api.reports import TimeInStatus as TimeInStatusBody
-from agentstatus.service.history import HistoryEvent
 from agentstatus.service.reports import TimeInStatus
 from tests.http.api.helpers import cli_json, set_status
 from tests.support.factories import OrgFixture
@@ -69,7 +69,9 @@ def test_a_report_as_the_command_line_prints_it(
 
 
 def test_the_documented_models_hold_every_field_of_the_serialisers() -> None:
-    call = HistoryEvent(7, "101", "sip1", "sip1", 1, 1, 0, "pbx", None, "call:started")
+    call = HistoryEvent(
+        7, "org", "101", "sip1", "sip1", 1, 1, 0, "pbx", "call.started", policy="call:started"
+    )
     called = replace(call, call=orjson.dumps({"direction": "in"}).decode())
     for event in (call, called):
         shaped = event.as_json()
