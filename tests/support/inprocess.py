@@ -34,7 +34,10 @@ class InProcessServer(ServerProcess):
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> InProcessServer:
-        settings = Settings(database_url=self.database_url, port=self.port)
+        # No access log: its lines would go to whichever test's captured stderr is current
+        # (a CLI test counting its own lines of stderr); the tests of the access log read
+        # a real server's log file.
+        settings = Settings(database_url=self.database_url, port=self.port, access_log=False)
         config = uvicorn.Config(
             create_app(settings),
             access_log=False,
