@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
-from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence, statuses
+from agentstatus.storage.presence import PRESENCE_QUERY
+from agentstatus.storage.schema import SHOWN_NAME, agents, extensions, presence
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +54,9 @@ def page_rows(
 
 
 def _wanted(oid: int, needle: str, status: int | None) -> Select[tuple[object, ...]]:
-    return (
-        select(
-            agents.c.user_id,
-            agents.c.name,
-            extensions.c.sip,
-            presence.c.status,
-            statuses.c.name.label("status_name"),
-            presence.c.since_ms,
-        )
-        .select_from(
-            agents.join(presence, presence.c.agent_id == agents.c.id)
-            .outerjoin(extensions, extensions.c.id == presence.c.extension_id)
-            .outerjoin(
-                statuses,
-                (statuses.c.org_id == presence.c.org_id)
-                & (statuses.c.status_id == presence.c.status),
-            )
-        )
-        .where(agents.c.org_id == oid, agents.c.active, _matching(needle, status))
+    # The presence as shown everywhere, without its user id order (the board sorts by name).
+    return PRESENCE_QUERY.order_by(None).where(
+        agents.c.org_id == oid, agents.c.active, _matching(needle, status)
     )
 
 
