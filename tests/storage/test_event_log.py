@@ -25,6 +25,8 @@ from agentstatus.domain.event_types import (
     LOGOUT_EVENT,
     OVERDUE_EVENT,
     STATUS_EVENT,
+    WRAP_UP_EVENT,
+    WRAP_UP_REASON,
     is_change,
 )
 from agentstatus.domain.policies import Limit, LimitAction
@@ -159,6 +161,33 @@ async def test_a_status_change_appends_its_kind_and_outbox(
         (STATUS_EVENT, [STATUS_EVENT]),
         (LOGOUT_EVENT, [LOGOUT_EVENT]),
     ]
+
+
+async def test_a_change_records_its_reason_and_actor(
+    any_database_url: str, engine_on: Engine, changes: StatusChanges
+) -> None:
+    """Why and who reach the row on either engine; a wrap-up is its own kind of change."""
+    org = _subscribed(engine_on, any_database_url)
+    with reading(engine_on) as conn:
+        oid = org_id(conn, org.name)
+    asked = StatusCommand(
+        "101", "sip1", 1, Source.SUPERVISOR, org_id=oid, reason="covering", actor="sv@example.org"
+    )
+    assert (await changes.apply(asked)).row is Row.OK
+    wrap = StatusCommand("101", "sip1", 13, Source.PBX, org_id=oid, reason=WRAP_UP_REASON)
+    assert (await changes.apply(wrap)).row is Row.OK
+    with reading(engine_on) as conn:
+        rows = conn.execute(
+            select(history.c.kind, history.c.source, history.c.reason, history.c.actor)
+            .where(history.c.org_id == oid)
+            .order_by(history.c.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (LOGIN_EVENT, "supervisor", "covering", "sv@example.org"),
+        (WRAP_UP_EVENT, "pbx", WRAP_UP_REASON, None),
+    ]
+    assert is_change(WRAP_UP_EVENT)
+    assert _log(engine_on, org)[-1] == (WRAP_UP_EVENT, [WRAP_UP_EVENT])
 
 
 async def test_the_sqlite_engine_appends_through_the_event_log(

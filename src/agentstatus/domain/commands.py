@@ -19,7 +19,10 @@ class Source(StrEnum):
     PANEL = "panel"
     """The agent's own status panel, through a panel link."""
     PBX = "pbx"
-    """The phone system: a pause or unpause made at the phone, a call's events."""
+    """The phone system: a pause or unpause made at the phone, a call's events, and the
+    rules calls drive (wrap-up, missed calls, a phone offline)."""
+    SUPERVISOR = "supervisor"
+    """A supervisor, from the board, the management API or the CLI, for an agent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,11 @@ class StatusCommand:
     """The policy making the change, recorded in the history (limit:login, shift-end)."""
     due_ms: int | None = None
     """When the policy's deadline was due, recorded in the history."""
+    reason: str | None = None
+    """Why, recorded in the history: a rule's name (wrap-up, missed-calls, ...) or a
+    supervisor's words."""
+    actor: str | None = None
+    """Who, recorded in the history: the web user's e-mail, the API token's label."""
     at_ms: int | None = None
     """When the change happened, for one recorded after the fact (the demo writes a past
     day through this path); None, as for every request: now."""

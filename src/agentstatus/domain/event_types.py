@@ -19,10 +19,32 @@ CALL_HELD = "call.held"
 CALL_RESUMED = "call.resumed"
 CALL_ENDED = "call.ended"
 CALL_EVENTS = (CALL_STARTED, CALL_ANSWERED, CALL_HELD, CALL_RESUMED, CALL_ENDED)
+WRAP_UP_EVENT = "agent.wrap_up_started"
+"""A change into the organisation's wrap-up status after an answered call (SPEC 8)."""
+MISSED_CALL_EVENT = "agent.missed_call"
+"""A call offered to the agent rang out unanswered (no change by itself)."""
+NEXT_STATUS_EVENT = "agent.next_status"
+"""A status queued (or unqueued) for when the agent's call and wrap-up end (no change)."""
+PHONE_EVENT = "extension.phone"
+"""The phone of the agent's extension registered or unregistered (no change)."""
 TEST_EVENT = "webhook.test"
-CHANGE_KINDS = (LOGIN_EVENT, LOGOUT_EVENT, STATUS_EVENT)
+CHANGE_KINDS = (LOGIN_EVENT, LOGOUT_EVENT, STATUS_EVENT, WRAP_UP_EVENT)
 """The kinds that change an agent's presence (and so its time in status)."""
-EVENT_TYPES = (*CHANGE_KINDS, OVERDUE_EVENT, *CALL_EVENTS)
+EVENT_TYPES = (
+    *CHANGE_KINDS,
+    OVERDUE_EVENT,
+    *CALL_EVENTS,
+    MISSED_CALL_EVENT,
+    NEXT_STATUS_EVENT,
+    PHONE_EVENT,
+)
+
+# The reasons of changes the phone system's rules make (SPEC 8), in the history's reason.
+WRAP_UP_REASON = "wrap-up"
+WRAP_UP_ENDED_REASON = "wrap-up-ended"
+MISSED_CALLS_REASON = "missed-calls"
+PHONE_OFFLINE_REASON = "phone-offline"
+NEXT_STATUS_REASON = "next-status"
 # The history's policy of a warning (no change: the agent stayed in a status past its limit).
 WARN_POLICY = "limit:warn"
 # The history's policy of a call's event is "call:" and what happened (call:started, ...).
@@ -36,13 +58,16 @@ def is_change(kind: str) -> bool:
     return kind in CHANGE_KINDS
 
 
-def change_kind(prev_status: int, new_status: int) -> str:
-    """agent.login (from logged out), agent.logout, agent.status (any other change,
-    including a move to another extension)."""
+def change_kind(prev_status: int, new_status: int, reason: str | None = None) -> str:
+    """agent.login (from logged out), agent.logout, agent.wrap_up_started (a change made
+    for a call's wrap-up), agent.status (any other change, including a move to another
+    extension)."""
     if new_status == LOGOUT:
         return LOGOUT_EVENT
     if prev_status == LOGOUT:
         return LOGIN_EVENT
+    if reason == WRAP_UP_REASON:
+        return WRAP_UP_EVENT
     return STATUS_EVENT
 
 

@@ -29,6 +29,23 @@ class HistoryEvent:
     due_ms: int | None = None
     call: str | None = None
     """A call event's call (JSON, as stored)."""
+    reason: str | None = None
+    """Why: a rule's name (wrap-up, missed-calls, ...) or a supervisor's words."""
+    actor: str | None = None
+    """Who: the web user's e-mail or the API token's label, where the source has one."""
+    detail: str | None = None
+    """What the event carries beyond the statuses (JSON, as stored), by kind."""
+
+    def _extras(self, shaped: dict[str, object]) -> dict[str, object]:
+        """The reason, actor and detail, only where the event has them (the shapes of
+        events without them are as they always were)."""
+        if self.reason is not None:
+            shaped["reason"] = self.reason
+        if self.actor is not None:
+            shaped["actor"] = self.actor
+        if self.detail is not None:
+            shaped["detail"] = orjson.loads(self.detail)
+        return shaped
 
     @property
     def type(self) -> str:
@@ -54,7 +71,7 @@ class HistoryEvent:
         }
         if self.call is not None:
             shaped["call"] = orjson.loads(self.call)
-        return shaped
+        return self._extras(shaped)
 
     def as_event_json(self) -> dict[str, object]:
         """The shape of the event streams and webhooks (typed, no client address)."""
@@ -74,4 +91,4 @@ class HistoryEvent:
             # The policy that acted, and when it was due ("at" is when it was applied).
             shaped["policy"] = self.policy
             shaped["due"] = None if self.due_ms is None else to_iso(self.due_ms)
-        return shaped
+        return self._extras(shaped)

@@ -106,12 +106,14 @@ def status_change(cmd: StatusCommand) -> Steps:
             seen_version=found.version,
             new_extension_id=found.requested_extension_id if change.new.extension else None,
             change=change,
-            kind=change_kind(change.previous.status, change.new.status),
+            kind=change_kind(change.previous.status, change.new.status, cmd.reason),
             at_ms=at,
             source=cmd.source.value,
             client_addr=cmd.client_addr,
             policy=cmd.policy,
             due_ms=cmd.due_ms,
+            reason=cmd.reason,
+            actor=cmd.actor,
             deadline_ms=None if limit is None or change.new.status == LOGOUT else at + limit * 1000,
         )
         if isinstance(written, int):

@@ -49,6 +49,10 @@ class NewEvent:
     policy: str | None = None
     due_ms: int | None = None
     call: str | None = None
+    reason: str | None = None
+    actor: str | None = None
+    detail: str | None = None
+    """JSON, by kind (see ``storage.schema.history``)."""
 
 
 _COLUMNS = tuple(f.name for f in fields(NewEvent))

@@ -33,6 +33,9 @@ def event_of(org: str, r: Row[Any]) -> HistoryEvent:
         policy=r.policy,
         due_ms=r.due_ms,
         call=r.call,
+        reason=r.reason,
+        actor=r.actor,
+        detail=r.detail,
     )
 
 

@@ -64,6 +64,9 @@ class WriteChange:
     client_addr: str | None
     policy: str | None = None
     due_ms: int | None = None
+    reason: str | None = None
+    actor: str | None = None
+    detail: str | None = None
     deadline_ms: int | None = None
     """When the new status's limit passes: a deadline is planned for the new version."""
 
@@ -83,6 +86,9 @@ class WriteChange:
             client_addr=self.client_addr,
             policy=self.policy,
             due_ms=self.due_ms,
+            reason=self.reason,
+            actor=self.actor,
+            detail=self.detail,
         )
 
 

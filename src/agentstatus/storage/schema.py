@@ -141,6 +141,14 @@ history = Table(
     # the row's policy is then call:started, call:answered, call:held or call:ended and the
     # statuses are the agent's, unchanged.
     Column("call", Text, nullable=True),
+    # Why the change was made, as its maker said it: a phone-system rule's name (wrap-up,
+    # wrap-up-ended, missed-calls, phone-offline, next-status) or a supervisor's words.
+    Column("reason", String(200), nullable=True),
+    # Who made it, where the source has a who: the web user's e-mail, the token's label.
+    Column("actor", String(320), nullable=True),
+    # What the event carries beyond the statuses (JSON), by kind: the status queued as
+    # next, the count of missed calls, a wrap-up's mode and end, a phone's state.
+    Column("detail", Text, nullable=True),
     Index("ix_history_org_agent_at", "org_id", "agent_id", "at_ms"),
     Index("ix_history_org_at", "org_id", "at_ms"),
 )
