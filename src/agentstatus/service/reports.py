@@ -143,7 +143,7 @@ class _Tally:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """A text cell a spreadsheet will not run: one that starts like a formula gets a
     leading ``'`` (OWASP's advice against CSV injection)."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
@@ -156,10 +156,10 @@ def as_csv(rows: list[TimeInStatus]) -> str:
     for r in rows:
         writer.writerow(
             [
-                _cell(r.user_id),
-                _cell(r.name),
+                safe_cell(r.user_id),
+                safe_cell(r.name),
                 r.status,
-                _cell(r.status_name or ""),
+                safe_cell(r.status_name or ""),
                 f"{r.seconds:.3f}",
                 f"{r.over_limit_seconds:.3f}",
             ]
