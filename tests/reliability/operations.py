@@ -42,6 +42,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{ORG}/presence/{{user_id}}/logout"): {},
     ("GET", f"{ORG}/history"): {},
     ("GET", f"{ORG}/reports/time-in-status"): {},
+    ("GET", f"{ORG}/reports/calls"): {},
     ("GET", f"{ORG}/events"): {},
     ("POST", f"{ORG}/webhooks"): {"json": {"url": "https://crm.example/hook"}},
     ("GET", f"{ORG}/webhooks"): {},

@@ -41,6 +41,7 @@ ENDPOINTS = {
     ("post", "/api/v1/orgs/{org}/presence/logout-all"),
     ("get", "/api/v1/orgs/{org}/history"),
     ("get", "/api/v1/orgs/{org}/reports/time-in-status"),
+    ("get", "/api/v1/orgs/{org}/reports/calls"),
     ("get", "/api/v1/orgs/{org}/events"),
     ("get", "/api/v1/orgs/{org}/webhooks"),
     ("post", "/api/v1/orgs/{org}/webhooks"),
@@ -103,6 +104,22 @@ def test_the_document_describes_bodies_and_answers(shared_server: ServerProcess)
     report = paths["/api/v1/orgs/{org}/reports/time-in-status"]["get"]
     assert "text/csv" in report["responses"]["200"]["content"]
     assert {p["name"] for p in report["parameters"]} == {"org", "from", "to", "user_id", "format"}
+    calls = paths["/api/v1/orgs/{org}/reports/calls"]["get"]
+    assert "text/csv" in calls["responses"]["200"]["content"]
+    assert {p["name"] for p in calls["parameters"]} == {"org", "from", "to", "user_id", "format"}
+    documented = schemas["CallsDay"]["properties"]
+    assert set(documented) == {
+        "user_id",
+        "name",
+        "day",
+        "calls_answered",
+        "talk_seconds",
+        "wrap_up_seconds",
+        "missed_calls",
+        "available_seconds",
+        "occupancy",
+    }
+    assert all(documented[f].get("description") for f in set(documented) - {"user_id", "name"})
 
 
 def test_the_interactive_docs_are_served(shared_server: ServerProcess) -> None:

@@ -8,14 +8,18 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 
 import httpx
 import orjson
 
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.history_event import HistoryEvent
+from agentstatus.domain.occupancy import CallsDay
 from agentstatus.http.api.history import HistoryEvent as HistoryEventBody
+from agentstatus.http.api.reports import CallsDay as CallsDayBody
 from agentstatus.http.api.reports import TimeInStatus as TimeInStatusBody
+from agentstatus.service.call_reports import CallsRow
 from agentstatus.service.reports import TimeInStatus
 from tests.http.api.helpers import cli_json, set_status
 from tests.support.factories import OrgFixture
@@ -78,6 +82,10 @@ def test_the_documented_models_hold_every_field_of_the_serialisers() -> None:
         assert HistoryEventBody.model_validate(shaped).model_dump(exclude_unset=True) == shaped
     row = TimeInStatus("101", "Dana", 1, "Login", 60.0, 1.5)
     assert TimeInStatusBody.model_validate(row.as_json()).model_dump() == row.as_json()
+    for occupancy_of in (0, 60_000):
+        figures = CallsDay(date(2026, 11, 20), 2, 1, 30_000, 10_000, 40_000, 0, 90_000)
+        day = CallsRow("101", "Dana", replace(figures, available_ms=occupancy_of))
+        assert CallsDayBody.model_validate(day.as_json()).model_dump() == day.as_json()
 
 
 def test_patching_a_webhook_answers_that_endpoint(
