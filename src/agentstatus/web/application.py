@@ -85,6 +85,7 @@ def create_web(context: AppContext) -> WebFront:
         Route(f"/o/{ORG}/agents/{{user_id:path}}", agent_day.agent_day, methods=["GET"]),
         Route(f"/o/{ORG}/reports", reports.reports_page, methods=["GET"]),
         Route(f"/o/{ORG}/reports.csv", reports.reports_csv, methods=["GET"]),
+        Route(f"/o/{ORG}/reports/calls.csv", reports.calls_csv, methods=["GET"]),
         *admin_routes(ORG),
     ]
     app = Starlette(

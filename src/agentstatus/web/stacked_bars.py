@@ -33,6 +33,8 @@ class Bar:
     label_x: float
     label_y: float
     pieces: list[Piece]
+    end_x: float = 0.0
+    """Where the bar ends, on the side away from the names (a figure may follow it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +50,12 @@ def chart(
     rtl: bool = False,
     width: float = WIDTH,
     label_width: float = LABEL_WIDTH,
+    trailing: float = 0.0,
 ) -> Chart:
-    """``rows`` are ``(label, [(status, seconds), …])`` in the order to draw them."""
+    """``rows`` are ``(label, [(status, seconds), …])`` in the order to draw them;
+    ``trailing``: room kept after the longest bar for a figure."""
     longest = max((sum(s for _, s in parts) for _, parts in rows), default=0.0)
-    span = width - label_width - GAP
+    span = width - label_width - GAP - trailing
     bars: list[Bar] = []
     for index, (label, parts) in enumerate(rows):
         y = index * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2
@@ -64,6 +68,7 @@ def chart(
             pieces.append(Piece(status, seconds, round(x, 2), round(length, 2)))
             cursor += length
         label_x = width - label_width if rtl else label_width
+        end = label_width + GAP + cursor
         bars.append(
             Bar(
                 label,
@@ -72,6 +77,7 @@ def chart(
                 label_x,
                 round(y + BAR_HEIGHT * 0.75, 2),
                 pieces,
+                round(width - end if rtl else end, 2),
             )
         )
     return Chart(bars, width, max(len(rows), 1) * ROW_HEIGHT)

@@ -1,6 +1,8 @@
 """Reports: the time each agent spent in each status over a range of whole days of the
 organisation's time zone, as a chart and a table, and as the CSV of the API's report
-(``GET /api/v1/orgs/{org}/reports/time-in-status?format=csv``), for the session."""
+(``GET /api/v1/orgs/{org}/reports/time-in-status?format=csv``), for the session; and the
+agents' calls over the same days (``web.pages.report_calls``), with the CSV of
+``GET /api/v1/orgs/{org}/reports/calls?format=csv``."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.service import reports, statuses
+from agentstatus.service import call_reports, reports, statuses
+from agentstatus.service.call_reports import CallsRow
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.reports import TimeInStatus
 from agentstatus.service.timezones import get_timezone
@@ -24,6 +27,7 @@ from agentstatus.web.messages import N_
 from agentstatus.web.pages.common import PageRequest, Refused, page_request, render
 from agentstatus.web.pages.figures import figures
 from agentstatus.web.pages.paging import paginate
+from agentstatus.web.pages.report_calls import calls_values
 from agentstatus.web.stacked_bars import chart
 from agentstatus.web.status_names import displayed
 
@@ -105,6 +109,16 @@ def _report(page: PageRequest, form: RangeForm, zone: ZoneInfo) -> list[TimeInSt
         return None
 
 
+def _calls(page: PageRequest, form: RangeForm, zone: ZoneInfo) -> list[CallsRow]:
+    """The calls of the form's range (a range ``_report`` accepted)."""
+    if form.first is None or form.last is None:
+        return []
+    start, end = range_bounds(form.first, form.last, zone)
+    if start >= now_ms():
+        return []
+    return call_reports.calls_report(page.context.engine, page.org, start, end)
+
+
 REPORT_PAGE = 200
 
 
@@ -115,7 +129,11 @@ async def _form_of(request: Request) -> tuple[PageRequest, ZoneInfo, RangeForm]:
 
 
 def _page(
-    page: PageRequest, zone: ZoneInfo, form: RangeForm, found: list[TimeInStatus] | None
+    page: PageRequest,
+    zone: ZoneInfo,
+    form: RangeForm,
+    found: list[TimeInStatus] | None,
+    calls: list[CallsRow] | None = None,
 ) -> Response:
     values: dict[str, object] = {
         "form": form,
@@ -153,6 +171,7 @@ def _page(
             ],
             rtl=language(page.language).rtl,
         ),
+        **calls_values(calls or [], [r.user_id for r in rows], rtl=language(page.language).rtl),
     )
     return render(page, "reports.html", values)
 
@@ -163,7 +182,22 @@ async def reports_page(request: Request) -> Response:
     except Refused as refused:
         return refused.response
     found = None if form.errors else await asyncio.to_thread(_report, page, form, zone)
-    return await asyncio.to_thread(_page, page, zone, form, found)
+    calls = None if found is None else await asyncio.to_thread(_calls, page, form, zone)
+    return await asyncio.to_thread(_page, page, zone, form, found, calls)
+
+
+def _download(page: PageRequest, form: RangeForm, what: str, body: str) -> Response:
+    # Organisation names are [A-Za-z0-9_-] and the days ISO dates: a safe file name.
+    days = form.from_text if form.from_text == form.to_text else f"{form.from_text}_{form.to_text}"
+    name = f"agentstatus-{page.org}-{what}{days}.csv"
+    return Response(
+        body,
+        media_type="text/csv",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
+    )
 
 
 async def reports_csv(request: Request) -> Response:
@@ -175,13 +209,17 @@ async def reports_csv(request: Request) -> Response:
     found = None if form.errors else await asyncio.to_thread(_report, page, form, zone)
     if found is None:
         return await asyncio.to_thread(_page, page, zone, form, None)
-    # Organisation names are [A-Za-z0-9_-] and the days ISO dates: a safe file name.
-    days = form.from_text if form.from_text == form.to_text else f"{form.from_text}_{form.to_text}"
-    return Response(
-        reports.as_csv(found),
-        media_type="text/csv",
-        headers={
-            "content-disposition": f'attachment; filename="agentstatus-{page.org}-{days}.csv"',
-            "cache-control": "no-store",
-        },
-    )
+    return _download(page, form, "", reports.as_csv(found))
+
+
+async def calls_csv(request: Request) -> Response:
+    """The API's calls CSV (a row per agent and day) of the same range, as a file."""
+    try:
+        page, zone, form = await _form_of(request)
+    except Refused as refused:
+        return refused.response
+    found = None if form.errors else await asyncio.to_thread(_report, page, form, zone)
+    if found is None:
+        return await asyncio.to_thread(_page, page, zone, form, None)
+    calls = await asyncio.to_thread(_calls, page, form, zone)
+    return _download(page, form, "calls-", call_reports.calls_csv(calls))
