@@ -1,6 +1,7 @@
 """The reports page over HTTP: time in status per agent over whole days of the
 organisation's time zone, as a chart and a table, the CSV download (the API's CSV of
-the same range), bad ranges beside their fields, other organisations."""
+the same range), bad ranges beside their fields, other organisations; and the calls of
+the same days (chart, table, the API's calls CSV)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import pytest
 from sqlalchemy import Engine
 
 from agentstatus.domain.clock import to_iso
+from agentstatus.service.status_change import standalone_changes
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.web.days import range_bounds
+from tests.support.call_days import DAY1, DAY2, call_writer, two_days
 from tests.support.factories import OrgFixture, make_org
 from tests.support.past import write_past
 from tests.support.server import ServerProcess
@@ -242,3 +245,50 @@ def test_the_report_in_hebrew(shared_server: ServerProcess, floor: Floor) -> Non
     first = re.search(r'<text class="bar-label" x="([\d.]+)"', html)
     assert first is not None
     assert float(first.group(1)) == 780
+
+
+async def test_the_calls_of_the_range_as_a_chart_a_table_and_the_apis_csv(
+    shared_server: ServerProcess, shared_engine: Engine, shared_database_url: str
+) -> None:
+    async with standalone_changes(shared_database_url) as changes:
+        writer, ids = await call_writer(shared_engine, changes)
+        await two_days(writer, ids)
+    org = writer.org.name
+    sup = add_user(shared_engine, f"calls-{org}@example.com", Role.SUPERVISOR, org)
+    days = {"from": DAY1.isoformat(), "to": DAY2.isoformat()}
+    with signed_in(shared_server.base_url, sup) as client:
+        html = client.get(f"/o/{org}/reports", params=days).text
+        download = client.get(f"/o/{org}/reports/calls.csv", params=days)
+    calls = html.split('id="calls-table"', 1)[1]
+    row = calls.split('<tr data-user-id="101">', 1)[1].split("</tr>", 1)[0]
+    # Both days of 101: 2 answered, 2 missed, 25 minutes talk, a minute of wrap-up, and
+    # 15:20 of the first day plus 20 minutes of the second taking calls.
+    assert text_of(row) == "Agent 1 101 2 2 0:25:00 0:01:00 15:40:00 2.8%"
+    lunch_only = calls.split('<tr data-user-id="102">', 1)[1].split("</tr>", 1)[0]
+    assert 'data-occupancy=""' in lunch_only
+    assert text_of(lunch_only).endswith("0:00:00 \u2013")
+    # 104's call has not ended: it counts until now, two weeks of talk past its answer.
+    assert '<tr data-user-id="104">' in calls
+    bars = re.findall(r'<g class="calls-bar" data-agent="(\w+)">(.*?)</g>', html, re.S)
+    assert [agent for agent, _ in bars] == ["101", "102", "104"]
+    assert re.findall(r'data-piece="([\w-]+)"', bars[0][1]) == [
+        "calls-talk",
+        "calls-wrap-up",
+        "calls-ready",
+    ]
+    assert re.search(r'<text class="bar-figure"[^>]*>2.8%</text>', bars[0][1])
+    assert download.headers["content-disposition"].endswith(
+        f'filename="agentstatus-{org}-calls-2026-11-20_2026-11-21.csv"'
+    )
+    start, end = range_bounds(DAY1, DAY2, ZoneInfo("Asia/Jerusalem"))
+    token = create_token(shared_engine, Role.SUPERVISOR, org).token
+    api = httpx.get(
+        f"{shared_server.base_url}/api/v1/orgs/{org}/reports/calls",
+        params={"from": to_iso(start), "to": to_iso(end), "format": "csv"},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    # The same rows but 104's, whose unended call grows with now between the two reads.
+    assert [r for r in download.text.splitlines() if not r.startswith("104,")] == [
+        r for r in api.text.splitlines() if not r.startswith("104,")
+    ]
