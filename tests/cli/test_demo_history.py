@@ -14,7 +14,9 @@ from agentstatus.cli.demo_day import LUNCH, Step, day_start_ms, demo_days, plan_
 from agentstatus.domain.calls import CallChange
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, WRAP_UP_EVENT, WRAP_UP_REASON
 from agentstatus.service import agents, organisations, presence, reports
+from agentstatus.service.call_reports import calls_report
 from agentstatus.service.organisations import org_id
 from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.storage import schema
@@ -43,12 +45,28 @@ def test_the_demo_writes_yesterday_and_today_once(database_url: str, engine: Eng
         assert {e.new_status for e in mine} >= {LOGIN, LUNCH, LOGOUT}
         calls = [e for e in day if e.user_id == user_id and e.call is not None]
         assert len(calls) >= 10
-        # As the change path and the phone-system store write them.
-        assert {e.source for e in mine} <= {"GET", "panel"}
+        # As the change path and the phone-system store write them; the wrap-ups as the
+        # phone system's rule makes them (in with pbx, out with system).
+        assert {e.source for e in mine} <= {"GET", "panel", "pbx", "system"}
         assert {e.source for e in calls} == {"pbx"}
         assert {e.policy for e in calls} >= {"call:started", "call:answered", "call:ended"}
     assert [e.id for e in events] == sorted(e.id for e in events)
     assert [e.at_ms for e in day] == sorted(e.at_ms for e in day)  # written in time order
+
+    # Wrap-ups and missed calls, as their rules write them, reach the calls report.
+    wrap_ups = [e for e in day if e.kind == WRAP_UP_EVENT]
+    assert wrap_ups
+    assert {(e.source, e.reason, e.new_status) for e in wrap_ups} == {("pbx", WRAP_UP_REASON, 13)}
+    missed = [e for e in day if e.kind == MISSED_CALL_EVENT]
+    assert missed
+    assert {(e.source, e.prev_status, e.new_status) for e in missed} == {("pbx", LOGIN, LOGIN)}
+    calls = calls_report(engine, DEMO_ORG, start, end)
+    assert {r.user_id for r in calls} == set(USER_IDS)
+    assert sum(r.figures.missed for r in calls) == len(missed)
+    for row in calls:
+        assert row.figures.answered >= 5
+        assert row.figures.occupancy is not None
+        assert 0.05 < row.figures.occupancy < 0.9
 
     # The report and the present agree with that history.
     rows = reports.time_in_status(engine, DEMO_ORG, start, end, None)

@@ -1,7 +1,7 @@
 """Days of calls written through the service's own paths, for the calls report's tests:
 status changes through the change path (at chosen instants, as the demo writes its past),
 calls as the phone-system link stores them, missed calls appended to the event log as their
-producer appends them. The agents' creation is moved before the days (it is always "now")."""
+producer appends them. The agents exist since a week before the days."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
@@ -20,13 +20,14 @@ from agentstatus.domain.event_types import (
     WRAP_UP_ENDED_REASON,
     WRAP_UP_REASON,
 )
+from agentstatus.service import agents
 from agentstatus.service.organisations import org_id
 from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import set_timezone
+from agentstatus.storage import schema
 from agentstatus.storage.database import reading
 from agentstatus.storage.event_log import NewEvent, append_event
-from agentstatus.storage.schema import agents
 from agentstatus.wire.outcomes import Row
 from tests.support.factories import OrgFixture, make_org
 
@@ -100,14 +101,12 @@ async def call_writer(engine: Engine, changes: StatusChanges) -> tuple[Writer, d
     set_timezone(engine, org.name, ZONE.key)
     with reading(engine) as conn:
         oid = org_id(conn, org.name)
-    with engine.begin() as conn:
-        # The agents exist since before the days (creation is always "now" otherwise).
-        conn.execute(
-            update(agents)
-            .where(agents.c.org_id == oid)
-            .values(created_ms=at(DAY1, "00:00:00") - 7 * 24 * 3600_000)
+    # The agents exist since before the days (a new agent exists since "now").
+    agents.exist_since(engine, org.name, at(DAY1, "00:00:00") - 7 * 24 * 3600_000)
+    with reading(engine) as conn:
+        found = conn.execute(
+            select(schema.agents.c.user_id, schema.agents.c.id).where(schema.agents.c.org_id == oid)
         )
-        found = conn.execute(select(agents.c.user_id, agents.c.id).where(agents.c.org_id == oid))
         ids = {str(r.user_id): int(r.id) for r in found}
     return Writer(engine, changes, org, oid), ids
 

@@ -114,7 +114,8 @@ def demo(state: CliState, base_url: str | None) -> None:
     if written.days:
         click.echo(
             f"history written for {' and '.join(d.isoformat() for d in written.days)} "
-            f"(until now): {written.changes} status changes, {written.call_events} call events"
+            f"(until now): {written.changes} status changes, {written.call_events} call events, "
+            f"{written.missed_calls} missed calls"
         )
     else:
         click.echo("history: yesterday's and today's already written (kept as they are)")

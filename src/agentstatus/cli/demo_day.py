@@ -2,9 +2,10 @@
 until now), so that the agent's day, the reports and replay have something to show.
 
 Everything is written through the paths the service itself writes with: status changes
-through :class:`~agentstatus.service.status_change.StatusChanges` (as the CRM's requests
-and the agents' panels make them), calls through the phone-system store's
-:func:`~agentstatus.service.phone_calls.store_calls` (as a phone system reports them), each with the
+through :class:`~agentstatus.service.status_change.StatusChanges` (as the CRM's requests,
+the agents' panels and the phone system's wrap-up make them), calls through the phone-system
+store's :func:`~agentstatus.service.phone_calls.store_calls` (as a phone system reports them),
+a call that rang out as an ``agent.missed_call`` appended to the event log, each with the
 instant it happened. The plan is a function of the day and the agent (a seeded random), and
 a day that already has history is left alone: running the demo again adds nothing.
 """
@@ -17,12 +18,21 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
 from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.event_types import (
+    MISSED_CALL_EVENT,
+    WRAP_UP_ENDED_REASON,
+    WRAP_UP_REASON,
+)
 from agentstatus.service.history import read_history
 from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.phone_calls import agent_on_call
 from agentstatus.storage.types import Engine
 from agentstatus.wire.outcomes import Row
 
@@ -51,12 +61,16 @@ class Step:
     status: int | None = field(default=None, compare=False)
     source: Source = field(default=Source.GET, compare=False)
     call: Changed | None = field(default=None, compare=False)
+    reason: str | None = field(default=None, compare=False)
+    missed: bool = field(default=False, compare=False)
+    """A call offered to the agent rang out (an ``agent.missed_call``)."""
 
 
 @dataclass
 class Written:
     changes: int = 0
     call_events: int = 0
+    missed_calls: int = 0
     days: list[date] = field(default_factory=list)
 
 
@@ -71,8 +85,13 @@ class _Planner:
         moment = datetime.combine(self.day, time(hour, minute), tzinfo=self.zone)
         return int(moment.timestamp() * 1000)
 
-    def status(self, at_ms: int, user_id: str, status: int, source: Source) -> None:
-        self.steps.append(Step(at_ms, len(self.steps), user_id, status, source))
+    def status(
+        self, at_ms: int, user_id: str, status: int, source: Source, reason: str | None = None
+    ) -> None:
+        self.steps.append(Step(at_ms, len(self.steps), user_id, status, source, reason=reason))
+
+    def missed(self, at_ms: int, user_id: str) -> None:
+        self.steps.append(Step(at_ms, len(self.steps), user_id, missed=True))
 
     def call(self, at_ms: int, user_id: str, change: CallChange, call: Call) -> None:
         self.steps.append(Step(at_ms, len(self.steps), user_id, call=Changed(change, call)))
@@ -154,6 +173,7 @@ def _call(
     )
     plan.call(t, user_id, CallChange.STARTED, call)
     if missed:
+        plan.missed(t + ring + 10_000, user_id)
         plan.call(t + ring + 10_000, user_id, CallChange.ENDED, call)
         return False
     answered = t + ring
@@ -166,9 +186,37 @@ def _call(
     end = answered + talk
     plan.call(end, user_id, CallChange.ENDED, call)
     if wrap_up:
-        plan.status(end + 2_000, user_id, WRAP_UP, Source.PANEL)
-        plan.status(end + wrap_up, user_id, LOGIN, Source.PANEL)
+        # As the phone system's wrap-up makes them (SPEC 8): in on the hang-up, out timed.
+        plan.status(end + 500, user_id, WRAP_UP, Source.PBX, WRAP_UP_REASON)
+        plan.status(end + wrap_up, user_id, LOGIN, Source.SYSTEM, WRAP_UP_ENDED_REASON)
     return True
+
+
+def _missed_call(engine: Engine, org_id: int, step: Step) -> int:
+    """The ``agent.missed_call`` of a call that rang out at the agent's extension (1), as
+    the phone system's missed-call rule records it; 0 when the agent was not there."""
+    with engine.begin() as conn:
+        agent = agent_on_call(conn, org_id, f"sip{step.user_id}")
+        if agent is None:
+            return 0
+        extension = f"sip{step.user_id}"
+        append_event(
+            conn,
+            NewEvent(
+                org_id=org_id,
+                agent_id=agent.agent_id,
+                user_id=agent.user_id,
+                prev_extension=extension,
+                new_extension=extension,
+                prev_status=agent.status,
+                new_status=agent.status,
+                at_ms=step.at_ms,
+                source=Source.PBX.value,
+                kind=MISSED_CALL_EVENT,
+                detail=orjson.dumps({"count": 1}).decode(),
+            ),
+        )
+    return 1
 
 
 def plan_day(day: date, zone: ZoneInfo, user_ids: Sequence[str], until_ms: int) -> list[Step]:
@@ -211,6 +259,9 @@ async def write_days(
             continue
         steps = plan_day(day, zone, user_ids, now_ms)
         for step in steps:
+            if step.missed:
+                written.missed_calls += _missed_call(engine, org_id, step)
+                continue
             if step.call is not None:
                 if store_calls(engine, org_id, [step.call], at_ms=step.at_ms):
                     written.call_events += 1
@@ -224,6 +275,7 @@ async def write_days(
                 client_addr=CRM_ADDRESS if step.source is Source.GET else None,
                 org_id=org_id,
                 at_ms=step.at_ms,
+                reason=step.reason,
             )
             result = await changes.apply(command)
             if result.row is Row.OK and result.change is not None:
