@@ -10,11 +10,14 @@ from sqlalchemy import Engine
 
 from agentstatus.app import open_database
 from agentstatus.domain.catalogue import LOGIN, LOGOUT
+from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source
 from agentstatus.domain.event_types import WRAP_UP_ENDED_REASON, WRAP_UP_REASON
 from agentstatus.service.call_reports import calls_csv, calls_report
 from agentstatus.service.status_change import StatusChanges, standalone_changes
+from agentstatus.service.timezones import set_timezone
 from tests.support.call_days import DAY1, DAY2, WRAP_UP, at, call_writer, two_days
+from tests.support.factories import make_org
 
 
 @pytest.fixture
@@ -119,3 +122,12 @@ async def test_the_csv_has_a_row_per_agent_and_day(
     )
     assert lines[1] == "101,Agent 1,2026-11-20,2,900.000,60.000,2,55200.000,0.0174"
     assert lines[3] == "102,Agent 2,2026-11-20,0,0.000,0.000,0,0.000,"
+
+
+def test_a_range_in_the_year_1_or_ahead_of_now_is_empty(any_engine: Engine) -> None:
+    org = make_org(any_engine, agent_count=1, extension_count=1)
+    set_timezone(any_engine, org.name, "America/Los_Angeles")
+    year_one = -62_135_596_800_000
+    assert calls_report(any_engine, org.name, year_one, year_one + 86_400_000) == []
+    soon = now_ms() + 3_600_000
+    assert calls_report(any_engine, org.name, soon, soon + 86_400_000) == []

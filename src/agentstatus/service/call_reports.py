@@ -101,7 +101,8 @@ def calls_report(
         raise InvalidInput("the end of the range must be after its start")
     if end_ms - start_ms > MAX_RANGE_MS:
         raise InvalidInput("a report covers at most 366 days")
-    end_ms = min(end_ms, now_ms())
+    # Nothing happened before the epoch, and days of the year 1 are past some zones' calendars.
+    start_ms, end_ms = max(start_ms, 0), min(end_ms, now_ms())
     since = start_ms - LOOKBACK_MS
     with reading(engine) as conn:
         oid = org_id(conn, org)
