@@ -168,6 +168,7 @@ HOSTILE_REQUESTS = [
     ("POST", "/presence/a%00b/logout", {}),
     ("GET", "/history?user_id=a%00b", {}),
     ("GET", "/reports/time-in-status?user_id=a%00b", {}),
+    ("GET", "/reports/calls?user_id=a%00b", {}),
     ("POST", "/webhooks", {"json": {"url": f"{NOWHERE}/\u0000"}}),
     ("POST", "/webhooks", {"json": {"url": "http://[::1/x"}}),
     ("GET", "/webhooks/deliveries?endpoint_id=99999999999999999999", {}),
