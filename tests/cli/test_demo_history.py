@@ -58,7 +58,7 @@ def test_the_demo_writes_yesterday_and_today_once(database_url: str, engine: Eng
     assert wrap_ups
     assert {(e.source, e.reason, e.new_status) for e in wrap_ups} == {("pbx", WRAP_UP_REASON, 13)}
     missed = [e for e in day if e.kind == MISSED_CALL_EVENT]
-    assert missed
+    assert {e.user_id for e in missed} == set(USER_IDS)  # a missed call each, every day
     assert {(e.source, e.prev_status, e.new_status) for e in missed} == {("pbx", LOGIN, LOGIN)}
     calls = calls_report(engine, DEMO_ORG, start, end)
     assert {r.user_id for r in calls} == set(USER_IDS)

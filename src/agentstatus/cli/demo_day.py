@@ -38,6 +38,7 @@ from agentstatus.wire.outcomes import Row
 
 LUNCH, ADMINISTRATIVE, PRIVATE_BREAK, TRAINING, MEETING, WRAP_UP = 3, 5, 7, 11, 12, 13
 MINUTE = 60_000
+MISSED_EACH_DAY = 3
 # The CRM's server, as the history records a SetStatusFromAPI (a documentation address).
 CRM_ADDRESS = "198.51.100.20"
 CALLERS = ("Ruth Katz", "Moshe Levy", "Tamar Ben-David", "Eli Shapiro", "Orit Golan")
@@ -159,8 +160,9 @@ def _call(
     """One call's events (and its wrap-up), when it ended before ``until_ms``."""
     if t + ring + talk + wrap_up >= until_ms:
         return False  # a call still going on would stay "live" with no phone system
-    outgoing = rng.random() < 0.2
-    missed = not outgoing and rng.random() < 0.1
+    # The third call of each agent's day rings out, so every day has a missed call.
+    outgoing = number != MISSED_EACH_DAY and rng.random() < 0.2
+    missed = number == MISSED_EACH_DAY or (not outgoing and rng.random() < 0.1)
     call = Call(
         id=f"demo-{plan.day.isoformat()}-{user_id}-{number}",
         extension=extension,
