@@ -26,6 +26,12 @@ OFFER = MissedOffer("PJSIP/sip1", "support", 15000)
 
 
 @pytest.fixture
+def database_url(any_database_url: str) -> str:
+    """Both engines: the count's read takes the presence row's lock on each."""
+    return any_database_url
+
+
+@pytest.fixture
 async def changes(engine: Engine) -> AsyncIterator[StatusChanges]:
     async with standalone_changes(url_of(engine)) as found:
         yield found
