@@ -43,7 +43,7 @@ def set_rule(conn: Connection, oid: int, rule: MissedCallsRule | None) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class MissingAgent:
+class OfferedAgent:
     """An agent a call was offered to, as its presence row says (locked)."""
 
     agent_id: int
@@ -54,7 +54,7 @@ class MissingAgent:
     takes_calls: bool
 
 
-def lock_agent(conn: Connection, oid: int, user_id: str) -> MissingAgent | None:
+def lock_agent(conn: Connection, oid: int, user_id: str) -> OfferedAgent | None:
     """Agent ``user_id`` logged in at an extension, its presence row locked until the
     caller's transaction ends (no change slips between the count and the event)."""
     r = conn.execute(
@@ -81,7 +81,7 @@ def lock_agent(conn: Connection, oid: int, user_id: str) -> MissingAgent | None:
     if r is None:
         return None
     status = int(r.status)
-    return MissingAgent(
+    return OfferedAgent(
         int(r.agent_id),
         r.sip,
         status,
