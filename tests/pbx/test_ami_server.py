@@ -11,6 +11,8 @@ import pytest
 from tests.support.ami_recording import (
     CALL_TO_P2,
     CALL_TO_P2_TALKING,
+    QUEUE,
+    events,
     first,
     load,
     rewrite,
@@ -307,3 +309,56 @@ def test_drop_connections(server: AmiServer, client: Client) -> None:
     assert server.connections_accepted == 2
     assert server.sessions == 1
     again.close()
+
+
+def _recorded_for_p9(event: str) -> Message:
+    """The queue recording's first ``event`` about Missy's ``;1`` channel (the member)."""
+    for m in events(QUEUE):
+        channel = m.get("DestChannel") or m.get("Channel", "")
+        if m["Event"] == event and channel.startswith("Local/p9@") and channel.endswith(";1"):
+            return {k: v for k, v in m.items() if k != "t"}
+    raise AssertionError(f"no recorded {event}")
+
+
+def test_a_queue_ring_that_times_out_is_what_app_queue_sends(
+    server: AmiServer, client: Client
+) -> None:
+    """As recorded (timeout = 3, Missy never answering): AgentCalled, DialBegin, then after
+    the timeout AgentRingNoAnswer with RingTime, DialEnd NOANSWER and CANCEL, and the
+    member channel's Hangup; the caller stays in the queue and may be rung again."""
+    server.add_at_phone("support", "Local/p9@noanswer", "Missy")
+    client.next("QueueMemberAdded")
+    call = server.queue_call("support", "Local/p9@noanswer", caller_num="100", timeout=0.2)
+    assert client.next("Newchannel")["Channel"].startswith("PJSIP/trunk-")
+    assert _keys(client.next("QueueCallerJoin"))[-3:] == ["Queue", "Position", "Count"]
+    flow = [client.read() for _ in range(7)]
+    assert [m["Event"] for m in flow] == [
+        "Newchannel",
+        "AgentCalled",
+        "DialBegin",
+        "AgentRingNoAnswer",
+        "DialEnd",
+        "DialEnd",
+        "Hangup",
+    ]
+    for message in flow:
+        assert _keys(message) == _keys(_recorded_for_p9(message["Event"])), message["Event"]
+    member = flow[0]["Channel"]
+    assert member.startswith("Local/p9@noanswer-")
+    assert member.endswith(";1")
+    no_answer = flow[3]
+    assert (no_answer["Queue"], no_answer["Interface"], no_answer["MemberName"]) == (
+        "support",
+        "Local/p9@noanswer",
+        "Missy",
+    )
+    assert int(no_answer["RingTime"]) >= 200
+    assert [flow[4]["DialStatus"], flow[5]["DialStatus"]] == ["NOANSWER", "CANCEL"]
+    assert flow[6]["Channel"] == member
+    call.ring_again()
+    assert client.next("AgentCalled")["DestChannel"] != member  # a new channel each ring
+    call.answer()
+    leave = client.next("QueueCallerLeave")
+    assert leave["Queue"] == "support"
+    connect = client.next("AgentConnect")
+    assert _keys(connect) == [*_keys(_recorded_for_p9("AgentCalled")), "HoldTime", "RingTime"]

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.esl_server import DISCONNECT_TEXT, EslServer, separate_string, url_encode
+from tests.support.esl_server import (
+    DISCONNECT_TEXT,
+    EslServer,
+    recorded,
+    separate_string,
+    url_encode,
+)
 
 
 class Raw:
@@ -164,6 +170,61 @@ def test_a_call_in_produces_channel_events(server: EslServer, client: Raw) -> No
     assert events[4]["Other-Leg-Unique-ID"] == call.extension_uuid
     assert events[5]["Channel-Call-State"] == "HELD"
     assert events[7]["Hangup-Cause"] == "NORMAL_CLEARING"
+
+
+BRIDGE_AGENT_FAIL = [
+    "CC-Queue",
+    "CC-Action",
+    "CC-Hangup-Cause",
+    "CC-Agent",
+    "CC-Agent-System",
+    "CC-Agent-Called-Time",
+    "CC-Agent-Aborted-Time",
+    "CC-Member-UUID",
+    "CC-Member-Session-UUID",
+    "CC-Member-CID-Name",
+    "CC-Member-CID-Number",
+    "CC-Member-Joined-Time",
+]
+"""The headers mod_callcenter.c's outbound_agent_thread_run adds to ``bridge-agent-fail``,
+in order (FreeSWITCH 1.10+; no recording has one)."""
+
+
+def test_an_offer_nobody_answers_ends_with_bridge_agent_fail(
+    server: EslServer, client: Raw
+) -> None:
+    cc = "callcenter_config "
+    assert client.api(cc + "agent add 101 Callback") == "+OK\n"
+    assert client.api(cc + "agent set contact 101 user/sip1") == "+OK\n"
+    assert client.api(cc + "tier add support@default 101 1 1") == "+OK\n"
+    client.send("event plain ALL")
+    offer = server.queue_offer("support@default", "101", caller_num="0501", caller_name="Dana")
+    offer.fail("NO_ANSWER")
+    events = []
+    for _ in range(5):
+        body = client.frame()[1]
+        events.append(dict(line.split(": ", 1) for line in body.strip("\n").split("\n")))
+    assert [e.get("CC-Action", e["Event-Name"]) for e in events] == [
+        "agent-offering",
+        "CHANNEL_CREATE",
+        "CHANNEL_PROGRESS",
+        "CHANNEL_HANGUP_COMPLETE",
+        "bridge-agent-fail",
+    ]
+    offering, leg, fail = events[0], events[1], events[4]
+    base = [k for k in recorded(41) if k != "t"]  # a recorded agent-offering, in order
+    common = base[: base.index("CC-Queue")]
+    assert [k for k in offering if k != "Content-Length"] == base
+    assert list(fail)[: len(common)] == common
+    assert list(fail)[len(common) :] == BRIDGE_AGENT_FAIL
+    assert (fail["CC-Agent"], fail["CC-Queue"], fail["CC-Hangup-Cause"]) == (
+        "101",
+        "support%40default",
+        "NO_ANSWER",
+    )
+    assert fail["CC-Member-Session-UUID"] == offering["CC-Member-Session-UUID"]
+    assert leg["Channel-Name"].startswith("sofia/internal/sip%3Asip1%40")
+    assert events[3]["Hangup-Cause"] == "NO_ANSWER"
 
 
 def test_drop_connections_closes_without_notice(server: EslServer, client: Raw) -> None:

@@ -495,6 +495,35 @@ class AmiServer:
             call._begin()
             return call
 
+    def queue_call(
+        self,
+        queue: str,
+        interface: str,
+        *,
+        caller_num: str,
+        caller_name: str = "",
+        did: str = "",
+        timeout: float | None = None,
+    ) -> QueueCall:
+        """A caller waiting in ``queue`` (answered by Queue()) and app_queue ringing the
+        member ``interface``: ``QueueCallerJoin``, then the member's channel, ``AgentCalled``
+        and ``DialBegin``. With ``timeout`` (queues.conf's ``timeout``), a ring nobody
+        answers ends after that many seconds with ``AgentRingNoAnswer`` as app_queue's
+        ring_entry/rna do (else ``ring_out()`` ends it)."""
+        with self._lock:
+            found = self._find(queue, interface)
+            if found is None:
+                raise ValueError(f"{interface} is not a member of {queue}")
+            member = self._members[found].member
+            u1 = self._next_uniqueid()
+            caller = _Channel(
+                f"PJSIP/trunk-{self._next_channel()}",
+                u1, u1, 6, caller_num, caller_name, "", "", "from-trunk", did,
+            )  # fmt: skip
+            call = QueueCall(self, caller, found[0], member, timeout)
+            call._join()
+            return call
+
     # -- internals: state ----------------------------------------------------------------------
 
     def _queue_name(self, queue: str) -> str | None:
@@ -1029,3 +1058,148 @@ class Call:
                 cause = [("Cause", "16"), ("Cause-txt", "Normal Clearing")]
                 self._emit("Hangup", [*channel.fields(), *cause])
             self._server._calls.remove(self)
+
+
+class QueueCall(Call):
+    """A caller in a queue and app_queue's rings of one member; the events and their fields
+    are those of the recording (``tests/pbx/recordings/asterisk-ami-queue-recording.jsonl``:
+    AgentCalled, DialBegin, then AgentRingNoAnswer with RingTime, DialEnd NOANSWER and
+    CANCEL and the member channel's Hangup; or DialEnd ANSWER, QueueCallerLeave,
+    AgentConnect and the bridge)."""
+
+    def __init__(
+        self,
+        server: AmiServer,
+        caller: _Channel,
+        queue: str,
+        member: Member,
+        timeout: float | None,
+    ) -> None:
+        self._queue = queue
+        self._member = member
+        self._timeout = timeout
+        self._rang_at = time.monotonic()
+        self._joined_at = time.monotonic()
+        self.rings = 0
+        self._ringing = False
+        super().__init__(
+            server,
+            source=caller,
+            dest=self._member_channel(server, caller),
+            extension_side=caller,
+            dial_string=member.interface.split("/", 1)[-1],
+        )
+
+    def _member_channel(self, server: AmiServer, caller: _Channel) -> _Channel:
+        interface = self._member.interface
+        name = channel_name_of(interface, server._next_channel())
+        return _Channel(
+            name, server._next_uniqueid(), caller.linkedid, 0, caller.caller_num, "",
+            "", "", "from-queue", caller.exten,
+        )  # fmt: skip
+
+    def _agent(self, event: str, *extra: tuple[str, str]) -> None:
+        fields = [
+            *self._source.fields(),
+            *self._dest.fields("Dest"),
+            ("Queue", self._queue),
+            ("Interface", self._member.interface),
+            ("MemberName", self._member.member_name or self._member.interface),
+            *extra,
+        ]
+        self._server._emit(event, "agent,all", fields)
+
+    def _join(self) -> None:
+        self._emit("Newchannel", self._source.fields())
+        self._server._emit(
+            "QueueCallerJoin",
+            "agent,all",
+            [*self._source.fields(), ("Queue", self._queue), ("Position", "1"), ("Count", "1")],
+        )
+        self._ring()
+
+    def _ring(self) -> None:
+        self._server._calls.append(self)  # the member's device rings (QueueMember Status)
+        self._extension_side = self._dest
+        self.extension_channel = self._dest.name
+        self.extension_uniqueid = self._dest.uniqueid
+        self.rings += 1
+        self._ringing = True
+        self._rang_at = time.monotonic()
+        self._emit("Newchannel", self._dest.fields())
+        self._agent("AgentCalled")
+        self._dial("DialBegin", ("DialString", self._dial_string))
+        if self._timeout is not None and self._server._loop is not None:
+            ring, loop, timeout = self.rings, self._server._loop, self._timeout
+            loop.call_soon_threadsafe(loop.call_later, timeout, self._timed_out, ring)
+
+    def _timed_out(self, ring: int) -> None:
+        with self._server._lock:
+            if self.rings == ring and self._ringing:
+                self.ring_out()
+
+    def ring_out(self) -> None:
+        """The ring ends unanswered (the queue's timeout): the caller keeps waiting."""
+        with self._server._lock:
+            if not self._ringing:
+                return
+            self._ringing = False
+            ring_ms = int((time.monotonic() - self._rang_at) * 1000)
+            self._agent("AgentRingNoAnswer", ("RingTime", str(ring_ms)))
+            self._dial("DialEnd", ("DialStatus", "NOANSWER"))
+            self._dial("DialEnd", ("DialStatus", "CANCEL"))
+            self._emit("Hangup", [*self._dest.fields(), ("Cause", "0"), ("Cause-txt", "Unknown")])
+            self._server._calls.remove(self)
+
+    def ring_again(self) -> None:
+        """app_queue rings the member again (after the queue's ``retry``)."""
+        with self._server._lock:
+            if self._ringing or self._answered or self._hung_up:
+                return
+            self._dest = self._member_channel(self._server, self._source)
+            self._ring()
+
+    def answer(self) -> None:
+        with self._server._lock:
+            if not self._ringing or self._answered:
+                return
+            self._answered = True
+            self._ringing = False
+            self._set_state(self._dest, 6)
+            self._dial("DialEnd", ("DialStatus", "ANSWER"))
+            self._server._emit(
+                "QueueCallerLeave",
+                "agent,all",
+                [*self._source.fields(), ("Queue", self._queue), ("Position", "1"), ("Count", "0")],
+            )
+            hold = str(int(time.monotonic() - self._joined_at))
+            ring = str(int((time.monotonic() - self._rang_at) * 1000))
+            self._agent("AgentConnect", ("HoldTime", hold), ("RingTime", ring))
+            self._emit("BridgeCreate", self._bridge_fields(0))
+            for count, channel in enumerate((self._dest, self._source), start=1):
+                self._emit("BridgeEnter", [*self._bridge_fields(count), *channel.fields()])
+            self._bridged = True
+
+    def hangup(self) -> None:
+        with self._server._lock:
+            if self._answered and not self._hung_up:
+                hold = str(int(time.monotonic() - self._joined_at))
+                self._agent(
+                    "AgentComplete", ("HoldTime", hold), ("TalkTime", "0"), ("Reason", "caller")
+                )
+            if self in self._server._calls:
+                super().hangup()
+            elif not self._hung_up:  # between rings: only the caller's channel is left
+                self._hung_up = True
+                cause = [("Cause", "16"), ("Cause-txt", "Normal Clearing")]
+                self._emit("Hangup", [*self._source.fields(), *cause])
+            self._ringing = False
+
+
+def channel_name_of(interface: str, sequence: str) -> str:
+    """The channel a member's interface is rung on: ``PJSIP/1001-0000002a``; a Local
+    interface's ``;1`` half, named without its options (``Local/1001@agents-0000002a;1``)."""
+    if interface.lower().startswith("local/"):
+        parts = interface.split("/")
+        return f"{'/'.join(parts[:2])}-{sequence};1"
+    return f"{interface}-{sequence}"

@@ -328,6 +328,109 @@ class Call:
                 srv._legs.pop(leg.uuid, None)
 
 
+class QueueOffer:
+    """A caller in a mod_callcenter queue offered to one agent (``outbound_agent_thread_run``
+    of mod_callcenter.c): the ``agent-offering`` event with the recorded headers, the leg
+    to the agent's phone, and, when nobody answers, that leg's hangup then
+    ``bridge-agent-fail`` with the headers mod_callcenter.c adds to it (CC-Queue, CC-Action,
+    CC-Hangup-Cause, CC-Agent, CC-Agent-System, CC-Agent-Called-Time, CC-Agent-Aborted-Time,
+    CC-Member-UUID, CC-Member-Session-UUID, CC-Member-CID-Name, CC-Member-CID-Number,
+    CC-Member-Joined-Time; no recording has one, so they are modelled on the source)."""
+
+    def __init__(
+        self,
+        server: EslServer,
+        queue: str,
+        agent: str,
+        caller_num: str,
+        caller_name: str,
+        extension: str,
+    ) -> None:
+        self._server = server
+        self._queue = queue
+        self._agent = agent
+        self._caller = (caller_name, caller_num)
+        self._member_uuid = str(uuid.uuid4())
+        self._session_uuid = str(uuid.uuid4())
+        self._called = int(time.time())
+        self._leg = server._leg(
+            "outbound",
+            f"sofia/internal/sip:{extension}@{_PHONE_IP}:5060",
+            username=caller_num,
+            cid=(caller_name, caller_num),
+            destination=extension,
+            callee=(extension, extension),
+            addr=_PHONE_IP,
+            context="default",
+            variables={
+                "cc_queue": queue,
+                "cc_member_uuid": self._member_uuid,
+                "cc_member_session_uuid": self._session_uuid,
+                "cc_agent": agent,
+                "cc_agent_type": "Callback",
+                "cc_side": "agent",
+            },
+        )
+
+    def _cc_event(self, action: str, function_line: str) -> dict[str, str]:
+        srv = self._server
+        event = srv._base_event("CUSTOM", "callcenter::info")
+        event["Event-Calling-Function"] = "outbound_agent_thread_run"
+        event["Event-Calling-Line-Number"] = function_line
+        event |= {"CC-Queue": self._queue, "CC-Action": action}
+        return event
+
+    def _member(self) -> dict[str, str]:
+        return {
+            "CC-Member-UUID": self._member_uuid,
+            "CC-Member-Session-UUID": self._session_uuid,
+            "CC-Member-CID-Name": self._caller[0],
+            "CC-Member-CID-Number": self._caller[1],
+        }
+
+    def _offer(self) -> None:
+        srv = self._server
+        event = self._cc_event("agent-offering", "1717")
+        event |= {
+            "CC-Agent": self._agent,
+            "CC-Agent-Type": "Callback",
+            "CC-Agent-System": "single_box",
+            **self._member(),
+        }
+        srv._emit(event)
+        with srv._lock:
+            srv._legs[self._leg.uuid] = self._leg
+        srv._emit(srv._channel_event("CHANNEL_CREATE", self._leg))
+        srv._emit(srv._channel_event("CHANNEL_PROGRESS", self._leg))
+
+    def fail(self, cause: str = "NO_ANSWER") -> None:
+        """The agent's leg ends unanswered with ``cause`` (NO_ANSWER: the originate
+        timeout; ORIGINATOR_CANCEL: another agent answered a ring-all call)."""
+        self._server._on_loop(lambda: self._fail(cause))
+
+    def _fail(self, cause: str) -> None:
+        srv = self._server
+        leg = self._leg
+        leg.answer_state, leg.call_state = "hangup", "HANGUP"
+        hangup = srv._channel_event("CHANNEL_HANGUP_COMPLETE", leg)
+        hangup["Hangup-Cause"] = cause
+        hangup["variable_hangup_cause"] = cause
+        srv._emit(hangup)
+        with srv._lock:
+            srv._legs.pop(leg.uuid, None)
+        event = self._cc_event("bridge-agent-fail", "2105")
+        event |= {
+            "CC-Hangup-Cause": cause,
+            "CC-Agent": self._agent,
+            "CC-Agent-System": "single_box",
+            "CC-Agent-Called-Time": str(self._called),
+            "CC-Agent-Aborted-Time": str(int(time.time())),
+            **self._member(),
+            "CC-Member-Joined-Time": str(self._called),
+        }
+        srv._emit(event)
+
+
 class EslServer:
     """A FreeSWITCH event socket on 127.0.0.1 with mod_callcenter's agents and tiers."""
 
@@ -640,6 +743,25 @@ class EslServer:
                 variables={},
             )
             return self._start_call(phone, trunk, phone)
+
+        return self._on_loop(make)
+
+    def queue_offer(
+        self, queue: str, agent: str, *, caller_num: str, caller_name: str
+    ) -> QueueOffer:
+        """mod_callcenter offers a caller waiting in ``queue`` to ``agent``: its
+        ``agent-offering`` event (as recorded) and the leg to the agent's contact
+        (``user/<extension>``) ringing; ``QueueOffer.fail`` ends it unanswered."""
+
+        def make() -> QueueOffer:
+            with self._lock:
+                row = self._agents.get(agent)
+                if row is None or (queue, agent) not in self._tiers:
+                    raise ValueError(f"agent {agent} is not in {queue}")
+                extension = row.agent.contact.rsplit("/", 1)[-1]
+            offer = QueueOffer(self, queue, agent, caller_num, caller_name, extension)
+            offer._offer()
+            return offer
 
         return self._on_loop(make)
 

@@ -16,12 +16,13 @@ from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
-from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT, WARN_POLICY
 from agentstatus.service import reports
 from agentstatus.service.organisations import org_id
 from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.timezones import set_timezone
 from agentstatus.service.tokens import Role
+from agentstatus.storage.event_log import NewEvent, append_event
 from agentstatus.storage.schema import agents, history
 from agentstatus.web.days import day_bounds
 from tests.support.factories import OrgFixture, make_org
@@ -385,3 +386,40 @@ def test_calls_and_warnings_are_shown_as_what_they_are(
     assert "מעבר למגבלה של הפסקת צהריים (מאז 12:30:00) sip1 system" in rows["agent.overdue"]
     assert "הפסקת צהריים ← לוגין" in rows["agent.status"]
     assert text_of(hebrew).count("←") == 3 * 2
+
+
+def test_a_missed_call_is_shown_as_one(
+    shared_server: ServerProcess, shared_engine: Engine, floor: Floor
+) -> None:
+    """An ``agent.missed_call`` row: the count in a row and the queue, in both languages,
+    and no arrow (the agent's status did not change)."""
+    write_past(
+        shared_engine, floor.org.name, "101", local(DAY - timedelta(days=2), 9),
+        [(local(DAY, 8), LOGIN, "sip1")],
+    )  # fmt: skip
+    with shared_engine.begin() as conn:
+        oid = org_id(conn, floor.org.name)
+        agent_id = conn.execute(
+            select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id == "101")
+        ).scalar_one()
+        append_event(  # as service/missed_calls.py records one
+            conn,
+            NewEvent(
+                org_id=oid, agent_id=agent_id, user_id="101", prev_extension="sip1",
+                new_extension="sip1", prev_status=LOGIN, new_status=LOGIN,
+                at_ms=local(DAY, 9), source="pbx", kind=MISSED_CALL_EVENT,
+                detail='{"count": 2, "queue": "support", "ring_ms": 15000}',
+            ),
+        )  # fmt: skip
+    page = f"/o/{floor.org.name}/agents/101"
+    with signed_in(shared_server.base_url, floor.supervisor) as client:
+        html = client.get(page, params={"day": DAY.isoformat()}).text
+        hebrew = client.get(
+            page, params={"day": DAY.isoformat()}, headers={"accept-language": "he"}
+        ).text
+    said = history_rows(html)[MISSED_CALL_EVENT]
+    assert said.endswith("9:00:00 AM Missed call (2 in a row, queue support) sip1 pbx")
+    assert (
+        "שיחה שלא נענתה (2 ברצף, תור support) sip1 pbx" in history_rows(hebrew)[MISSED_CALL_EVENT]
+    )
+    assert text_of(html).count("→") == 2  # only the login's

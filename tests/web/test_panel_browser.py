@@ -17,8 +17,11 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, Request, expect
 from sqlalchemy import Engine, update
 
+from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.policies import Limit, LimitAction
 from agentstatus.service import embed_origins, panel_links, policies
+from agentstatus.service.missed_calls import record_missed
+from agentstatus.service.organisations import org_id
 from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import panel_links as panel_links_table
 from agentstatus.web.i18n import translations
@@ -561,3 +564,26 @@ def test_the_token_leaves_the_address_and_the_panel_keeps_working(
     expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
     assert presence_of(shared_database_url, floor.name, "103")["status"] == 1
     assert token not in page.url
+
+
+def test_a_missed_call_changes_nothing_in_the_panel(
+    page: Page,
+    crm: CrmSite,
+    floor: OrgFixture,
+    link_to: LinkMaker,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+) -> None:
+    """An ``agent.missed_call`` event (the agent's statuses unchanged) does not restart
+    the panel's timer: the agent is in its status since it entered it."""
+    page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1")))
+    panel = page.locator("agentstatus-panel")
+    button(panel, 1).click()
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(2500)
+    with shared_engine.connect() as conn:
+        oid = org_id(conn, floor.name)
+    assert record_missed(shared_engine, oid, "101", MissedOffer("PJSIP/sip1", "support", 9000))
+    page.wait_for_timeout(1500)  # the stream delivers it within a second
+    assert panel.locator(".timer").text_content() in ("0:00:03", "0:00:04", "0:00:05")
+    expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")

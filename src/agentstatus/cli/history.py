@@ -8,7 +8,7 @@ import orjson
 from agentstatus.cli.output import print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import parse_time, to_iso
-from agentstatus.domain.event_types import OVERDUE_EVENT
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT
 from agentstatus.service import reports
 from agentstatus.service.history import MAX_PAGE, HistoryEvent, read_history
 
@@ -47,12 +47,23 @@ def _call(event: HistoryEvent) -> str:
     return said
 
 
+def _missed(event: HistoryEvent) -> str:
+    """``missed call at sip1 (2 in a row, queue support)``."""
+    detail = orjson.loads(event.detail or "{}")
+    return (
+        f"missed call at {event.new_extension or '-'} "
+        f"({detail.get('count', '?')} in a row, queue {detail.get('queue') or '?'})"
+    )
+
+
 def describe(event: HistoryEvent) -> str:
     """What one history row says, for a person: a change's statuses and extensions, a
     call's extension and other party, a warning's status and when its limit passed."""
     if event.type == OVERDUE_EVENT:
         due = "" if event.due_ms is None else f", limit passed at {to_iso(event.due_ms)}"
         return f"still {_at(event.new_status, event.new_extension)}{due}"
+    if event.type == MISSED_CALL_EVENT:
+        return _missed(event)
     if not event.is_change:
         return _call(event)
     change = f"{_at(event.prev_status, event.prev_extension)} → "

@@ -8,7 +8,8 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
-from agentstatus.service import embed_origins, organisations, policies, timezones
+from agentstatus.domain.missed_calls import DEFAULT_STATUS
+from agentstatus.service import embed_origins, missed_calls, organisations, policies, timezones
 
 
 def _warn_if_weak(code: str | None) -> None:
@@ -154,3 +155,33 @@ def shift_end(state: CliState, org: str, time: str | None, days: str | None, off
         f"{org}: the shift ends at {setting.shift.time} on {','.join(setting.shift.day_names)}; "
         f"next at {to_iso(setting.next_ms)}"
     )
+
+
+@group.command("missed-calls")
+@click.argument("org")
+@click.argument("count", metavar="COUNT|off", required=False)
+@click.option(
+    "--status",
+    type=int,
+    help=f"The status to go to: enabled, taking no calls [default: {DEFAULT_STATUS}, Other].",
+)
+@pass_state
+def missed_calls_(state: CliState, org: str, count: str | None, status: int | None) -> None:
+    """After COUNT calls in a row offered to an agent and not answered, move the agent to
+    a status that takes no calls (source pbx, reason missed-calls); ``off`` turns it off.
+    Without COUNT, print the rule. Missed calls are recorded either way."""
+    if count is not None and count.lower() == "off":
+        if status is not None:
+            raise click.UsageError("--status goes with a count, not with off")
+        missed_calls.clear_rule(state.engine, org)
+    elif count is not None:
+        if not count.isdigit():
+            raise click.UsageError(f"COUNT is a number of calls or off, not {count!r}")
+        missed_calls.set_rule(state.engine, org, int(count), status)
+    elif status is not None:
+        raise click.UsageError("give the count of missed calls with --status")
+    rule = missed_calls.get_rule(state.engine, org)
+    if rule is None:
+        click.echo(f"{org}: missed calls move nobody (they are recorded)")
+        return
+    click.echo(f"{org}: after {rule.count} missed calls in a row, status {rule.status}")

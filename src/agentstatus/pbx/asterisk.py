@@ -24,6 +24,7 @@ from dataclasses import replace
 
 from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.seats import Seat, SeatState, channel_template, template_pattern
 from agentstatus.outbound import OutboundPolicy
@@ -38,6 +39,7 @@ from agentstatus.pbx.phone import (
     PhoneEvent,
     Reconciled,
     Resync,
+    ends_batch,
 )
 
 ALREADY_THERE = "Already there"
@@ -55,6 +57,7 @@ FOLLOWED = frozenset(
         "QueueMemberAdded",
         "QueueMemberRemoved",
         "QueueMemberPause",
+        "AgentRingNoAnswer",
         "Newchannel",
         "DialBegin",
         "Newstate",
@@ -340,7 +343,7 @@ class Asterisk(Connector):
             return None
         found = self.interpret(message)
         for _ in range(BATCH):
-            if queue.empty():
+            if queue.empty() or ends_batch(found):
                 break
             message = queue.get_nowait()
             if message is None:
@@ -372,8 +375,26 @@ class Asterisk(Connector):
                 m.get("PausedReason", m.get("Reason", "")),
             )
             return [] if self.echoes.is_echo(pause) else [pause]
+        if name == "AgentRingNoAnswer":
+            return self._ring_no_answer(m)
         found = self._call_event(name, m)
         return [found] if found is not None else []
+
+    def _ring_no_answer(self, m: Message) -> list[PhoneEvent]:
+        """app_queue's ``AgentRingNoAnswer``: a member of a queue followed was rung for
+        ``RingTime`` ms and did not answer (or was busy or unavailable: app_queue reports
+        those the same way)."""
+        queue = m.get("Queue", "")
+        if queue not in self.config.queues:
+            return []
+        ring = m.get("RingTime", "")
+        return [
+            MissedOffer(
+                m.get("Interface") or m.get("Member", ""),
+                queue,
+                int(ring) if ring.isdigit() else None,
+            )
+        ]
 
     def _call_event(self, name: str, m: Message) -> Changed | None:
         at = now_ms()

@@ -21,6 +21,7 @@ from collections import deque
 
 from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
+from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.outbound import OutboundPolicy
@@ -33,6 +34,7 @@ from agentstatus.pbx.phone import (
     PhoneError,
     PhoneEvent,
     Reconciled,
+    ends_batch,
 )
 
 AVAILABLE = "Available"
@@ -63,6 +65,18 @@ MAX_CALLS = 20_000
 """Live calls one connection may follow."""
 BATCH = 50
 """Events handed to the link at once (its calls are stored in one transaction)."""
+NOT_MISSED = frozenset(
+    {
+        "ORIGINATOR_CANCEL",
+        "USER_BUSY",
+        "NORMAL_CIRCUIT_CONGESTION",
+        "CALL_REJECTED",
+        "USER_NOT_REGISTERED",
+    }
+)
+"""``bridge-agent-fail`` causes that are no missed call, as mod_callcenter's own
+``no_answer_count`` has them: another agent answered a ring-all call or the caller hung up
+(ORIGINATOR_CANCEL), the agent was busy or declined, the phone is not registered."""
 
 
 def quoted(value: str) -> str:
@@ -404,8 +418,10 @@ class FreeSwitch(Connector):
                 await self._set_up_again()
                 continue
             if self._pending:
-                count = min(len(self._pending), BATCH)
-                return [self._pending.popleft() for _ in range(count)]
+                batch: list[PhoneEvent] = []
+                while self._pending and len(batch) < BATCH and not ends_batch(batch):
+                    batch.append(self._pending.popleft())
+                return batch
             self._ready.clear()
             await self._ready.wait()
 
@@ -414,6 +430,8 @@ class FreeSwitch(Connector):
         if name == "CUSTOM":
             if h.get("Event-Subclass") != "callcenter::info":
                 return []
+            if h.get("CC-Action") == "bridge-agent-fail":
+                return self._agent_failed(h)
             if h.get("CC-Action") != "agent-status-change":
                 return []
             return self._status_change(h.get("CC-Agent", ""), h.get("CC-Agent-Status", ""))
@@ -440,6 +458,21 @@ class FreeSwitch(Connector):
         if status == LOGGED_OUT:
             return [PauseAtPhone(agent, False, "", logged_out=True)]
         return [PauseAtPhone(agent, status == ON_BREAK, "")]
+
+    def _agent_failed(self, h: Headers) -> list[PhoneEvent]:
+        """mod_callcenter's ``bridge-agent-fail``: a call offered to one of the
+        organisation's agents in a queue followed was not answered."""
+        agent, queue = h.get("CC-Agent", ""), h.get("CC-Queue", "")
+        if agent not in self._applied or queue not in self.config.queues:
+            return []
+        if h.get("CC-Hangup-Cause", "") in NOT_MISSED:
+            return []
+        # Whole seconds (older versions send neither).
+        called, aborted = h.get("CC-Agent-Called-Time", ""), h.get("CC-Agent-Aborted-Time", "")
+        ring = (
+            (int(aborted) - int(called)) * 1000 if called.isdigit() and aborted.isdigit() else None
+        )
+        return [MissedOffer(agent, queue, ring)]
 
     def _api_event(self, h: Headers) -> None:
         """Another client's ``callcenter_config`` that undoes a seat: set it up again."""

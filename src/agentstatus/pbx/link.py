@@ -34,6 +34,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.history_event import HistoryEvent
+from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, PbxKind
 from agentstatus.domain.seats import Seat, status_for_pause, template_pattern
 from agentstatus.events.hub import EventHub
@@ -50,6 +51,7 @@ from agentstatus.pbx.phone import (
     PhoneSystem,
     Resync,
 )
+from agentstatus.service.missed_calls import missed_call
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.commit_order import CommitFence, latest_final, read_events
 from agentstatus.storage.types import Engine
@@ -412,6 +414,8 @@ class PbxLink:
                 elif isinstance(event, Drift):
                     self._drift.add(event.key)
                     kick = True
+                elif isinstance(event, MissedOffer):
+                    await self._missed(event)  # last of its batch: after the calls before it
                 elif isinstance(event, Resync):
                     log.info("pbx of organisation %d: %s; reconciling", t.oid, event.why)
                     self._resync = True
@@ -449,6 +453,25 @@ class PbxLink:
             StatusCommand(agent.user_id, sip, status, Source.PBX, org_id=t.oid)
         )
         return True
+
+    async def _missed(self, event: MissedOffer) -> None:
+        """A call offered to a seat rang out: recorded for the agent logged in there, who
+        may be moved by the organisation's missed-calls rule (``service/missed_calls.py``)."""
+        t = self.target
+        match = self._seat_key.match(event.key)
+        if match is None:
+            return
+        fields = match.groupdict()
+        found = await asyncio.to_thread(
+            store.agent_at,
+            self.engine,
+            t.oid,
+            sip=fields.get("extension"),
+            user_id=None if "extension" in fields else fields.get("user_id"),
+        )
+        if found is not None:
+            agent, _ = found
+            await missed_call(self.engine, self.changes, self.announce, t.oid, agent.user_id, event)
 
 
 def _endpoint(target: LinkTarget) -> str:

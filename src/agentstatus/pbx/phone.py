@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agentstatus.domain.calls import Call, CallBook, Changed
+from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0
@@ -65,7 +66,14 @@ class Resync:
     why: str
 
 
-PhoneEvent = PauseAtPhone | Changed | Drift | Resync
+PhoneEvent = PauseAtPhone | Changed | Drift | Resync | MissedOffer
+
+
+def ends_batch(found: list[PhoneEvent]) -> bool:
+    """A batch of events ends after a missed call: the link stores a batch's calls before
+    the rest of it, and a missed call must be counted after the calls before it (an answered
+    one resets the count) and before those after it."""
+    return bool(found) and isinstance(found[-1], MissedOffer)
 
 
 class Echoes:

@@ -357,3 +357,14 @@ pbx_calls = Table(
     UniqueConstraint("org_id", "call_id", name="uq_pbx_calls_org_call"),
     Index("ix_pbx_calls_org_extension", "org_id", "extension"),
 )
+
+# An organisation's missed-calls rule (SPEC 8): after ``calls`` calls in a row offered to an
+# agent and not answered, the agent goes to ``status``. No row: off. The running count is
+# not kept here: it is read from the history (``storage.missed_calls``).
+missed_calls = Table(
+    "missed_calls",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("calls", Integer, nullable=False),
+    Column("status", Integer, nullable=False),
+)

@@ -11,6 +11,7 @@ from agentstatus.http.api import (
     events,
     extensions,
     history,
+    missed_calls,
     operations,
     organisations,
     panel_links,
@@ -73,6 +74,7 @@ def create_api(context: AppContext) -> FastAPI:
         events,
         webhooks,
         pbx,
+        missed_calls,
     ):
         v1.include_router(module.router)
     api.include_router(v1)

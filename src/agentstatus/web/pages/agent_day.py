@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import OVERDUE_EVENT
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT
 from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import agent_days, statuses
 from agentstatus.service.errors import NotFound
@@ -44,6 +44,7 @@ from agentstatus.web.timeline import (
 
 PAGE_SIZE = 50
 CHANGE, CALL, WARNING = "change", "call", "warning"
+MISSED = "missed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class Line:
     change: str
     """For a call, what happened: the event type's last part (started, answered, ...)."""
     call: CallFacts | None = None
+    missed: tuple[int, str] | None = None
+    """For a missed call (MISSED): how many in a row, and the queue."""
 
 
 def line(event: HistoryEvent) -> Line:
@@ -77,6 +80,11 @@ def line(event: HistoryEvent) -> Line:
         return Line(event, CHANGE, "")
     if kind == OVERDUE_EVENT:
         return Line(event, WARNING, "")
+    if kind == MISSED_CALL_EVENT:
+        detail = orjson.loads(event.detail or "{}")
+        return Line(
+            event, MISSED, "", missed=(int(detail.get("count", 1)), detail.get("queue", ""))
+        )
     call = orjson.loads(event.call or "{}")
     outgoing = call.get("direction") == "out"
     facts = CallFacts(

@@ -7,6 +7,9 @@
 // cookie and works in a third-party iframe. One stream per panel: a fetch() read as
 // Server-Sent Events (EventSource cannot send the header), resumed by Last-Event-ID.
 const LOGOUT = 2;
+// The kinds of event that change an agent's presence (domain/event_types.py CHANGE_KINDS);
+// the others (a missed call, ...) leave the agent where it was, since when it was.
+const CHANGES = new Set(["agent.login", "agent.logout", "agent.status", "agent.wrap_up_started"]);
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
 const RECONNECTED_MS = 3000;
 // Before the first answer there are no words from the server: these two say why.
@@ -497,7 +500,7 @@ class AgentstatusPanel extends HTMLElement {
     } else if (message.event === "agent.overdue") {
       // A warning is no change: the agent is where it was, since when it was (the panel
       // shows it over the limit from its own clock).
-    } else if (data.user_id === this.state.agent.user_id && data.new) {
+    } else if (CHANGES.has(message.event) && data.user_id === this.state.agent.user_id && data.new) {
       this.setPresence({ ...data.new, since: data.at });
     }
   }
