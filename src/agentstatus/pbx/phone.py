@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agentstatus.domain.calls import Call, CallBook, Changed
+from agentstatus.domain.phone_registration import PhoneSeen
 from agentstatus.domain.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0
@@ -65,7 +66,7 @@ class Resync:
     why: str
 
 
-PhoneEvent = PauseAtPhone | Changed | Drift | Resync
+PhoneEvent = PauseAtPhone | Changed | Drift | Resync | PhoneSeen
 
 
 class Echoes:
@@ -119,6 +120,10 @@ class PhoneSystem(Protocol):
     async def apply(self, seat: Seat) -> None: ...
 
     async def live_calls(self) -> list[Call]: ...
+
+    async def registrations(self) -> list[PhoneSeen]:
+        """The phones' registrations now (on connect)."""
+        ...
 
     async def events(self) -> list[PhoneEvent] | None:
         """The next events (None once the connection is lost)."""
