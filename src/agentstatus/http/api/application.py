@@ -15,6 +15,7 @@ from agentstatus.http.api import (
     organisations,
     panel_links,
     pbx,
+    phone_offline,
     presence,
     reports,
     statuses,
@@ -73,6 +74,7 @@ def create_api(context: AppContext) -> FastAPI:
         events,
         webhooks,
         pbx,
+        phone_offline,
     ):
         v1.include_router(module.router)
     api.include_router(v1)
