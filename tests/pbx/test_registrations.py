@@ -63,13 +63,17 @@ def test_peer_and_device_states() -> None:
     )
 
 
-def test_a_local_member_s_phone_is_its_pjsip_endpoint() -> None:
+def test_a_local_member_s_phone_is_its_sip_device() -> None:
     phones = asterisk("Local/{extension}@from-queue/n")
     device = {"Device": "PJSIP/1001", "State": "UNAVAILABLE"}
     assert phones.interpret("DeviceStateChange", device) == [PhoneSeen("1001", DOWN)]
-    custom = asterisk("Local/{extension}@agents", "Custom:phone-{extension}")
-    mine = {"Device": "Custom:phone-1002", "State": "NOT_INUSE"}
-    assert custom.interpret("DeviceStateChange", mine) == [PhoneSeen("1002", UP)]
+    # The Local device's own state is the dialplan's, not the phone's.
+    local = {"Device": "Local/1001@from-queue", "State": "NOT_INUSE"}
+    assert phones.interpret("DeviceStateChange", local) == []
+    # A state interface names the phone's device when the extension's SIP name differs.
+    named = asterisk("Local/{extension}@agents", "PJSIP/phone-{extension}")
+    mine = {"Device": "PJSIP/phone-1002", "State": "NOT_INUSE"}
+    assert named.interpret("DeviceStateChange", mine) == [PhoneSeen("1002", UP)]
 
 
 def test_read_on_connect_a_listed_contact_wins_over_the_device() -> None:

@@ -1,12 +1,13 @@
 """The phones' registrations as each phone system tells them, mapped to the organisation's
 extensions (``domain/phone_registration.py`` says what the words mean).
 
-**Asterisk.** A device (``PJSIP/1001``, ``SIP/1001``) is the extension's when the member
-interface or the state interface makes it (``PJSIP/{extension}``), or else when its
+**Asterisk.** A SIP device (``PJSIP/1001``, ``SIP/1001``) is the extension's when the
+member interface or the state interface makes it (``PJSIP/{extension}``), or else when its
 endpoint's name is the extension's SIP name (a ``Local/…`` interface rings the phone
-through its dialplan). Events: ``ContactStatus`` (a PJSIP contact: AOR, EndpointName,
-ContactStatus Created/Reachable/Unreachable/Removed/Updated/NonQualified), ``PeerStatus``
-(Peer ``PJSIP/1001``, PeerStatus Reachable/Unreachable/Registered/Unregistered/…),
+through its dialplan; the ``Local/`` device's own state says nothing of the phone).
+Events: ``ContactStatus`` (a PJSIP contact: AOR, EndpointName, ContactStatus
+Created/Reachable/Unreachable/Removed/Updated/NonQualified), ``PeerStatus`` (Peer
+``PJSIP/1001``, PeerStatus Reachable/Unreachable/Registered/Unregistered/…),
 ``DeviceStateChange`` (Device, State NOT_INUSE/INUSE/UNAVAILABLE/…). Read on connect:
 ``DeviceStateList`` (its ``DeviceStateChange`` items) and ``PJSIPShowContacts``
 (``ContactList`` items: Endpoint, Uri, Status).
@@ -50,18 +51,20 @@ class AsteriskPhones:
         self._contacts = Registrations()
 
     def extension_of(self, device: str) -> str | None:
-        """The organisation's extension a device or endpoint name is, if any."""
+        """The organisation's extension a SIP device or endpoint name is, if any. Only a
+        SIP device registers: a ``Local/`` or ``Custom:`` device's state is the dialplan's,
+        not the phone's."""
         known = self._extensions()
+        technology, _, name = device.partition("/")
+        if not name:  # an endpoint's bare name (ContactStatus's EndpointName)
+            return device if device in known else None
+        if technology.lower() not in _SIP_TECHNOLOGIES:
+            return None
         for pattern in self._patterns:
             match = pattern.match(device)
             if match is not None and match.group("extension") in known:
                 return match.group("extension")
-        technology, _, name = device.partition("/")
-        if not name:  # an endpoint's bare name (ContactStatus's EndpointName)
-            return device if device in known else None
-        if technology.lower() in _SIP_TECHNOLOGIES and name in known:
-            return name
-        return None
+        return name if name in known else None
 
     def interpret(self, name: str, m: Mapping[str, str]) -> list[PhoneSeen]:
         if name == "ContactStatus":
