@@ -28,6 +28,15 @@ class PhoneSeen:
     state: PhoneState
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneOffline:
+    """The organisation's phone-offline policy: an agent whose phone stays unregistered
+    ``seconds`` while taking calls goes to ``status`` (one that takes no calls)."""
+
+    seconds: int
+    status: int
+
+
 # res_pjsip's contact statuses (ast_sip_get_contact_status_label): a contact that exists
 # and has not failed its qualify is a registered phone; Unreachable failed it, Removed is
 # gone (unregistered or expired).

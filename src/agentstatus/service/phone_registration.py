@@ -19,7 +19,7 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.event_types import PHONE_EVENT, PHONE_OFFLINE_REASON, is_change
 from agentstatus.domain.history_event import HistoryEvent
-from agentstatus.domain.phone_registration import PhoneSeen, PhoneState, merged
+from agentstatus.domain.phone_registration import PhoneOffline, PhoneSeen, PhoneState, merged
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
@@ -28,7 +28,7 @@ from agentstatus.storage import phone_states as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
 from agentstatus.storage.event_log import NewEvent, append_event
-from agentstatus.storage.phone_states import Holder, PhoneOffline
+from agentstatus.storage.phone_states import Holder
 from agentstatus.storage.types import Connection, Engine
 from agentstatus.wire.outcomes import Row
 
@@ -75,9 +75,12 @@ def store_phones(engine: Engine, oid: int, seen: list[PhoneSeen], at_ms: int | N
     wrote = False
     with engine.begin() as conn:
         offline = store.policy(conn, oid)
+        known = store.known(conn, oid)
         for sip, state in merged(seen).items():
-            if not store.record(conn, oid, sip, state, at):
-                continue
+            ext_id, now = known.get(sip, (None, state))
+            if ext_id is None or now is state:
+                continue  # not an extension of the organisation's, or no change
+            store.record(conn, oid, ext_id, now, state, at)
             holder = store.holder_of(conn, oid, sip)
             if holder is None:
                 continue  # nobody at the extension: the state only
@@ -94,6 +97,9 @@ def plan_after_changes(engine: Engine, oid: int, events: list[HistoryEvent]) -> 
     users = {e.user_id for e in events if is_change(e.kind)}
     if not users:
         return
+    with reading(engine) as conn:  # off (most organisations): no write lock taken
+        if store.policy(conn, oid) is None:
+            return
     with engine.begin() as conn:
         offline = store.policy(conn, oid)
         if offline is None:

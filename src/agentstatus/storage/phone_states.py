@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.domain.phone_registration import PhoneState
+from agentstatus.domain.phone_registration import PhoneOffline, PhoneState
 from agentstatus.storage.schema import (
     agents,
     deadlines,
@@ -33,33 +33,36 @@ def states_by_sip(conn: Connection, oid: int) -> dict[str, PhoneState]:
     return {r.sip: PhoneState(r.state) for r in rows}
 
 
-def record(conn: Connection, oid: int, sip: str, state: PhoneState, at: int) -> bool:
-    """Keep the extension's state; True when it changed (an unknown extension: False)."""
-    ext_id = conn.execute(
-        select(extensions.c.id).where(extensions.c.org_id == oid, extensions.c.sip == sip)
-    ).scalar()
-    if ext_id is None:
-        return False
-    now = conn.execute(
-        select(phone_states.c.state).where(phone_states.c.extension_id == ext_id)
-    ).scalar()
-    if now == state.value:
-        return False
+def known(conn: Connection, oid: int) -> dict[str, tuple[int, PhoneState]]:
+    """Every extension of the organisation: its id and its phone (unknown: no row), in one
+    read, so that a phone system's listing of thousands costs one query, not thousands."""
+    rows = conn.execute(
+        select(extensions.c.sip, extensions.c.id, phone_states.c.state)
+        .select_from(
+            extensions.outerjoin(phone_states, phone_states.c.extension_id == extensions.c.id)
+        )
+        .where(extensions.c.org_id == oid)
+    ).all()
+    return {
+        r.sip: (int(r.id), PhoneState(r.state) if r.state else PhoneState.UNKNOWN) for r in rows
+    }
+
+
+def record(
+    conn: Connection, oid: int, ext_id: int, now: PhoneState, state: PhoneState, at: int
+) -> None:
+    """Keep extension ``ext_id``'s phone, which was ``now``, as ``state`` since ``at``."""
+    where = phone_states.c.extension_id == ext_id
     if state is PhoneState.UNKNOWN:
-        conn.execute(delete(phone_states).where(phone_states.c.extension_id == ext_id))
-    elif now is None:
+        conn.execute(delete(phone_states).where(where))
+    elif now is PhoneState.UNKNOWN:
         conn.execute(
             insert(phone_states).values(
                 extension_id=ext_id, org_id=oid, state=state.value, since_ms=at
             )
         )
     else:
-        conn.execute(
-            update(phone_states)
-            .where(phone_states.c.extension_id == ext_id)
-            .values(state=state.value, since_ms=at)
-        )
-    return True
+        conn.execute(update(phone_states).where(where).values(state=state.value, since_ms=at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class Holder:
     phone_since_ms: int | None
 
 
-def _holders(conn: Connection, *where: object) -> list[Holder]:
+def _holders(conn: Connection, *where: ColumnElement[bool]) -> list[Holder]:
     rows = conn.execute(
         select(
             presence.c.agent_id,
@@ -100,7 +103,7 @@ def _holders(conn: Connection, *where: object) -> list[Holder]:
             )
             .outerjoin(phone_states, phone_states.c.extension_id == extensions.c.id)
         )
-        .where(presence.c.status != LOGOUT, *where)  # type: ignore[arg-type]
+        .where(presence.c.status != LOGOUT, *where)
     ).all()
     return [
         Holder(
@@ -139,12 +142,6 @@ def holders(conn: Connection, oid: int, user_ids: set[str] | None = None) -> lis
 
 
 # -- the policy
-
-
-@dataclass(frozen=True, slots=True)
-class PhoneOffline:
-    seconds: int
-    status: int
 
 
 def policy(conn: Connection, oid: int) -> PhoneOffline | None:

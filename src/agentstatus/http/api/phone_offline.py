@@ -7,13 +7,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
+from agentstatus.domain.phone_registration import PhoneOffline
 from agentstatus.http.api.auth import OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, responses_for
 from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import phone_registration
 from agentstatus.service.errors import ErrorCode
-from agentstatus.storage.phone_states import PhoneOffline
 
 router = APIRouter(prefix="/orgs", tags=["organisations"], responses=AUTH_RESPONSES)
 
