@@ -13,11 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from agentstatus.cli.history import describe
 from agentstatus.domain.event_types import PHONE_EVENT, PHONE_OFFLINE_REASON
 from agentstatus.service import presence
 from agentstatus.service.phone_registration import phones_of_org, set_phone_offline
 from agentstatus.storage.phone_states import PHONE_DEADLINE
 from agentstatus.storage.schema import deadlines
+from agentstatus.web.pages.agent_day import line
 from tests.support.ami_server import AmiServer
 from tests.support.esl_server import EslServer
 from tests.support.factories import make_org
@@ -99,6 +101,9 @@ def test_asterisk_phones_are_read_on_connect_and_followed(
         ("101", "pbx", {"extension": "sip1", "phone": "unregistered"})
     ]
     assert events[0].prev_status == events[0].new_status == 1
+    # The agent's day and the CLI's history say what it is (not a call).
+    assert (line(events[0]).kind, line(events[0]).change) == ("phone", "unregistered")
+    assert describe(events[0]) == "sip1 phone unregistered"
     ami.register_phone("sip1")
     wait(lambda: peer_status(server.base_url, code)["sip1"] == "registered", 5, "registered")
     wait(
