@@ -64,8 +64,19 @@ def test_the_board_and_the_panel_show_the_phone_offline(
             panel.locator("agentstatus-panel").screenshot(
                 path=str(folder / "panel-phone-offline-en.png")
             )
-            # Reloaded, the board reads the phone's state from the database; in Hebrew.
+            # The agent's day lists it among the day's changes (not as a call).
+            day = f"{server.base_url}/o/{org.name}/agents/101"
+            page.goto(day)
+            cell = page.locator('tr[data-type="extension.phone"] td.phone')
+            expect(cell).to_have_text(WORDS["en"])
+            page.screenshot(path=str(folder / "agent-day-phone-offline-en.png"), full_page=True)
             page.get_by_role("button", name="עברית").click()
+            expect(page.locator('tr[data-type="extension.phone"] td.phone')).to_have_text(
+                WORDS["he"]
+            )
+            page.screenshot(path=str(folder / "agent-day-phone-offline-he.png"), full_page=True)
+            # Reloaded, the board reads the phone's state from the database; in Hebrew.
+            page.goto(f"{server.base_url}/o/{org.name}/")
             expect(page.locator("html")).to_have_attribute("dir", "rtl")
             badge = row(page, "101").locator(".phone-offline")
             expect(badge).to_have_text(WORDS["he"])
