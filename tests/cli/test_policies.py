@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import Engine
 
-from agentstatus.service import policies, statuses
+from agentstatus.service import phone_registration, policies, statuses
 from tests.cli.helpers import assert_user_error, invoke, ok
 from tests.conftest import OrgFactory
 
@@ -64,3 +64,25 @@ def test_the_shift_end_is_set_and_turned_off(
         "mon,tue",
     )
     assert invoke(shared_database_url, "org", "shift-end", org.name).code == 2
+
+
+def test_the_phone_offline_policy_is_set_shown_and_turned_off(
+    shared_database_url: str, shared_engine: Engine, shared_org_factory: OrgFactory
+) -> None:
+    org = shared_org_factory()
+    shown = ok(shared_database_url, "org", "phone-offline", org.name).stdout
+    assert shown.strip() == f"{org.name}: phone offline: off"
+    said = ok(shared_database_url, "org", "phone-offline", org.name, "1m", "--status", "3").stdout
+    assert said.strip() == f"{org.name}: phone offline 60s: to status 3"
+    found = phone_registration.get_phone_offline(shared_engine, org.name)
+    assert found is not None
+    assert (found.seconds, found.status) == (60, 3)
+    off = ok(shared_database_url, "org", "phone-offline", org.name, "off").stdout
+    assert off.strip() == f"{org.name}: phone offline: off"
+    assert phone_registration.get_phone_offline(shared_engine, org.name) is None
+    # Login takes calls: an agent whose phone is offline must not be left in it.
+    assert_user_error(
+        invoke(shared_database_url, "org", "phone-offline", org.name, "60", "--status", "1"),
+        "take no calls",
+    )
+    assert invoke(shared_database_url, "org", "phone-offline", org.name, "soon").code == 2

@@ -200,6 +200,7 @@ class AmiServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._phones: dict[str, bool] = {}  # PJSIP endpoint: a contact registered
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -745,6 +746,10 @@ class AmiServer:
                 return self._queue_status(fields, id_field), False
             if name == "coreshowchannels":
                 return self._core_show_channels(id_field), False
+            if name == "pjsipshowcontacts":
+                return self._show_contacts(id_field), False
+            if name == "devicestatelist":
+                return self._device_states(id_field), False
             return error("Invalid/unknown command")
 
     def _login(
@@ -956,6 +961,111 @@ class AmiServer:
             )
         )
         return b"".join(out)
+
+    # -- phones (res_pjsip): no recording has them; modelled from the Asterisk 20 AMI
+    # documentation of ContactStatus, PeerStatus, DeviceStateChange, PJSIPShowContacts
+    # (ContactList) and DeviceStateList.
+
+    def register_phone(self, endpoint: str) -> None:
+        """A PJSIP phone registers: its contact is created and qualified, the endpoint
+        becomes reachable and its device NOT_INUSE."""
+        with self._lock:
+            self._phones[endpoint] = True
+        self._emit("ContactStatus", "system,all", self._contact_status(endpoint, "Created"))
+        self._emit("ContactStatus", "system,all", self._contact_status(endpoint, "Reachable"))
+        self._emit("PeerStatus", "system,all", self._peer_status(endpoint, "Reachable"))
+        self._emit("DeviceStateChange", "call,all", self._device(endpoint, "NOT_INUSE"))
+
+    def unregister_phone(self, endpoint: str) -> None:
+        """A PJSIP phone unregisters (or its registration expires): the contact is removed,
+        the endpoint unreachable and its device UNAVAILABLE."""
+        with self._lock:
+            self._phones[endpoint] = False
+        self._emit("ContactStatus", "system,all", self._contact_status(endpoint, "Removed"))
+        self._emit("PeerStatus", "system,all", self._peer_status(endpoint, "Unreachable"))
+        self._emit("DeviceStateChange", "call,all", self._device(endpoint, "UNAVAILABLE"))
+
+    def set_phone(self, endpoint: str, registered: bool) -> None:
+        """The phone's state as Asterisk has it, without an event (before a connect)."""
+        with self._lock:
+            self._phones[endpoint] = registered
+
+    @staticmethod
+    def _uri(endpoint: str) -> str:
+        return f"sip:{endpoint}@192.0.2.50:5060"
+
+    def _contact_status(self, endpoint: str, status: str) -> Fields:
+        return [
+            ("URI", self._uri(endpoint)),
+            ("ContactStatus", status),
+            ("AOR", endpoint),
+            ("EndpointName", endpoint),
+            ("RoundtripUsec", "0" if status in ("Created", "Removed") else "1532"),
+            ("UserAgent", "Yealink SIP-T46S 66.86.0.15"),
+            ("RegExpire", str(int(time.time()) + 3600)),
+            ("ViaAddress", "192.0.2.50:5060"),
+            ("CallID", f"{endpoint}-reg-0001"),
+        ]
+
+    @staticmethod
+    def _peer_status(endpoint: str, status: str) -> Fields:
+        return [("ChannelType", "PJSIP"), ("Peer", f"PJSIP/{endpoint}"), ("PeerStatus", status)]
+
+    @staticmethod
+    def _device(endpoint: str, state: str) -> Fields:
+        return [("Device", f"PJSIP/{endpoint}"), ("State", state)]
+
+    def _show_contacts(self, id_field: Fields) -> bytes:
+        out = [
+            _list_ack(id_field, "A listing of Contacts follows, presented as ContactList events")
+        ]
+        registered = [e for e, up in self._phones.items() if up]
+        for endpoint in registered:
+            uri = self._uri(endpoint)
+            out.append(
+                _format(
+                    [
+                        ("Event", "ContactList"),
+                        *id_field,
+                        ("ObjectType", "contact"),
+                        ("ObjectName", f"{endpoint};@8d7e1b2c"),
+                        ("ViaAddr", "192.0.2.50"),
+                        ("ViaPort", "5060"),
+                        ("QualifyTimeout", "3.000000"),
+                        ("CallId", f"{endpoint}-reg-0001"),
+                        ("RegServer", ""),
+                        ("PruneOnBoot", "false"),
+                        ("Path", ""),
+                        ("Endpoint", endpoint),
+                        ("AuthenticateQualify", "false"),
+                        ("Uri", uri),
+                        ("QualifyFrequency", "60"),
+                        ("UserAgent", "Yealink SIP-T46S 66.86.0.15"),
+                        ("ExpirationTime", str(int(time.time()) + 3600)),
+                        ("OutboundProxy", ""),
+                        ("Status", "Reachable"),
+                        ("RoundtripUsec", "1532"),
+                    ]
+                )
+            )
+        out.append(self._complete("ContactListComplete", id_field, len(registered)))
+        return b"".join(out)
+
+    def _device_states(self, id_field: Fields) -> bytes:
+        out = [_list_ack(id_field, "Device State Changes will follow")]
+        for endpoint, up in self._phones.items():
+            state = "NOT_INUSE" if up else "UNAVAILABLE"
+            out.append(
+                _format([("Event", "DeviceStateChange"), *id_field, *self._device(endpoint, state)])
+            )
+        out.append(self._complete("DeviceStateListComplete", id_field, len(self._phones)))
+        return b"".join(out)
+
+    @staticmethod
+    def _complete(event: str, id_field: Fields, items: int) -> bytes:
+        return _format(
+            [("Event", event), *id_field, ("EventList", "Complete"), ("ListItems", str(items))]
+        )
 
 
 class Call:

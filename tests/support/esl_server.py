@@ -462,6 +462,7 @@ class EslServer:
         self._last_us = 0
         self._started = time.time()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._registrations: dict[str, str] = {}  # user: call-id, on the "internal" profile
         self._server: asyncio.Server | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -622,6 +623,122 @@ class EslServer:
         ``agent-status-change``, then the core fires the ``API`` event, as for any client."""
         answer = self.api_elsewhere(f"callcenter_config agent set status {agent} '{status}'")
         assert answer == "+OK\n", answer
+
+    # -- phones (mod_sofia): no recording has them; modelled from mod_sofia's source
+    # (sofia_reg.c: the sofia::register, sofia::unregister and sofia::expire events and
+    # their headers; mod_sofia.c cmd_status: "sofia status profile <name> reg").
+
+    def register_phone(self, user: str, *, profile: str = "internal") -> None:
+        """A phone registers (sofia_reg_handle_register: ``sofia::register``)."""
+
+        def fire() -> None:
+            call_id = f"{user}-{uuid.uuid4().hex[:12]}"
+            with self._lock:
+                self._registrations[user] = call_id
+            event = self._base_event("CUSTOM", "sofia::register")
+            event |= {
+                "Event-Calling-File": "sofia_reg.c",
+                "Event-Calling-Function": "sofia_reg_handle_register_token",
+                "profile-name": profile,
+                "from-user": user,
+                "from-host": _PBX_IP,
+                "presence-hosts": _PBX_IP,
+                "contact": f'"{user}" <sip:{user}@{_PHONE_IP}:5060>',
+                "call-id": call_id,
+                "rpid": "unknown",
+                "status": "Registered(UDP)",
+                "expires": "3600",
+                "to-user": user,
+                "to-host": _PBX_IP,
+                "network-ip": _PHONE_IP,
+                "network-port": "5060",
+                "username": user,
+                "realm": _PBX_IP,
+                "user-agent": "Yealink SIP-T46S 66.86.0.15",
+            }
+            self._emit(event)
+
+        self._on_loop(fire)
+
+    def unregister_phone(
+        self, user: str, *, expired: bool = False, profile: str = "internal"
+    ) -> None:
+        """A phone unregisters (a REGISTER with expires 0: ``sofia::unregister``) or its
+        registration expires (sofia_reg_del_callback: ``sofia::expire``, other headers)."""
+
+        def fire() -> None:
+            with self._lock:
+                call_id = self._registrations.pop(user, f"{user}-gone")
+            contact = f'"{user}" <sip:{user}@{_PHONE_IP}:5060>'
+            if expired:
+                event = self._base_event("CUSTOM", "sofia::expire")
+                event |= {
+                    "Event-Calling-File": "sofia_reg.c",
+                    "Event-Calling-Function": "sofia_reg_del_callback",
+                    "profile-name": profile,
+                    "call-id": call_id,
+                    "user": user,
+                    "host": _PBX_IP,
+                    "contact": contact,
+                    "expires": str(int(time.time()) - 1),
+                    "user-agent": "Yealink SIP-T46S 66.86.0.15",
+                    "realm": _PBX_IP,
+                }
+            else:
+                event = self._base_event("CUSTOM", "sofia::unregister")
+                event |= {
+                    "Event-Calling-File": "sofia_reg.c",
+                    "Event-Calling-Function": "sofia_reg_handle_register_token",
+                    "profile-name": profile,
+                    "from-user": user,
+                    "from-host": _PBX_IP,
+                    "contact": contact,
+                    "call-id": call_id,
+                    "rpid": "unknown",
+                    "expires": "0",
+                }
+            self._emit(event)
+
+        self._on_loop(fire)
+
+    def set_phone(self, user: str, registered: bool) -> None:
+        """The registration as mod_sofia has it, without an event (before a connect)."""
+        with self._lock:
+            if registered:
+                self._registrations[user] = f"{user}-{uuid.uuid4().hex[:12]}"
+            else:
+                self._registrations.pop(user, None)
+
+    def _sofia_reg(self, profile: str) -> str:
+        """cmd_status's answer for ``sofia status profile <profile> reg``."""
+        if profile != "internal":
+            return "Invalid Profile!\n"
+        line = "=" * 97
+        with self._lock:
+            found = sorted(self._registrations.items())
+        blocks = []
+        expires = int(time.time()) + 3600
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expires))
+        for user, call_id in found:
+            blocks.append(
+                f"Call-ID:    \t{call_id}\n"
+                f"User:       \t{user}@{_PBX_IP}\n"
+                f'Contact:    \t"{user}" <sip:{user}@{_PHONE_IP}:5060>\n'
+                "Agent:      \tYealink SIP-T46S 66.86.0.15\n"
+                f"Status:     \tRegistered(UDP)(unknown) EXP({stamp}) EXPSECS(3600)\n"
+                "Ping-Status:\tReachable\n"
+                "Host:       \tesl-test\n"
+                f"IP:         \t{_PHONE_IP}\n"
+                "Port:       \t5060\n"
+                f"Auth-User:  \t{user}\n"
+                f"Auth-Realm: \t{_PBX_IP}\n"
+                f"MWI-Account:\t{user}@{_PBX_IP}\n\n"
+            )
+        return (
+            f"\nRegistrations:\n{line}\n"
+            + "".join(blocks)
+            + f"Total items returned: {len(found)}\n{line}\n"
+        )
 
     def api_elsewhere(self, command: str) -> str:
         """An ``api`` command run by someone else (fs_cli, another event-socket client, the
@@ -1101,6 +1218,9 @@ class EslServer:
             return self._status()
         if name == "show" and args.strip() == "channels as json":
             return self._channels_json()
+        words = args.split()
+        if name == "sofia" and words[:2] == ["status", "profile"] and words[3:] == ["reg"]:
+            return self._sofia_reg(words[2])
         return f"-ERR {name} Command not found!\n"
 
     def _callcenter(self, args: str, events: list[dict[str, str]]) -> str:

@@ -8,7 +8,7 @@ import orjson
 from agentstatus.cli.output import print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import parse_time, to_iso
-from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT, PHONE_EVENT
 from agentstatus.service import reports
 from agentstatus.service.history import MAX_PAGE, HistoryEvent, read_history
 
@@ -64,6 +64,9 @@ def describe(event: HistoryEvent) -> str:
         return f"still {_at(event.new_status, event.new_extension)}{due}"
     if event.type == MISSED_CALL_EVENT:
         return _missed(event)
+    if event.type == PHONE_EVENT:
+        phone = orjson.loads(event.detail or "{}").get("phone", "?")
+        return f"{event.new_extension or '-'} phone {phone}"
     if not event.is_change:
         return _call(event)
     change = f"{_at(event.prev_status, event.prev_extension)} → "

@@ -8,8 +8,16 @@ from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
+from agentstatus.domain.durations import parse_duration
 from agentstatus.domain.missed_calls import DEFAULT_STATUS
-from agentstatus.service import embed_origins, missed_calls, organisations, policies, timezones
+from agentstatus.service import (
+    embed_origins,
+    missed_calls,
+    organisations,
+    phone_registration,
+    policies,
+    timezones,
+)
 
 
 def _warn_if_weak(code: str | None) -> None:
@@ -185,3 +193,35 @@ def missed_calls_(state: CliState, org: str, count: str | None, status: int | No
         click.echo(f"{org}: missed calls move nobody (they are recorded)")
         return
     click.echo(f"{org}: after {rule.count} missed calls in a row, status {rule.status}")
+
+
+@group.command("phone-offline")
+@click.argument("org")
+@click.argument("after", metavar="DURATION|off", required=False)
+@click.option(
+    "--status",
+    type=int,
+    default=9,
+    show_default=True,
+    help="Where the agent goes: an enabled status that takes no calls.",
+)
+@pass_state
+def phone_offline(state: CliState, org: str, after: str | None, status: int) -> None:
+    """An agent whose phone stays unregistered DURATION (60s, 2m) while taking calls goes
+    to --status (source pbx, reason phone-offline); "off" turns it off; without either,
+    show it."""
+    if after is not None and after.strip().lower() == "off":
+        phone_registration.clear_phone_offline(state.engine, org)
+        found = None
+    elif after is not None:
+        try:
+            seconds = parse_duration(after)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="DURATION") from None
+        found = phone_registration.set_phone_offline(state.engine, org, seconds, status)
+    else:
+        found = phone_registration.get_phone_offline(state.engine, org)
+    if found is None:
+        click.echo(f"{org}: phone offline: off")
+    else:
+        click.echo(f"{org}: phone offline {found.seconds}s: to status {found.status}")

@@ -26,6 +26,7 @@ from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
+from agentstatus.domain.phone_registration import PhoneSeen
 from agentstatus.domain.seats import Seat, SeatState, channel_template, template_pattern
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
@@ -41,6 +42,7 @@ from agentstatus.pbx.phone import (
     Resync,
     ends_batch,
 )
+from agentstatus.pbx.registrations import ASTERISK_EVENTS, AsteriskPhones
 
 ALREADY_THERE = "Already there"
 NOT_THERE = "Not there"
@@ -65,6 +67,7 @@ FOLLOWED = frozenset(
         "Hold",
         "Unhold",
         "Hangup",
+        *ASTERISK_EVENTS,
     }
 )
 """The events :meth:`Asterisk.interpret` reads; the others (VarSet, Newexten, … most of a
@@ -119,6 +122,7 @@ class Asterisk(Connector):
         """(queue, interface) of the members agentstatus made (loaded by the link)."""
         self.owned_changes: list[tuple[bool, str, str]] = []
         """(made, queue, interface) since the link last stored them."""
+        self.phones = AsteriskPhones(config, lambda: self.extensions)
 
     # -- the connection
 
@@ -354,6 +358,8 @@ class Asterisk(Connector):
 
     def interpret(self, m: Message) -> list[PhoneEvent]:
         name = m.get("Event", "")
+        if name in ASTERISK_EVENTS:
+            return list(self.phones.interpret(name, m))
         if name.startswith("QueueMember"):
             drift = self._follow_members(name, m)
             if drift is not None:
@@ -486,6 +492,20 @@ class Asterisk(Connector):
             stale = next(iter(self._linked))
             self._legs.pop(self._linked.pop(stale), None)
         return True
+
+    async def registrations(self) -> list[PhoneSeen]:
+        """The phones now: ``DeviceStateList`` and ``PJSIPShowContacts`` (an Asterisk
+        without one of them, or without PJSIP, answers an error: read without it)."""
+        listed: list[list[Message]] = []
+        for action in ("DeviceStateList", "PJSIPShowContacts"):
+            try:
+                listed.append((await self._action(action, {}, listing=True))[1])
+            except PhoneError:
+                if not self.connected():
+                    raise
+                listed.append([])
+        devices, contacts = listed
+        return self.phones.listed(devices, contacts)
 
     async def live_calls(self) -> list[Call]:
         """The calls of the organisation's extensions now (after a reconnect)."""

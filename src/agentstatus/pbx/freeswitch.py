@@ -23,6 +23,7 @@ from agentstatus.domain.calls import Call, CallState, Changed, Direction
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
+from agentstatus.domain.phone_registration import PhoneSeen
 from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.connector import Connector
@@ -36,6 +37,7 @@ from agentstatus.pbx.phone import (
     Reconciled,
     ends_batch,
 )
+from agentstatus.pbx.registrations import SOFIA_EVENTS, FreeSwitchPhones
 
 AVAILABLE = "Available"
 ON_DEMAND = "Available (On Demand)"
@@ -46,7 +48,8 @@ STATUSES = {s.casefold(): s for s in (AVAILABLE, ON_DEMAND, ON_BREAK, LOGGED_OUT
 STATUS_OF = {SeatState.TAKING: AVAILABLE, SeatState.PAUSED: ON_BREAK, SeatState.OUT: LOGGED_OUT}
 EVENTS = (
     "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE"
-    " CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE API CUSTOM callcenter::info"
+    " CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE API CUSTOM callcenter::info "
+    + " ".join(SOFIA_EVENTS)
 )
 EXISTS = "already exist"
 INVALID_AGENT = "Agent not found"
@@ -189,6 +192,7 @@ class FreeSwitch(Connector):
         self._window_count = 0
         self._ready = asyncio.Event()
         self._legs: dict[str, tuple[str, str]] = {}  # other legs: (caller, number called)
+        self.phones = FreeSwitchPhones(config, lambda: self.extensions)
 
     async def connect(self) -> None:
         where = self._where
@@ -428,6 +432,8 @@ class FreeSwitch(Connector):
     def interpret(self, h: Headers) -> list[PhoneEvent]:
         name = h.get("Event-Name", "")
         if name == "CUSTOM":
+            if h.get("Event-Subclass") in SOFIA_EVENTS:
+                return list(self.phones.interpret(h))
             if h.get("Event-Subclass") != "callcenter::info":
                 return []
             if h.get("CC-Action") == "bridge-agent-fail":
@@ -566,6 +572,21 @@ class FreeSwitch(Connector):
             self._legs.pop(uid, None)
             return self.calls.end(uid)
         return None
+
+    async def registrations(self) -> list[PhoneSeen]:
+        """The phones now, from ``sofia status profile <profile> reg``."""
+        if self._esl is None:
+            raise PhoneError("not connected")
+        self.commands += 1
+        try:
+            answer = await self._esl.api(
+                f"sofia status profile {self.phones.profile} reg", self.timeout
+            )
+        except CommandFailed:
+            return []  # no mod_sofia: the phones stay as they were
+        except EslError as exc:
+            raise self._lost(f"sofia status: {exc}") from None
+        return self.phones.listed(answer)
 
     async def live_calls(self) -> list[Call]:
         """The calls of the organisation's extensions now (after a reconnect), from

@@ -36,6 +36,7 @@ from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, PbxKind
+from agentstatus.domain.phone_registration import PhoneSeen, PhoneState
 from agentstatus.domain.seats import Seat, status_for_pause, template_pattern
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
@@ -130,6 +131,9 @@ class PbxLink:
         self._established = False
         """The connection was reconciled: it worked, and losing it opens a fast window."""
         config = target.config
+        self._phones: dict[str, PhoneState] = {}
+        """Each extension's phone as last stored by this connection (most device state
+        changes are a call's, not the phone's: they are not stored again)."""
         self._seat_key = template_pattern(
             config.interface if config.kind is PbxKind.ASTERISK else config.agent
         )
@@ -283,6 +287,8 @@ class PbxLink:
             started = [Changed(CallChange.STARTED, c) for c in live]
             if await asyncio.to_thread(store.store_calls, self.engine, t.oid, started):
                 self.announce(t.oid)
+        self._phones.clear()
+        await self._store_phones(await phone.registrations())
         self._retry.clear()
         tasks = [
             asyncio.create_task(self._follow(phone, cursor), name="pbx-follow"),
@@ -372,6 +378,7 @@ class PbxLink:
                     read_events, self.engine, self.fence, t.org, t.oid, cursor
                 )
                 if events:
+                    await asyncio.to_thread(store.plan_after_changes, self.engine, t.oid, events)
                     sips, users = self._touched(events)
                     if sips or users:
                         seats = await asyncio.to_thread(
@@ -403,6 +410,7 @@ class PbxLink:
                 wrote = await asyncio.to_thread(store.store_calls, self.engine, t.oid, calls)
                 if wrote:
                     self.announce(t.oid)
+            await self._store_phones([e for e in batch if isinstance(e, PhoneSeen)])
             kick = False
             for event in batch:
                 if isinstance(event, PauseAtPhone):
@@ -422,6 +430,16 @@ class PbxLink:
                     kick = True
             if kick and self._wake is not None:
                 self._wake.set()
+
+    async def _store_phones(self, seen: list[PhoneSeen]) -> None:
+        """Keep the phones' states that changed (and write their events)."""
+        new = [s for s in seen if self._phones.get(s.extension) is not s.state]
+        if not new:
+            return
+        for s in new:
+            self._phones[s.extension] = s.state
+        if await asyncio.to_thread(store.store_phones, self.engine, self.target.oid, new):
+            self.announce(self.target.oid)
 
     async def _pause(self, event: PauseAtPhone) -> bool:
         """The status a pause at the phone means, applied; False when it means none."""

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from agentstatus.domain.calls import Call, CallBook, Changed
 from agentstatus.domain.missed_calls import MissedOffer
+from agentstatus.domain.phone_registration import PhoneSeen
 from agentstatus.domain.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0
@@ -66,7 +67,7 @@ class Resync:
     why: str
 
 
-PhoneEvent = PauseAtPhone | Changed | Drift | Resync | MissedOffer
+PhoneEvent = PauseAtPhone | Changed | Drift | Resync | MissedOffer | PhoneSeen
 
 
 def ends_batch(found: list[PhoneEvent]) -> bool:
@@ -127,6 +128,10 @@ class PhoneSystem(Protocol):
     async def apply(self, seat: Seat) -> None: ...
 
     async def live_calls(self) -> list[Call]: ...
+
+    async def registrations(self) -> list[PhoneSeen]:
+        """The phones' registrations now (on connect)."""
+        ...
 
     async def events(self) -> list[PhoneEvent] | None:
         """The next events (None once the connection is lost)."""

@@ -9,6 +9,7 @@ from dataclasses import astuple
 from agentstatus.domain.pbx_config import PbxConfig, PbxKind
 from agentstatus.domain.seats import Seat, Seated, desired_seats, seat_of
 from agentstatus.service.phone_calls import clear_calls, store_calls
+from agentstatus.service.phone_registration import plan_after_changes, store_phones
 from agentstatus.storage import pbx_seats
 from agentstatus.storage.pbx_leases import add_commands, count_repairs, record
 from agentstatus.storage.pbx_members import keep_owned, owned_members
@@ -25,9 +26,11 @@ __all__ = [
     "org_extensions",
     "owned_members",
     "pause_names",
+    "plan_after_changes",
     "record",
     "seats_for",
     "store_calls",
+    "store_phones",
 ]
 
 

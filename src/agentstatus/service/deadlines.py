@@ -33,6 +33,7 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.domain.policies import LimitAction, ShiftEnd
+from agentstatus.service import phone_registration
 from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import timezone_of
@@ -40,6 +41,7 @@ from agentstatus.storage import deadline_plans
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
 from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.phone_states import PHONE_DEADLINE
 from agentstatus.storage.types import Connection, Engine
 from agentstatus.wire.outcomes import Row
 
@@ -221,7 +223,7 @@ class DeadlineRunner:
                 await asyncio.sleep(self.tick)
 
     async def act(self, claimed: list[Due]) -> None:
-        limits = [d for d in claimed if d.kind != SHIFT]
+        limits = [d for d in claimed if d.kind not in (SHIFT, PHONE_DEADLINE)]
         current = await asyncio.to_thread(limit_actions, self.engine, limits) if limits else {}
         overtaken = [d.id for d in limits if d.id not in current]
         if overtaken:  # nothing to do: changed since, or the limit changed
@@ -237,7 +239,14 @@ class DeadlineRunner:
                 if d.id in current and current[d.id].action is not LimitAction.WARN
             ),
             *(self._shift(d) for d in claimed if d.kind == SHIFT),
+            *(self._phone(d) for d in claimed if d.kind == PHONE_DEADLINE),
         )
+
+    async def _phone(self, d: Due) -> None:
+        """A phone offline too long (``service/phone_registration.py``)."""
+        async with self._limit:
+            done = await phone_registration.act(self.changes, self.engine, d)
+        await asyncio.to_thread(finish if done else release, self.engine, d.id)
 
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other

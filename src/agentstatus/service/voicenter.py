@@ -14,7 +14,9 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
+from agentstatus.domain.phone_registration import PhoneState
 from agentstatus.service.phone_calls import calls_by_extension
+from agentstatus.service.phone_registration import phones_by_extension
 from agentstatus.service.statuses import Status, status_rows
 from agentstatus.storage.audit import AuditRow, write_audit
 from agentstatus.storage.database import reading
@@ -46,6 +48,8 @@ class ExtensionState:
     agent_name: str = ""
     calls: tuple[Call, ...] = ()
     """Its live calls, when a phone system is connected."""
+    phone: PhoneState = PhoneState.UNKNOWN
+    """Its phone's registration, as the phone system last said."""
 
 
 def authenticate_code(conn: Connection, code: str, address: str | None) -> int | Refusal:
@@ -125,6 +129,7 @@ def _enabled_statuses(conn: Connection, oid: int) -> list[Status]:
 def _extension_states(conn: Connection, oid: int, only: str | None) -> list[ExtensionState]:
     rows = held_extensions(conn, oid, only)
     calls = calls_by_extension(conn, oid)
+    phones = phones_by_extension(conn, oid)
     return [
         ExtensionState(
             r.sip,
@@ -134,6 +139,7 @@ def _extension_states(conn: Connection, oid: int, only: str | None) -> list[Exte
             r.extension_id,
             r.agent_name or "",
             tuple(calls.get(r.sip, ())),
+            phones.get(r.sip, PhoneState.UNKNOWN),
         )
         for r in rows
     ]

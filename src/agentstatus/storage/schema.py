@@ -54,6 +54,10 @@ organisations = Table(
     # (HH:MM) on these weekdays (mon,tue,...); NULL: no end.
     Column("shift_end", String(5), nullable=True),
     Column("shift_days", String(32), nullable=True),
+    # The phone-offline policy (SPEC 8): an agent whose phone stays unregistered this many
+    # seconds while taking calls goes to this status; NULL: off.
+    Column("phone_offline_seconds", Integer, nullable=True),
+    Column("phone_offline_status", Integer, nullable=True),
 )
 
 agents = Table(
@@ -367,4 +371,17 @@ missed_calls = Table(
     Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
     Column("calls", Integer, nullable=False),
     Column("status", Integer, nullable=False),
+)
+
+# The phone of each extension as the phone system last said (issue 23): registered or
+# unregistered, and since when. No row: unknown (never read). Kept by the instance holding
+# the connection; like the live calls, not copied between databases.
+phone_states = Table(
+    "phone_states",
+    metadata,
+    Column("extension_id", Id, ForeignKey("extensions.id"), primary_key=True, autoincrement=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
+    Index("ix_phone_states_org", "org_id"),
 )

@@ -19,6 +19,9 @@ DESC_UNAVAILABLE = "Service unavailable"
 # A GetExtensions item: part of the exposed HTTP API; don't rename.
 SIP = "SIP"
 NAME = "Name"
+PEER_STATUS = "peerStatus"
+"""The phone's registration: "registered", "unregistered", or null when unknown (as
+Voicenter's real-time events send ``peerStatus``)."""
 
 # A GetExtensionsCalls item: part of the exposed HTTP API; don't rename.
 USERNAME = "username"
@@ -56,9 +59,9 @@ def ok(extensions: list[dict[str, object]]) -> dict[str, object]:
     return {ERR: ERR_OK, DESC: DESC_OK, EXTENSIONS: extensions}
 
 
-def extension(sip: str, name: str) -> dict[str, object]:
-    """One item of ``GetExtensions``."""
-    return {SIP: sip, NAME: name}
+def extension(sip: str, name: str, phone: str | None = None) -> dict[str, object]:
+    """One item of ``GetExtensions``: its phone's state is ``None`` when unknown."""
+    return {SIP: sip, NAME: name, PEER_STATUS: phone}
 
 
 def extension_calls(

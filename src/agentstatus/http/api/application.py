@@ -16,6 +16,7 @@ from agentstatus.http.api import (
     organisations,
     panel_links,
     pbx,
+    phone_offline,
     presence,
     reports,
     statuses,
@@ -75,6 +76,7 @@ def create_api(context: AppContext) -> FastAPI:
         webhooks,
         pbx,
         missed_calls,
+        phone_offline,
     ):
         v1.include_router(module.router)
     api.include_router(v1)

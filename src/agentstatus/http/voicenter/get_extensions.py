@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agentstatus.domain.phone_registration import PhoneState
 from agentstatus.http.voicenter.comet import CometEndpoint
 from agentstatus.service.voicenter import ExtensionState
 from agentstatus.wire import comet
@@ -14,4 +15,7 @@ class GetExtensions(CometEndpoint):
 
     @staticmethod
     def item(extension: ExtensionState) -> dict[str, object]:
-        return comet.extension(extension.sip, extension.name)
+        phone = extension.phone
+        return comet.extension(
+            extension.sip, extension.name, None if phone is PhoneState.UNKNOWN else phone.value
+        )

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import now_ms
-from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT
+from agentstatus.domain.event_types import MISSED_CALL_EVENT, OVERDUE_EVENT, PHONE_EVENT
 from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import agent_days, statuses
 from agentstatus.service.errors import NotFound
@@ -43,7 +43,7 @@ from agentstatus.web.timeline import (
 )
 
 PAGE_SIZE = 50
-CHANGE, CALL, WARNING = "change", "call", "warning"
+CHANGE, CALL, WARNING, PHONE = "change", "call", "warning", "phone"
 MISSED = "missed"
 
 
@@ -85,6 +85,9 @@ def line(event: HistoryEvent) -> Line:
         return Line(
             event, MISSED, "", missed=(int(detail.get("count", 1)), detail.get("queue", ""))
         )
+    if kind == PHONE_EVENT:  # the phone's registration: its state in ``change``
+        detail = orjson.loads(event.detail or "{}")
+        return Line(event, PHONE, str(detail.get("phone", "")))
     call = orjson.loads(event.call or "{}")
     outgoing = call.get("direction") == "out"
     facts = CallFacts(

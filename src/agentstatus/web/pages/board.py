@@ -20,6 +20,7 @@ from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
 from agentstatus.service.phone_calls import calls_of_org
+from agentstatus.service.phone_registration import phones_of_org
 from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
 from agentstatus.service.timezones import get_timezone
@@ -73,6 +74,8 @@ class BoardRow:
     logged_in: bool
     call_state: str | None = None
     """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
+    phone: str = "unknown"
+    """Its extension's phone: registered, unregistered (shown: "Phone offline"), unknown."""
 
 
 async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
@@ -130,6 +133,7 @@ async def board(request: Request) -> Response:
     catalogue = displayed(found, page.language)  # the reader's names of the defaults
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
+    phones = await asyncio.to_thread(phones_of_org, engine, page.org)
     rows = [
         BoardRow(
             a.user_id,
@@ -140,6 +144,7 @@ async def board(request: Request) -> Response:
             to_iso(a.since_ms),
             a.extension is not None or a.status != LOGOUT,
             _call_state(calls.get(a.extension or "", [])),
+            phones[a.extension].value if a.extension in phones else "unknown",
         )
         for a in taken.agents
     ]
@@ -164,6 +169,8 @@ async def board(request: Request) -> Response:
             "counts": Counter(taken.counts),  # 0 for a status nobody is in
             "cursor": taken.cursor,
             "catalogue_json": status_catalogue(catalogue),
+            # Every extension's phone, for the script: an agent logging in at one shows it.
+            "phones_json": {sip: state.value for sip, state in phones.items()},
             "zone": zone,
         },
     )

@@ -28,6 +28,7 @@ from agentstatus.service import statuses
 from agentstatus.service.errors import ErrorCode, TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
 from agentstatus.service.phone_calls import calls_of_org
+from agentstatus.service.phone_registration import phones_of_org
 from agentstatus.service.presence import agent_presence
 from agentstatus.storage.types import OperationalError
 from agentstatus.web.i18n import LANGUAGES, choose, language
@@ -148,6 +149,8 @@ async def state(request: Request) -> Response:
     if found is None:  # the agent's row went between the two reads
         raise Refusal(401, LinkRefusal.REVOKED.value, texts.LINK_REVOKED)
     live = await asyncio.to_thread(calls_of_org, engine, grant.org)
+    phones = await asyncio.to_thread(phones_of_org, engine, grant.org)
+    phone = phones.get(found.extension or "")
     code = panel_language(request)
     catalogue = displayed(catalogue, code)  # the panel is a page: the reader's names
     return _json(
@@ -160,6 +163,11 @@ async def state(request: Request) -> Response:
                 "since": to_iso(found.since_ms),
             },
             "calls": [c.as_json() for c in live.get(found.extension or "", [])],
+            # The phone of the extension: registered, unregistered, unknown (SPEC 8).
+            "phone": {
+                "extension": found.extension,
+                "phone": "unknown" if phone is None else phone.value,
+            },
             "statuses": [
                 {
                     "id": s.id,

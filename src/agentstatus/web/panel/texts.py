@@ -23,6 +23,7 @@ UI = {
     "call_Dialing": N_("Dialling"),
     "call_Talking": N_("On a call"),
     "call_Hold": N_("On hold"),
+    "phone_offline": N_("Phone offline"),
     "log_out": N_("Log out"),
     "log_out_question": N_("Log out now? You get no calls until you log in again."),
     "cancel": N_("Cancel"),

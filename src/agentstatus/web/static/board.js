@@ -194,6 +194,7 @@ function setState(row, status, extension, sinceMs) {
   calls.dataset.available = available ? "yes" : "no";
   calls.textContent = available ? text.yes : text.no;
   row.querySelector("button[data-logout]").hidden = status === LOGOUT && !extension;
+  showPhone(row);
   applyFilter(row);
   if (sort.key !== "name") reposition(row);
 }
@@ -214,6 +215,25 @@ function patch(event) {
   }
   setState(row, event.new.status, event.new.extension, Date.parse(event.at));
   showEmpty();
+}
+
+// -- phones (when a phone system is connected) ---------------------------------------------
+
+// Each extension's phone as last said (registered, unregistered; absent: unknown).
+const phones = new Map(Object.entries(JSON.parse(document.getElementById("phones").textContent)));
+
+function showPhone(row) {
+  const state = phones.get(row.querySelector(".extension").textContent) || "unknown";
+  const badge = row.querySelector(".phone-offline");
+  badge.dataset.phone = state;
+  badge.hidden = state !== "unregistered";
+}
+
+function phoneChanged(event) {
+  if (!event.detail || !event.detail.extension) return;
+  phones.set(event.detail.extension, event.detail.phone);
+  const row = rows.get(event.user_id);
+  if (row !== undefined) showPhone(row);
 }
 
 // -- live calls (when a phone system is connected) ---------------------------------------
@@ -252,6 +272,7 @@ function connect() {
   for (const type of ["call.started", "call.answered", "call.held", "call.resumed", "call.ended"]) {
     source.addEventListener(type, (message) => showCall(JSON.parse(message.data)));
   }
+  source.addEventListener("extension.phone", (message) => phoneChanged(JSON.parse(message.data)));
   source.addEventListener("open", () => {
     setBanner(dropped ? "reconnected" : "live", dropped ? text.reconnected : text.live);
   });

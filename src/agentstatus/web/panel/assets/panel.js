@@ -245,7 +245,13 @@ class AgentstatusPanel extends HTMLElement {
     this.onCall = element("span", "on-call");
     this.onCall.hidden = true;
     this.calls = new Map(); // call id: state, from the phone system's events
-    current.append(this.dot, this.statusName, this.overdue, this.onCall, this.timer);
+    // The phone of an extension (its extension and state), from the phone system.
+    this.phone = this.state.phone || { extension: null, phone: "unknown" };
+    this.phoneOffline = element("span", "phone-offline", this.text("phone_offline"));
+    this.phoneOffline.hidden = true;
+    current.append(
+      this.dot, this.statusName, this.overdue, this.onCall, this.phoneOffline, this.timer,
+    );
     this.field = element("label", "extension-field", this.text("extension"));
     this.input = element("input");
     this.input.name = "extension";
@@ -360,7 +366,16 @@ class AgentstatusPanel extends HTMLElement {
       button.setAttribute("aria-pressed", String(Number(button.dataset.status) === presence.status));
     }
     this.section.removeAttribute("aria-busy");
+    this.showPhone();
     this.tick();
+  }
+
+  showPhone() {
+    if (!this.phoneOffline || !this.presence) return;
+    const here = this.presence.status !== LOGOUT && this.presence.extension;
+    this.phoneOffline.hidden = !(
+      here && this.phone.extension === this.presence.extension && this.phone.phone === "unregistered"
+    );
   }
 
   tick() {
@@ -497,6 +512,11 @@ class AgentstatusPanel extends HTMLElement {
       if (message.event === "call.ended") this.calls.delete(data.call.id);
       else this.calls.set(data.call.id, data.call.state);
       this.showCalls();
+    } else if (message.event === "extension.phone") {
+      // The phone registered or not: no change of status either.
+      if (data.user_id !== this.state.agent.user_id || !data.detail) return;
+      this.phone = data.detail;
+      this.showPhone();
     } else if (message.event === "agent.overdue") {
       // A warning is no change: the agent is where it was, since when it was (the panel
       // shows it over the limit from its own clock).
