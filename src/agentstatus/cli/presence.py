@@ -49,10 +49,12 @@ def force_logout(state: CliState, org: str, user_id: str | None, everyone: bool)
     if everyone == (user_id is not None):
         raise click.UsageError("give one USER_ID, or --all")
     if user_id is None:
-        count = state.changes(lambda changes: service.logout_everyone(changes, state.engine, org))
+        count = state.changes(
+            lambda changes: service.logout_everyone(changes, state.engine, org, state.actor)
+        )
         click.echo(f"logged out {count} agent(s) of {org}")
         return
     changed = state.changes(
-        lambda changes: service.force_logout(changes, state.engine, org, user_id)
+        lambda changes: service.force_logout(changes, state.engine, org, user_id, state.actor)
     )
     click.echo(f"logged out {user_id}" if changed else f"{user_id} was already logged out")

@@ -1,5 +1,7 @@
-"""Presence: who is where now (the shape of ``agentstatus presence ORG --json``), and
-logouts by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``."""
+"""Presence: who is where now (the shape of ``agentstatus presence ORG --json``), logouts
+by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``, and a
+supervisor's change of one agent to any status, recorded with source ``supervisor``. Each
+change records the token's label as its actor."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.domain.integers import INT32_MAX
+from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE, responses_for
 from agentstatus.http.api.integers import whole
-from agentstatus.http.api.models import ResponseBody
+from agentstatus.http.api.models import RequestBody, ResponseBody
 from agentstatus.service import presence
+from agentstatus.service.errors import ErrorCode
+from agentstatus.service.set_presence import SupervisorChange, set_presence
+from agentstatus.service.validation import MAX_ID_LENGTH, MAX_REASON_LENGTH
 
 router = APIRouter(
     prefix="/orgs/{org}/presence", tags=["presence"], responses={**AUTH_RESPONSES, **NOT_FOUND}
@@ -71,14 +77,63 @@ def list_presence(
 
 
 @router.post("/logout-all", responses=UNAVAILABLE)
-async def logout_everyone(org: OrgAdmin, context: Context) -> AgentsLoggedOut:
+async def logout_everyone(org: OrgAdmin, context: Context, token: CurrentToken) -> AgentsLoggedOut:
     """Log every agent of the organisation out (admin)."""
-    count = await presence.logout_everyone(context.changes, context.engine, org)
+    count = await presence.logout_everyone(context.changes, context.engine, org, token.actor)
     return AgentsLoggedOut(logged_out=count)
 
 
 @router.post("/{user_id:path}/logout", responses=UNAVAILABLE)
-async def force_logout(org: OrgAccess, user_id: str, context: Context) -> AgentLoggedOut:
+async def force_logout(
+    org: OrgAccess, user_id: str, context: Context, token: CurrentToken
+) -> AgentLoggedOut:
     """Log one agent out (supervisor or admin)."""
-    changed = await presence.force_logout(context.changes, context.engine, org, user_id)
+    changed = await presence.force_logout(
+        context.changes, context.engine, org, user_id, token.actor
+    )
     return AgentLoggedOut(logged_out=changed)
+
+
+class PresenceChange(RequestBody):
+    status: int = Field(
+        ge=1, le=INT32_MAX, description="Any enabled status of the organisation; 2 logs out."
+    )
+    extension: str | None = Field(
+        None,
+        max_length=MAX_ID_LENGTH,
+        description="Where the agent sits; omitted: the extension it holds (required when "
+        "the agent is logged out; ignored for a logout).",
+    )
+    reason: str | None = Field(
+        None,
+        description=f"Why, in the history: free text of at most {MAX_REASON_LENGTH} "
+        "characters (`invalid_reason` beyond); empty or omitted: none.",
+    )
+
+
+SET_PRESENCE_RESPONSES = responses_for(
+    ErrorCode.NOT_FOUND,
+    ErrorCode.ORGANISATION_NOT_FOUND,
+    ErrorCode.AGENT_NOT_FOUND,
+    ErrorCode.EXTENSION_IN_USE,
+    ErrorCode.VALIDATION_ERROR,
+    ErrorCode.STATUS_NOT_AVAILABLE,
+    ErrorCode.EXTENSION_NOT_FOUND,
+    ErrorCode.EXTENSION_REQUIRED,
+    ErrorCode.INVALID_REASON,
+    ErrorCode.UNAVAILABLE,
+)
+
+
+# ``{user_id:path}`` takes every path below it: a PUT route below an agent (…/{user_id}/x)
+# must be declared above this one.
+@router.put("/{user_id:path}", responses=SET_PRESENCE_RESPONSES)
+async def set_agent_presence(
+    org: OrgAccess, user_id: str, body: PresenceChange, context: Context, token: CurrentToken
+) -> AgentPresence:
+    """Put one agent in any enabled status, with a reason (supervisor or admin): source
+    `supervisor`, the token's label recorded as who did it. Answers the agent's presence
+    (also when it was already so: nothing is recorded then)."""
+    ask = SupervisorChange(user_id, body.status, body.extension, body.reason, token.actor)
+    found = await set_presence(context.changes, context.engine, org, ask)
+    return AgentPresence.model_validate(found.as_json())
