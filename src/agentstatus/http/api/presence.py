@@ -1,7 +1,6 @@
-"""Presence: who is where now (the shape of ``agentstatus presence ORG --json``), logouts
-by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``, and a
-supervisor's change of one agent to any status, recorded with source ``supervisor``. Each
-change records the token's label as its actor."""
+"""Presence: who is where now (the shape of ``agentstatus presence ORG --json``), and
+logouts by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``
+and the token's label as who did it (a supervisor's change of status: ``presence_set.py``)."""
 
 from __future__ import annotations
 
@@ -10,16 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from agentstatus.domain.integers import INT32_MAX
 from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
-from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE, responses_for
+from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.integers import whole
-from agentstatus.http.api.models import RequestBody, ResponseBody
+from agentstatus.http.api.models import ResponseBody
 from agentstatus.service import presence
-from agentstatus.service.errors import ErrorCode
-from agentstatus.service.set_presence import SupervisorChange, set_presence
-from agentstatus.service.validation import MAX_ID_LENGTH, MAX_REASON_LENGTH
 
 router = APIRouter(
     prefix="/orgs/{org}/presence", tags=["presence"], responses={**AUTH_RESPONSES, **NOT_FOUND}
@@ -92,48 +87,3 @@ async def force_logout(
         context.changes, context.engine, org, user_id, token.actor
     )
     return AgentLoggedOut(logged_out=changed)
-
-
-class PresenceChange(RequestBody):
-    status: int = Field(
-        ge=1, le=INT32_MAX, description="Any enabled status of the organisation; 2 logs out."
-    )
-    extension: str | None = Field(
-        None,
-        max_length=MAX_ID_LENGTH,
-        description="Where the agent sits; omitted: the extension it holds (required when "
-        "the agent is logged out; ignored for a logout).",
-    )
-    reason: str | None = Field(
-        None,
-        description=f"Why, in the history: free text of at most {MAX_REASON_LENGTH} "
-        "characters (`invalid_reason` beyond); empty or omitted: none.",
-    )
-
-
-SET_PRESENCE_RESPONSES = responses_for(
-    ErrorCode.NOT_FOUND,
-    ErrorCode.ORGANISATION_NOT_FOUND,
-    ErrorCode.AGENT_NOT_FOUND,
-    ErrorCode.EXTENSION_IN_USE,
-    ErrorCode.VALIDATION_ERROR,
-    ErrorCode.STATUS_NOT_AVAILABLE,
-    ErrorCode.EXTENSION_NOT_FOUND,
-    ErrorCode.EXTENSION_REQUIRED,
-    ErrorCode.INVALID_REASON,
-    ErrorCode.UNAVAILABLE,
-)
-
-
-# ``{user_id:path}`` takes every path below it: a PUT route below an agent (…/{user_id}/x)
-# must be declared above this one.
-@router.put("/{user_id:path}", responses=SET_PRESENCE_RESPONSES)
-async def set_agent_presence(
-    org: OrgAccess, user_id: str, body: PresenceChange, context: Context, token: CurrentToken
-) -> AgentPresence:
-    """Put one agent in any enabled status, with a reason (supervisor or admin): source
-    `supervisor`, the token's label recorded as who did it. Answers the agent's presence
-    (also when it was already so: nothing is recorded then)."""
-    ask = SupervisorChange(user_id, body.status, body.extension, body.reason, token.actor)
-    found = await set_presence(context.changes, context.engine, org, ask)
-    return AgentPresence.model_validate(found.as_json())
