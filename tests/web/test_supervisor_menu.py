@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from agentstatus.service import presence
@@ -189,3 +189,39 @@ def test_the_menu_in_english_and_hebrew(
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     page.screenshot(path=str(folder / "supervisor-day-en.png"), full_page=True)
+
+
+def test_the_menu_page_in_a_browser_without_the_script(
+    browser: Browser,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+    supervisor: WebUser,
+    org: OrgFixture,
+    tmp_path: Path,
+) -> None:
+    folder = Path(os.environ.get("AGENTSTATUS_SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    set_status(shared_server.base_url, org.code, "102", "sip2", 1)
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1000, "height": 700}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, shared_server.base_url, supervisor)
+        for code in ("en", "he"):
+            if code == "he":
+                page.get_by_role("button", name="עברית").click()
+            row(page, "102").locator("button[data-set-status]").click()
+            expect(page.locator("h1")).to_contain_text("Agent 2 (102)")
+            expect(page.locator("#status-extension")).to_have_value("sip2")  # its own
+            page.screenshot(path=str(folder / f"supervisor-menu-page-{code}.png"), full_page=True)
+            if code == "en":
+                page.go_back()
+        page.locator('input[name="status"][value="11"]').check()
+        page.locator("#status-reason").fill("בלי סקריפט")
+        page.locator("button.primary").click()
+        expect(row(page, "102").locator("[data-status]")).to_have_attribute("data-status", "11")
+    finally:
+        context.close()
+    last = read_history(shared_engine, org.name).events[-1]
+    assert (last.source, last.reason, last.actor) == ("supervisor", "בלי סקריפט", supervisor.email)

@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service import statuses
-from agentstatus.service.errors import ErrorCode, ServiceError
+from agentstatus.service.agent_days import agent_now
+from agentstatus.service.errors import ErrorCode, NotFound, ServiceError
 from agentstatus.service.presence import AgentPresence
 from agentstatus.service.set_presence import SupervisorChange, set_presence
 from agentstatus.service.validation import MAX_REASON_LENGTH
@@ -34,7 +35,7 @@ from agentstatus.web.pages.common import (
     pages_of,
     render,
 )
-from agentstatus.web.pages.confirm import agent_name, is_confirmed
+from agentstatus.web.pages.confirm import is_confirmed
 from agentstatus.web.status_names import displayed
 
 NO_SUCH_STATUS = N_("That status is not one of the organisation's enabled statuses.")
@@ -117,20 +118,22 @@ def _done(page: PageRequest, found: AgentPresence) -> Response:
 async def ask_status(page: PageRequest, user_id: str, form: FormData) -> Response:
     """The menu as a page: the agent named, the enabled statuses, the reason, the
     extension (for an agent logged out), and the button that confirms."""
-    name = await agent_name(page, user_id)
-    if name is None:
+    engine = page.context.engine
+    try:
+        agent = await asyncio.to_thread(agent_now, engine, page.org, user_id)
+    except NotFound:
         return error_page(page.request, 404, messages.NO_SUCH_AGENT)
-    found = await asyncio.to_thread(statuses.list_statuses, page.context.engine, page.org)
+    found = await asyncio.to_thread(statuses.list_statuses, engine, page.org)
     return render(
         page,
         "set_status.html",
         {
-            "name": name,
+            "name": agent.name or user_id,
             "user_id": user_id,
             "action": f"/o/{page.org}/agents/{agent_segment(user_id)}/status",
             "statuses": [s for s in displayed(found, page.language) if s.enabled],
             "chosen": _text(form, "status") or "",
-            "extension": _text(form, "extension") or "",
+            "extension": _text(form, "extension") or agent.extension or "",
             "max_reason": MAX_REASON_LENGTH,
         },
     )
