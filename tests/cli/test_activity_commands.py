@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from sqlalchemy import Engine, insert, select
 
+from agentstatus.cli import state
 from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
 from agentstatus.domain.catalogue import LOGIN
 from agentstatus.domain.clock import now_ms, to_iso
@@ -84,6 +85,7 @@ def test_force_logout_everyone(
     assert {p.extension for p in presence.list_presence(shared_engine, org.name)} == {None}
     history = json.loads(ok(shared_database_url, "history", org.name, "--json").stdout)
     assert [e["source"] for e in history["events"]] == ["GET"] * 3 + ["admin"] * 3
+    assert {e.get("actor") for e in history["events"][3:]} == {state.cli_actor()}
     assert (
         "logged out 0 agent(s)" in ok(shared_database_url, "force-logout", org.name, "--all").stdout
     )

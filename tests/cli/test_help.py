@@ -28,6 +28,8 @@ DOCUMENTED = [
     "serve",
     "demo",
     "presence",
+    "presence show",
+    "presence set",
     "force-logout",
     "history",
     "report",

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from agentstatus.service import embed_origins, panel_links
+from agentstatus.service.history import read_history
 from agentstatus.service.organisations import org_id
 from agentstatus.service.panel_links import CreatedLink
 from agentstatus.storage.schema import agents as agents_table
@@ -110,7 +111,8 @@ def test_changes_go_through_the_change_path_with_source_panel(
     org: OrgFixture,
     shared_engine: Engine,
 ) -> None:
-    client = panel(org, link_for(org))
+    link = link_for(org)
+    client = panel(org, link)
     login = client.post("/status", json={"status": 1, "extension": "sip1"})
     assert login.status_code == 200, login.text
     assert login.json()["presence"]["extension"] == "sip1"
@@ -122,6 +124,9 @@ def test_changes_go_through_the_change_path_with_source_panel(
     }
     assert client.post("/status", json={"status": 2}).json()["presence"]["extension"] is None
     assert _sources(shared_engine, "101", org) == [(1, "panel"), (3, "panel"), (2, "panel")]
+    # Who: the agent itself, through this link (links carry no label).
+    actors = {e.actor for e in read_history(shared_engine, org.name, user_id="101").events}
+    assert actors == {f"panel-link:{link.link.id}"}
 
 
 def test_logging_in_needs_an_extension_unless_the_link_fixes_one(

@@ -288,6 +288,10 @@ def check_applied(sent: Sent, before: Snapshot, after: Snapshot) -> None:
         "due_ms": None,
         "call": None,
         "kind": "agent.login",
+        # The wire carries no identity and no reason: none is recorded (issue 23).
+        "reason": None,
+        "actor": None,
+        "detail": None,
     }
     assert sent.started_ms <= int(str(event["at_ms"])) <= sent.finished_ms
     was = one(old["presence"], agent_id=agent)

@@ -40,6 +40,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{ORG}/presence"): {},
     ("POST", f"{ORG}/presence/logout-all"): {},
     ("POST", f"{ORG}/presence/{{user_id}}/logout"): {},
+    ("PUT", f"{ORG}/presence/{{user_id}}"): {"json": {"status": 2, "reason": "by {who}"}},
     ("GET", f"{ORG}/history"): {},
     ("GET", f"{ORG}/reports/time-in-status"): {},
     ("GET", f"{ORG}/reports/calls"): {},
@@ -51,11 +52,14 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{ORG}/webhooks/{{endpoint_id}}/test"): {},
     ("GET", f"{ORG}/webhooks/deliveries"): {},
 }
-# SPEC.md 5: a supervisor reads state, history and reports, and forces a logout.
+# SPEC.md 5: a supervisor reads state, history and reports, and forces a logout; SPEC.md 8
+# (issue 23): and puts one agent in any status.
 SUPERVISOR_MAY = {
     key
     for key in REQUESTS
-    if (key[0] == "GET" and key[1] != f"{ORG}/webhooks") or key[1].endswith("{user_id}/logout")
+    if (key[0] == "GET" and key[1] != f"{ORG}/webhooks")
+    or key[1].endswith("{user_id}/logout")
+    or key == ("PUT", f"{ORG}/presence/{{user_id}}")
 }
 ADMIN_ONLY = sorted(set(REQUESTS) - SUPERVISOR_MAY, key=lambda k: (k[0] == "DELETE", k))
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.service import agents, presence
+from agentstatus.service.history import read_history
 from agentstatus.service.tokens import Role
 from tests.support.factories import OrgFixture, make_org
 from tests.support.html_forms import field_error, value_of
@@ -148,6 +149,9 @@ def test_renaming_deactivating_and_activating(
     assert off.headers["location"].endswith("?done=deactivated")
     assert "The agent was deactivated and logged out." in text_of(listed.text)
     assert "Inactive" in text_of(listed.text)
+    # The logout that deactivating made records who did it: the admin's e-mail.
+    last = read_history(shared_engine, org.name).events[-1]
+    assert (last.new_status, last.source, last.actor) == (2, "admin", root_admin.email)
     assert missing.status_code == 404
     assert "There is no such agent." in text_of(missing.text)
     assert on.status_code == 303

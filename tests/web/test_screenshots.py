@@ -151,6 +151,15 @@ def test_screenshots_in_english_and_hebrew(
         taken.append(shoot(page, folder, f"board-confirm-{code}"))
         dialog.locator("[data-confirm-no]").click()
         expect(dialog).to_be_hidden()
+        # The row's status menu: the enabled statuses, a reason (then cancelled).
+        page.locator(f'tr[data-user-id="{org.agents[0]}"] button[data-set-status]').click()
+        menu = page.locator("#status-dialog")
+        expect(menu).to_be_visible()
+        menu.locator('input[name="status"][value="11"]').check()
+        menu.locator("#status-reason").fill("Product training" if code == "en" else "הדרכת מוצר")
+        taken.append(shoot(page, folder, f"board-status-menu-{code}"))
+        menu.locator('button[value="cancel"]').click()
+        expect(menu).to_be_hidden()
         # Replay of yesterday at 12:30: the banner, the tinted board, no action.
         page.locator("#replay-at").fill(f"{past[-1].isoformat()}T12:30:00")
         page.locator("form[data-replay] button[type=submit]").click()

@@ -45,7 +45,9 @@ def rename(state: CliState, org: str, user_id: str, name: str) -> None:
 @pass_state
 def deactivate(state: CliState, org: str, user_id: str) -> None:
     """Log agent USER_ID out and refuse its requests from now on (history is kept)."""
-    state.changes(lambda changes: agents.deactivate_agent(changes, state.engine, org, user_id))
+    state.changes(
+        lambda changes: agents.deactivate_agent(changes, state.engine, org, user_id, state.actor)
+    )
     click.echo(f"deactivated agent {user_id}")
 
 

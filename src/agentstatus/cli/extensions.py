@@ -35,7 +35,9 @@ def add(state: CliState, org: str, extension: str, name: str) -> None:
 def remove(state: CliState, org: str, extension: str) -> None:
     """Remove EXTENSION; an agent logged in at it is logged out first."""
     state.changes(
-        lambda changes: extensions.remove_extension(changes, state.engine, org, extension)
+        lambda changes: extensions.remove_extension(
+            changes, state.engine, org, extension, state.actor
+        )
     )
     click.echo(f"removed extension {extension} from {org}")
 

@@ -3,6 +3,7 @@ webhook key found, each on first use."""
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ from agentstatus.storage.migrate import open_database
 from agentstatus.storage.types import Engine
 
 T = TypeVar("T")
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment nor the password file
+        return "cli"
 
 
 @dataclass
@@ -44,6 +52,12 @@ class CliState:
             with cannot_open_as_error():
                 self._engine = open_database(self.settings.database_url)
         return self._engine
+
+    @property
+    def actor(self) -> str:
+        """Who the command line acts as in the history: ``cli:`` and the OS login name
+        (the command runs on the database directly, with no token or web user)."""
+        return cli_actor()
 
     def changes(self, operation: Callable[[StatusChanges], Awaitable[T]]) -> T:
         """Run ``operation`` on the one status-change path, on this database."""

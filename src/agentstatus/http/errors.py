@@ -77,6 +77,18 @@ ERRORS: Mapping[ErrorCode, Kind] = {
         503,
         "Webhooks and phone systems are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY.",
     ),
+    ErrorCode.AGENT_NOT_FOUND: Kind(404, "No active agent with that user id in the organisation."),
+    ErrorCode.STATUS_NOT_AVAILABLE: Kind(
+        422, "No such status in the organisation's catalogue, or it is disabled."
+    ),
+    ErrorCode.EXTENSION_NOT_FOUND: Kind(422, "No such extension in the organisation."),
+    ErrorCode.EXTENSION_REQUIRED: Kind(
+        422, "The agent is logged out: name the extension to put it at."
+    ),
+    ErrorCode.EXTENSION_IN_USE: Kind(409, "Another agent holds that extension."),
+    ErrorCode.INVALID_REASON: Kind(
+        422, "The reason is longer than 200 characters or holds control characters."
+    ),
 }
 
 # The code of an HTTP status the framework answers by itself (an unknown path, a method).

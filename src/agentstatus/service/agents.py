@@ -108,6 +108,7 @@ async def update_agent(
     *,
     name: str | None = None,
     active: bool | None = None,
+    actor: str | None = None,
 ) -> Agent:
     """Rename, deactivate or reactivate the agent, in one transaction; a deactivated agent
     is then logged out (source ``admin``) and its history stays.
@@ -118,13 +119,15 @@ async def update_agent(
     clean_name = None if name is None else validation.display_name(name)
     oid, agent = await asyncio.to_thread(_update, engine, org, user_id, clean_name, active)
     if active is False:
-        await changes.logout(oid, user_id)
+        await changes.logout(oid, user_id, actor=actor)
     return agent
 
 
-async def deactivate_agent(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> Agent:
+async def deactivate_agent(
+    changes: StatusChanges, engine: Engine, org: str, user_id: str, actor: str | None = None
+) -> Agent:
     """Refuse the agent from now on, then log it out (see :func:`update_agent`)."""
-    return await update_agent(changes, engine, org, user_id, active=False)
+    return await update_agent(changes, engine, org, user_id, active=False, actor=actor)
 
 
 def import_agents(engine: Engine, org: str, csv_text: str) -> ImportSummary:

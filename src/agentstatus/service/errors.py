@@ -43,6 +43,13 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     IMPORT_INCOMPLETE = "import_incomplete"
     SECRET_KEY_UNAVAILABLE = "secret_key_unavailable"  # noqa: S105 (a name, not a key)
+    # A supervisor's change (PUT /orgs/{org}/presence/{user_id}): why it was refused.
+    AGENT_NOT_FOUND = "agent_not_found"
+    STATUS_NOT_AVAILABLE = "status_not_available"
+    EXTENSION_NOT_FOUND = "extension_not_found"
+    EXTENSION_REQUIRED = "extension_required"
+    EXTENSION_IN_USE = "extension_in_use"
+    INVALID_REASON = "invalid_reason"
 
 
 class ServiceError(Exception):

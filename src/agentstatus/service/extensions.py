@@ -56,7 +56,9 @@ def _remove_if_free(engine: Engine, org: str, sip: str) -> tuple[int, Extension,
     return oid, Extension(sip, found.name), holder
 
 
-async def remove_extension(changes: StatusChanges, engine: Engine, org: str, sip: str) -> Extension:
+async def remove_extension(
+    changes: StatusChanges, engine: Engine, org: str, sip: str, actor: str | None = None
+) -> Extension:
     """Remove an extension; an agent holding it is logged out first (source ``admin``).
 
     An agent that logs in at the extension meanwhile is logged out in turn (the database's
@@ -69,7 +71,7 @@ async def remove_extension(changes: StatusChanges, engine: Engine, org: str, sip
             continue  # an agent took the extension after we looked
         if holder is None:
             return removed
-        await changes.logout(oid, holder)
+        await changes.logout(oid, holder, actor=actor)
     raise Unavailable(f"extension {sip!r} keeps being taken; log its agents out and try again")
 
 

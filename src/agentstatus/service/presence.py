@@ -119,10 +119,13 @@ def _logged_in(engine: Engine, org: str) -> tuple[int, list[str]]:
         return oid, presence.logged_in_user_ids(conn, oid)
 
 
-async def force_logout(changes: StatusChanges, engine: Engine, org: str, user_id: str) -> bool:
-    """Log one agent out (source ``admin``); False when it was already logged out."""
+async def force_logout(
+    changes: StatusChanges, engine: Engine, org: str, user_id: str, actor: str | None = None
+) -> bool:
+    """Log one agent out (source ``admin``, ``actor`` who asked); False when it was
+    already logged out."""
     oid = await asyncio.to_thread(_agent_of, engine, org, user_id)
-    return await changes.logout(oid, user_id)
+    return await changes.logout(oid, user_id, actor=actor)
 
 
 # Logouts in flight at once: enough to fill an SQLite batch or the PostgreSQL pool, few
@@ -130,12 +133,15 @@ async def force_logout(changes: StatusChanges, engine: Engine, org: str, user_id
 LOGOUT_CONCURRENCY = 256
 
 
-async def logout_everyone(changes: StatusChanges, engine: Engine, org: str) -> int:
-    """Log every agent of the organisation out (source ``admin``); how many were in."""
+async def logout_everyone(
+    changes: StatusChanges, engine: Engine, org: str, actor: str | None = None
+) -> int:
+    """Log every agent of the organisation out (source ``admin``, ``actor`` who asked);
+    how many were in."""
     oid, user_ids = await asyncio.to_thread(_logged_in, engine, org)
     count = 0
     for start in range(0, len(user_ids), LOGOUT_CONCURRENCY):
         chunk = user_ids[start : start + LOGOUT_CONCURRENCY]
-        done = await asyncio.gather(*(changes.logout(oid, user_id) for user_id in chunk))
+        done = await asyncio.gather(*(changes.logout(oid, u, actor=actor) for u in chunk))
         count += sum(done)
     return count

@@ -152,9 +152,12 @@ class StatusChanges:
             self._after_commit(result)
         return result
 
-    async def logout(self, org_id: int, user_id: str, source: Source = Source.ADMIN) -> bool:
-        """Log one agent out; False when it was already logged out."""
-        command = StatusCommand(user_id, None, LOGOUT, source, org_id=org_id)
+    async def logout(
+        self, org_id: int, user_id: str, source: Source = Source.ADMIN, actor: str | None = None
+    ) -> bool:
+        """Log one agent out; False when it was already logged out. ``actor``: who asked
+        (the web user's e-mail, the token's label), recorded in the history."""
+        command = StatusCommand(user_id, None, LOGOUT, source, org_id=org_id, actor=actor)
         result = await self.apply(command)
         if result.row is Row.UPDATE_FAILED:
             raise Unavailable("the database did not take the change; nothing was applied")

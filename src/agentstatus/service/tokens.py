@@ -32,6 +32,11 @@ class TokenInfo:
     def may_access(self, org: str) -> bool:
         return self.org is None or self.org == org
 
+    @property
+    def actor(self) -> str:
+        """Who the token acts as in the history: its label, or its id when it has none."""
+        return self.label or f"token:{self.id}"
+
 
 @dataclass(frozen=True, slots=True)
 class CreatedToken:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agentstatus.domain.integers import INT32_MAX
-from agentstatus.service.errors import InvalidInput
+from agentstatus.service.errors import ErrorCode, InvalidInput
 
 ORG_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -58,3 +58,22 @@ def code(value: str) -> str:
     if not value or len(value) > 256 or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise InvalidInput("a code must be 1-256 printable characters without spaces")
     return value
+
+
+MAX_REASON_LENGTH = 200
+
+
+def reason(value: str | None) -> str | None:
+    """A supervisor's reason for a change: free text of at most 200 characters, kept as
+    typed but trimmed; None when there is none (an empty text is none)."""
+    value = (value or "").strip()
+    if len(value) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            f"the reason is longer than {MAX_REASON_LENGTH} characters",
+            code=ErrorCode.INVALID_REASON,
+        )
+    if any(not ch.isprintable() for ch in value):
+        raise InvalidInput(
+            "the reason must not contain control characters", code=ErrorCode.INVALID_REASON
+        )
+    return value or None

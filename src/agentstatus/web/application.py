@@ -16,7 +16,15 @@ from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
-from agentstatus.web.pages import agent_day, board, language, replay, reports, sign_in
+from agentstatus.web.pages import (
+    agent_day,
+    board,
+    language,
+    replay,
+    reports,
+    sign_in,
+    supervisor_status,
+)
 from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
 from agentstatus.web.panel.embedding import RefusedOrigins
@@ -79,6 +87,11 @@ def create_web(context: AppContext) -> WebFront:
         Route(f"/o/{ORG}/events", SessionEvents(), methods=["GET"]),
         # A user id may hold "/" (web/agent_paths.py): the rest of the path is the id.
         Route(f"/o/{ORG}/agents/{{user_id:path}}/logout", board.logout_agent, methods=["POST"]),
+        Route(
+            f"/o/{ORG}/agents/{{user_id:path}}/status",
+            supervisor_status.set_agent_status,
+            methods=["POST"],
+        ),
         Route(f"/o/{ORG}/logout-all", board.logout_all, methods=["POST"]),
         Route(f"/o/{ORG}/replay/floor", replay.floor, methods=["GET"]),
         Route(f"/o/{ORG}/replay/events", replay.events, methods=["GET"]),

@@ -82,6 +82,7 @@ def test_deactivating_logs_the_agent_out_and_reactivating_lets_it_back(
     assert answer.json() == {"user_id": "101", "name": "Gone", "active": False}
     events = admin.get(f"/orgs/{org.name}/history", params={"user_id": "101"}).json()["events"]
     assert events[-1]["source"] == "admin"
+    assert events[-1]["actor"].startswith("token:")  # the token's label, or its id
     assert events[-1]["new"] == {"extension": None, "status": 2}
     presence = admin.get(f"/orgs/{org.name}/presence").json()["agents"]
     assert "101" not in [p["user_id"] for p in presence]

@@ -69,6 +69,7 @@ def test_removing_a_held_extension_logs_its_agent_out(
     assert presence["103"]["status"] == 2
     events = admin.get(f"/orgs/{org.name}/history", params={"user_id": "103"}).json()["events"]
     assert events[-1]["source"] == "admin"
+    assert events[-1]["actor"].startswith("token:")  # the token's label, or its id
     assert events[-1]["previous"] == {"extension": "sip1", "status": 3}
 
 

@@ -44,6 +44,7 @@ ENDPOINTS = {
     ("delete", "/api/v1/orgs/{org}/phone-offline"),
     ("get", "/api/v1/orgs/{org}/presence"),
     ("post", "/api/v1/orgs/{org}/presence/{user_id}/logout"),
+    ("put", "/api/v1/orgs/{org}/presence/{user_id}"),
     ("post", "/api/v1/orgs/{org}/presence/logout-all"),
     ("get", "/api/v1/orgs/{org}/history"),
     ("get", "/api/v1/orgs/{org}/reports/time-in-status"),

@@ -54,6 +54,8 @@ def test_a_supervisor_logs_one_agent_out(
     assert presence["102"]["status"] == 2
     events = supervisor.get(f"/orgs/{org.name}/history").json()["events"]
     assert [e["source"] for e in events] == ["GET", "admin"]
+    assert "actor" not in events[0]  # the wire has no actor
+    assert events[1]["actor"].startswith("token:")  # an unlabelled token: its id
 
 
 def test_logging_out_an_unknown_agent_is_404(admin: httpx.Client, org: OrgFixture) -> None:

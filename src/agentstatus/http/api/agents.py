@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.csv_upload import CsvText, ImportResult, csv_request_body
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import (
@@ -56,12 +56,20 @@ def add_agent(org: OrgAdmin, body: AgentCreate, context: Context) -> Agent:
 
 
 @router.patch("/{user_id:path}", responses=UNAVAILABLE)
-async def update_agent(org: OrgAdmin, user_id: str, body: AgentUpdate, context: Context) -> Agent:
+async def update_agent(
+    org: OrgAdmin, user_id: str, body: AgentUpdate, context: Context, token: CurrentToken
+) -> Agent:
     """Rename, deactivate or reactivate an agent."""
     if body.name is None and body.active is None:
         raise InvalidInput("give 'name', 'active' or both")
     agent = await agents.update_agent(
-        context.changes, context.engine, org, user_id, name=body.name, active=body.active
+        context.changes,
+        context.engine,
+        org,
+        user_id,
+        name=body.name,
+        active=body.active,
+        actor=token.actor,
     )
     return Agent.model_validate(agent.as_json())
 

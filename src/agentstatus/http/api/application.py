@@ -18,6 +18,7 @@ from agentstatus.http.api import (
     pbx,
     phone_offline,
     presence,
+    presence_set,
     reports,
     statuses,
     webhooks,
@@ -35,8 +36,9 @@ Native management API of agentstatus. The Voicenter-compatible endpoints
 **Authentication**: `Authorization: Bearer <token>`, with a token made by
 `agentstatus token create --role admin|supervisor [--org ORG]` (tokens are never made over
 HTTP). *admin* may do everything; *supervisor* may read organisations, agents, extensions,
-statuses, presence, history and reports, and log one agent out. A token with `--org` works
-only on that organisation.
+statuses, presence, history and reports, log one agent out and put one in any status
+(the token's label is recorded as who did it). A token with `--org` works only on that
+organisation.
 
 **Errors** are `{"detail": "<message>", "code": "<code>"}`: `detail` is for a person
 (for a request that does not fit this document, FastAPI's list of field errors), `code`
@@ -77,6 +79,7 @@ def create_api(context: AppContext) -> FastAPI:
         pbx,
         missed_calls,
         phone_offline,
+        presence_set,  # last: PUT …/presence/{user_id:path} takes any path below an agent
     ):
         v1.include_router(module.router)
     api.include_router(v1)

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.csv_upload import CsvText, ImportResult, csv_request_body
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import (
@@ -52,9 +52,13 @@ def add_extension(org: OrgAdmin, body: ExtensionCreate, context: Context) -> Ext
 
 
 @router.delete("/{extension:path}", status_code=204, responses=UNAVAILABLE)
-async def remove_extension(org: OrgAdmin, extension: str, context: Context) -> None:
+async def remove_extension(
+    org: OrgAdmin, extension: str, context: Context, token: CurrentToken
+) -> None:
     """Remove an extension, logging out the agent holding it."""
-    await extensions.remove_extension(context.changes, context.engine, org, extension)
+    await extensions.remove_extension(
+        context.changes, context.engine, org, extension, actor=token.actor
+    )
 
 
 @router.post("/import", openapi_extra=csv_request_body("extension,name"), responses=IMPORT_REJECTED)

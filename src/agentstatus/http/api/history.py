@@ -32,7 +32,10 @@ class HistoryEvent(ResponseBody):
     previous: Placement
     new: Placement
     at: str = Field(description="UTC, ISO 8601, to the millisecond.")
-    source: str = Field(description="GET, POST, admin, system or panel (the agent's panel).")
+    source: str = Field(
+        description="GET, POST, admin, system, panel (the agent's panel), pbx (the phone "
+        "system) or supervisor (a supervisor's change from the board, the API or the CLI)."
+    )
     client_addr: str | None
     policy: str | None = Field(
         None,
@@ -42,6 +45,15 @@ class HistoryEvent(ResponseBody):
     due: str | None = Field(None, description="When the policy's deadline was due (UTC).")
     call: dict[str, Any] | None = Field(
         None, description="A call's event only: the call, as the phone system reported it."
+    )
+    reason: str | None = Field(
+        None,
+        description="Why, when the change has a reason: a rule's name or a supervisor's words.",
+    )
+    actor: str | None = Field(
+        None,
+        description="Who, where the source has one: the web user's e-mail, the API token's "
+        "label (token:ID without one), cli:LOGIN, panel-link:ID.",
     )
 
 

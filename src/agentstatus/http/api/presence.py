@@ -1,5 +1,6 @@
 """Presence: who is where now (the shape of ``agentstatus presence ORG --json``), and
-logouts by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``."""
+logouts by a supervisor (one agent) or an admin (everyone), recorded with source ``admin``
+and the token's label as who did it (a supervisor's change of status: ``presence_set.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from agentstatus.http.api.auth import OrgAccess, OrgAdmin
+from agentstatus.http.api.auth import CurrentToken, OrgAccess, OrgAdmin
 from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND, UNAVAILABLE
 from agentstatus.http.api.integers import whole
@@ -71,14 +72,18 @@ def list_presence(
 
 
 @router.post("/logout-all", responses=UNAVAILABLE)
-async def logout_everyone(org: OrgAdmin, context: Context) -> AgentsLoggedOut:
+async def logout_everyone(org: OrgAdmin, context: Context, token: CurrentToken) -> AgentsLoggedOut:
     """Log every agent of the organisation out (admin)."""
-    count = await presence.logout_everyone(context.changes, context.engine, org)
+    count = await presence.logout_everyone(context.changes, context.engine, org, token.actor)
     return AgentsLoggedOut(logged_out=count)
 
 
 @router.post("/{user_id:path}/logout", responses=UNAVAILABLE)
-async def force_logout(org: OrgAccess, user_id: str, context: Context) -> AgentLoggedOut:
+async def force_logout(
+    org: OrgAccess, user_id: str, context: Context, token: CurrentToken
+) -> AgentLoggedOut:
     """Log one agent out (supervisor or admin)."""
-    changed = await presence.force_logout(context.changes, context.engine, org, user_id)
+    changed = await presence.force_logout(
+        context.changes, context.engine, org, user_id, token.actor
+    )
     return AgentLoggedOut(logged_out=changed)

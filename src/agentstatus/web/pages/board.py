@@ -208,7 +208,9 @@ async def logout_agent(request: Request) -> Response:
     if not _wants_json(request) and not is_confirmed(await request.form(max_fields=8)):
         return await ask_logout(page, user_id)  # asked first, also without the script
     try:
-        done = await force_logout(page.context.changes, page.context.engine, page.org, user_id)
+        done = await force_logout(
+            page.context.changes, page.context.engine, page.org, user_id, page.actor
+        )
     except NotFound:
         return error_page(request, 404, messages.NO_SUCH_AGENT)
     except Unavailable:
@@ -226,7 +228,9 @@ async def logout_all(request: Request) -> Response:
     if not _wants_json(request) and not is_confirmed(await request.form(max_fields=8)):
         return ask_logout_all(page)
     try:
-        count = await logout_everyone(page.context.changes, page.context.engine, page.org)
+        count = await logout_everyone(
+            page.context.changes, page.context.engine, page.org, page.actor
+        )
     except Unavailable:
         return error_page(request, 503, messages.NOT_APPLIED)
     if _wants_json(request):

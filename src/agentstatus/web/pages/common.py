@@ -35,6 +35,11 @@ class PageRequest:
     def is_admin(self) -> bool:
         return self.visitor.user.role is Role.ADMIN
 
+    @property
+    def actor(self) -> str:
+        """Who makes the page's changes, as the history records it: the user's e-mail."""
+        return self.visitor.user.email
+
 
 class Refused(Exception):
     """The page cannot be shown: answered with an error page (or a redirect)."""

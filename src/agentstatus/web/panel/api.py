@@ -230,6 +230,9 @@ async def change(request: Request) -> Response:
         Source.PANEL,
         client_addr=resolve_client(request.scope, context.trusted_proxies),
         org_id=grant.org_id,
+        # The agent itself, through this link (links have no label): which link, should
+        # one leak and need revoking.
+        actor=f"panel-link:{grant.link_id}",
     )
     result = await context.changes.apply(command)
     if result.row is not Row.OK:

@@ -3,6 +3,7 @@
 // (replay.js) shows the floor of a past instant in the same rows.
 import { ask } from "./confirm.js";
 import { setupReplay } from "./replay.js";
+import { setupStatusMenu } from "./status-menu.js";
 
 const body = document.body;
 const org = body.dataset.org;
@@ -160,6 +161,8 @@ function addRow(userId) {
   link.textContent = userId;
   link.href = `/o/${encodeURIComponent(org)}/agents/${agentPath(userId)}`;
   row.querySelector("form[data-logout-form]").action = `${link.href}/logout`;
+  row.querySelector("form[data-status-form]").action = `${link.href}/status`;
+  row.querySelector("button[data-set-status]").setAttribute("aria-label", `${text.set_status_label} ${userId}`);
   row.querySelector(".user-id").textContent = userId;
   row.querySelector(".on-call").hidden = true;
   const button = row.querySelector("button[data-logout]");
@@ -327,6 +330,8 @@ tbody.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+setupStatusMenu({ tbody, text, catalogue, replaying, nameOf });
 
 for (const select of document.querySelectorAll("select[data-navigate]")) {
   select.addEventListener("change", () => select.form.submit());

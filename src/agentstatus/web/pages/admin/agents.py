@@ -104,7 +104,7 @@ async def change(request: Request, page: PageRequest) -> Response:
         if asked is not None:
             return asked
         if action == "deactivate":
-            await agents.deactivate_agent(page.context.changes, engine, org, user_id)
+            await agents.deactivate_agent(page.context.changes, engine, org, user_id, page.actor)
             return done(page, AREA, "deactivated")
         if action == "activate":
             await asyncio.to_thread(agents.activate_agent, engine, org, user_id)

@@ -81,7 +81,7 @@ async def remove(request: Request, page: PageRequest) -> Response:
     context = page.context
     try:
         await extensions.remove_extension(
-            context.changes, context.engine, page.org, form.value("extension")
+            context.changes, context.engine, page.org, form.value("extension"), page.actor
         )
     except NotFound as exc:
         form.refuse("form", NO_EXTENSION, exc)
