@@ -6,8 +6,10 @@ import click
 
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
+from agentstatus.cli.wrap_up import set_wrap_up_from, wrap_up_words
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
+from agentstatus.domain.wrap_up import DEFAULT_STATUS
 from agentstatus.service import embed_origins, organisations, policies, timezones
 
 
@@ -154,3 +156,18 @@ def shift_end(state: CliState, org: str, time: str | None, days: str | None, off
         f"{org}: the shift ends at {setting.shift.time} on {','.join(setting.shift.day_names)}; "
         f"next at {to_iso(setting.next_ms)}"
     )
+
+
+@group.command("wrap-up")
+@click.argument("org")
+@click.argument("mode", metavar="DURATION|manual|off")
+@click.option(
+    "--status",
+    type=int,
+    help=f"The wrap-up status: an enabled one that takes no calls [default: {DEFAULT_STATUS}].",
+)
+@pass_state
+def wrap_up_(state: CliState, org: str, mode: str, status: int | None) -> None:
+    """After an answered call, put the agent in wrap-up: for DURATION (30s, 2m), until the
+    agent chooses (manual), or not at all (off, the default)."""
+    click.echo(f"{org}: {wrap_up_words(set_wrap_up_from(state, org, mode, status))}")

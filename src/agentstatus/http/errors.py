@@ -77,6 +77,10 @@ ERRORS: Mapping[ErrorCode, Kind] = {
         503,
         "Webhooks and phone systems are not set up here: PostgreSQL needs AGENTSTATUS_SECRET_KEY.",
     ),
+    ErrorCode.NOT_ON_CALL: Kind(
+        409,
+        "A next status for an agent neither on a call nor in wrap-up: set the status itself.",
+    ),
 }
 
 # The code of an HTTP status the framework answers by itself (an unknown path, a method).

@@ -10,7 +10,9 @@ however many instances share a database each deadline is taken by one of them, a
 - a **limit** with ``login`` or ``logout``: a status change through the one change path,
   source ``system``, that applies only at that version (``expected_version``);
 - the **shift end**: every agent logged in when it was due is logged out the same way,
-  and the next shift end is planned.
+  and the next shift end is planned;
+- a timed **wrap-up**'s end: the agent goes back to the status it held before the call
+  (or to the one it queued as next), at that version (``service/wrap_up.py``).
 
 A change made after the deadline was planned moved the version on, so the deadline does
 nothing: that is how a change cancels it. An instance that dies holding a claim leaves it
@@ -33,6 +35,8 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.domain.policies import LimitAction, ShiftEnd
+from agentstatus.domain.wrap_up import WRAP_UP_KIND
+from agentstatus.service import wrap_up
 from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import timezone_of
@@ -221,7 +225,7 @@ class DeadlineRunner:
                 await asyncio.sleep(self.tick)
 
     async def act(self, claimed: list[Due]) -> None:
-        limits = [d for d in claimed if d.kind != SHIFT]
+        limits = [d for d in claimed if d.kind not in (SHIFT, WRAP_UP_KIND)]
         current = await asyncio.to_thread(limit_actions, self.engine, limits) if limits else {}
         overtaken = [d.id for d in limits if d.id not in current]
         if overtaken:  # nothing to do: changed since, or the limit changed
@@ -237,7 +241,13 @@ class DeadlineRunner:
                 if d.id in current and current[d.id].action is not LimitAction.WARN
             ),
             *(self._shift(d) for d in claimed if d.kind == SHIFT),
+            *(self._wrap_up(d) for d in claimed if d.kind == WRAP_UP_KIND),
         )
+
+    async def _wrap_up(self, d: Due) -> None:
+        async with self._limit:
+            done = await wrap_up.deadline_due(self.engine, self.changes, d)
+        await asyncio.to_thread(finish if done else release, self.engine, d.id)
 
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other
