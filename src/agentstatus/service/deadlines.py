@@ -246,8 +246,7 @@ class DeadlineRunner:
 
     async def _wrap_up(self, d: Due) -> None:
         async with self._limit:
-            done = await wrap_up.deadline_due(self.engine, self.changes, d)
-        await asyncio.to_thread(finish if done else release, self.engine, d.id)
+            await wrap_up.deadline_due(self.engine, self.changes, d)
 
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other

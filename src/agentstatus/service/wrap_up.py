@@ -36,6 +36,7 @@ from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
+from agentstatus.storage import deadline_plans
 from agentstatus.storage import wrap_up as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
@@ -287,10 +288,18 @@ def _due_wrap_up(engine: Engine, d: Due) -> InWrapUp | None:
         return InWrapUp(agent, wrap, store.next_of(conn, agent.agent_id, agent.version))
 
 
-async def deadline_due(engine: Engine, changes: StatusChanges, d: Due) -> bool:
-    """Act on a timed wrap-up's deadline; False when the change must be tried again."""
+async def deadline_due(engine: Engine, changes: StatusChanges, d: Due) -> None:
+    """Act on a timed wrap-up's deadline, then delete it (given back to be tried again
+    when the database did not take the change)."""
     found = await asyncio.to_thread(_due_wrap_up, engine, d)
-    if found is None:
-        return True  # overtaken: a change since, or restarted by another call
-    result = await end_wrap_up(changes, d.org_id, found, Source.SYSTEM, due_ms=d.due_ms)
-    return result.row is not Row.UPDATE_FAILED
+    if found is not None:  # else overtaken: a change since, or restarted by another call
+        result = await end_wrap_up(changes, d.org_id, found, Source.SYSTEM, due_ms=d.due_ms)
+        if result.row is Row.UPDATE_FAILED:
+            await asyncio.to_thread(deadline_plans.release, engine, d.id)
+            return
+    await asyncio.to_thread(_finish, engine, d)
+
+
+def _finish(engine: Engine, d: Due) -> None:
+    with engine.begin() as conn:
+        store.finish_deadline(conn, d.id, d.due_ms)

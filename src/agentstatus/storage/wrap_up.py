@@ -283,3 +283,11 @@ def next_by_agent(conn: Connection, oid: int) -> dict[int, int]:
 
 def agent_by_id(conn: Connection, agent_id: int) -> AgentNow | None:
     return _agent(conn, presence.c.agent_id == agent_id)
+
+
+def finish_deadline(conn: Connection, deadline_id: int, due_ms: int) -> None:
+    """Delete a wrap-up deadline that was acted on, unless a call's end replaced it
+    meanwhile (a row with a new ``due_ms``; SQLite may even reuse the id)."""
+    conn.execute(
+        delete(deadlines).where(deadlines.c.id == deadline_id, deadlines.c.due_ms == due_ms)
+    )

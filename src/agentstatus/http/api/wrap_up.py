@@ -118,7 +118,7 @@ async def queue_next(
         user_id,
         body.status,
         _source(token),
-        token.label,
+        token.label or None,
     )
     return await asyncio.to_thread(_presence, context, queued)
 
@@ -129,6 +129,6 @@ async def clear_next(
 ) -> PresenceWithNext:
     """Drop the status queued as next (recorded when there was one)."""
     queued = await asyncio.to_thread(
-        next_status.clear_next, context.engine, org, user_id, _source(token), token.label
+        next_status.clear_next, context.engine, org, user_id, _source(token), token.label or None
     )
     return await asyncio.to_thread(_presence, context, queued)
