@@ -1,0 +1,110 @@
+"""The agent's panel during wrap-up, in Chromium: the seconds left and the Ready button,
+which ends the wrap-up early (back to the status held before the call, or to the status
+queued as next, shown as "→ Lunch break"); English and Hebrew."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from itertools import count
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import Engine
+
+from agentstatus.domain.calls import Call, CallChange, CallState, Changed, Direction
+from agentstatus.domain.clock import now_ms
+from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.wrap_up import WrapUpMode
+from agentstatus.service import history, next_status, panel_links, wrap_up
+from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_calls import store_calls
+from agentstatus.service.status_change import standalone_changes
+from agentstatus.storage.database import reading
+from agentstatus.web.i18n import translations
+from tests.support.changes import url_of
+from tests.support.factories import OrgFixture, make_org
+from tests.support.server import ServerProcess
+
+SCREENSHOTS = os.environ.get("AGENTSTATUS_SCREENSHOTS_DIR")
+_calls = count(1)
+
+
+def _in_wrap_up(engine: Engine, org: OrgFixture, user_id: str, sip: str) -> None:
+    """Log the agent in and end an answered call on its extension, as the phone-system
+    link does (in a thread: Playwright holds this thread's event loop)."""
+    with reading(engine) as conn:
+        oid = org_id(conn, org.name)
+    at = now_ms()
+    call = Call(f"c{next(_calls)}", sip, Direction.IN, CallState.TALKING, "", "050", "", at, at)
+
+    async def run() -> None:
+        async with standalone_changes(url_of(engine)) as changes:
+            login = StatusCommand(user_id, sip, 1, Source.ADMIN, org_id=oid)
+            assert (await changes.apply(login)).change is not None
+            store_calls(engine, oid, [Changed(CallChange.STARTED, call)])
+            store_calls(engine, oid, [Changed(CallChange.ENDED, call)])
+            await wrap_up.call_ended(engine, changes, oid, call)
+
+    worker = threading.Thread(target=lambda: asyncio.run(run()))
+    worker.start()
+    worker.join(30)
+
+
+def _last(engine: Engine, org: OrgFixture, user_id: str) -> tuple[str, str | None, int, int]:
+    e = [e for e in history.read_history(engine, org.name).events if e.user_id == user_id][-1]
+    return e.source, e.reason, e.prev_status, e.new_status
+
+
+def _shot(panel: Locator, name: str, tmp_path: Path) -> None:
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    panel.screenshot(path=str(folder / name))
+
+
+def test_ready_ends_a_timed_wrap_up_early_back_to_login(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(shared_engine)
+    wrap_up.set_wrap_up(shared_engine, org.name, WrapUpMode.TIMED, 120, None)
+    _in_wrap_up(shared_engine, org, "101", "sip1")
+    created = panel_links.create_link(shared_engine, org.name, "101", "sip1")
+    page.set_viewport_size({"width": 360, "height": 520})
+    page.goto(panel_links.panel_url(shared_server.base_url, org.name, created.token))
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator(".status-name")).to_have_text("Summary (wrap-up)")
+    expect(panel.locator("button.ready")).to_be_visible()
+    expect(panel.locator(".wrap-up-left")).to_have_text(
+        re.compile(r"^Wrap-up, time left 0:0[12]:\d\d$")
+    )
+    _shot(panel.locator("section"), "panel-wrap-up-en.png", tmp_path)
+    panel.locator("button.ready").click()
+    expect(panel.locator(".status-name")).to_have_text("Login")
+    expect(panel.locator("button.ready")).to_be_hidden()
+    expect(panel.locator(".after-call")).to_be_hidden()
+    assert _last(shared_engine, org, "101") == ("panel", "wrap-up-ended", 13, 1)
+
+
+def test_in_hebrew_the_next_status_shows_and_ready_applies_it(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(shared_engine)
+    wrap_up.set_wrap_up(shared_engine, org.name, WrapUpMode.MANUAL, None, None)
+    _in_wrap_up(shared_engine, org, "102", "sip2")
+    next_status.queue_next(shared_engine, org.name, "102", 3, Source.PANEL)
+    created = panel_links.create_link(shared_engine, org.name, "102", "sip2")
+    page.set_viewport_size({"width": 360, "height": 520})
+    link = panel_links.panel_url(shared_server.base_url, org.name, created.token)
+    page.goto(link.replace("#", "?lang=he#", 1))
+    hebrew = translations("he").gettext
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator("section")).to_have_attribute("dir", "rtl")
+    expect(panel.locator(".wrap-up-left")).to_have_text(hebrew("Wrap-up"))  # manual: no clock
+    expect(panel.locator(".next-status")).to_have_text(f"← {hebrew('Lunch break')}")
+    expect(panel.locator("button.ready")).to_have_text(hebrew("Ready"))
+    _shot(panel.locator("section"), "panel-wrap-up-he.png", tmp_path)
+    panel.locator("button.ready").click()
+    expect(panel.locator(".status-name")).to_have_text(hebrew("Lunch break"))
+    expect(panel.locator(".next-status")).to_be_hidden()
+    assert _last(shared_engine, org, "102") == ("panel", "next-status", 13, 3)
