@@ -172,7 +172,8 @@ def test_a_queued_lunch_break_is_applied_when_the_call_ends(
         "Dana the supervisor",
     )
     assert (asked.prev_status, asked.new_status) == (1, 1)
-    assert asked.detail is not None and orjson.loads(asked.detail) == {"status": 3}
+    assert asked.detail is not None
+    assert orjson.loads(asked.detail) == {"status": 3}
     assert (applied.kind, applied.source, applied.reason) == (
         "agent.status",
         "supervisor",

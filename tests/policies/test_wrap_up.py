@@ -200,7 +200,8 @@ async def test_a_manual_wrap_up_lasts_until_ready_which_returns_to_the_status_be
     with reading(engine) as conn:
         assert conn.execute(select(deadlines).where(deadlines.c.kind == "wrap-up")).all() == []
     found = wrap_up.in_wrap_up(engine, _oid(engine, org), "101")
-    assert found is not None and found.wrap.due_ms is None
+    assert found is not None
+    assert found.wrap.due_ms is None
     await wrap_up.end_wrap_up(changes, _oid(engine, org), found, Source.PANEL)
     assert _status(engine, org) == 1
     assert wrap_up.in_wrap_up(engine, _oid(engine, org), "101") is None

@@ -148,6 +148,12 @@ def next_status_of(engine: Engine, agent_id: int) -> int | None:
     return None if found is None else found.status
 
 
-def next_statuses(conn: Connection, oid: int) -> dict[int, int]:
-    """The organisation's pending queued statuses by agent row id (the board)."""
+def next_statuses(conn: Connection, oid: int) -> dict[str, int]:
+    """The organisation's pending queued statuses by user id."""
     return store.next_by_agent(conn, oid)
+
+
+def next_statuses_of_org(engine: Engine, org: str) -> dict[str, int]:
+    """The pending queued statuses of organisation ``org`` (by name), by user id (the board)."""
+    with reading(engine) as conn:
+        return store.next_by_agent(conn, org_id(conn, org))

@@ -265,20 +265,20 @@ def carry_next(conn: Connection, agent_id: int, from_version: int, to_version: i
     )
 
 
-def next_by_agent(conn: Connection, oid: int) -> dict[int, int]:
-    """The organisation's queued statuses still valid, by agent id (for the board)."""
+def next_by_agent(conn: Connection, oid: int) -> dict[str, int]:
+    """The organisation's queued statuses still valid, by user id (for the board)."""
     rows = conn.execute(
-        select(next_statuses.c.agent_id, next_statuses.c.status)
+        select(agents.c.user_id, next_statuses.c.status)
         .select_from(
             next_statuses.join(
                 presence,
                 (presence.c.agent_id == next_statuses.c.agent_id)
                 & (presence.c.version == next_statuses.c.version),
-            )
+            ).join(agents, agents.c.id == next_statuses.c.agent_id)
         )
         .where(next_statuses.c.org_id == oid)
     ).all()
-    return {int(r.agent_id): int(r.status) for r in rows}
+    return {r.user_id: int(r.status) for r in rows}
 
 
 def agent_by_id(conn: Connection, agent_id: int) -> AgentNow | None:

@@ -19,6 +19,7 @@ from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
+from agentstatus.service.next_status import next_statuses_of_org
 from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.presence import force_logout, logout_everyone
 from agentstatus.service.statuses import Status
@@ -73,6 +74,8 @@ class BoardRow:
     logged_in: bool
     call_state: str | None = None
     """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
+    next_status: int | None = None
+    """The status queued for when the agent's call and wrap-up end."""
 
 
 async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
@@ -130,6 +133,7 @@ async def board(request: Request) -> Response:
     catalogue = displayed(found, page.language)  # the reader's names of the defaults
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
+    nexts = await asyncio.to_thread(next_statuses_of_org, engine, page.org)
     rows = [
         BoardRow(
             a.user_id,
@@ -140,6 +144,7 @@ async def board(request: Request) -> Response:
             to_iso(a.since_ms),
             a.extension is not None or a.status != LOGOUT,
             _call_state(calls.get(a.extension or "", [])),
+            nexts.get(a.user_id),
         )
         for a in taken.agents
     ]

@@ -1,6 +1,7 @@
-"""The agent's panel during wrap-up, in Chromium: the seconds left and the Ready button,
-which ends the wrap-up early (back to the status held before the call, or to the status
-queued as next, shown as "→ Lunch break"); English and Hebrew."""
+"""Wrap-up and the next status in Chromium: the agent's panel during wrap-up (the seconds
+left and the Ready button, which ends the wrap-up early: back to the status held before the
+call, or to the status queued as next, shown as "→ Lunch break"), in English and Hebrew;
+the board showing the queued status live and clearing it when it is applied."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import asyncio
 import os
 import re
 import threading
+from collections.abc import Awaitable, Callable
 from itertools import count
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine
 
@@ -21,36 +24,67 @@ from agentstatus.domain.wrap_up import WrapUpMode
 from agentstatus.service import history, next_status, panel_links, wrap_up
 from agentstatus.service.organisations import org_id
 from agentstatus.service.phone_calls import store_calls
-from agentstatus.service.status_change import standalone_changes
+from agentstatus.service.status_change import StatusChanges, standalone_changes
+from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.database import reading
 from agentstatus.web.i18n import translations
 from tests.support.changes import url_of
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
+from tests.support.web import add_user
+from tests.web.test_board_browser import sign_in
 
 SCREENSHOTS = os.environ.get("AGENTSTATUS_SCREENSHOTS_DIR")
 _calls = count(1)
 
 
-def _in_wrap_up(engine: Engine, org: OrgFixture, user_id: str, sip: str) -> None:
-    """Log the agent in and end an answered call on its extension, as the phone-system
-    link does (in a thread: Playwright holds this thread's event loop)."""
+def _oid(engine: Engine, org: OrgFixture) -> int:
     with reading(engine) as conn:
-        oid = org_id(conn, org.name)
-    at = now_ms()
-    call = Call(f"c{next(_calls)}", sip, Direction.IN, CallState.TALKING, "", "050", "", at, at)
+        return org_id(conn, org.name)
+
+
+def _in_thread(work: Callable[[StatusChanges], Awaitable[None]], engine: Engine) -> None:
+    """Run ``work`` on a change path of its own, in a thread: Playwright holds this
+    thread's event loop."""
 
     async def run() -> None:
         async with standalone_changes(url_of(engine)) as changes:
-            login = StatusCommand(user_id, sip, 1, Source.ADMIN, org_id=oid)
-            assert (await changes.apply(login)).change is not None
-            store_calls(engine, oid, [Changed(CallChange.STARTED, call)])
-            store_calls(engine, oid, [Changed(CallChange.ENDED, call)])
-            await wrap_up.call_ended(engine, changes, oid, call)
+            await work(changes)
 
     worker = threading.Thread(target=lambda: asyncio.run(run()))
     worker.start()
     worker.join(30)
+
+
+def _answered_call(engine: Engine, org: OrgFixture, user_id: str, sip: str) -> Call:
+    """Log the agent in and start an answered call on its extension."""
+    oid = _oid(engine, org)
+    at = now_ms()
+    call = Call(f"c{next(_calls)}", sip, Direction.IN, CallState.TALKING, "", "050", "", at, at)
+
+    async def work(changes: StatusChanges) -> None:
+        login = StatusCommand(user_id, sip, 1, Source.ADMIN, org_id=oid)
+        assert (await changes.apply(login)).change is not None
+
+    _in_thread(work, engine)
+    store_calls(engine, oid, [Changed(CallChange.STARTED, call)])
+    return call
+
+
+def _call_ends(engine: Engine, org: OrgFixture, call: Call) -> None:
+    """The call's end, as the phone-system link gives it."""
+    oid = _oid(engine, org)
+
+    async def work(changes: StatusChanges) -> None:
+        ended = [Changed(CallChange.ENDED, call)]
+        store_calls(engine, oid, ended)
+        await wrap_up.calls_ended(engine, changes, oid, ended)
+
+    _in_thread(work, engine)
+
+
+def _in_wrap_up(engine: Engine, org: OrgFixture, user_id: str, sip: str) -> None:
+    _call_ends(engine, org, _answered_call(engine, org, user_id, sip))
 
 
 def _last(engine: Engine, org: OrgFixture, user_id: str) -> tuple[str, str | None, int, int]:
@@ -108,3 +142,37 @@ def test_in_hebrew_the_next_status_shows_and_ready_applies_it(
     expect(panel.locator(".status-name")).to_have_text(hebrew("Lunch break"))
     expect(panel.locator(".next-status")).to_be_hidden()
     assert _last(shared_engine, org, "102") == ("panel", "next-status", 13, 3)
+
+
+def test_the_board_shows_the_queued_status_and_clears_it_when_the_call_ends(
+    page: Page,
+    shared_server: ServerProcess,
+    shared_engine: Engine,
+    tmp_path: Path,
+) -> None:
+    org = make_org(shared_engine)
+    user = add_user(shared_engine, f"s-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    token = create_token(shared_engine, Role.SUPERVISOR, org.name, label="crm").token
+    call = _answered_call(shared_engine, org, "101", "sip1")
+    sign_in(page, shared_server.base_url, user)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    shown = page.locator('tr[data-user-id="101"] .next-status')
+    expect(shown).to_be_hidden()
+    queued = httpx.put(
+        f"{shared_server.base_url}/api/v1/orgs/{org.name}/presence/101/next",
+        json={"status": 3},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert queued.status_code == 202, queued.text
+    expect(shown).to_have_text("→ Lunch break", timeout=2000)
+    _shot(page.locator("#board"), "board-next-status-en.png", tmp_path)
+    # Read with the page too, not only from the stream; in Hebrew, the arrow mirrored.
+    page.locator('.language-switch button[value="he"]').click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    hebrew = translations("he").gettext
+    expect(shown).to_have_text(f"← {hebrew('Lunch break')}")
+    _shot(page.locator("#board"), "board-next-status-he.png", tmp_path)
+    _call_ends(shared_engine, org, call)  # wrap-up is off: applied at once
+    badge = page.locator('tr[data-user-id="101"] [data-status]')
+    expect(badge).to_have_attribute("data-status", "3", timeout=3000)
+    expect(shown).to_be_hidden()
