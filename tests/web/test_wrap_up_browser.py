@@ -176,3 +176,21 @@ def test_the_board_shows_the_queued_status_and_clears_it_when_the_call_ends(
     badge = page.locator('tr[data-user-id="101"] [data-status]')
     expect(badge).to_have_attribute("data-status", "3", timeout=3000)
     expect(shown).to_be_hidden()
+
+
+def test_a_status_clicked_during_a_call_is_queued_and_applied_when_it_ends(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine
+) -> None:
+    org = make_org(shared_engine)
+    call = _answered_call(shared_engine, org, "103", "sip3")
+    created = panel_links.create_link(shared_engine, org.name, "103", "sip3")
+    page.goto(panel_links.panel_url(shared_server.base_url, org.name, created.token))
+    panel = page.locator("agentstatus-panel")
+    expect(panel.locator(".on-call")).to_have_text("On a call")
+    panel.locator('button[data-status="3"]').click()
+    expect(panel.locator(".next-status")).to_have_text("→ Lunch break")
+    expect(panel.locator(".status-name")).to_have_text("Login")  # not cut short
+    _call_ends(shared_engine, org, call)
+    expect(panel.locator(".status-name")).to_have_text("Lunch break", timeout=3000)
+    expect(panel.locator(".next-status")).to_be_hidden()
+    assert _last(shared_engine, org, "103") == ("panel", "next-status", 1, 3)

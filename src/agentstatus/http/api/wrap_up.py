@@ -90,13 +90,16 @@ def _presence(context: Context, queued: Queued) -> PresenceWithNext:
     found = agent_presence(context.engine, queued.agent_id)
     if found is None:
         raise NotFound("the agent is gone")
-    context.hub.notify(queued.oid)
-    return PresenceWithNext.model_validate(
-        {
-            **found.as_json(),
-            "next_status": next_status.next_status_of(context.engine, queued.agent_id),
-        }
-    )
+    nxt = next_status.next_status_of(context.engine, queued.agent_id)
+    return PresenceWithNext.model_validate({**found.as_json(), "next_status": nxt})
+
+
+async def _answer(context: Context, queued: Queued) -> PresenceWithNext:
+    if queued.history_id is not None:
+        # This instance's streams at once (from the loop: the hub's events are not
+        # thread-safe); other instances' feeds read it on their next poll.
+        context.hub.notify(queued.oid)
+    return await asyncio.to_thread(_presence, context, queued)
 
 
 NOT_ON_CALL = responses_for(ErrorCode.NOT_ON_CALL)
@@ -120,7 +123,7 @@ async def queue_next(
         _source(token),
         token.label or None,
     )
-    return await asyncio.to_thread(_presence, context, queued)
+    return await _answer(context, queued)
 
 
 @router.delete("/presence/{user_id:path}/next", tags=["presence"])
@@ -131,4 +134,4 @@ async def clear_next(
     queued = await asyncio.to_thread(
         next_status.clear_next, context.engine, org, user_id, _source(token), token.label or None
     )
-    return await asyncio.to_thread(_presence, context, queued)
+    return await _answer(context, queued)

@@ -215,6 +215,7 @@ async def change(request: Request) -> Response:
         queued_instead, context.engine, grant.org_id, grant.agent_id, wanted
     )
     if queued is not None:  # on a call: applied when the call and its wrap-up end
+        context.hub.notify(grant.org_id)
         return _json({"presence": await presence_json(context.engine, grant), "queued": wanted})
     extension = None
     if wanted != LOGOUT:
