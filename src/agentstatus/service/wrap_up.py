@@ -41,7 +41,7 @@ from agentstatus.storage import wrap_up as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
 from agentstatus.storage.types import Engine
-from agentstatus.storage.wrap_up import AgentNow, NextStatus, WrapUp
+from agentstatus.storage.wrap_up import AgentNow, NextStatus, StatusFacts, WrapUp
 from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
@@ -58,32 +58,40 @@ def set_wrap_up(
     engine: Engine, org: str, mode: WrapUpMode, seconds: int | None, status: int | None
 ) -> WrapUpSetting:
     """Set the organisation's wrap-up. The status must be one of its enabled statuses that
-    takes no calls (and not Logout): an agent in wrap-up gets no call."""
+    takes no calls (and not Logout): an agent in wrap-up gets no call. Turning it off
+    without naming a status keeps the one set (unchecked: off always works)."""
     try:
         kept = check_setting(mode, seconds)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    sid = validation.status_id(DEFAULT_STATUS if status is None else status)
     with engine.begin() as conn:
         oid = org_id(conn, org)
-        facts = store.status_facts(conn, oid, sid)
-        if facts is None:
-            raise InvalidInput(f"the wrap-up status {sid} is not one of {org}'s statuses")
-        if not facts.enabled or facts.available or sid == LOGOUT:
-            what = (
-                "Logout"
-                if sid == LOGOUT
-                else "disabled"
-                if not facts.enabled
-                else "a status that takes calls"
-            )
-            raise InvalidInput(
-                "the wrap-up status must be an enabled status that takes no calls "
-                f"(not Logout); {sid} is {what}"
-            )
-        setting = WrapUpSetting(mode, kept, sid)
+        if mode is WrapUpMode.OFF and status is None:
+            setting = WrapUpSetting(mode, None, store.setting_of(conn, oid).status)
+        else:
+            sid = validation.status_id(DEFAULT_STATUS if status is None else status)
+            _check_status(store.status_facts(conn, oid, sid), org, sid)
+            setting = WrapUpSetting(mode, kept, sid)
         store.save_setting(conn, oid, setting)
     return setting
+
+
+def _check_status(facts: StatusFacts | None, org: str, sid: int) -> None:
+    if facts is None:
+        raise InvalidInput(f"the wrap-up status {sid} is not one of {org}'s statuses")
+    if facts.enabled and not facts.available and sid != LOGOUT:
+        return
+    what = (
+        "Logout"
+        if sid == LOGOUT
+        else "disabled"
+        if not facts.enabled
+        else "a status that takes calls"
+    )
+    raise InvalidInput(
+        "the wrap-up status must be an enabled status that takes no calls "
+        f"(not Logout); {sid} is {what}"
+    )
 
 
 # -- a call's end

@@ -44,6 +44,14 @@ def test_the_wrap_up_status_must_be_an_enabled_one_that_takes_no_calls(
     assert disabled.status_code == 422
     assert "disabled" in disabled.json()["detail"]
     assert admin.get(url).json()["mode"] == "off"  # nothing was saved
+    # Off always works, whatever became of the status set before.
+    assert admin.put(url, json={"mode": "manual"}).status_code == 200
+    assert admin.patch(f"/orgs/{org.name}/statuses/13", json={"enabled": False}).is_success
+    assert admin.put(url, json={"mode": "off"}).json() == {
+        "mode": "off",
+        "seconds": None,
+        "status": 13,
+    }
 
 
 def test_seconds_are_for_a_timed_wrap_up_only(admin: httpx.Client, org: OrgFixture) -> None:
