@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentstatus.domain.calls import CallState
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.commands import Source
-from agentstatus.service import next_status, phone_calls
+from agentstatus.service import next_status
 from agentstatus.storage import wrap_up as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.types import Engine
@@ -46,12 +45,14 @@ def after_call(engine: Engine, oid: int, agent_id: int) -> AfterCall:
             return NONE
         wrap = store.wrap_up_of(conn, agent_id, agent.version)
         nxt = store.next_of(conn, agent_id, agent.version)
-        calls = phone_calls.calls_by_extension(conn, oid).get(agent.extension or "", [])
+        # Only the agent's extension: the panel asks after each of its agent's events.
+        sip = agent.extension
+        answered = 0 if sip is None else store.calls_at(conn, oid, sip, answered=True)
     return AfterCall(
         in_wrap_up=wrap is not None,
         wrap_up_until_ms=None if wrap is None else wrap.due_ms,
         next_status=None if nxt is None else nxt.status,
-        on_call=any(c.state in (CallState.TALKING, CallState.HOLD) for c in calls),
+        on_call=answered > 0,
     )
 
 
