@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 """How often passed deadlines are looked for: each is acted on within about this."""
+MIN_PAUSE = 0.05
+"""The shortest wait between two rounds: a deadline that keeps failing is retried at most
+this often."""
 CLAIM_SECONDS = 30.0
 BATCH = 500
 """Deadlines claimed at once; a full batch is followed by another without waiting."""
@@ -222,7 +225,17 @@ class DeadlineRunner:
             except Exception:
                 log.exception("deadlines: a round failed; its claims lapse and are retried")
             if len(claimed) < BATCH:
-                await asyncio.sleep(self.tick)
+                await asyncio.sleep(await asyncio.to_thread(self._pause))
+
+    def _pause(self) -> float:
+        """Until the next deadline is due, at most a tick: a wrap-up's end due in 40 ms is
+        acted on then, not at the next tick. One due already (it came due while this round
+        acted, or was given back after a failure) is looked at again after ``MIN_PAUSE``."""
+        at = now_ms()
+        due = deadline_plans.next_due(self.engine, at)
+        if due is None:
+            return self.tick
+        return min(self.tick, max(MIN_PAUSE, (due - at) / 1000))
 
     async def act(self, claimed: list[Due]) -> None:
         limits = [d for d in claimed if d.kind not in (SHIFT, WRAP_UP_KIND)]
