@@ -40,7 +40,7 @@ from agentstatus.storage import deadline_plans
 from agentstatus.storage import wrap_up as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
-from agentstatus.storage.types import Engine
+from agentstatus.storage.types import Connection, Engine
 from agentstatus.storage.wrap_up import AgentNow, NextStatus, StatusFacts, WrapUp
 from agentstatus.wire.outcomes import Row
 
@@ -106,18 +106,16 @@ class _Facts:
     end: CallEnd
 
 
-def _facts(engine: Engine, oid: int, call: Call) -> _Facts | None:
-    with reading(engine) as conn:
-        agent = store.agent_at(conn, oid, call.extension)
-        if agent is None:
-            return None
-        setting = store.setting_of(conn, oid)
-        wrap = store.wrap_up_of(conn, agent.agent_id, agent.version)
-        nxt = store.next_of(conn, agent.agent_id, agent.version)
-        left = store.calls_at(conn, oid, call.extension, answered=True)
+def _facts(conn: Connection, oid: int, call: Call) -> _Facts | None:
+    agent = store.agent_at(conn, oid, call.extension)
+    if agent is None:
+        return None
+    setting = store.setting_of(conn, oid)
+    wrap = store.wrap_up_of(conn, agent.agent_id, agent.version)
+    nxt = store.next_of(conn, agent.agent_id, agent.version)
     end = CallEnd(
         answered=call.answered_ms is not None,
-        answered_calls_left=left,
+        answered_calls_left=store.calls_at(conn, oid, call.extension, answered=True),
         takes_calls=agent.takes_calls,
         in_wrap_up=wrap is not None,
         next_status=None if nxt is None else nxt.status,
@@ -125,31 +123,63 @@ def _facts(engine: Engine, oid: int, call: Call) -> _Facts | None:
     return _Facts(setting, agent, wrap, nxt, end)
 
 
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    facts: _Facts
+    step: AfterCall
+    wrap: WrapUp | None
+    """The wrap-up planned for the version the change into it will make."""
+
+
+def _decide(engine: Engine, oid: int, call: Call) -> _Decided | None:
+    """The facts, what the call's end does, and a wrap-up's plan, in one transaction."""
+    with engine.begin() as conn:
+        facts = _facts(conn, oid, call)
+        if facts is None:
+            return None
+        step = after_call(facts.setting, facts.end)
+        agent, at = facts.agent, now_ms()
+        wrap = None
+        if step is AfterCall.START_WRAP_UP:
+            # The change into wrap-up moves presence to the next version: planned for it.
+            wrap = WrapUp(agent.version + 1, agent.status, at, _due(facts.setting, at))
+            store.plan_wrap_up(conn, oid, agent.agent_id, wrap, facts.setting.status)
+            store.carry_next(conn, agent.agent_id, agent.version, wrap.version)
+        elif step is AfterCall.RESTART_WRAP_UP:
+            _restart(conn, oid, facts, at)
+    return _Decided(facts, step, wrap)
+
+
 async def calls_ended(
     engine: Engine, changes: StatusChanges, oid: int, changed: list[Changed]
 ) -> None:
-    """What the calls that ended (their rows already gone) do to their agents."""
+    """What the calls that ended (their rows already gone) do to their agents: each
+    extension's in order, different extensions at once (their changes share commits)."""
+    by_extension: dict[str, list[Call]] = {}
     for c in changed:
-        if c.change is not CallChange.ENDED:
-            continue
-        try:
-            await call_ended(engine, changes, oid, c.call)
-        except Exception:
-            # The call's end is recorded; a wrap-up that could not be started is logged,
-            # not allowed to stop the link that follows the phone system.
-            log.exception("wrap-up after call %s of organisation %d failed", c.call.id, oid)
+        if c.change is CallChange.ENDED:
+            by_extension.setdefault(c.call.extension, []).append(c.call)
+
+    async def one_extension(calls: list[Call]) -> None:
+        for call in calls:
+            try:
+                await call_ended(engine, changes, oid, call)
+            except Exception:
+                # The call's end is recorded; a wrap-up that could not be started is
+                # logged, not allowed to stop the link that follows the phone system.
+                log.exception("wrap-up after call %s of organisation %d failed", call.id, oid)
+
+    await asyncio.gather(*(one_extension(calls) for calls in by_extension.values()))
 
 
 async def call_ended(engine: Engine, changes: StatusChanges, oid: int, call: Call) -> None:
-    facts = await asyncio.to_thread(_facts, engine, oid, call)
-    if facts is None:
+    decided = await asyncio.to_thread(_decide, engine, oid, call)
+    if decided is None:
         return
-    step = after_call(facts.setting, facts.end)
-    if step is AfterCall.START_WRAP_UP:
-        await _start(engine, changes, oid, facts)
-    elif step is AfterCall.RESTART_WRAP_UP:
-        await asyncio.to_thread(_restart, engine, oid, facts)
-    elif step is AfterCall.APPLY_NEXT:
+    facts = decided.facts
+    if decided.wrap is not None:
+        await _start(engine, changes, oid, facts, decided.wrap)
+    elif decided.step is AfterCall.APPLY_NEXT:
         assert facts.next is not None
         await _apply_next(changes, oid, facts.agent, facts.next)
 
@@ -160,13 +190,6 @@ def _due(setting: WrapUpSetting, at: int) -> int | None:
     return None
 
 
-def _plan(engine: Engine, oid: int, facts: _Facts, wrap: WrapUp) -> None:
-    agent = facts.agent
-    with engine.begin() as conn:
-        store.plan_wrap_up(conn, oid, agent.agent_id, wrap, facts.setting.status)
-        store.carry_next(conn, agent.agent_id, agent.version, wrap.version)
-
-
 def _unplan(engine: Engine, facts: _Facts, wrap: WrapUp) -> None:
     agent = facts.agent
     with engine.begin() as conn:
@@ -174,11 +197,10 @@ def _unplan(engine: Engine, facts: _Facts, wrap: WrapUp) -> None:
         store.carry_next(conn, agent.agent_id, wrap.version, agent.version)
 
 
-async def _start(engine: Engine, changes: StatusChanges, oid: int, facts: _Facts) -> None:
-    agent, at = facts.agent, now_ms()
-    # The change into wrap-up moves presence to the next version: planned for it first.
-    wrap = WrapUp(agent.version + 1, agent.status, at, _due(facts.setting, at))
-    await asyncio.to_thread(_plan, engine, oid, facts, wrap)
+async def _start(
+    engine: Engine, changes: StatusChanges, oid: int, facts: _Facts, wrap: WrapUp
+) -> None:
+    agent = facts.agent
     result = await changes.apply(
         StatusCommand(
             agent.user_id,
@@ -194,15 +216,14 @@ async def _start(engine: Engine, changes: StatusChanges, oid: int, facts: _Facts
         await asyncio.to_thread(_unplan, engine, facts, wrap)
 
 
-def _restart(engine: Engine, oid: int, facts: _Facts) -> None:
+def _restart(conn: Connection, oid: int, facts: _Facts, at: int) -> None:
     """A call ended during wrap-up: a timed one starts counting again."""
     assert facts.wrap is not None
-    due = _due(facts.setting, now_ms())
+    due = _due(facts.setting, at)
     if due is None:
         return
     wrap = WrapUp(facts.wrap.version, facts.wrap.return_status, facts.wrap.started_ms, due)
-    with engine.begin() as conn:
-        store.plan_wrap_up(conn, oid, facts.agent.agent_id, wrap, facts.setting.status)
+    store.plan_wrap_up(conn, oid, facts.agent.agent_id, wrap, facts.setting.status)
 
 
 async def _apply_next(
