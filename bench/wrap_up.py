@@ -25,8 +25,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -152,6 +154,16 @@ def run(plan: WrapUpPlan, workdir: Path) -> WrapUpResult:
         ).all()
         left = conn.execute(text("SELECT count(*) FROM deadlines WHERE kind = 'wrap-up'")).scalar()
     engine.dispose()
+    return _figures(hung_up, actions, ends, int(left or 0), wall_minus_mono)
+
+
+def _figures(
+    hung_up: list[tuple[str, float]],
+    actions: Actions,
+    ends: Sequence[Any],
+    left: int,
+    wall_minus_mono: float,
+) -> WrapUpResult:
     pauses = sorted(
         (t - at) * 1000
         for key, at in hung_up
@@ -177,7 +189,7 @@ def run(plan: WrapUpPlan, workdir: Path) -> WrapUpResult:
         _percentile(unpauses, 0.99),
         unpauses[-1] if unpauses else None,
         twice,
-        int(left or 0),
+        left,
     )
 
 
