@@ -86,3 +86,30 @@ def test_the_phone_offline_policy_is_set_shown_and_turned_off(
         "take no calls",
     )
     assert invoke(shared_database_url, "org", "phone-offline", org.name, "soon").code == 2
+
+
+def test_wrap_up_is_set_timed_manual_and_off(
+    shared_database_url: str, shared_org_factory: OrgFactory
+) -> None:
+    org = shared_org_factory()
+    said = ok(shared_database_url, "org", "wrap-up", org.name, "1m30s").stdout
+    assert said.strip() == f"{org.name}: wrap-up in status 13, 1m30s"
+    said = ok(shared_database_url, "org", "wrap-up", org.name, "manual", "--status", "9").stdout
+    assert said.strip() == f"{org.name}: wrap-up in status 9, until the agent chooses"
+    assert ok(shared_database_url, "org", "wrap-up", org.name, "off").stdout.strip() == (
+        f"{org.name}: no wrap-up"
+    )
+
+
+def test_bad_wrap_ups_are_refused(shared_database_url: str, shared_org_factory: OrgFactory) -> None:
+    org = shared_org_factory()
+    for args, words in (
+        (("30s", "--status", "1"), "takes calls"),
+        (("manual", "--status", "2"), "Logout"),
+        (("2h",), "3600"),
+    ):
+        outcome = invoke(shared_database_url, "org", "wrap-up", org.name, *args)
+        assert_user_error(outcome, words)
+    soon = invoke(shared_database_url, "org", "wrap-up", org.name, "soon")
+    assert soon.code == 2  # a usage error
+    assert "expected manual, off or a duration" in soon.stderr

@@ -6,10 +6,12 @@ import click
 
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.state import CliState, pass_state
+from agentstatus.cli.wrap_up import set_wrap_up_from, wrap_up_words
 from agentstatus.domain.clock import to_iso
 from agentstatus.domain.codes import STRONG_RULE, is_strong
 from agentstatus.domain.durations import parse_duration
 from agentstatus.domain.missed_calls import DEFAULT_STATUS
+from agentstatus.domain.wrap_up import DEFAULT_STATUS as WRAP_UP_STATUS
 from agentstatus.service import (
     embed_origins,
     missed_calls,
@@ -225,3 +227,18 @@ def phone_offline(state: CliState, org: str, after: str | None, status: int) -> 
         click.echo(f"{org}: phone offline: off")
     else:
         click.echo(f"{org}: phone offline {found.seconds}s: to status {found.status}")
+
+
+@group.command("wrap-up")
+@click.argument("org")
+@click.argument("mode", metavar="DURATION|manual|off")
+@click.option(
+    "--status",
+    type=int,
+    help=f"The wrap-up status: an enabled one that takes no calls [default: {WRAP_UP_STATUS}].",
+)
+@pass_state
+def wrap_up_(state: CliState, org: str, mode: str, status: int | None) -> None:
+    """After an answered call, put the agent in wrap-up: for DURATION (30s, 2m), until the
+    agent chooses (manual), or not at all (off, the default)."""
+    click.echo(f"{org}: {wrap_up_words(set_wrap_up_from(state, org, mode, status))}")

@@ -89,6 +89,10 @@ ERRORS: Mapping[ErrorCode, Kind] = {
     ErrorCode.INVALID_REASON: Kind(
         422, "The reason is longer than 200 characters or holds control characters."
     ),
+    ErrorCode.NOT_ON_CALL: Kind(
+        409,
+        "A next status for an agent neither on a call nor in wrap-up: set the status itself.",
+    ),
 }
 
 # The code of an HTTP status the framework answers by itself (an unknown path, a method).

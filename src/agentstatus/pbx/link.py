@@ -6,7 +6,8 @@ the point it read presence at: each change names the seats it touched, and each 
 set to what presence says *now*. A phone system that was down for an hour is therefore
 given the agents' current state, not a replay of every change, and a command that fails is
 retried, with the state current then, until it is applied. Pauses made at the phone come
-back as status changes with source ``pbx``; channel events become live calls.
+back as status changes with source ``pbx``; channel events become live calls, and a call's
+end may start the agent's wrap-up or apply its next status (``service/wrap_up.py``).
 
 A member changed at the phone system without agentstatus asking (removed, added, paused
 with no status change to follow) is set back to what presence says at once (a
@@ -52,6 +53,7 @@ from agentstatus.pbx.phone import (
     PhoneSystem,
     Resync,
 )
+from agentstatus.service import wrap_up
 from agentstatus.service.missed_calls import missed_call
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.commit_order import CommitFence, latest_final, read_events
@@ -410,6 +412,9 @@ class PbxLink:
                 wrote = await asyncio.to_thread(store.store_calls, self.engine, t.oid, calls)
                 if wrote:
                     self.announce(t.oid)
+                # Only here, not when the connection is lost: a call that could no longer
+                # be followed has not ended, and starts no wrap-up.
+                await wrap_up.calls_ended(self.engine, self.changes, t.oid, calls)
             await self._store_phones([e for e in batch if isinstance(e, PhoneSeen)])
             kick = False
             for event in batch:

@@ -10,7 +10,9 @@ however many instances share a database each deadline is taken by one of them, a
 - a **limit** with ``login`` or ``logout``: a status change through the one change path,
   source ``system``, that applies only at that version (``expected_version``);
 - the **shift end**: every agent logged in when it was due is logged out the same way,
-  and the next shift end is planned.
+  and the next shift end is planned;
+- a timed **wrap-up**'s end: the agent goes back to the status it held before the call
+  (or to the one it queued as next), at that version (``service/wrap_up.py``).
 
 A change made after the deadline was planned moved the version on, so the deadline does
 nothing: that is how a change cancels it. An instance that dies holding a claim leaves it
@@ -33,7 +35,8 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand
 from agentstatus.domain.event_types import OVERDUE_EVENT, WARN_POLICY
 from agentstatus.domain.policies import LimitAction, ShiftEnd
-from agentstatus.service import phone_registration
+from agentstatus.domain.wrap_up import WRAP_UP_KIND
+from agentstatus.service import phone_registration, wrap_up
 from agentstatus.service.shift_plan import SHIFT, replan_shift, shift_of
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.timezones import timezone_of
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 """How often passed deadlines are looked for: each is acted on within about this."""
+MIN_PAUSE = 0.05
+"""The shortest wait between two rounds: a deadline that keeps failing is retried at most
+this often."""
 CLAIM_SECONDS = 30.0
 BATCH = 500
 """Deadlines claimed at once; a full batch is followed by another without waiting."""
@@ -220,10 +226,20 @@ class DeadlineRunner:
             except Exception:
                 log.exception("deadlines: a round failed; its claims lapse and are retried")
             if len(claimed) < BATCH:
-                await asyncio.sleep(self.tick)
+                await asyncio.sleep(await asyncio.to_thread(self._pause))
+
+    def _pause(self) -> float:
+        """Until the next deadline is due, at most a tick: a wrap-up's end due in 40 ms is
+        acted on then, not at the next tick. One due already (it came due while this round
+        acted, or was given back after a failure) is looked at again after ``MIN_PAUSE``."""
+        at = now_ms()
+        due = deadline_plans.next_due(self.engine, at)
+        if due is None:
+            return self.tick
+        return min(self.tick, max(MIN_PAUSE, (due - at) / 1000))
 
     async def act(self, claimed: list[Due]) -> None:
-        limits = [d for d in claimed if d.kind not in (SHIFT, PHONE_DEADLINE)]
+        limits = [d for d in claimed if d.kind not in (SHIFT, PHONE_DEADLINE, WRAP_UP_KIND)]
         current = await asyncio.to_thread(limit_actions, self.engine, limits) if limits else {}
         overtaken = [d.id for d in limits if d.id not in current]
         if overtaken:  # nothing to do: changed since, or the limit changed
@@ -240,6 +256,7 @@ class DeadlineRunner:
             ),
             *(self._shift(d) for d in claimed if d.kind == SHIFT),
             *(self._phone(d) for d in claimed if d.kind == PHONE_DEADLINE),
+            *(self._wrap_up(d) for d in claimed if d.kind == WRAP_UP_KIND),
         )
 
     async def _phone(self, d: Due) -> None:
@@ -247,6 +264,10 @@ class DeadlineRunner:
         async with self._limit:
             done = await phone_registration.act(self.changes, self.engine, d)
         await asyncio.to_thread(finish if done else release, self.engine, d.id)
+
+    async def _wrap_up(self, d: Due) -> None:
+        async with self._limit:
+            await wrap_up.deadline_due(self.engine, self.changes, d)
 
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other

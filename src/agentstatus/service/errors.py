@@ -11,6 +11,7 @@ the person who made the mistake and never contain a secret.
      │    └── OrganisationNotFound  organisation_not_found
      ├── AlreadyExists              conflict
      │    └── CodeTaken             conflict
+     ├── NotOnCall                  not_on_call
      ├── InvalidInput               validation_error
      │    └── ImportRejected        import_rejected
      ├── TooMany                    too_many_streams
@@ -50,6 +51,7 @@ class ErrorCode(StrEnum):
     EXTENSION_REQUIRED = "extension_required"
     EXTENSION_IN_USE = "extension_in_use"
     INVALID_REASON = "invalid_reason"
+    NOT_ON_CALL = "not_on_call"
 
 
 class ServiceError(Exception):
@@ -84,6 +86,13 @@ class AlreadyExists(ServiceError):
 
 class CodeTaken(AlreadyExists):
     """The Code asked for is another organisation's (told on the command line only)."""
+
+
+class NotOnCall(ServiceError):
+    """A status queued as next for an agent neither on a call nor in wrap-up (set the
+    status itself instead)."""
+
+    code = ErrorCode.NOT_ON_CALL
 
 
 class InvalidInput(ServiceError):

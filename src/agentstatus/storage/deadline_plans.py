@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.storage.database import reading
@@ -51,6 +51,15 @@ def claim_due(engine: Engine, at: int, claim_ms: int, limit: int) -> list[Due]:
         ).all()
     found = [Due(*r) for r in rows]
     return sorted(found, key=lambda d: d.due_ms)
+
+
+def next_due(engine: Engine, at: int) -> int | None:
+    """When the earliest deadline no live claim holds is due (None: there is none)."""
+    with reading(engine) as conn:
+        found = conn.execute(
+            select(func.min(deadlines.c.due_ms)).where(deadlines.c.claimed_until_ms < at)
+        ).scalar()
+    return None if found is None else int(found)
 
 
 def release(engine: Engine, deadline_id: int) -> None:

@@ -385,3 +385,42 @@ phone_states = Table(
     Column("since_ms", BigInteger, nullable=False),
     Index("ix_phone_states_org", "org_id"),
 )
+
+# Wrap-up (after-call work, SPEC 8) per organisation: mode off | timed | manual, the seconds
+# of a timed one, and the status it puts agents in. No row: off.
+wrap_up_settings = Table(
+    "wrap_up_settings",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("mode", String(8), nullable=False),
+    Column("seconds", Integer, nullable=True),
+    Column("status", Integer, nullable=False),
+)
+
+# The wrap-up an agent is in: valid only while the agent's presence is at ``version`` (the
+# change into wrap-up made it); any later change leaves the row stale, and so ends it.
+wrap_ups = Table(
+    "wrap_ups",
+    metadata,
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True, autoincrement=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("return_status", Integer, nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    # When a timed wrap-up ends (its deadline's due_ms; a call ending meanwhile moves it).
+    Column("due_ms", BigInteger, nullable=True),
+)
+
+# The status an agent asked for as next (applied when its call and wrap-up end): valid only
+# while presence is at ``version``, so any applied change clears it.
+next_statuses = Table(
+    "next_statuses",
+    metadata,
+    Column("agent_id", Id, ForeignKey("agents.id"), primary_key=True, autoincrement=False),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("actor", String(320), nullable=True),
+    Column("at_ms", BigInteger, nullable=False),
+)

@@ -22,6 +22,7 @@ from agentstatus.http.api import (
     reports,
     statuses,
     webhooks,
+    wrap_up,
 )
 from agentstatus.http.api.errors import install_error_handlers
 from agentstatus.http.api.limits import BodyLimitMiddleware
@@ -71,6 +72,7 @@ def create_api(context: AppContext) -> FastAPI:
         agents,
         extensions,
         statuses,
+        wrap_up,  # before presence: its paths end in an agent's (any) user id
         presence,
         history,
         reports,

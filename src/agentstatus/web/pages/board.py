@@ -19,6 +19,7 @@ from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page
 from agentstatus.service.errors import NotFound, Unavailable
+from agentstatus.service.next_status import next_statuses_of_org
 from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.phone_registration import phones_of_org
 from agentstatus.service.presence import force_logout, logout_everyone
@@ -76,6 +77,8 @@ class BoardRow:
     """The state of the agent's live call (Ringing, Dialing, Talking, Hold), if any."""
     phone: str = "unknown"
     """Its extension's phone: registered, unregistered (shown: "Phone offline"), unknown."""
+    next_status: int | None = None
+    """The status queued for when the agent's call and wrap-up end."""
 
 
 async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
@@ -134,6 +137,7 @@ async def board(request: Request) -> Response:
     zone = await asyncio.to_thread(get_timezone, engine, page.org)
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
     phones = await asyncio.to_thread(phones_of_org, engine, page.org)
+    nexts = await asyncio.to_thread(next_statuses_of_org, engine, page.org)
     rows = [
         BoardRow(
             a.user_id,
@@ -145,6 +149,7 @@ async def board(request: Request) -> Response:
             a.extension is not None or a.status != LOGOUT,
             _call_state(calls.get(a.extension or "", [])),
             phones[a.extension].value if a.extension in phones else "unknown",
+            nexts.get(a.user_id),
         )
         for a in taken.agents
     ]

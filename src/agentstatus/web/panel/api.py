@@ -25,12 +25,13 @@ from agentstatus.http.errors import answer_to
 from agentstatus.http.events_endpoint import MAX_EVENT_ID, event_filter, subscriber_response
 from agentstatus.http.requests import BodyIncomplete, BodyTooLarge, read_body, resolve_client
 from agentstatus.service import statuses
+from agentstatus.service.after_call import after_call, queued_instead
 from agentstatus.service.errors import ErrorCode, TooMany, Unavailable
 from agentstatus.service.panel_links import LinkRefusal, PanelGrant, verify_link
 from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.phone_registration import phones_of_org
 from agentstatus.service.presence import agent_presence
-from agentstatus.storage.types import OperationalError
+from agentstatus.storage.types import Engine, OperationalError
 from agentstatus.web.i18n import LANGUAGES, choose, language
 from agentstatus.web.panel import texts
 from agentstatus.web.status_names import displayed
@@ -178,6 +179,9 @@ async def state(request: Request) -> Response:
                 }
                 for s in catalogue
             ],
+            "after_call": (
+                await asyncio.to_thread(after_call, engine, grant.org_id, grant.agent_id)
+            ).as_json(),
             "expires_at": to_iso(grant.expires_ms),
             "now": to_iso(now_ms()),
             "language": code,
@@ -215,6 +219,12 @@ async def change(request: Request) -> Response:
     grant = await _grant(request)
     wanted, given = await _change_body(request)
     context = context_of(request)
+    queued = await asyncio.to_thread(
+        queued_instead, context.engine, grant.org_id, grant.agent_id, wanted
+    )
+    if queued is not None:  # on a call: applied when the call and its wrap-up end
+        context.hub.notify(grant.org_id)
+        return _json({"presence": await presence_json(context.engine, grant), "queued": wanted})
     extension = None
     if wanted != LOGOUT:
         extension = grant.extension or given
@@ -251,6 +261,17 @@ async def change(request: Request) -> Response:
             "event_id": result.history_id,
         }
     )
+
+
+async def presence_json(engine: Engine, grant: PanelGrant) -> dict[str, object]:
+    found = await asyncio.to_thread(agent_presence, engine, grant.agent_id)
+    if found is None:
+        raise Refusal(401, LinkRefusal.REVOKED.value, texts.LINK_REVOKED)
+    return {"extension": found.extension, "status": found.status, "since": to_iso(found.since_ms)}
+
+
+grant_of = _grant
+json_answer = _json
 
 
 def _resume(request: Request) -> int | None:

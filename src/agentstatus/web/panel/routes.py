@@ -11,7 +11,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from agentstatus.http.context import AppContext
-from agentstatus.web.panel import api, texts
+from agentstatus.web.panel import after_call, api, texts
 from agentstatus.web.panel.api import Refusal, refusal_response
 from agentstatus.web.panel.embedding import PanelEmbedding, RefusedOrigins
 from agentstatus.web.panel.page import PanelAssets, panel_page
@@ -47,6 +47,8 @@ def create_panel(
             Route(f"/panel/{ORG}/api/state", api.state, methods=["GET"]),
             Route(f"/panel/{ORG}/api/status", api.change, methods=["POST"]),
             Route(f"/panel/{ORG}/api/events", api.Events(), methods=["GET"]),
+            Route(f"/panel/{ORG}/api/wrapup", after_call.read, methods=["GET"]),
+            Route(f"/panel/{ORG}/api/ready", after_call.ready, methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _wrong_method, Exception: _failed},
     )

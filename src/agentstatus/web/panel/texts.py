@@ -27,6 +27,10 @@ UI = {
     "log_out": N_("Log out"),
     "log_out_question": N_("Log out now? You get no calls until you log in again."),
     "cancel": N_("Cancel"),
+    "ready": N_("Ready"),
+    "wrap_up_left": N_("Wrap-up, time left"),
+    "wrap_up": N_("Wrap-up"),
+    "next_status": N_("Next status"),
 }
 
 # Why a change or the link itself was refused (the answer's "detail"; "reason" is for code).

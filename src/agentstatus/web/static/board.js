@@ -165,6 +165,7 @@ function addRow(userId) {
   row.querySelector("button[data-set-status]").setAttribute("aria-label", `${text.set_status_label} ${userId}`);
   row.querySelector(".user-id").textContent = userId;
   row.querySelector(".on-call").hidden = true;
+  setNext(row, null);
   const button = row.querySelector("button[data-logout]");
   button.setAttribute("aria-label", `${text.log_out_label} ${userId}`);
   tbody.append(row);
@@ -217,6 +218,8 @@ function patch(event) {
     bump(statusOf(row), 1); // the clone's status, which setState moves from
   }
   setState(row, event.new.status, event.new.extension, Date.parse(event.at));
+  // Any applied change clears the status queued as next, but the move into wrap-up keeps it.
+  if (event.type !== "agent.wrap_up_started") setNext(row, null);
   showEmpty();
 }
 
@@ -237,6 +240,22 @@ function phoneChanged(event) {
   phones.set(event.detail.extension, event.detail.phone);
   const row = rows.get(event.user_id);
   if (row !== undefined) showPhone(row);
+}
+
+// -- the status queued as next (applied when the agent's call and wrap-up end) ----------
+
+function setNext(row, status) {
+  const shown = row.querySelector(".next-status");
+  if (!shown) return;
+  const known = catalogue.get(status);
+  shown.hidden = status === null || status === undefined;
+  shown.dataset.next = shown.hidden ? "" : String(status);
+  shown.textContent = shown.hidden ? "" : `${text.arrow} ${known ? known.name : status}`;
+}
+
+function showNext(event) {
+  const row = rows.get(event.user_id);
+  if (row !== undefined) setNext(row, event.detail ? event.detail.status : null);
 }
 
 // -- live calls (when a phone system is connected) ---------------------------------------
@@ -269,9 +288,10 @@ let source = null;
 function connect() {
   const url = `/o/${encodeURIComponent(org)}/events?after=${body.dataset.cursor}`;
   source = new EventSource(url);
-  for (const type of ["agent.login", "agent.logout", "agent.status"]) {
+  for (const type of ["agent.login", "agent.logout", "agent.status", "agent.wrap_up_started"]) {
     source.addEventListener(type, (message) => patch(JSON.parse(message.data)));
   }
+  source.addEventListener("agent.next_status", (message) => showNext(JSON.parse(message.data)));
   for (const type of ["call.started", "call.answered", "call.held", "call.resumed", "call.ended"]) {
     source.addEventListener(type, (message) => showCall(JSON.parse(message.data)));
   }

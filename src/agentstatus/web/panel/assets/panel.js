@@ -201,6 +201,7 @@ class AgentstatusPanel extends HTMLElement {
       this.refreshButtons();
     }
     this.setPresence(body.presence);
+    this.setAfterCall(body.after_call);
     this.connect(generation);
   }
 
@@ -281,10 +282,66 @@ class AgentstatusPanel extends HTMLElement {
       header, current, this.field, this.buttons, this.logoutRow, this.message, this.connection,
       this.confirmBox,
     );
+    this.buildAfterCall(current);
     this.refreshButtons();
     for (const call of this.state.calls || []) this.calls.set(call.id, call.state);
     this.showCalls();
     this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  // Below the status: a wrap-up's time left and its Ready button, the status queued next.
+  buildAfterCall(current) {
+    this.afterCallLine = element("p", "after-call");
+    this.afterCallLine.setAttribute("aria-live", "polite");
+    this.wrapUpLeft = element("span", "wrap-up-left");
+    this.nextLine = element("span", "next-status");
+    this.readyButton = element("button", "ready", this.text("ready"));
+    this.readyButton.type = "button";
+    this.readyButton.addEventListener("click", () => this.ready());
+    this.afterCallLine.append(this.wrapUpLeft, this.nextLine, this.readyButton);
+    current.after(this.afterCallLine);
+  }
+
+  setAfterCall(afterCall) {
+    this.afterCall = afterCall || { wrap_up: false, wrap_up_until: null, next_status: null };
+    if (!this.afterCallLine) return;
+    const { wrap_up: inWrapUp, next_status: next } = this.afterCall;
+    this.wrapUntilMs = this.afterCall.wrap_up_until ? Date.parse(this.afterCall.wrap_up_until) : null;
+    this.readyButton.hidden = !inWrapUp;
+    this.wrapUpLeft.hidden = !inWrapUp;
+    const status = this.state.statuses.find((s) => s.id === next);
+    const arrow = this.state.direction === "rtl" ? "←" : "→";
+    this.nextLine.hidden = next === null || next === undefined;
+    this.nextLine.textContent = this.nextLine.hidden ? "" : `${arrow} ${status ? status.name : next}`;
+    this.nextLine.title = this.text("next_status");
+    this.afterCallLine.hidden = !inWrapUp && this.nextLine.hidden;
+    this.tick();
+  }
+
+  // The agent's events that may start, restart or end a wrap-up: ask what it is now.
+  async refreshAfterCall() {
+    try {
+      const answer = await this.request("wrapup");
+      if (answer.ok) this.setAfterCall(await answer.json());
+    } catch {
+      // the stream's reconnect reloads the state
+    }
+  }
+
+  async ready() {
+    this.readyButton.disabled = true;
+    try {
+      const answer = await this.request("ready", { method: "POST" });
+      const body = await answer.json().catch(() => ({}));
+      if (answer.ok) {
+        this.setPresence(body.presence);
+        this.setAfterCall(body.after_call);
+      } else this.showMessage(body.detail || this.text("disconnected"));
+    } catch {
+      this.showMessage(this.text("disconnected"));
+    } finally {
+      this.readyButton.disabled = false;
+    }
   }
 
   buildConfirm() {
@@ -390,6 +447,13 @@ class AgentstatusPanel extends HTMLElement {
         this.overdue.hidden = !overdue;
       }
     }
+    if (this.wrapUpLeft && this.afterCall?.wrap_up) {
+      const left = this.wrapUntilMs === null ? null
+        : this.wrapUntilMs - (Date.now() + (this.offset || 0));
+      const text = left === null ? this.text("wrap_up")
+        : `${this.text("wrap_up_left")} ${clock(left)}`;
+      if (this.wrapUpLeft.textContent !== text) this.wrapUpLeft.textContent = text;
+    }
   }
 
   showMessage(text) {
@@ -426,7 +490,9 @@ class AgentstatusPanel extends HTMLElement {
         body: JSON.stringify(needsExtension ? { status, extension } : { status }),
       });
       const body = await answer.json().catch(() => ({}));
-      if (answer.ok) this.setPresence(body.presence);
+      if (answer.ok && body.queued !== undefined) {
+        this.setAfterCall({ ...this.afterCall, next_status: body.queued }); // after the call
+      } else if (answer.ok) this.setPresence(body.presence);
       else {
         this.showMessage(body.detail || this.text("disconnected"));
         if (FINAL.has(body.reason)) this.end();
@@ -512,16 +578,22 @@ class AgentstatusPanel extends HTMLElement {
       if (message.event === "call.ended") this.calls.delete(data.call.id);
       else this.calls.set(data.call.id, data.call.state);
       this.showCalls();
+      if (message.event === "call.ended") this.refreshAfterCall(); // a wrap-up restarted
     } else if (message.event === "extension.phone") {
       // The phone registered or not: no change of status either.
       if (data.user_id !== this.state.agent.user_id || !data.detail) return;
       this.phone = data.detail;
       this.showPhone();
+    } else if (message.event === "agent.next_status") {
+      // Queued or unqueued: no change of status.
+      if (data.user_id !== this.state.agent.user_id) return;
+      this.setAfterCall({ ...this.afterCall, next_status: data.detail ? data.detail.status : null });
     } else if (message.event === "agent.overdue") {
       // A warning is no change: the agent is where it was, since when it was (the panel
       // shows it over the limit from its own clock).
     } else if (CHANGES.has(message.event) && data.user_id === this.state.agent.user_id && data.new) {
       this.setPresence({ ...data.new, since: data.at });
+      this.refreshAfterCall();
     }
   }
 }
