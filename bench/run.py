@@ -20,6 +20,9 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
 8. Phone system (``bench/pbx.py``): the time from an OK answer to the command read by a
    loopback Asterisk and FreeSWITCH under a status mix, and a reconcile of thousands of
    members.
+9. Wrap-up (``bench/wrap_up.py``): 500 agents with a call every 2 s each through a loopback
+   Asterisk, wrap-up 2 s: hang-up to the wrap-up's pause, the wrap-up's end to the unpause,
+   every deadline acted on once.
 
 Results: a table on stdout, ``bench/results/last.json`` and the chart
 ``docs/performance.svg`` (smoke runs write ``bench/results/smoke.*`` instead).
@@ -46,7 +49,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import browser, chart, deadlines, fanout, pbx
+from bench import browser, chart, deadlines, fanout, pbx, wrap_up
 from bench.checks import Check, verdicts
 from bench.dataset import build_postgres, build_sqlite
 from bench.harness import (
@@ -94,6 +97,8 @@ class Plan:
     """None: skip the deadlines part."""
     pbx: pbx.PbxPlan | None = pbx.FULL
     """None: skip the phone-system part."""
+    wrap_up: wrap_up.WrapUpPlan | None = wrap_up.FULL
+    """None: skip the wrap-up part."""
 
 
 SMOKE = Plan(
@@ -113,6 +118,7 @@ SMOKE = Plan(
     browser=browser.SMOKE,
     deadlines=deadlines.SMOKE,
     pbx=pbx.SMOKE,
+    wrap_up=wrap_up.SMOKE,
 )
 
 # The SQLite targets of the mix, in the order of the first round.
@@ -461,6 +467,8 @@ def targets(results: Results) -> list[tuple[str, bool]]:
         checks += deadlines.targets(deadlines.DeadlinesResult.from_json(results["deadlines"]))
     if results.get("pbx"):
         checks += pbx.targets(pbx.PbxResult.from_json(results["pbx"]))
+    if results.get("wrap_up"):
+        checks += wrap_up.targets(wrap_up.WrapUpResult(**results["wrap_up"]["result"]))
     return checks
 
 
@@ -566,6 +574,9 @@ def _part_tables(results: Results) -> list[str]:
         lines += ["", deadlines.table(deadlines.DeadlinesResult.from_json(results["deadlines"]))]
     if results.get("pbx"):
         lines += ["", pbx.table(pbx.PbxResult.from_json(results["pbx"]))]
+    if results.get("wrap_up"):
+        done = results["wrap_up"]
+        lines += ["", wrap_up.table(done["plan"], wrap_up.WrapUpResult(**done["result"]))]
     return lines
 
 
@@ -638,6 +649,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         changes["deadlines"] = None
     if args.no_pbx:
         changes["pbx"] = None
+    if args.no_wrap_up:
+        changes["wrap_up"] = None
     if args.scale_postgres:
         changes["scale_postgres"] = True
     if args.duration:
@@ -659,6 +672,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-browser", action="store_true", help="skip the browser part")
     parser.add_argument("--no-deadlines", action="store_true", help="skip the deadlines part")
     parser.add_argument("--no-pbx", action="store_true", help="skip the phone-system part")
+    parser.add_argument("--no-wrap-up", action="store_true", help="skip the wrap-up part")
     parser.add_argument(
         "--scale-postgres", action="store_true", help="also time the reports on PostgreSQL"
     )
@@ -734,6 +748,10 @@ def run_parts(plan: Plan, workdir: Path, results: Results) -> None:
     if plan.pbx:
         log(f"pbx: {plan.pbx.rate:g} changes/s to a loopback Asterisk and FreeSWITCH, a reconcile")
         results["pbx"] = asdict(pbx.run_pbx(plan.pbx, workdir))
+    if plan.wrap_up:
+        log(f"wrap-up: {plan.wrap_up.agents:,} agents' calls through a loopback Asterisk")
+        done = wrap_up.run(plan.wrap_up, workdir)
+        results["wrap_up"] = {"plan": asdict(plan.wrap_up), "result": asdict(done)}
     if plan.scale:
         _scale_part(plan, workdir, results)
 

@@ -86,13 +86,20 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     assert phone["reconcile_repaired"] == phone["drift_made"] > 0, phone
     assert phone["reconciled_right"]
 
+    # The wrap-up part: every hang-up became a pause, every wrap-up's end was acted on once
+    # and unpaused, no deadline left over.
+    wrap = results["wrap_up"]["result"]
+    assert wrap["calls"] == wrap["paused"] > 0, wrap
+    assert wrap["ended"] == wrap["unpaused"] > 0, wrap
+    assert wrap["acted_twice"] == wrap["left_over"] == 0, wrap
+
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
     results_path = tmp_path / "pg.json"
     command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
-    command += ["--no-fanout", "--no-deadlines", "--no-pbx"]
+    command += ["--no-fanout", "--no-deadlines", "--no-pbx", "--no-wrap-up"]
     command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
     run = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False

@@ -32,7 +32,8 @@ async def test_extensions(api: Api) -> None:
     org = api.org(extension_count=2)
     found = await api.connect(org.code).extensions()
     assert found == [Extension("sip1", "Desk 1"), Extension("sip2", "Desk 2")]
-    assert found[0].raw == {"SIP": "sip1", "Name": "Desk 1"}
+    assert found[0].raw == {"SIP": "sip1", "Name": "Desk 1", "peerStatus": None}
+    assert found[0].phone is None  # no phone system: unknown
 
 
 async def test_presence(api: Api) -> None:

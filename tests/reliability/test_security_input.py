@@ -109,7 +109,7 @@ def test_markup_in_names_comes_back_as_json_data(stage: Stage) -> None:
     listed = json_of(stage.api.get(GET_STATUSES_LIST, params=code))
     assert {"ID": 3, "Name": IMG, "Color": "#f39c12"} in listed["Statuses"]
     comet = json_of(stage.api.get("/Comet/api/GetExtensions", params=code))
-    assert {"SIP": "desk9", "Name": "<b>desk</b>"} in comet["EXTENSIONS"]
+    assert {"SIP": "desk9", "Name": "<b>desk</b>", "peerStatus": None} in comet["EXTENSIONS"]
     missing = stage.api.get(f"{org}/agents/{SCRIPT}", params={"x": IMG})
     assert missing.status_code >= 400
     assert missing.headers["content-type"] == "application/json"  # an error is JSON too

@@ -193,7 +193,7 @@ def check_comet(endpoint: str, status: int, document: dict[str, object]) -> str:
         return f"{status} comet unauthorized"
     assert status == 200
     assert list(document) == ["ERR", "DESC", "EXTENSIONS"]
-    keys = ["Name", "SIP"] if endpoint == GET_EXTENSIONS else None
+    keys = ["Name", "SIP", "peerStatus"] if endpoint == GET_EXTENSIONS else None
     calls = sorted(
         [
             "calls",

@@ -57,6 +57,9 @@ class Extension:
 
     extension: str
     name: str
+    phone: str | None = None
+    """The phone's registration (``peerStatus``): "registered", "unregistered", or None
+    when the server does not know (or does not say: a server before agentstatus 23)."""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 

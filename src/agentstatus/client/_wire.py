@@ -127,11 +127,16 @@ def statuses_from(fields: Mapping[str, Any]) -> list[Status]:
     ]
 
 
+def _phone(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def extensions_from(fields: Mapping[str, Any]) -> list[Extension]:
     return [
         Extension(
             str(_get(e, comet.SIP, comet.USERNAME, default="")),
             str(_get(e, comet.NAME, default="")),
+            _phone(_get(e, comet.PEER_STATUS)),
             e,
         )
         for e in _objects(fields, comet.EXTENSIONS)
