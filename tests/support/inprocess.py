@@ -15,8 +15,9 @@ from pathlib import Path
 
 import uvicorn
 
-from agentstatus.app import create_app
+from agentstatus.app import create_service
 from agentstatus.http.head_limit import BoundedHttpToolsProtocol
+from agentstatus.http.stopping import StreamEndingServer
 from agentstatus.settings import Settings
 from tests.support.server import ServerProcess
 
@@ -38,8 +39,9 @@ class InProcessServer(ServerProcess):
         # (a CLI test counting its own lines of stderr); the tests of the access log read
         # a real server's log file.
         settings = Settings(database_url=self.database_url, port=self.port, access_log=False)
+        service = create_service(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            service.asgi,
             access_log=False,
             log_config=None,  # the test process's logging stays as pytest set it up
             server_header=False,
@@ -48,7 +50,7 @@ class InProcessServer(ServerProcess):
             ws="none",
             http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
         )
-        server = uvicorn.Server(config)
+        server = StreamEndingServer(config, service.context.fanout.end_streams)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
