@@ -144,7 +144,7 @@ def test_a_huge_error_body_is_not_read(
             wait_until(lambda: receiver.connections == 1)
             # Until the attempt is over (it is counted when it is claimed).
             wait_until(
-                lambda: webhooks.list_deliveries(engine, org.name)[0].last_status_code == 502
+                lambda: webhooks.list_deliveries(engine, org.name)[0].last_status_code == 500
             )
             time.sleep(0.2)
             rss_before, peak_before = memory_kib(pid, "VmRSS"), memory_kib(pid, "VmHWM")
