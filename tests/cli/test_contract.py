@@ -1,4 +1,6 @@
-"""The command-line contract other tools rely on, each form run as a real process."""
+"""The command-line contract other tools rely on. A real process where the process itself
+is the point (the printed code as a script reads it, the environment, the working
+directory); the other forms in-process (click's runner: the same output and exit code)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from agentstatus.app import open_database
 from agentstatus.service import agents, extensions, organisations, presence, statuses, tokens
 from agentstatus.service.organisations import org_id, org_id_for_code
 from agentstatus.service.tokens import Role
-from tests.cli.helpers import ok, run_cli
+from tests.cli.helpers import invoke, ok, run_cli
 
 HEX = re.compile(r"[0-9a-f]+")
 
@@ -43,7 +45,7 @@ def test_generated_codes_differ_every_time(database_url: str) -> None:
 
 
 def test_org_create_with_a_chosen_code(database_url: str, engine: Engine) -> None:
-    done = run_cli(database_url, "org", "create", "beta", "--code", "My-Secret.Code_42")
+    done = invoke(database_url, "org", "create", "beta", "--code", "My-Secret.Code_42")
     assert done.code == 0, done.stderr
     assert done.last_line == "My-Secret.Code_42"
     assert code_org(engine, "My-Secret.Code_42") == named_org(engine, "beta")
@@ -51,8 +53,8 @@ def test_org_create_with_a_chosen_code(database_url: str, engine: Engine) -> Non
 
 def test_agent_add_with_and_without_name(database_url: str, engine: Engine) -> None:
     organisations.create_organisation(engine, "acme")
-    assert run_cli(database_url, "agent", "add", "acme", "1001", "--name", "Dana Levi").code == 0
-    assert run_cli(database_url, "agent", "add", "acme", "1002").code == 0
+    assert invoke(database_url, "agent", "add", "acme", "1001", "--name", "Dana Levi").code == 0
+    assert invoke(database_url, "agent", "add", "acme", "1002").code == 0
     assert agents.list_agents(engine, "acme") == [
         agents.Agent("1001", "Dana Levi", True),
         agents.Agent("1002", "", True),
@@ -61,9 +63,9 @@ def test_agent_add_with_and_without_name(database_url: str, engine: Engine) -> N
 
 def test_extension_add_with_and_without_name(database_url: str, engine: Engine) -> None:
     organisations.create_organisation(engine, "acme")
-    done = run_cli(database_url, "extension", "add", "acme", "sip1001", "--name", "Desk 1")
+    done = invoke(database_url, "extension", "add", "acme", "sip1001", "--name", "Desk 1")
     assert done.code == 0, done.stderr
-    assert run_cli(database_url, "extension", "add", "acme", "sip1002").code == 0
+    assert invoke(database_url, "extension", "add", "acme", "sip1002").code == 0
     assert extensions.list_extensions(engine, "acme") == [
         extensions.Extension("sip1001", "Desk 1"),
         extensions.Extension("sip1002", ""),
@@ -76,14 +78,14 @@ def test_status_add_rename_disable_enable(database_url: str, engine: Engine) -> 
     def status_20() -> statuses.Status:
         return next(s for s in statuses.list_statuses(engine, "acme") if s.id == 20)
 
-    assert run_cli(database_url, "status", "add", "acme", "20", "Coaching").code == 0
+    assert invoke(database_url, "status", "add", "acme", "20", "Coaching").code == 0
     assert (status_20().name, status_20().enabled) == ("Coaching", True)
-    assert run_cli(database_url, "status", "rename", "acme", "20", "Coaching 1:1").code == 0
+    assert invoke(database_url, "status", "rename", "acme", "20", "Coaching 1:1").code == 0
     assert status_20().name == "Coaching 1:1"
-    assert run_cli(database_url, "status", "disable", "acme", "20").code == 0
+    assert invoke(database_url, "status", "disable", "acme", "20").code == 0
     assert status_20().enabled is False
     assert [s.id for s in statuses.list_statuses(engine, "acme", enabled_only=True)].count(20) == 0
-    assert run_cli(database_url, "status", "enable", "acme", "20").code == 0
+    assert invoke(database_url, "status", "enable", "acme", "20").code == 0
     assert status_20().enabled is True
 
 
@@ -91,7 +93,7 @@ def test_presence_json_of_logged_out_agents(database_url: str, engine: Engine) -
     organisations.create_organisation(engine, "acme")
     agents.add_agent(engine, "acme", "1001", "Dana")
     agents.add_agent(engine, "acme", "1002")
-    done = run_cli(database_url, "presence", "acme", "--json")
+    done = invoke(database_url, "presence", "acme", "--json")
     assert done.code == 0, done.stderr
     rows = json.loads(done.stdout)
     assert [r["user_id"] for r in rows] == ["1001", "1002"]
@@ -105,7 +107,7 @@ def test_presence_json_of_logged_out_agents(database_url: str, engine: Engine) -
 def test_presence_table_without_json(database_url: str, engine: Engine) -> None:
     organisations.create_organisation(engine, "acme")
     agents.add_agent(engine, "acme", "1001", "Dana")
-    done = run_cli(database_url, "presence", "acme")
+    done = invoke(database_url, "presence", "acme")
     assert done.code == 0, done.stderr
     assert "1001" in done.stdout
     assert "Dana" in done.stdout
@@ -114,8 +116,8 @@ def test_presence_table_without_json(database_url: str, engine: Engine) -> None:
 
 def test_token_create_prints_the_token_last(database_url: str, engine: Engine) -> None:
     organisations.create_organisation(engine, "acme")
-    admin = run_cli(database_url, "token", "create", "--role", "admin")
-    supervisor = run_cli(database_url, "token", "create", "--role", "supervisor", "--org", "acme")
+    admin = invoke(database_url, "token", "create", "--role", "admin")
+    supervisor = invoke(database_url, "token", "create", "--role", "supervisor", "--org", "acme")
     assert admin.code == supervisor.code == 0
     admin_info = tokens.verify_token(engine, admin.last_line)
     supervisor_info = tokens.verify_token(engine, supervisor.last_line)

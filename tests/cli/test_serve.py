@@ -26,11 +26,13 @@ from tests.cli.helpers import (
     OK_BODY,
     Outcome,
     assert_user_error,
+    invoke,
     ok,
     run_cli,
     set_status,
 )
 from tests.support.changes import deactivate, remove_extension
+from tests.support.inprocess import InProcessServer
 from tests.support.server import ServerProcess, free_port
 
 
@@ -58,7 +60,7 @@ def test_serve_creates_the_schema_and_accepts_a_new_code(tmp_path: Path) -> None
         ok(url, "agent", "add", "acme", "1001")
         ok(url, "extension", "add", "acme", "sip1001")
         assert set_status(server.base_url, created.last_line, "1001", "sip1001") == (200, OK_BODY)
-        presence = json.loads(run_cli(url, "presence", "acme", "--json").stdout)
+        presence = json.loads(ok(url, "presence", "acme", "--json").stdout)
         assert [(p["user_id"], p["extension"], p["status"]) for p in presence] == [
             ("1001", "sip1001", 1)
         ]
@@ -84,9 +86,10 @@ def board_sign_in(base_url: str, demo: Outcome, which: str = "the board") -> int
 
 def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    with ServerProcess(url, tmp_path / "server.log") as server:
-        first = run_cli(url, "demo", "--base-url", server.base_url)
-        second = run_cli(url, "demo", "--base-url", server.base_url + "/")
+    open_database(url).dispose()  # the schema, before the server in this process reads it
+    with InProcessServer(url, tmp_path / "server.log") as server:
+        first = invoke(url, "demo", "--base-url", server.base_url)
+        second = invoke(url, "demo", "--base-url", server.base_url + "/")
         assert first.code == second.code == 0, first.stderr + second.stderr
         old_code, new_code = first.last_line, second.last_line
         assert old_code != new_code
@@ -128,11 +131,11 @@ def test_demo_is_idempotent_and_its_curl_lines_work(tmp_path: Path) -> None:
 
 
 def test_demo_repairs_what_was_changed_since(database_url: str, engine: Engine) -> None:
-    assert run_cli(database_url, "demo").code == 0
+    assert invoke(database_url, "demo").code == 0
     deactivate(engine, DEMO_ORG, "1001")
     remove_extension(engine, DEMO_ORG, "sip1001")
     agents.add_agent(engine, DEMO_ORG, "2000", "Someone else")
-    again = run_cli(database_url, "demo")
+    again = invoke(database_url, "demo")
     assert again.code == 0, again.stderr
     found = {a.user_id: a for a in agents.list_agents(engine, DEMO_ORG)}
     assert found["1001"].active is True
@@ -146,10 +149,10 @@ def test_secrets_never_reach_the_database_or_the_log_in_clear(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'secrets.db'}"
     log = tmp_path / "server.log"
     with ServerProcess(url, log) as server:
-        code = run_cli(url, "org", "create", "acme").last_line
+        code = ok(url, "org", "create", "acme").last_line
         rotated = ok(url, "org", "rotate-code", "acme").last_line
         chosen = ok(url, "org", "create", "beta", "--code", "Chosen-Code-0123456789").last_line
-        token = run_cli(url, "token", "create", "--role", "admin").last_line
+        token = ok(url, "token", "create", "--role", "admin").last_line
         demo_code = ok(url, "demo").last_line
         ok(url, "agent", "add", "acme", "1001")
         ok(url, "extension", "add", "acme", "sip1")

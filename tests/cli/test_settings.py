@@ -76,7 +76,7 @@ def test_an_empty_variable_means_the_default(database_url: str) -> None:
 def test_webhook_add_seals_with_the_key_from_the_environment(database_url: str) -> None:
     key = Fernet.generate_key().decode()
     key_file = Path(str(make_url(database_url).database) + ".key")
-    assert run_cli(database_url, "org", "create", "acme").code == 0
+    assert invoke(database_url, "org", "create", "acme").code == 0
     env = {"AGENTSTATUS_SECRET_KEY": key}
     added = run_cli(database_url, "webhook", "add", "acme", "https://crm.example/hook", env=env)
     assert added.code == 0, added.stderr
@@ -92,13 +92,13 @@ def test_webhook_add_seals_with_the_key_from_the_environment(database_url: str) 
 
 def test_postgresql_needs_the_key_and_uses_it(postgres_databases: PostgresDatabases) -> None:
     url = postgres_databases.create()
-    assert run_cli(url, "org", "create", "acme").code == 0
+    assert invoke(url, "org", "create", "acme").code == 0
     hook = ("webhook", "add", "acme", "https://crm.example/hook")
     assert_user_error(run_cli(url, *hook), "AGENTSTATUS_SECRET_KEY")
     key = Fernet.generate_key().decode()
     added = run_cli(url, *hook, env={"AGENTSTATUS_SECRET_KEY": key})
     assert added.code == 0, added.stderr
-    listed = run_cli(url, "webhook", "list", "acme")
+    listed = invoke(url, "webhook", "list", "acme")
     assert "https://crm.example/hook" in listed.stdout
 
 

@@ -1,4 +1,6 @@
-"""``agentstatus user`` and ``org timezone`` as an operator runs them (real processes)."""
+"""``agentstatus user`` and ``org timezone`` as an operator runs them: real processes where
+the password is printed or read, the other commands in-process (the same output and exit
+codes)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from agentstatus.service import passwords, users
 from agentstatus.service.timezones import get_timezone
 from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import users as users_table
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import invoke, run_cli
 from tests.support.factories import make_org
 
 
@@ -37,11 +39,11 @@ def test_add_with_a_password_on_stdin_prints_no_password(database_url: str, engi
     assert added.code == 0, added.stderr
     assert "a long enough secret" not in added.stdout
     assert users.authenticate(engine, "ada@example.com", "a long enough secret") is not None
-    listed = run_cli(database_url, "user", "list", "--json")
+    listed = invoke(database_url, "user", "list", "--json")
     assert json.loads(listed.stdout) == [
         {"email": "ada@example.com", "name": "Ada", "role": "admin", "org": None}
     ]
-    table = run_cli(database_url, "user", "list").stdout
+    table = invoke(database_url, "user", "list").stdout
     assert "ada@example.com" in table
     assert "$argon2" not in table
 
@@ -58,16 +60,17 @@ def test_refusals_are_one_line_and_exit_1(database_url: str, engine: Engine) -> 
         (["org", "timezone", "nope", "UTC"], "no organisation"),
     ]
     for args, message in cases:
-        done = run_cli(database_url, *args)
+        done = invoke(database_url, *args)
         assert done.code != 0, args
         assert message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
-    short = run_cli(
+    short = invoke(
         database_url, "user", "add", "y@example.com", "--role", "admin", "--password-stdin",
         stdin="short\n",
     )  # fmt: skip
     assert short.code == 1
     assert f"at least {passwords.MIN_LENGTH} characters" in short.stderr
+    # A real process: its standard input at its end at once.
     empty = run_cli(
         database_url, "user", "add", "y@example.com", "--role", "admin", "--password-stdin",
         stdin="",
@@ -77,11 +80,11 @@ def test_refusals_are_one_line_and_exit_1(database_url: str, engine: Engine) -> 
 
 def test_password_and_remove(database_url: str, engine: Engine) -> None:
     users.add_user(engine, "bob@example.com", Role.SUPERVISOR, "the first password")
-    changed = run_cli(database_url, "user", "password", "BOB@example.com")
+    changed = invoke(database_url, "user", "password", "BOB@example.com")
     assert changed.code == 0, changed.stderr
     assert users.authenticate(engine, "bob@example.com", "the first password") is None
     assert users.authenticate(engine, "bob@example.com", changed.last_line) is not None
-    removed = run_cli(database_url, "user", "remove", "bob@example.com")
+    removed = invoke(database_url, "user", "remove", "bob@example.com")
     assert removed.code == 0
     assert users.list_users(engine) == []
 
@@ -89,10 +92,10 @@ def test_password_and_remove(database_url: str, engine: Engine) -> None:
 def test_org_timezone(database_url: str, engine: Engine) -> None:
     org = make_org(engine)
     assert get_timezone(engine, org.name).key == "UTC"
-    done = run_cli(database_url, "org", "timezone", org.name, "Asia/Jerusalem")
+    done = invoke(database_url, "org", "timezone", org.name, "Asia/Jerusalem")
     assert done.code == 0, done.stderr
     assert get_timezone(engine, org.name).key == "Asia/Jerusalem"
-    bad = run_cli(database_url, "org", "timezone", org.name, "Mars/Olympus")
+    bad = invoke(database_url, "org", "timezone", org.name, "Mars/Olympus")
     assert bad.code == 1
     assert "unknown time zone 'Mars/Olympus'" in bad.stderr
 

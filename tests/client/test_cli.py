@@ -1,5 +1,6 @@
-"""``agentstatus client …`` in a real process against a real server: output, ``--json``,
-status names, and one documented exit code per error class."""
+"""``agentstatus client …`` against a real server: output, ``--json``, status names, and one
+documented exit code per error class. The commands run in-process (click's runner: the same
+output and exit codes), a few in a real process as a script runs them."""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from agentstatus.service.statuses import update_status
 from tests.cli.helpers import Outcome, run_cli
 from tests.support.compat import db_path, history_refused
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.server import ServerProcess, free_port
-
-# The commands run in this process and read its stderr: the server must not write there.
-pytestmark = pytest.mark.server_process
 
 CLIENT_DOC = Path(__file__).parents[2] / "docs" / "client.md"
 
@@ -39,13 +38,14 @@ def client(
     return run_cli(None, "client", *args, "--base-url", base_url, *code_args, env=env)
 
 
-def quick(server: ServerProcess, code: str | None, *args: str, **env: str) -> Outcome:
+def quick(server: ServerProcess | str, code: str | None, *args: str, **env: str) -> Outcome:
     """The same command in-process (the server is still a real process): fast, for output."""
+    base_url = server if isinstance(server, str) else server.base_url
     environment = dict.fromkeys(("AGENTSTATUS_CODE", "VOICENTER_API_CODE"))
     code_args = ["--code", code] if code is not None else []
     result = CliRunner().invoke(
         cli,
-        ["client", *args, "--base-url", server.base_url, *code_args],
+        ["client", *args, "--base-url", base_url, *code_args],
         env={**environment, **env},
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -154,24 +154,25 @@ def test_exit_codes_for_each_refusal(
     user, other, ext = org.agents[0], org.agents[1], org.extensions[0]
     set_status = ("set-status", "--user", user, "--extension", ext, "--status")
 
+    # In a real process: its exit code and its one line of stderr, as a script sees them.
     assert_refused(client(shared_server, "wrong", *set_status, "1"), 10, "matches no organisation")
-    assert_refused(client(shared_server, None, *set_status, "1"), 11, "no Code")
-    done = client(shared_server, org.code, "login", "--user", "", "--extension", ext)
+    assert_refused(quick(shared_server, None, *set_status, "1"), 11, "no Code")
+    done = quick(shared_server, org.code, "login", "--user", "", "--extension", ext)
     assert_refused(done, 11, "user id is missing")
-    done = client(shared_server, org.code, "login", "--user", user, "--extension", "nope")
+    done = quick(shared_server, org.code, "login", "--user", user, "--extension", "nope")
     assert_refused(done, 12, "'nope' is not an extension")
-    assert client(shared_server, org.code, "login", "--user", user, "--extension", ext).code == 0
-    done = client(shared_server, org.code, "login", "--user", other, "--extension", ext, "--json")
+    assert quick(shared_server, org.code, "login", "--user", user, "--extension", ext).code == 0
+    done = quick(shared_server, org.code, "login", "--user", other, "--extension", ext, "--json")
     assert_refused(done, 13, f"extension '{ext}' is already in use")
     assert json.loads(done.stdout)["StatusErroMessage"] == "Extension is already in use"
     update_status(shared_engine, org.name, AgentStatus.TRAINING, enabled=False)
-    assert_refused(client(shared_server, org.code, *set_status, "11"), 14, "status 11 is not")
-    assert_refused(client(shared_server, org.code, *set_status, "training"), 14, "no enabled")
+    assert_refused(quick(shared_server, org.code, *set_status, "11"), 14, "status 11 is not")
+    assert_refused(quick(shared_server, org.code, *set_status, "training"), 14, "no enabled")
     with history_refused(db_path(shared_database_url), org.name):
-        done = client(shared_server, org.code, *set_status, "3", "--retries", "0")
+        done = quick(shared_server, org.code, *set_status, "3", "--retries", "0")
     assert_refused(done, 15, "could not store the change")
     nowhere = f"http://127.0.0.1:{free_port()}"
-    assert_refused(client(nowhere, org.code, "statuses", "--retries", "0"), 17, "could not reach")
+    assert_refused(quick(nowhere, org.code, "statuses", "--retries", "0"), 17, "could not reach")
     done = client(shared_server, org.code, "set-status", "--user", user)
     assert done.code == 2
     assert "Missing option" in done.stderr
@@ -180,18 +181,18 @@ def test_exit_codes_for_each_refusal(
 def test_rate_limited_exit_code(database_url: str, engine: Engine, tmp_path: Path) -> None:
     org = make_org(engine)
     env = {"AGENTSTATUS_AUTH_FAILURES_PER_MINUTE": "1"}
-    with ServerProcess(database_url, tmp_path / "server.log", env=env) as server:
-        assert client(server, "wrong", "statuses").code == 10
-        done = client(server, org.code, "login", "--user", org.agents[0], "--extension", "sip1")
+    with InProcessServer(database_url, tmp_path / "server.log", env=env) as server:
+        assert quick(server, "wrong", "statuses").code == 10
+        done = quick(server, org.code, "login", "--user", org.agents[0], "--extension", "sip1")
     assert_refused(done, 16, "too many failed authentications", "try again in")
 
 
 def test_the_code_is_never_printed(shared_server: ServerProcess, org: OrgFixture) -> None:
     runs = [
-        client(shared_server, org.code, "login", "--user", "999", "--extension", "sip1", "--json"),
-        client(shared_server, org.code, "login", "--user", org.agents[0], "--extension", "nope"),
-        client(f"http://127.0.0.1:{free_port()}", org.code, "statuses", "--retries", "0"),
-        client(shared_server, org.code, "presence", "--json", "--method", "GET"),
+        quick(shared_server, org.code, "login", "--user", "999", "--extension", "sip1", "--json"),
+        quick(shared_server, org.code, "login", "--user", org.agents[0], "--extension", "nope"),
+        quick(f"http://127.0.0.1:{free_port()}", org.code, "statuses", "--retries", "0"),
+        quick(shared_server, org.code, "presence", "--json", "--method", "GET"),
     ]
     for done in runs:
         assert org.code not in done.stdout + done.stderr

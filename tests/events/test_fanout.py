@@ -18,14 +18,12 @@ from agentstatus.service.tokens import Role, create_token, revoke_token
 from agentstatus.storage.schema import history
 from tests.reliability.figures import record
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.server import ServerProcess
 from tests.support.sse import SSEvent, Subscriber, read_events
 
-# A subscriber that stops reading must fill the real socket buffers of a server of its own:
-# a real process.
-pytestmark = pytest.mark.server_process
-
 BUFFER = 20
+ENV = {"AGENTSTATUS_EVENTS_BUFFER": str(BUFFER)}
 
 
 @pytest.fixture
@@ -37,9 +35,20 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def server(engine: Engine, tmp_path: Path) -> Iterator[ServerProcess]:
-    env = {"AGENTSTATUS_EVENTS_BUFFER": str(BUFFER)}
-    with ServerProcess(str(engine.url), tmp_path / "server.log", env=env) as process:
+    """A subscriber that stops reading must fill the real socket buffers of a server of its
+    own (and be the only one its metrics count lagged): a real process."""
+    with ServerProcess(str(engine.url), tmp_path / "server.log", env=ENV) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def in_process(
+    shared_database_url: str, shared_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    """For the rest, the module's server in this process (each test its own organisation)."""
+    log = tmp_path_factory.mktemp("fanout") / "server.log"
+    with InProcessServer(shared_database_url, log, env=ENV) as running:
+        yield running
 
 
 def change(client: httpx.Client, org: OrgFixture, user: str, ext: str, status: int) -> None:
@@ -48,7 +57,8 @@ def change(client: httpx.Client, org: OrgFixture, user: str, ext: str, status: i
     assert answer["StatusErroMessage"] == "OK", answer
 
 
-def test_filters_by_agent_and_type(engine: Engine, server: ServerProcess) -> None:
+def test_filters_by_agent_and_type(shared_engine: Engine, in_process: InProcessServer) -> None:
+    engine, server = shared_engine, in_process
     org = make_org(engine)
     token = create_token(engine, Role.SUPERVISOR, org.name).token
     url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
@@ -196,11 +206,13 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_resumes_without_loss(
     assert ordered[-1] < 1.0  # the others did not wait for it
 
 
-def test_a_quiet_stream_gets_keepalives(engine: Engine, tmp_path: Path) -> None:
-    org = make_org(engine)
-    token = create_token(engine, Role.SUPERVISOR, org.name).token
+def test_a_quiet_stream_gets_keepalives(
+    shared_database_url: str, shared_engine: Engine, tmp_path: Path
+) -> None:
+    org = make_org(shared_engine)
+    token = create_token(shared_engine, Role.SUPERVISOR, org.name).token
     env = {"AGENTSTATUS_EVENTS_KEEPALIVE_SECONDS": "1"}
-    with ServerProcess(str(engine.url), tmp_path / "k.log", env=env) as server:
+    with InProcessServer(shared_database_url, tmp_path / "k.log", env=env) as server:
         url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
         lines: list[str] = []
         started = time.monotonic()
@@ -215,7 +227,10 @@ def test_a_quiet_stream_gets_keepalives(engine: Engine, tmp_path: Path) -> None:
     assert elapsed >= 1.0  # not sent at once
 
 
-def test_revoking_a_token_ends_its_open_streams(engine: Engine, server: ServerProcess) -> None:
+def test_revoking_a_token_ends_its_open_streams(
+    shared_engine: Engine, in_process: InProcessServer
+) -> None:
+    engine, server = shared_engine, in_process
     org = make_org(engine)
     revoked = create_token(engine, Role.SUPERVISOR, org.name)
     kept = create_token(engine, Role.SUPERVISOR, org.name).token

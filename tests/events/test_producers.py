@@ -8,7 +8,6 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from agentstatus.app import open_database
 from agentstatus.service.history import read_history
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.schema import audit
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import invoke
 from tests.reliability.figures import record
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
@@ -53,25 +52,47 @@ class Floor:
         return f"{server.base_url}/api/v1/orgs/{self.org.name}/events"
 
 
-@pytest.fixture
-def floor(any_database_url: str, tmp_path: Path) -> Iterator[Floor]:
-    engine = open_database(any_database_url)
-    org = make_org(engine, agent_count=6, extension_count=6)
-    token = create_token(engine, Role.ADMIN, org.name).token
+@dataclass
+class Instances:
+    """Two real server processes on one database, shared by the module's tests (each test
+    makes its own organisation)."""
+
+    url: str
+    engine: Engine
+    a: ServerProcess
+    b: ServerProcess
+
+
+@pytest.fixture(scope="module")
+def instances(
+    shared_database_url_on_each_engine: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Instances]:
+    url = shared_database_url_on_each_engine
+    logs = tmp_path_factory.mktemp("producers")
+    engine = open_database(url)
     # On PostgreSQL the other instance must learn of changes from its NOTIFY: with a poll
     # this slow, an event that came by polling could not arrive in time. SQLite has no
     # notification between processes; there the poll is the default.
-    env = (
-        {"AGENTSTATUS_EVENTS_POLL_SECONDS": "30"}
-        if any_database_url.startswith("postgresql")
-        else {}
-    )
+    env = {"AGENTSTATUS_EVENTS_POLL_SECONDS": "30"} if url.startswith("postgresql") else {}
     with (
-        ServerProcess(any_database_url, tmp_path / "a.log", env=env) as a,
-        ServerProcess(any_database_url, tmp_path / "b.log", env=env) as b,
+        ServerProcess(url, logs / "a.log", env=env) as a,
+        ServerProcess(url, logs / "b.log", env=env) as b,
     ):
-        yield Floor(engine, org, token, a, b)
+        yield Instances(url, engine, a, b)
     engine.dispose()
+
+
+@pytest.fixture
+def floor(instances: Instances) -> Floor:
+    org = make_org(instances.engine, agent_count=6, extension_count=6)
+    token = create_token(instances.engine, Role.ADMIN, org.name).token
+    return Floor(instances.engine, org, token, instances.a, instances.b)
+
+
+@pytest.fixture
+def any_database_url(instances: Instances) -> str:
+    """The module's database (on each engine in turn)."""
+    return instances.url
 
 
 Producer = tuple[str, Callable[[Floor], None], list[tuple[str, str, str]]]
@@ -177,7 +198,7 @@ def test_the_command_line_reaches_the_servers_streams(floor: Floor, any_database
     floor.wire("106", "sip6", 1)
     with Subscriber(floor.events_url(floor.b), floor.token) as on_b:
         on_b.wait_for(1)
-        done = run_cli(any_database_url, "force-logout", floor.org.name, "106")
+        done = invoke(any_database_url, "force-logout", floor.org.name, "106")
         assert done.code == 0, done.stderr
         assert done.stdout.strip() == "logged out 106"
         answered = time.monotonic()
@@ -189,5 +210,5 @@ def test_the_command_line_reaches_the_servers_streams(floor: Floor, any_database
         "admin",
     )
     assert delay < 1.0
-    again = run_cli(any_database_url, "force-logout", floor.org.name, "106")
+    again = invoke(any_database_url, "force-logout", floor.org.name, "106")
     assert again.stdout.strip() == "106 was already logged out"

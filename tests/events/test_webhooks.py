@@ -1,10 +1,8 @@
-"""Webhooks against a real receiver on loopback, from real server processes."""
+"""Webhooks against a real receiver on loopback: from the service in this process, and from
+real server processes where one is killed or several deliver."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,9 @@ from agentstatus.app import open_database
 from agentstatus.events import signing
 from agentstatus.service import webhooks
 from agentstatus.storage.key_file import secret_box_for
+from tests.cli.helpers import invoke
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.receiver import LOOPBACK, LOOPBACK_ENV, Receiver
 from tests.support.server import ServerProcess
 
@@ -32,6 +32,23 @@ FAST = {
     "AGENTSTATUS_WEBHOOK_LEASE_SECONDS": "3",
     **LOOPBACK_ENV,
 }
+
+
+@pytest.fixture(scope="module")
+def shared_database_url(shared_database_url_on_each_engine: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return shared_database_url_on_each_engine
+
+
+@pytest.fixture(scope="module")
+def hook_server(
+    shared_database_url: str, shared_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    """The module's server, in this process, for what needs no process of its own (each
+    test makes its own organisation); kills and several instances get their own database."""
+    log = tmp_path_factory.mktemp("hooks") / "server.log"
+    with InProcessServer(shared_database_url, log, env=FAST) as server:
+        yield server
 
 
 @pytest.fixture
@@ -60,13 +77,15 @@ def login(base: str, org: OrgFixture, user: str, ext: str, status: int = 1) -> N
     assert answer["StatusErroMessage"] == "OK"
 
 
-def test_signed_delivery_verifies(url: str, engine: Engine, tmp_path: Path) -> None:
+def test_signed_delivery_verifies(
+    shared_database_url: str, shared_engine: Engine, hook_server: InProcessServer
+) -> None:
+    url, engine = shared_database_url, shared_engine
     org = make_org(engine)
     with Receiver() as receiver:
         hook = add_hook(engine, url, org, receiver.url)
-        with ServerProcess(url, tmp_path / "s.log", env=FAST) as server:
-            login(server.base_url, org, "101", "sip1")
-            (got,) = receiver.wait_for(1)
+        login(hook_server.base_url, org, "101", "sip1")
+        (got,) = receiver.wait_for(1)
     body = orjson.loads(got.body)
     assert body["type"] == "agent.login"
     assert body["user_id"] == "101"
@@ -91,17 +110,19 @@ def test_signed_delivery_verifies(url: str, engine: Engine, tmp_path: Path) -> N
     assert delivery.attempts == 1
 
 
-def test_failed_attempts_are_retried(url: str, engine: Engine, tmp_path: Path) -> None:
+def test_failed_attempts_are_retried(
+    shared_database_url: str, shared_engine: Engine, hook_server: InProcessServer
+) -> None:
+    url, engine = shared_database_url, shared_engine
     org = make_org(engine)
     with Receiver(respond=lambda n: 503 if n <= 2 else 200) as receiver:
         add_hook(engine, url, org, receiver.url)
-        with ServerProcess(url, tmp_path / "s.log", env=FAST) as server:
-            login(server.base_url, org, "101", "sip1")
-            got = receiver.wait_for(3)
-            deadline = time.monotonic() + 10
-            while webhooks.list_deliveries(engine, org.name)[0].state != "delivered":
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        login(hook_server.base_url, org, "101", "sip1")
+        got = receiver.wait_for(3)
+        deadline = time.monotonic() + 10
+        while webhooks.list_deliveries(engine, org.name)[0].state != "delivered":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     assert len({g.headers[signing.EVENT_ID_HEADER] for g in got}) == 1
     (delivery,) = webhooks.list_deliveries(engine, org.name)
     assert delivery.attempts == 3
@@ -155,27 +176,19 @@ def test_two_instances_deliver_each_event_once(url: str, engine: Engine, tmp_pat
 
 
 def test_cli_webhook_test_sends_a_test_event(url: str, engine: Engine) -> None:
+    """On a database of its own: a server's deliverer could take the test event first."""
     org = make_org(engine)
     with Receiver() as receiver:
         hook = add_hook(engine, url, org, receiver.url)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "agentstatus",
-                "--database",
-                url,
-                "webhook",
-                "test",
-                org.name,
-                str(hook.endpoint.id),
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "AGENTSTATUS_SECRET_KEY": KEY, **LOOPBACK_ENV},
-            check=False,
+        result = invoke(
+            url,
+            "webhook",
+            "test",
+            org.name,
+            str(hook.endpoint.id),
+            env={"AGENTSTATUS_SECRET_KEY": KEY, **LOOPBACK_ENV},
         )
-        assert result.returncode == 0, result.stderr
+        assert result.code == 0, result.stderr
         (got,) = receiver.wait_for(1)
     assert orjson.loads(got.body)["type"] == "webhook.test"
     assert got.headers[signing.EVENT_TYPE_HEADER] == "webhook.test"

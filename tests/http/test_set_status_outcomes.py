@@ -34,6 +34,7 @@ from tests.support.compat import (
     send,
 )
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
 from tests.support.tables import (
@@ -72,7 +73,7 @@ def limited(
     engine = open_database(url)
     try:
         env = {"AGENTSTATUS_AUTH_FAILURES_PER_MINUTE": str(LIMIT)}
-        with ServerProcess(url, base / "server.log", env=env) as server:
+        with InProcessServer(url, base / "server.log", env=env) as server:
             yield server, engine
     finally:
         engine.dispose()

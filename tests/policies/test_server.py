@@ -1,6 +1,7 @@
-"""Limits and the shift end through a real server, with limits of a second: the warning,
-login and logout actions with their events, history rows and webhooks; a deadline that
-passed while the server was down, acted on when it starts; the shift end's logouts."""
+"""Limits and the shift end through a real server (in this process but for the restart),
+with limits of a second: the warning, login and logout actions with their events, history
+rows and webhooks; a deadline that passed while the server was down, acted on when it
+starts; the shift end's logouts."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.database import reading
 from agentstatus.storage.schema import deadlines
 from tests.support.factories import make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.receiver import LOOPBACK_ENV, Receiver
 from tests.support.server import ServerProcess
 from tests.support.sse import Subscriber
@@ -52,7 +54,7 @@ def test_warn_login_and_logout_with_events_history_and_webhooks(
     policies.set_limit(engine, org.name, 7, Limit(1, LimitAction.LOGOUT))
     with (
         Receiver() as receiver,
-        ServerProcess(database_url, tmp_path / "server.log", env=LOOPBACK_ENV) as server,
+        InProcessServer(database_url, tmp_path / "server.log", env=LOOPBACK_ENV) as server,
     ):
         hook = httpx.post(
             f"{server.base_url}/api/v1/orgs/{org.name}/webhooks",
@@ -115,7 +117,9 @@ def test_a_deadline_passed_while_the_server_was_down_is_acted_on_at_start(
     try:
         set_status(server.base_url, org.code, "101", "sip1", 3)
         server.stop()
-        time.sleep(3.0)
+        # Until the deadline has passed, with the server down.
+        due_ms = history.read_history(engine, org.name).events[0].at_ms + 2000
+        time.sleep(max(0, due_ms + 100 - now_ms()) / 1000)
         assert _policy_rows(engine, org.name, 0, 0) == []  # nobody acted while down
         started = now_ms()
         server.start()
@@ -134,7 +138,7 @@ def test_the_shift_end_logs_out_everyone_logged_in_and_plans_the_next(
     org = make_org(engine)
     setting = policies.set_shift_end(engine, org.name, "23:59")
     assert setting.next_ms is not None
-    with ServerProcess(database_url, tmp_path / "server.log") as server:
+    with InProcessServer(database_url, tmp_path / "server.log") as server:
         set_status(server.base_url, org.code, "101", "sip1", 1)
         set_status(server.base_url, org.code, "102", "sip2", 3)
         # The planned shift end is up to a day away; another one, due now, is what the

@@ -1,6 +1,7 @@
-"""What a red-team pass found, each attack reproduced against a real server process: every
-value gets an outcome-table answer, an incomplete or doubled input applies nothing by
-accident, and nothing a request sends can forge or leak a log line."""
+"""What a red-team pass found, each attack reproduced against a real server process (one for
+the module, each test its own organisation): every value gets an outcome-table answer, an
+incomplete or doubled input applies nothing by accident, and nothing a request sends can
+forge or leak a log line."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from agentstatus.service import organisations, presence, webhooks
 from agentstatus.service.csv_rows import read_pairs
 from agentstatus.service.errors import ImportRejected
 from agentstatus.service.tokens import Role, create_token
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import invoke, run_cli
 from tests.support.factories import make_org
 from tests.support.receiver import LOOPBACK
 from tests.support.server import ServerProcess
@@ -33,16 +34,19 @@ STATUS_NOT_SUPPORT = {"Status": 4, "StatusError": 0, "StatusErroMessage": "Statu
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_database(f"sqlite:///{tmp_path / 'agentstatus.db'}")
-    yield engine
-    engine.dispose()
+def engine(shared_engine: Engine) -> Engine:
+    """The module's database; each test makes its own organisation."""
+    return shared_engine
 
 
-@pytest.fixture
-def server(engine: Engine, tmp_path: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module")
+def server(
+    shared_database_url: str, shared_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One real process for the module (raw connections, its own log file)."""
     env = {"AGENTSTATUS_TRUSTED_PROXIES": "127.0.0.1", "AGENTSTATUS_HEAD_TIMEOUT_SECONDS": "1"}
-    with ServerProcess(str(engine.url), tmp_path / "server.log", env=env) as process:
+    log = tmp_path_factory.mktemp("hostile") / "server.log"
+    with ServerProcess(shared_database_url, log, env=env) as process:
         yield process
 
 
@@ -143,9 +147,7 @@ def test_every_line_of_x_forwarded_for_counts(engine: Engine, server: ServerProc
     assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
 
 
-def test_no_log_line_shows_the_code_or_is_forged(
-    engine: Engine, server: ServerProcess, tmp_path: Path
-) -> None:
+def test_no_log_line_shows_the_code_or_is_forged(engine: Engine, server: ServerProcess) -> None:
     org = make_org(engine)
     upgrade = (
         f"GET {SET_STATUS}?Code={org.code}&UserId=101&ExtensionUser=sip1&Status=1 HTTP/1.1\r\n"
@@ -159,7 +161,7 @@ def test_no_log_line_shows_the_code_or_is_forged(
         client.get("/api/v1/" + forged.replace("\r\n", "%0D%0A").replace(" ", "%20"))
         client.get(SET_STATUS, params={"UserId": long_value + "\x00\x1b[31m"})
     time.sleep(0.5)  # the access log is flushed a few times a second
-    log = (tmp_path / "server.log").read_text()
+    log = server.log_path.read_text()
     assert org.code not in log
     assert not any(line.startswith("2026-12-01T00:00:00Z") for line in log.splitlines())
     assert "\\x0d\\x0a" in log
@@ -197,7 +199,7 @@ def test_an_unterminated_quote_is_refused() -> None:
 
 def test_an_endless_file_is_one_clear_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
-    assert run_cli(url, "org", "create", "acme").code == 0
+    assert invoke(url, "org", "create", "acme").code == 0
     done = run_cli(url, "agent", "import", "acme", "/dev/zero")
     assert done.code != 0
     assert "larger than 64 MiB" in done.stderr
@@ -213,8 +215,10 @@ def test_the_database_file_is_private(tmp_path: Path) -> None:
         assert mode & 0o077 == 0, (path.name, oct(mode))
 
 
-def test_test_event_ids_never_repeat(engine: Engine) -> None:
-    """SQLite gives a deleted delivery's id to the next; the event id must not follow."""
+def test_test_event_ids_never_repeat(tmp_path: Path) -> None:
+    """SQLite gives a deleted delivery's id to the next; the event id must not follow.
+    (On a database of its own: no server's deliverer may claim the delivery first.)"""
+    engine = open_database(f"sqlite:///{tmp_path / 'agentstatus.db'}")
     org = make_org(engine)
     box = SecretBox(Fernet.generate_key())
     seen = []
@@ -228,5 +232,6 @@ def test_test_event_ids_never_repeat(engine: Engine) -> None:
         seen.append((claimed.id, claimed.event_id))
         time.sleep(0.002)
         webhooks.remove_endpoint(engine, org.name, hook.endpoint.id)
+    engine.dispose()
     assert seen[0][0] == seen[1][0]  # the row id was reused...
     assert seen[0][1] != seen[1][1]  # ...the event id was not

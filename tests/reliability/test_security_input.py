@@ -1,4 +1,4 @@
-"""Hostile content and oversized requests (SPEC.md 5, 6), against a real server.
+"""Hostile content and oversized requests (SPEC.md 5, 6), against a real server (in-process).
 
 Agent, status and extension names carrying markup (``<script>``, ``"><img onerror>``) and
 spreadsheet formulas (``=HYPERLINK(…)``, ``+…``, ``-…``, ``@…``) must come back as data
@@ -31,6 +31,7 @@ from agentstatus.service.tokens import Role, create_token
 from tests.reliability.rawhttp import build, exchange
 from tests.support.compat import GET_STATUSES_LIST, SET_STATUS, SPEC_OUTCOMES, assert_row
 from tests.support.factories import OrgFixture, make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.server import ServerProcess
 
 SCRIPT = "<script>alert(1)</script>"
@@ -69,7 +70,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     token = create_token(engine, Role.ADMIN).token
     try:
         with (
-            ServerProcess(url, base / "server.log") as server,
+            InProcessServer(url, base / "server.log") as server,
             httpx.Client(
                 base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
             ) as api,

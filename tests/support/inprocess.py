@@ -15,9 +15,10 @@ from pathlib import Path
 
 import uvicorn
 
-from agentstatus.app import create_app
+from agentstatus.app import create_service
 from agentstatus.http.head_limit import BoundedHttpToolsProtocol
-from agentstatus.settings import Settings
+from agentstatus.http.stopping import StreamEndingServer
+from agentstatus.settings import ENV_PREFIX, Settings, load_settings
 from tests.support.server import ServerProcess
 
 
@@ -26,10 +27,12 @@ class InProcessServer(ServerProcess):
     context manager) over a uvicorn server in a thread, configured as ``agentstatus serve``
     configures it. It writes no log file of its own and cannot be killed."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, *, env: dict[str, str] | None = None
+    ) -> None:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))  # the port is ours from now: no race with others
-        super().__init__(database_url, log_path, port=self._socket.getsockname()[1])
+        super().__init__(database_url, log_path, port=self._socket.getsockname()[1], env=env)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -37,9 +40,20 @@ class InProcessServer(ServerProcess):
         # No access log: its lines would go to whichever test's captured stderr is current
         # (a CLI test counting its own lines of stderr); the tests of the access log read
         # a real server's log file.
-        settings = Settings(database_url=self.database_url, port=self.port, access_log=False)
+        # ``env`` as a process would read it (``AGENTSTATUS_X`` sets the field ``x``),
+        # without changing this process's environment under other tests' threads.
+        fields = {
+            name.removeprefix(ENV_PREFIX).lower(): value
+            for name, value in self.env.items()
+            if name.startswith(ENV_PREFIX)
+        }
+        assert set(fields) <= set(Settings.model_fields), f"unknown settings in {self.env}"
+        settings = load_settings(
+            **{**fields, "database_url": self.database_url, "port": self.port, "access_log": False}
+        )
+        service = create_service(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            service.asgi,
             access_log=False,
             log_config=None,  # the test process's logging stays as pytest set it up
             server_header=False,
@@ -48,7 +62,7 @@ class InProcessServer(ServerProcess):
             ws="none",
             http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
         )
-        server = uvicorn.Server(config)
+        server = StreamEndingServer(config, service.context.fanout.end_streams)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import sys
 
 import click
 
@@ -37,10 +39,11 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     """Serve the API on HOST:PORT until interrupted."""
     # Imported here: the HTTP stack is most of the start-up time of every other command.
     import uvicorn
-    from uvicorn.config import LOG_LEVELS
+    from uvicorn.config import LOG_LEVELS, STARTUP_FAILURE
 
-    from agentstatus.app import create_app
+    from agentstatus.app import create_service
     from agentstatus.http.head_limit import BoundedHttpToolsProtocol
+    from agentstatus.http.stopping import StreamEndingServer
 
     given = {"host": host, "port": port, "access_log": access_log}
     # Click has checked each value's type and range, which is all Settings would check.
@@ -56,7 +59,7 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     # query; the deliverer logs each failure itself, without the URL.
     logging.getLogger("httpx").setLevel(max(LOG_LEVELS[log_level], logging.WARNING))
     with cannot_open_as_error():
-        app = create_app(settings)
+        service = create_service(settings)
     # Everything built so far (modules, routes, schemas: hundreds of thousands of objects)
     # lives as long as the process. Frozen, it is left out of the collector's full passes,
     # which otherwise stop the event loop for ~100 ms a few times a minute under load (the
@@ -64,8 +67,8 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     gc.collect()
     gc.freeze()
     click.echo(f"agentstatus serving on http://{settings.host}:{settings.port}", err=True)
-    uvicorn.run(
-        app,
+    config = uvicorn.Config(
+        service.asgi,
         host=settings.host,
         port=settings.port,
         access_log=False,  # ours redacts the Code; uvicorn's would print it
@@ -84,3 +87,8 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
         # refuses request heads over 64 KiB (431) or slower than the timeout (408)
         http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
     )
+    server = StreamEndingServer(config, service.context.fanout.end_streams)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a stop
+        server.run()
+    if not server.started:  # as uvicorn.run (the port taken, the start-up failed)
+        sys.exit(STARTUP_FAILURE)

@@ -344,6 +344,7 @@ class Fanout:
         self._starting: dict[int, asyncio.Future[OrgFeed]] = {}
         self.lagged = 0
         """Subscribers dropped for falling behind, since the start."""
+        self._ending = False
 
     @property
     def subscribers(self) -> int:
@@ -401,6 +402,8 @@ class Fanout:
         subscription.credential = credential
         subscription.release = release
         feed.attach(subscription)
+        if self._ending:
+            subscription.drop(Dropped.CLOSED)
         if credential is not None and self._revoked_among is not None and self._token_watch is None:
             self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")
         return Catching(subscription, start, backlog)
@@ -423,6 +426,17 @@ class Fanout:
             for subscription in open_streams:
                 if subscription.credential in revoked:
                     subscription.drop(Dropped.REVOKED)
+
+    def end_streams(self) -> None:
+        """The server is stopping: end every open stream, and any opened from now on, at
+        once (each ends its response; its client reconnects with ``Last-Event-ID``).
+
+        An open stream never finishes its response by itself, and the HTTP server waits
+        for every response to finish before it stops (up to its 10 s grace): without
+        this, one open stream held each stop and restart for 10 s, then was cut off."""
+        self._ending = True
+        for feed in list(self._feeds.values()):
+            feed.close_all()
 
     def _count_lagged(self) -> None:
         self.lagged += 1

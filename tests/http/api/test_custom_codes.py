@@ -23,6 +23,7 @@ from agentstatus.service.tokens import Role, create_token
 from tests.cli.helpers import run_cli
 from tests.support.compat import GET_STATUSES_LIST, assert_row
 from tests.support.factories import make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.server import ServerProcess
 
 LIMIT = 4
@@ -65,7 +66,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     }
     token = create_token(engine, Role.ADMIN, None).token
     try:
-        with ServerProcess(url, base / "server.log", env=env) as server:
+        with InProcessServer(url, base / "server.log", env=env) as server:
             guarded = Guarded(server, engine, url, token)
             with guarded.api, guarded.wire:
                 yield guarded

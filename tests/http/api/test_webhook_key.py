@@ -1,5 +1,6 @@
 """The server's webhook key: found once at start, shared by the webhook API (which seals
-secrets) and the deliverer (which opens them to sign)."""
+secrets) and the deliverer (which opens them to sign). The server runs in this process
+(it builds the service when it starts, as a process does) but where its log is read."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from agentstatus.service import webhooks
 from agentstatus.service.tokens import Role, create_token
 from agentstatus.storage.schema import webhook_endpoints
 from tests.support.factories import make_org
+from tests.support.inprocess import InProcessServer
 from tests.support.receiver import LOOPBACK, LOOPBACK_ENV, Receiver
 from tests.support.server import ServerProcess
 
@@ -40,7 +42,7 @@ def test_the_configured_key_seals_and_the_deliverer_signs(
     try:
         with (
             Receiver() as receiver,
-            ServerProcess(any_database_url, tmp_path / "s.log", env=env) as server,
+            InProcessServer(any_database_url, tmp_path / "s.log", env=env) as server,
             admin_client(server, engine) as admin,
         ):
             created = admin.post(f"/orgs/{org.name}/webhooks", json={"url": receiver.url})
@@ -70,7 +72,7 @@ def test_the_key_file_is_read_once_when_the_server_starts(
     org = make_org(engine)
     with (
         Receiver() as receiver,
-        ServerProcess(database_url, tmp_path / "s.log", env=LOOPBACK_ENV) as server,
+        InProcessServer(database_url, tmp_path / "s.log", env=LOOPBACK_ENV) as server,
         admin_client(server, engine) as admin,
     ):
         assert key_file.exists()
