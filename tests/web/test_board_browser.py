@@ -22,7 +22,6 @@ from tests.support.web import WebUser, add_user
 from tests.support.wire import set_status
 
 CLI = (sys.executable, "-m", "agentstatus")
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 
 
 def sign_in(page: Page, base_url: str, user: WebUser) -> None:
