@@ -256,7 +256,7 @@ class DeadlineRunner:
             ),
             *(self._shift(d) for d in claimed if d.kind == SHIFT),
             *(self._phone(d) for d in claimed if d.kind == PHONE_DEADLINE),
-            *(self._wrap_up(d) for d in claimed if d.kind == WRAP_UP_KIND),
+            self._wrap_ups([d for d in claimed if d.kind == WRAP_UP_KIND]),
         )
 
     async def _phone(self, d: Due) -> None:
@@ -265,9 +265,9 @@ class DeadlineRunner:
             done = await phone_registration.act(self.changes, self.engine, d)
         await asyncio.to_thread(finish if done else release, self.engine, d.id)
 
-    async def _wrap_up(self, d: Due) -> None:
-        async with self._limit:
-            await wrap_up.deadline_due(self.engine, self.changes, d)
+    async def _wrap_ups(self, due: list[Due]) -> None:
+        if due:
+            await wrap_up.deadlines_due(self.engine, self.changes, due, self._limit)
 
     async def _warn(self, due: list[Due]) -> None:
         """The warnings, a chunk a transaction, with a pause between chunks for the other
