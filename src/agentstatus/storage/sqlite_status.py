@@ -21,7 +21,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.integers import INT64_MAX
 from agentstatus.storage.audit import AuditRow, write_audit_sqlite
-from agentstatus.storage.database import configure_sqlite_connection
+from agentstatus.storage.database import SQLITE_BUSY_TIMEOUT_MS, configure_sqlite_connection
 from agentstatus.storage.event_log import append_sqlite
 from agentstatus.storage.protocol import (
     AgentFacts,
@@ -33,6 +33,7 @@ from agentstatus.storage.protocol import (
     WriteRefused,
     drive,
 )
+from agentstatus.storage.write_turns import turn_of
 from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,23 @@ def apply_batch(
     is run again in a transaction of its own, so only the faulty one answers row 11.
     """
     failed = StatusResult(Row.UPDATE_FAILED)
+    turn = turn_of(_path_of(conn))
+    taken = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)  # see write_turns.py
+    try:
+        return _in_transaction(conn, changes, failed)
+    finally:
+        if taken:
+            turn.release()
+
+
+def _path_of(conn: sqlite3.Connection) -> Path:
+    """The file of the connection's main database."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2])
+
+
+def _in_transaction(
+    conn: sqlite3.Connection, changes: Sequence[Callable[[], Steps]], failed: StatusResult
+) -> list[StatusResult]:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
@@ -166,7 +184,7 @@ def apply_batch(
             log.exception("a status change failed; nothing was applied")
             return [failed]
         log.warning("a batch of %d status changes failed; applying them one by one", len(changes))
-        return [apply_batch(conn, [steps])[0] for steps in changes]
+        return [_in_transaction(conn, [steps], failed)[0] for steps in changes]
     return results
 
 
