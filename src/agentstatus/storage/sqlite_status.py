@@ -45,7 +45,7 @@ MAX_BATCH = 512
 # status is enabled. Every join is on a unique key, so there is at most one row.
 _FACTS = """
 SELECT o.id, o.allowlist, a.id, a.active, p.status, pe.sip, p.version, re.id, ra.user_id,
-       s.status_id, s.limit_seconds
+       s.status_id, s.limit_seconds, w.due_ms
 FROM organisations o
 LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user
 LEFT JOIN presence p ON p.agent_id = a.id
@@ -54,6 +54,7 @@ LEFT JOIN extensions re ON re.org_id = o.id AND re.sip = :ext
 LEFT JOIN presence rp ON rp.extension_id = re.id
 LEFT JOIN agents ra ON ra.id = rp.agent_id
 LEFT JOIN statuses s ON s.org_id = o.id AND s.status_id = :status AND s.enabled
+LEFT JOIN wrap_ups w ON w.agent_id = a.id AND w.version = p.version
 WHERE {org_filter}
 """
 _FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = :code")
@@ -101,6 +102,7 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
         holder,
         enabled,
         limit,
+        wrap_up_due,
     ) = row
     return AgentFacts(
         org_id=org_id,
@@ -114,6 +116,7 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
         extension_holder=holder,
         status_enabled=enabled is not None,
         status_limit_seconds=limit,
+        wrap_up_due_ms=wrap_up_due,
     )
 
 
