@@ -417,12 +417,10 @@ class PbxLink:
                 raise PhoneError("the connection was lost")
             calls = [e for e in batch if isinstance(e, Changed)]
             if calls:
-                wrote = await asyncio.to_thread(store.store_calls, self.engine, t.oid, calls)
-                if wrote:
-                    self.announce(t.oid)
-                # Only here, not when the connection is lost: a call that could no longer
-                # be followed has not ended, and starts no wrap-up.
-                await wrap_up.calls_ended(self.engine, self.changes, t.oid, calls)
+                # Stored, and the ended ones' wrap-ups decided, in one transaction. Only
+                # here, not when the connection is lost: a call that could no longer be
+                # followed has not ended, and starts no wrap-up.
+                await wrap_up.calls_changed(self.engine, self.changes, t.oid, calls, self.announce)
             await self._store_phones([e for e in batch if isinstance(e, PhoneSeen)])
             kick = False
             for event in batch:

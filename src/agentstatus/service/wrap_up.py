@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentstatus.domain.calls import Call, CallChange, Changed
@@ -32,7 +33,7 @@ from agentstatus.domain.wrap_up import (
     after_call,
     check_setting,
 )
-from agentstatus.service import validation
+from agentstatus.service import phone_calls, validation
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
@@ -175,12 +176,52 @@ async def calls_ended(
     """What the calls that ended (their rows already gone) do to their agents: each
     extension's in order, different extensions at once (their decisions share a
     transaction, their changes share commits)."""
+    await _rounds(engine, changes, oid, _ended_by_extension(changed), 0)
+
+
+async def calls_changed(
+    engine: Engine,
+    changes: StatusChanges,
+    oid: int,
+    changed: list[Changed],
+    announce: Callable[[int], None],
+) -> None:
+    """Keep the calls and write their events (``service/phone_calls.py``), then what the
+    ended ones do (:func:`calls_ended`); the first decisions in the calls' transaction:
+    the link following a busy phone system spent all its time in two transactions a
+    batch, and a hang-up waited for the batches before it."""
+    by_extension = _ended_by_extension(changed)
+    first = [calls[0] for calls in by_extension.values()]
+
+    def store_and_decide() -> tuple[bool, list[_Decided | None]]:
+        with engine.begin() as conn:
+            wrote = phone_calls.keep_calls(conn, oid, changed, now_ms())
+            return wrote, [_decide_one(conn, oid, call) for call in first]
+
+    wrote, decided = await asyncio.to_thread(store_and_decide)
+    if wrote:
+        announce(oid)
+    await asyncio.gather(*(_act(engine, changes, oid, d) for d in decided if d is not None))
+    await _rounds(engine, changes, oid, by_extension, 1)
+
+
+def _ended_by_extension(changed: list[Changed]) -> dict[str, list[Call]]:
     by_extension: dict[str, list[Call]] = {}
     for c in changed:
         if c.change is CallChange.ENDED:
             by_extension.setdefault(c.call.extension, []).append(c.call)
+    return by_extension
+
+
+async def _rounds(
+    engine: Engine,
+    changes: StatusChanges,
+    oid: int,
+    by_extension: dict[str, list[Call]],
+    start: int,
+) -> None:
     rounds = max((len(calls) for calls in by_extension.values()), default=0)
-    for n in range(rounds):  # the n-th call of each extension, after its (n-1)-th acted
+    for n in range(start, rounds):  # the n-th call of each extension, after its (n-1)-th
         calls = [calls[n] for calls in by_extension.values() if len(calls) > n]
         decided = await asyncio.to_thread(_decide_all, engine, oid, calls)
         await asyncio.gather(*(_act(engine, changes, oid, d) for d in decided if d is not None))
