@@ -174,6 +174,31 @@ async def test_a_call_ending_during_wrap_up_restarts_it(
     assert [e.reason for e in _changes_of_101(engine, org)] == [None, "wrap-up", "wrap-up-ended"]
 
 
+async def test_a_wrap_up_s_end_read_before_a_call_restarted_it_does_not_apply(
+    engine_on: Engine, changes: StatusChanges
+) -> None:
+    """The deadline's wrap-up was read, then a second call ended (same presence version,
+    a later due), then the end was applied: the agent stays in the restarted wrap-up."""
+    engine = engine_on
+    org = make_org(engine)
+    wrap_up.set_wrap_up(engine, org.name, WrapUpMode.TIMED, 30, None)
+    await _set(changes, engine, org, 1)
+    await _call_ends(engine, changes, org)
+    first = _due(engine)
+    read = wrap_up.in_wrap_up(engine, _oid(engine, org), "101")
+    assert read is not None
+    assert read.wrap.due_ms == first
+    await _call_ends(engine, changes, org)
+    second = _due(engine)
+    assert second > first
+    ended = await wrap_up.end_wrap_up(changes, _oid(engine, org), read, Source.SYSTEM, due_ms=first)
+    assert ended.change is None
+    assert _status(engine, org) == 13
+    await _runner(engine, changes).act(claim_due(engine, second, CLAIM))
+    assert _status(engine, org) == 1
+    assert [e.reason for e in _changes_of_101(engine, org)] == [None, "wrap-up", "wrap-up-ended"]
+
+
 async def test_no_wrap_up_after_an_unanswered_call_or_for_an_agent_taking_no_calls(
     engine_on: Engine, changes: StatusChanges
 ) -> None:

@@ -84,6 +84,8 @@ RECONCILE_SECONDS = 300.0
 """Besides every (re)connect, the members are read and repaired this often (a change made
 at the phone system that sent no event, or one agentstatus missed)."""
 MAX_ERROR = 500
+COUNT_SECONDS = 1.0
+"""The commands sent are stored at most this often (and when the connection ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,7 @@ class PbxLink:
         self._resync = False
         self._wake: asyncio.Event | None = None
         self._counted = 0
+        self._count_at = 0.0
         self._established = False
         """The connection was reconciled: it worked, and losing it opens a fast window."""
         config = target.config
@@ -202,12 +205,16 @@ class PbxLink:
             last_error_ms=now_ms(),
         )
 
-    async def _flush(self, phone: PhoneSystem) -> None:
-        """Store what the connection did since the last flush: the commands sent (``pbx
-        show`` counts them live) and the members made or removed (Asterisk)."""
+    async def _flush(self, phone: PhoneSystem, *, force: bool = False) -> None:
+        """Store what the connection did since the last flush: the members made or
+        removed (Asterisk), and the commands sent (``pbx show`` counts them), at most
+        every ``COUNT_SECONDS`` unless ``force``: a write after every pass of the feed
+        made the busy feed wait for SQLite's write lock between two passes."""
         sent = phone.commands - self._counted
-        if sent:
+        now = asyncio.get_running_loop().time()
+        if sent and (force or now >= self._count_at):
             self._counted = phone.commands
+            self._count_at = now + COUNT_SECONDS
             await asyncio.to_thread(
                 store.add_commands, self.engine, self.target.oid, self.holder, sent
             )
@@ -233,7 +240,7 @@ class PbxLink:
             await asyncio.to_thread(
                 store.record, self.engine, self.target.oid, self.holder, connected=False
             )
-            await self._flush(phone)
+            await self._flush(phone, force=True)
 
     async def _reconcile(self, phone: PhoneSystem) -> int:
         """Repair every difference from presence; the history cursor read before it."""
@@ -282,7 +289,7 @@ class PbxLink:
                 log.info("pbx of organisation %d: %d stale members removed", t.oid, removed)
         cursor = await self._reconcile(phone)
         self._established = True
-        await self._flush(phone)
+        await self._flush(phone, force=True)
         await asyncio.to_thread(store.clear_calls, self.engine, t.oid)
         live = await phone.live_calls()
         if live:
@@ -396,6 +403,7 @@ class PbxLink:
                     every = await asyncio.to_thread(store.all_seats, self.engine, t.config, t.oid)
                     await self._apply(phone, [s for k, s in every.items() if k in keys])
                     await self._flush(phone)
+                await self._flush(phone)  # the count held back, when it is due
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_SECONDS)
 
@@ -409,12 +417,10 @@ class PbxLink:
                 raise PhoneError("the connection was lost")
             calls = [e for e in batch if isinstance(e, Changed)]
             if calls:
-                wrote = await asyncio.to_thread(store.store_calls, self.engine, t.oid, calls)
-                if wrote:
-                    self.announce(t.oid)
-                # Only here, not when the connection is lost: a call that could no longer
-                # be followed has not ended, and starts no wrap-up.
-                await wrap_up.calls_ended(self.engine, self.changes, t.oid, calls)
+                # Stored, and the ended ones' wrap-ups decided, in one transaction. Only
+                # here, not when the connection is lost: a call that could no longer be
+                # followed has not ended, and starts no wrap-up.
+                await wrap_up.calls_changed(self.engine, self.changes, t.oid, calls, self.announce)
             await self._store_phones([e for e in batch if isinstance(e, PhoneSeen)])
             kick = False
             for event in batch:

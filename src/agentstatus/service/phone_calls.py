@@ -47,11 +47,16 @@ def store_calls(engine: Engine, oid: int, changes: list[Changed], at_ms: int | N
     ``at_ms``: when they happened, for events recorded after the fact (the demo's day);
     else now."""
     at = now_ms() if at_ms is None else at_ms
-    wrote = False
     with engine.begin() as conn:
-        for changed in changes:
-            phone_calls.keep(conn, oid, changed.change, changed.call)
-            wrote = _call_event(conn, oid, changed, at) is not None or wrote
+        return keep_calls(conn, oid, changes, at)
+
+
+def keep_calls(conn: Connection, oid: int, changes: list[Changed], at: int) -> bool:
+    """:func:`store_calls` in the caller's transaction."""
+    wrote = False
+    for changed in changes:
+        phone_calls.keep(conn, oid, changed.change, changed.call)
+        wrote = _call_event(conn, oid, changed, at) is not None or wrote
     return wrote
 
 

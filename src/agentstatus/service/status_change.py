@@ -22,6 +22,7 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.commands import Source, StatusCommand, StatusResult
 from agentstatus.domain.decision import Facts, Presence, decide
 from agentstatus.domain.event_types import change_kind
+from agentstatus.domain.wrap_up import WRAP_UP_POLICY
 from agentstatus.service.errors import Unavailable
 from agentstatus.storage.protocol import (
     AgentFacts,
@@ -89,6 +90,9 @@ def status_change(cmd: StatusCommand) -> Steps:
             return StatusResult(Row.AUTHENTICATION_FAILED)
         if cmd.expected_version is not None and found.version != cmd.expected_version:
             return StatusResult(Row.OK, found.org_id)  # overtaken: the policy has nothing to do
+        wrap_up_due = cmd.due_ms if cmd.policy == WRAP_UP_POLICY else None
+        if wrap_up_due is not None and found.wrap_up_due_ms != wrap_up_due:
+            return StatusResult(Row.OK, found.org_id)  # a call's end restarted the wrap-up
         decision = decide(_facts(cmd, found), cmd.user_id, cmd.extension, cmd.status)
         change = decision.change
         if decision.row is not Row.OK:
@@ -115,6 +119,7 @@ def status_change(cmd: StatusCommand) -> Steps:
             reason=cmd.reason,
             actor=cmd.actor,
             deadline_ms=None if limit is None or change.new.status == LOGOUT else at + limit * 1000,
+            wrap_up_due_ms=wrap_up_due,
         )
         if isinstance(written, int):
             return StatusResult(Row.OK, found.org_id, change, written, at)

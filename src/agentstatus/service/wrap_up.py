@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentstatus.domain.calls import Call, CallChange, Changed
@@ -32,7 +33,7 @@ from agentstatus.domain.wrap_up import (
     after_call,
     check_setting,
 )
-from agentstatus.service import validation
+from agentstatus.service import phone_calls, validation
 from agentstatus.service.errors import InvalidInput
 from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
@@ -131,57 +132,114 @@ class _Decided:
     """The wrap-up planned for the version the change into it will make."""
 
 
-def _decide(engine: Engine, oid: int, call: Call) -> _Decided | None:
-    """The facts, what the call's end does, and a wrap-up's plan, in one transaction."""
-    with engine.begin() as conn:
-        facts = _facts(conn, oid, call)
-        if facts is None:
-            return None
-        step = after_call(facts.setting, facts.end)
-        agent, at = facts.agent, now_ms()
-        wrap = None
-        if step is AfterCall.START_WRAP_UP:
-            # The change into wrap-up moves presence to the next version: planned for it.
-            wrap = WrapUp(agent.version + 1, agent.status, at, _due(facts.setting, at))
-            store.plan_wrap_up(conn, oid, agent.agent_id, wrap, facts.setting.status)
-            store.carry_next(conn, agent.agent_id, agent.version, wrap.version)
-        elif step is AfterCall.RESTART_WRAP_UP:
-            _restart(conn, oid, facts, at)
+def _decide(conn: Connection, oid: int, call: Call) -> _Decided | None:
+    """The facts, what the call's end does, and a wrap-up's plan, in the caller's
+    transaction."""
+    facts = _facts(conn, oid, call)
+    if facts is None:
+        return None
+    step = after_call(facts.setting, facts.end)
+    agent, at = facts.agent, now_ms()
+    wrap = None
+    if step is AfterCall.START_WRAP_UP:
+        # The change into wrap-up moves presence to the next version: planned for it.
+        wrap = WrapUp(agent.version + 1, agent.status, at, _due(facts.setting, at))
+        store.plan_wrap_up(conn, oid, agent.agent_id, wrap, facts.setting.status)
+        store.carry_next(conn, agent.agent_id, agent.version, wrap.version)
+    elif step is AfterCall.RESTART_WRAP_UP:
+        _restart(conn, oid, facts, at)
     return _Decided(facts, step, wrap)
+
+
+def _decide_all(engine: Engine, oid: int, calls: list[Call]) -> list[_Decided | None]:
+    """The decisions of calls on different extensions, in one transaction: a transaction
+    each made every hang-up of a busy minute queue for SQLite's write lock (its busy
+    handler sleeps up to 100 ms between tries), and hang-up to pause p99 was 1.5 s."""
+    with engine.begin() as conn:
+        return [_decide_one(conn, oid, call) for call in calls]
+
+
+def _decide_one(conn: Connection, oid: int, call: Call) -> _Decided | None:
+    """One call's decision; a failing one is logged and leaves the others theirs (the
+    savepoint undoes only its own writes)."""
+    try:
+        with conn.begin_nested():
+            return _decide(conn, oid, call)
+    except Exception:
+        log.exception("wrap-up after call %s of organisation %d failed", call.id, oid)
+        return None
 
 
 async def calls_ended(
     engine: Engine, changes: StatusChanges, oid: int, changed: list[Changed]
 ) -> None:
     """What the calls that ended (their rows already gone) do to their agents: each
-    extension's in order, different extensions at once (their changes share commits)."""
+    extension's in order, different extensions at once (their decisions share a
+    transaction, their changes share commits)."""
+    await _rounds(engine, changes, oid, _ended_by_extension(changed), 0)
+
+
+async def calls_changed(
+    engine: Engine,
+    changes: StatusChanges,
+    oid: int,
+    changed: list[Changed],
+    announce: Callable[[int], None],
+) -> None:
+    """Keep the calls and write their events (``service/phone_calls.py``), then what the
+    ended ones do (:func:`calls_ended`); the first decisions in the calls' transaction:
+    the link following a busy phone system spent all its time in two transactions a
+    batch, and a hang-up waited for the batches before it."""
+    by_extension = _ended_by_extension(changed)
+    first = [calls[0] for calls in by_extension.values()]
+
+    def store_and_decide() -> tuple[bool, list[_Decided | None]]:
+        with engine.begin() as conn:
+            wrote = phone_calls.keep_calls(conn, oid, changed, now_ms())
+            return wrote, [_decide_one(conn, oid, call) for call in first]
+
+    wrote, decided = await asyncio.to_thread(store_and_decide)
+    if wrote:
+        announce(oid)
+    await asyncio.gather(*(_act(engine, changes, oid, d) for d in decided if d is not None))
+    await _rounds(engine, changes, oid, by_extension, 1)
+
+
+def _ended_by_extension(changed: list[Changed]) -> dict[str, list[Call]]:
     by_extension: dict[str, list[Call]] = {}
     for c in changed:
         if c.change is CallChange.ENDED:
             by_extension.setdefault(c.call.extension, []).append(c.call)
-
-    async def one_extension(calls: list[Call]) -> None:
-        for call in calls:
-            try:
-                await call_ended(engine, changes, oid, call)
-            except Exception:
-                # The call's end is recorded; a wrap-up that could not be started is
-                # logged, not allowed to stop the link that follows the phone system.
-                log.exception("wrap-up after call %s of organisation %d failed", call.id, oid)
-
-    await asyncio.gather(*(one_extension(calls) for calls in by_extension.values()))
+    return by_extension
 
 
-async def call_ended(engine: Engine, changes: StatusChanges, oid: int, call: Call) -> None:
-    decided = await asyncio.to_thread(_decide, engine, oid, call)
-    if decided is None:
-        return
+async def _rounds(
+    engine: Engine,
+    changes: StatusChanges,
+    oid: int,
+    by_extension: dict[str, list[Call]],
+    start: int,
+) -> None:
+    rounds = max((len(calls) for calls in by_extension.values()), default=0)
+    for n in range(start, rounds):  # the n-th call of each extension, after its (n-1)-th
+        calls = [calls[n] for calls in by_extension.values() if len(calls) > n]
+        decided = await asyncio.to_thread(_decide_all, engine, oid, calls)
+        await asyncio.gather(*(_act(engine, changes, oid, d) for d in decided if d is not None))
+
+
+async def _act(engine: Engine, changes: StatusChanges, oid: int, decided: _Decided) -> None:
+    """The change a call's end decided on."""
     facts = decided.facts
-    if decided.wrap is not None:
-        await _start(engine, changes, oid, facts, decided.wrap)
-    elif decided.step is AfterCall.APPLY_NEXT:
-        assert facts.next is not None
-        await _apply_next(changes, oid, facts.agent, facts.next)
+    try:
+        if decided.wrap is not None:
+            await _start(engine, changes, oid, facts, decided.wrap)
+        elif decided.step is AfterCall.APPLY_NEXT:
+            assert facts.next is not None
+            await _apply_next(changes, oid, facts.agent, facts.next)
+    except Exception:
+        # The call's end is recorded; a wrap-up that could not be started is logged,
+        # not allowed to stop the link that follows the phone system.
+        log.exception("wrap-up of organisation %d failed", oid)
 
 
 def _due(setting: WrapUpSetting, at: int) -> int | None:
@@ -303,32 +361,50 @@ async def end_wrap_up(
     )
 
 
-def _due_wrap_up(engine: Engine, d: Due) -> InWrapUp | None:
+def _due_wrap_up(conn: Connection, d: Due) -> InWrapUp | None:
     """The wrap-up a deadline was planned for, if the agent is still in it and the
     deadline is its current one (a call ending meanwhile planned a later one)."""
     assert d.agent_id is not None
+    agent = store.agent_by_id(conn, d.agent_id)
+    if agent is None or agent.version != d.version:
+        return None
+    wrap = store.wrap_up_of(conn, agent.agent_id, agent.version)
+    if wrap is None or wrap.due_ms != d.due_ms:
+        return None
+    return InWrapUp(agent, wrap, store.next_of(conn, agent.agent_id, agent.version))
+
+
+def _due_wrap_ups(engine: Engine, due: list[Due]) -> list[InWrapUp | None]:
     with reading(engine) as conn:
-        agent = store.agent_by_id(conn, d.agent_id)
-        if agent is None or agent.version != d.version:
-            return None
-        wrap = store.wrap_up_of(conn, agent.agent_id, agent.version)
-        if wrap is None or wrap.due_ms != d.due_ms:
-            return None
-        return InWrapUp(agent, wrap, store.next_of(conn, agent.agent_id, agent.version))
+        return [_due_wrap_up(conn, d) for d in due]
 
 
-async def deadline_due(engine: Engine, changes: StatusChanges, d: Due) -> None:
-    """Act on a timed wrap-up's deadline, then delete it (given back to be tried again
-    when the database did not take the change)."""
-    found = await asyncio.to_thread(_due_wrap_up, engine, d)
-    if found is not None:  # else overtaken: a change since, or restarted by another call
-        result = await end_wrap_up(changes, d.org_id, found, Source.SYSTEM, due_ms=d.due_ms)
-        if result.row is Row.UPDATE_FAILED:
-            await asyncio.to_thread(deadline_plans.release, engine, d.id)
-            return
-    await asyncio.to_thread(_finish, engine, d)
+async def deadlines_due(
+    engine: Engine, changes: StatusChanges, due: list[Due], limit: asyncio.Semaphore
+) -> None:
+    """Act on timed wrap-ups' deadlines, then delete them (given back to be tried again
+    when the database did not take the change). One read and one write for all of them,
+    not one each: the deadlines of a busy second share them (``limit``: the changes at
+    once)."""
+    found = await asyncio.to_thread(_due_wrap_ups, engine, due)
+
+    async def end(d: Due, wrap: InWrapUp | None) -> bool:
+        if wrap is None:  # overtaken: a change since, or restarted by another call
+            return True
+        async with limit:
+            result = await end_wrap_up(changes, d.org_id, wrap, Source.SYSTEM, due_ms=d.due_ms)
+        return result.row is not Row.UPDATE_FAILED
+
+    done = await asyncio.gather(*(end(d, w) for d, w in zip(due, found, strict=True)))
+    failed = [d.id for d, ok in zip(due, done, strict=True) if not ok]
+    await asyncio.to_thread(_finish, engine, [d for d, ok in zip(due, done, strict=True) if ok])
+    for deadline_id in failed:
+        await asyncio.to_thread(deadline_plans.release, engine, deadline_id)
 
 
-def _finish(engine: Engine, d: Due) -> None:
+def _finish(engine: Engine, due: list[Due]) -> None:
+    if not due:
+        return
     with engine.begin() as conn:
-        store.finish_deadline(conn, d.id, d.due_ms)
+        for d in due:
+            store.finish_deadline(conn, d.id, d.due_ms)

@@ -12,8 +12,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from agentstatus.storage.write_turns import turn_of
+
 DEFAULT_DATABASE_URL = "sqlite:///agentstatus.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_TURN = "agentstatus.write_turn"
+"""In a connection's info: it holds its process's turn to write (``write_turns``)."""
 SQLITE_POOL_SIZE = 48
 
 
@@ -86,15 +90,37 @@ def create_sql_engine(url: str | URL) -> Engine:
             dbapi_conn.isolation_level = None
             configure_sqlite_connection(dbapi_conn)
 
+        turn = turn_of(path)
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             if conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            else:
-                # Writers take the lock up front: a deferred transaction that reads, then
-                # writes, fails at once ("database is locked") if another wrote meanwhile.
+                return
+            # Writers take the lock up front: a deferred transaction that reads, then
+            # writes, fails at once ("database is locked") if another wrote meanwhile;
+            # this process's writers take turns first (``storage/write_turns.py``).
+            taken = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if taken:
+                    turn.release()
+                raise
+            conn.info[_TURN] = taken
 
+        def _give_back(info: dict[str, Any]) -> None:
+            if info.pop(_TURN, False):
+                turn.release()
+
+        # The end of the transaction, however it ends (a connection closed or invalidated
+        # with one open ends it too).
+        event.listen(engine, "commit", lambda conn: _give_back(conn.info))
+        event.listen(engine, "rollback", lambda conn: _give_back(conn.info))
+        event.listen(engine.pool, "checkin", lambda _dbapi, record: _give_back(record.info))
+        event.listen(
+            engine.pool, "invalidate", lambda _dbapi, record, _exc: _give_back(record.info)
+        )
         return engine
     return create_engine(
         sqlalchemy_url(parsed), pool_pre_ping=True, connect_args={"connect_timeout": 5}

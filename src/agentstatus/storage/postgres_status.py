@@ -57,6 +57,7 @@ _FactsRow = tuple[
     str | None,
     bool,
     int | None,
+    int | None,
 ]
 
 _FACTS = """
@@ -70,7 +71,8 @@ SELECT o.id, o.allowlist, a.id, a.active, p.status, p.version,
        EXISTS (SELECT 1 FROM statuses s
                 WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled),
        (SELECT s.limit_seconds FROM statuses s
-         WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled)
+         WHERE s.org_id = o.id AND s.status_id = %(status)s AND s.enabled),
+       (SELECT w.due_ms FROM wrap_ups w WHERE w.agent_id = a.id AND w.version = p.version)
 FROM organisations o
 LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = %(user)s
 LEFT JOIN presence p ON p.agent_id = a.id
@@ -87,6 +89,13 @@ WITH moved AS (
     UPDATE presence SET extension_id = %(ext_id)s, status = %(new_status)s, since_ms = %(at)s,
                         version = version + 1
     WHERE agent_id = %(agent)s AND version = %(seen_version)s
+      AND (%(wrap_up_due)s::bigint IS NULL OR EXISTS (
+        -- A wrap-up's end, only if a call's end did not restart it since the facts were
+        -- read; FOR SHARE waits for a restart being written, then sees its due.
+        SELECT 1 FROM wrap_ups w
+        WHERE w.agent_id = %(agent)s AND w.version = %(seen_version)s
+          AND w.due_ms = %(wrap_up_due)s::bigint
+        FOR SHARE))
     RETURNING agent_id
 ), plan AS (
     INSERT INTO deadlines (org_id, agent_id, kind, status, version, due_ms, claimed_until_ms)
@@ -136,6 +145,7 @@ async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
         holder,
         enabled,
         limit,
+        wrap_up_due,
     ) = cast(_FactsRow, found)
     return AgentFacts(
         org_id=org_id,
@@ -149,6 +159,7 @@ async def _read_facts(conn: _Connection, step: ReadFacts) -> AgentFacts | None:
         extension_holder=holder,
         status_enabled=bool(enabled),
         status_limit_seconds=limit,
+        wrap_up_due_ms=wrap_up_due,
     )
 
 
@@ -164,6 +175,7 @@ async def _write(conn: _Connection, w: WriteChange) -> int | WriteRefused:
                 "seen_version": w.seen_version,
                 "org": w.org_id,
                 "deadline": w.deadline_ms,
+                "wrap_up_due": w.wrap_up_due_ms,
                 **postgres_parameters(w.event()),
             },
         )

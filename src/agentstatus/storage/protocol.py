@@ -44,6 +44,10 @@ class AgentFacts:
     status_enabled: bool
     status_limit_seconds: int | None = None
     """The requested status's limit (None: none, or the status is not enabled)."""
+    wrap_up_due_ms: int | None = None
+    """When the wrap-up the agent is in (at ``version``) is due to end (None: none, or
+    not timed): a wrap-up's end applies only if it is still the one its deadline was
+    for (a call ending meanwhile restarted it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,9 @@ class WriteChange:
     detail: str | None = None
     deadline_ms: int | None = None
     """When the new status's limit passes: a deadline is planned for the new version."""
+    wrap_up_due_ms: int | None = None
+    """A wrap-up's end: written only if the agent's wrap-up is still due then (with the
+    version check, in the one statement on PostgreSQL, whose facts are read apart)."""
 
     def event(self) -> NewEvent:
         previous, new = self.change.previous, self.change.new

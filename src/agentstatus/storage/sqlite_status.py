@@ -21,7 +21,7 @@ from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.domain.commands import StatusCommand, StatusResult
 from agentstatus.domain.integers import INT64_MAX
 from agentstatus.storage.audit import AuditRow, write_audit_sqlite
-from agentstatus.storage.database import configure_sqlite_connection
+from agentstatus.storage.database import SQLITE_BUSY_TIMEOUT_MS, configure_sqlite_connection
 from agentstatus.storage.event_log import append_sqlite
 from agentstatus.storage.protocol import (
     AgentFacts,
@@ -33,6 +33,7 @@ from agentstatus.storage.protocol import (
     WriteRefused,
     drive,
 )
+from agentstatus.storage.write_turns import turn_of
 from agentstatus.wire.outcomes import Row
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ MAX_BATCH = 512
 # status is enabled. Every join is on a unique key, so there is at most one row.
 _FACTS = """
 SELECT o.id, o.allowlist, a.id, a.active, p.status, pe.sip, p.version, re.id, ra.user_id,
-       s.status_id, s.limit_seconds
+       s.status_id, s.limit_seconds, w.due_ms
 FROM organisations o
 LEFT JOIN agents a ON a.org_id = o.id AND a.user_id = :user
 LEFT JOIN presence p ON p.agent_id = a.id
@@ -53,6 +54,7 @@ LEFT JOIN extensions re ON re.org_id = o.id AND re.sip = :ext
 LEFT JOIN presence rp ON rp.extension_id = re.id
 LEFT JOIN agents ra ON ra.id = rp.agent_id
 LEFT JOIN statuses s ON s.org_id = o.id AND s.status_id = :status AND s.enabled
+LEFT JOIN wrap_ups w ON w.agent_id = a.id AND w.version = p.version
 WHERE {org_filter}
 """
 _FACTS_BY_CODE = _FACTS.format(org_filter="o.code_hash = :code")
@@ -100,6 +102,7 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
         holder,
         enabled,
         limit,
+        wrap_up_due,
     ) = row
     return AgentFacts(
         org_id=org_id,
@@ -113,6 +116,7 @@ def _read_facts(conn: sqlite3.Connection, cmd: StatusCommand) -> AgentFacts | No
         extension_holder=holder,
         status_enabled=enabled is not None,
         status_limit_seconds=limit,
+        wrap_up_due_ms=wrap_up_due,
     )
 
 
@@ -151,6 +155,23 @@ def apply_batch(
     is run again in a transaction of its own, so only the faulty one answers row 11.
     """
     failed = StatusResult(Row.UPDATE_FAILED)
+    turn = turn_of(_path_of(conn))
+    taken = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)  # see write_turns.py
+    try:
+        return _in_transaction(conn, changes, failed)
+    finally:
+        if taken:
+            turn.release()
+
+
+def _path_of(conn: sqlite3.Connection) -> Path:
+    """The file of the connection's main database."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2])
+
+
+def _in_transaction(
+    conn: sqlite3.Connection, changes: Sequence[Callable[[], Steps]], failed: StatusResult
+) -> list[StatusResult]:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
@@ -166,7 +187,7 @@ def apply_batch(
             log.exception("a status change failed; nothing was applied")
             return [failed]
         log.warning("a batch of %d status changes failed; applying them one by one", len(changes))
-        return [apply_batch(conn, [steps])[0] for steps in changes]
+        return [_in_transaction(conn, [steps], failed)[0] for steps in changes]
     return results
 
 
