@@ -10,6 +10,8 @@ Debian's Chromium against one agentstatus on SQLite.
    this machine's clock: ``performance.timeOrigin + now()`` and ``time.time()``).
 
 Targets: render under 1 s (the median; the worst is shown), change-to-screen p99 under 300 ms.
+Since issue 21 the board shows ``BOARD_PAGE`` (500) rows a page, by name: the render is of
+that page, and the changes go to the agents on it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import sync_playwright
 
+from agentstatus.web.pages.board import BOARD_PAGE
 from bench.checks import Check, verdicts
-from bench.dataset import CODE, ORG, USER_BASE, build_sqlite
+from bench.dataset import CODE, ORG, build_sqlite
 from bench.harness import agentstatus_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -102,8 +105,16 @@ def _percentile(values: list[float], p: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def _drive(base: str, plan: BrowserPlan, answered: dict[str, float], failures: list[int]) -> None:
-    """Wire changes at ``plan.rate`` per second, each a new status of the next agent."""
+def _drive(
+    base: str,
+    plan: BrowserPlan,
+    shown: list[int],
+    answered: dict[str, float],
+    failures: list[int],
+) -> None:
+    """Wire changes at ``plan.rate`` per second, each a new status of the next agent of
+    ``shown`` (the rows on the board's page: since issue 21 it shows ``BOARD_PAGE`` rows a
+    page, ordered by name, so a change to an agent on another page is not on the screen)."""
     count = int(plan.rate * plan.seconds)
     start = time.monotonic()
     with httpx.Client(base_url=base, timeout=10) as client:
@@ -111,8 +122,8 @@ def _drive(base: str, plan: BrowserPlan, answered: dict[str, float], failures: l
             pause = start + k / plan.rate - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
-            agent = USER_BASE + 1 + k % plan.agents
-            status = STATUSES[(k // plan.agents) % len(STATUSES)]
+            agent = shown[k % len(shown)]
+            status = STATUSES[(k // len(shown)) % len(STATUSES)]
             answer = client.get(
                 "/UserLogin/SetStatusFromAPI",
                 params={
@@ -166,11 +177,17 @@ def _measure(plan: BrowserPlan, base: str) -> BrowserResult:
             page.wait_for_selector("body[data-ready]")
             render.append(page.evaluate("performance.getEntriesByName('board-ready')[0].startTime"))
         rows = page.locator("#board tbody tr").count()
+        shown = [
+            int(u)
+            for u in page.eval_on_selector_all(
+                "#board tbody tr", "rows => rows.map(r => r.dataset.userId)"
+            )
+        ]
         page.wait_for_selector('#connection[data-state="live"]')
         page.evaluate(OBSERVE)
         answered: dict[str, float] = {}
         failures: list[int] = []
-        driver = threading.Thread(target=_drive, args=(base, plan, answered, failures))
+        driver = threading.Thread(target=_drive, args=(base, plan, shown, answered, failures))
         driver.start()
         while driver.is_alive():
             page.wait_for_timeout(200)  # Playwright's events are handled while it waits
@@ -196,7 +213,9 @@ def _checks() -> list[Check[BrowserResult]]:
     return [
         Check(
             "browser: board of 1,000 agents rendered < 1 s (median)",
-            lambda r: r.render_median_ms if r.rows_rendered == r.agents else float("inf"),
+            lambda r: (
+                r.render_median_ms if r.rows_rendered == min(r.agents, BOARD_PAGE) else float("inf")
+            ),
             "<",
             1000,
             "ms",
