@@ -254,12 +254,15 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a few agents, a few seconds")
     parser.add_argument("--agents", type=int, help="instead of the plan's")
     parser.add_argument("--seconds", type=float, help="instead of the plan's")
+    parser.add_argument("--interval", type=float, help="seconds between one agent's calls")
     args = parser.parse_args()
     plan = SMOKE if args.smoke else FULL
     if args.agents:
         plan = replace(plan, agents=args.agents)
     if args.seconds:
         plan = replace(plan, seconds=args.seconds)
+    if args.interval:
+        plan = replace(plan, interval=args.interval)
     with tempfile.TemporaryDirectory(prefix="agentstatus-wrap-up-") as folder:
         result = run(plan, Path(folder))
     print(json.dumps({"plan": asdict(plan), "result": asdict(result)}, indent=2))
