@@ -31,7 +31,7 @@ from agentstatus.domain.event_types import (
 from agentstatus.service.history import read_history
 from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.status_change import StatusChanges
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.phone_calls import agent_on_call
 from agentstatus.storage.types import Engine
 from agentstatus.wire.outcomes import Row
@@ -204,14 +204,12 @@ def _missed_call(engine: Engine, org_id: int, step: Step) -> int:
         extension = f"sip{step.user_id}"
         append_event(
             conn,
-            NewEvent(
+            standing(
                 org_id=org_id,
                 agent_id=agent.agent_id,
                 user_id=agent.user_id,
-                prev_extension=extension,
-                new_extension=extension,
-                prev_status=agent.status,
-                new_status=agent.status,
+                extension=extension,
+                status=agent.status,
                 at_ms=step.at_ms,
                 source=Source.PBX.value,
                 kind=MISSED_CALL_EVENT,

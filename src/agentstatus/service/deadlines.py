@@ -43,7 +43,7 @@ from agentstatus.service.timezones import timezone_of
 from agentstatus.storage import deadline_plans
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.phone_states import PHONE_DEADLINE
 from agentstatus.storage.types import Connection, Engine
 from agentstatus.wire.outcomes import Row
@@ -152,14 +152,12 @@ def _warn(conn: Connection, d: Due, at: int) -> int | None:
         return None
     return append_event(
         conn,
-        NewEvent(
+        standing(
             org_id=d.org_id,
             agent_id=d.agent_id,
             user_id=agent.user_id,
-            prev_extension=agent.extension,
-            new_extension=agent.extension,
-            prev_status=d.status,
-            new_status=d.status,
+            extension=agent.extension,
+            status=d.status,
             at_ms=at,
             source=Source.SYSTEM.value,
             kind=OVERDUE_EVENT,

@@ -36,7 +36,7 @@ from agentstatus.service.organisations import org_id
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage import missed_calls, statuses
 from agentstatus.storage.database import reading
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.types import Engine
 from agentstatus.wire.outcomes import Row
 
@@ -96,14 +96,12 @@ def record_missed(engine: Engine, oid: int, user_id: str, offer: MissedOffer) ->
         count = missed_calls.missed_in_a_row(conn, oid, agent.agent_id, agent.since_ms) + 1
         append_event(
             conn,
-            NewEvent(
+            standing(
                 org_id=oid,
                 agent_id=agent.agent_id,
                 user_id=user_id,
-                prev_extension=agent.extension,
-                new_extension=agent.extension,
-                prev_status=agent.status,
-                new_status=agent.status,
+                extension=agent.extension,
+                status=agent.status,
                 at_ms=now_ms(),
                 source=Source.PBX.value,
                 kind=MISSED_CALL_EVENT,

@@ -19,7 +19,7 @@ from agentstatus.service.errors import InvalidInput, NotFound, NotOnCall
 from agentstatus.service.organisations import org_id
 from agentstatus.storage import wrap_up as store
 from agentstatus.storage.database import reading
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.types import Connection, Engine
 from agentstatus.storage.wrap_up import AgentNow, NextStatus
 
@@ -59,14 +59,12 @@ def _record(
 ) -> int:
     return append_event(
         conn,
-        NewEvent(
+        standing(
             org_id=oid,
             agent_id=agent.agent_id,
             user_id=agent.user_id,
-            prev_extension=agent.extension,
-            new_extension=agent.extension,
-            prev_status=agent.status,
-            new_status=agent.status,
+            extension=agent.extension,
+            status=agent.status,
             at_ms=at,
             source=source.value,
             kind=NEXT_STATUS_EVENT,

@@ -13,7 +13,7 @@ from agentstatus.domain.event_types import call_kind, call_policy
 from agentstatus.service.organisations import org_id
 from agentstatus.storage import phone_calls
 from agentstatus.storage.database import reading
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.types import Connection, Engine
 
 
@@ -25,14 +25,12 @@ def _call_event(conn: Connection, oid: int, changed: Changed, at: int) -> int | 
         return None
     return append_event(
         conn,
-        NewEvent(
+        standing(
             org_id=oid,
             agent_id=agent.agent_id,
             user_id=agent.user_id,
-            prev_extension=call.extension,
-            new_extension=call.extension,
-            prev_status=agent.status,
-            new_status=agent.status,
+            extension=call.extension,
+            status=agent.status,
             at_ms=at,
             source=Source.PBX.value,
             kind=call_kind(changed.change.value),

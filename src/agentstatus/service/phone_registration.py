@@ -27,7 +27,7 @@ from agentstatus.service.statuses import fetch_status
 from agentstatus.storage import phone_states as store
 from agentstatus.storage.database import reading
 from agentstatus.storage.deadline_plans import Due
-from agentstatus.storage.event_log import NewEvent, append_event
+from agentstatus.storage.event_log import append_event, standing
 from agentstatus.storage.phone_states import Holder
 from agentstatus.storage.types import Connection, Engine
 from agentstatus.wire.outcomes import Row
@@ -41,14 +41,12 @@ def _event(conn: Connection, oid: int, holder: Holder, state: PhoneState, at: in
     detail = {"extension": holder.extension, "phone": state.value}
     return append_event(
         conn,
-        NewEvent(
+        standing(
             org_id=oid,
             agent_id=holder.agent_id,
             user_id=holder.user_id,
-            prev_extension=holder.extension,
-            new_extension=holder.extension,
-            prev_status=holder.status,
-            new_status=holder.status,
+            extension=holder.extension,
+            status=holder.status,
             at_ms=at,
             source=Source.PBX.value,
             kind=PHONE_EVENT,

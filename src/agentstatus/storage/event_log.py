@@ -59,6 +59,36 @@ class NewEvent(NamedTuple):
     """JSON, by kind (see ``storage.schema.history``)."""
 
 
+def standing(
+    *,
+    org_id: int,
+    agent_id: int,
+    user_id: str,
+    extension: str | None,
+    status: int,
+    at_ms: int,
+    source: str,
+    kind: str,
+    **more: str | int | None,
+) -> NewEvent:
+    """An event that leaves the agent where it was (a warning, a call's event, a missed
+    call, a next status, a phone's state): its previous and new extension and status are
+    the same. ``more``: the rest of :class:`NewEvent`'s fields."""
+    return NewEvent(
+        org_id=org_id,
+        agent_id=agent_id,
+        user_id=user_id,
+        prev_extension=extension,
+        new_extension=extension,
+        prev_status=status,
+        new_status=status,
+        at_ms=at_ms,
+        source=source,
+        kind=kind,
+        **more,  # type: ignore[arg-type]
+    )
+
+
 _COLUMNS = NewEvent._fields
 _COLUMN_LIST = ", ".join(_COLUMNS)
 
