@@ -27,6 +27,13 @@ NEXT_STATUS_EVENT = "agent.next_status"
 """A status queued (or unqueued) for when the agent's call and wrap-up end (no change)."""
 PHONE_EVENT = "extension.phone"
 """The phone of the agent's extension registered or unregistered (no change)."""
+QUEUE_JOINED = "queue.caller_joined"
+QUEUE_ANSWERED = "queue.caller_answered"
+QUEUE_ABANDONED = "queue.caller_abandoned"
+QUEUE_LEFT = "queue.caller_left"
+QUEUE_EVENTS = (QUEUE_JOINED, QUEUE_ANSWERED, QUEUE_ABANDONED, QUEUE_LEFT)
+"""A caller in one of the phone system's queues (issue 24): no agent's change. An answered
+caller's event names the agent who answered, when known; the others name no agent."""
 TEST_EVENT = "webhook.test"
 CHANGE_KINDS = (LOGIN_EVENT, LOGOUT_EVENT, STATUS_EVENT, WRAP_UP_EVENT)
 """The kinds that change an agent's presence (and so its time in status)."""
@@ -37,6 +44,7 @@ EVENT_TYPES = (
     MISSED_CALL_EVENT,
     NEXT_STATUS_EVENT,
     PHONE_EVENT,
+    *QUEUE_EVENTS,
 )
 
 # The reasons of changes the phone system's rules make (SPEC 8), in the history's reason.
@@ -69,6 +77,11 @@ def change_kind(prev_status: int, new_status: int, reason: str | None = None) ->
     if reason == WRAP_UP_REASON:
         return WRAP_UP_EVENT
     return STATUS_EVENT
+
+
+def queue_kind(change: str) -> str:
+    """The kind of a queue caller's event: ``queue.caller_`` and what happened."""
+    return "queue.caller_" + change
 
 
 def call_kind(change: str) -> str:

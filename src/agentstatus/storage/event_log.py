@@ -40,7 +40,8 @@ class NewEvent(NamedTuple):
     bench: the change path 20 % slower than before the event log)."""
 
     org_id: int
-    agent_id: int
+    agent_id: int | None
+    """None for an event of no agent's (a queue's caller; its ``user_id`` is "")."""
     user_id: str
     prev_extension: str | None
     new_extension: str | None

@@ -125,7 +125,8 @@ history = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
-    Column("agent_id", Id, ForeignKey("agents.id"), nullable=False),
+    # NULL for an event of no agent's: a queue's caller (queue.caller_*), whose user_id is "".
+    Column("agent_id", Id, ForeignKey("agents.id"), nullable=True),
     Column("user_id", String(128), nullable=False),
     Column("prev_extension", String(128), nullable=True),
     Column("new_extension", String(128), nullable=True),
@@ -423,4 +424,46 @@ next_statuses = Table(
     Column("source", String(16), nullable=False),
     Column("actor", String(320), nullable=True),
     Column("at_ms", BigInteger, nullable=False),
+)
+
+# A queue of the phone system as agentstatus numbers and weighs it (GetQueuesCallers' ID and
+# Weight) and the wait its service level counts answers within; a row is made for a queue
+# when it is first heard of, with the defaults.
+queue_settings = Table(
+    "queue_settings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("service_level_seconds", Integer, nullable=False),
+    Column("weight", Integer, nullable=False),
+    UniqueConstraint("org_id", "name", name="uq_queue_settings_org_id"),
+)
+
+# The callers waiting in a queue now: added by a queue.caller_joined, removed by the event
+# that ends the wait (answered, abandoned, left), replaced by what a reconnect reads.
+queue_callers = Table(
+    "queue_callers",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("queue", String(128), primary_key=True),
+    Column("call_id", String(128), primary_key=True),
+    Column("phone", String(64), nullable=False),
+    Column("joined_ms", BigInteger, nullable=False),
+)
+
+# A queue's figures of one day (the organisation's timezone), counted as its events are
+# written: callers offered (joined), answered, abandoned, answered within the queue's
+# service-level threshold as it was then, and the answered callers' waits summed.
+queue_days = Table(
+    "queue_days",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisations.id"), primary_key=True, autoincrement=False),
+    Column("queue", String(128), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("offered", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("abandoned", Integer, nullable=False),
+    Column("answered_within", Integer, nullable=False),
+    Column("answered_wait_ms", BigInteger, nullable=False),
 )
