@@ -193,6 +193,7 @@ class AmiServer:
         self._max_outstanding = 0
         self._sessions: dict[int, _Session] = {}
         self._calls: list[Call] = []
+        self._waiting: list[QueueCall] = []  # callers in the queues, in the order they joined
         self._epoch = int(time.time())
         self._uniqueid_counter = 0
         self._channel_counter = 0
@@ -324,6 +325,7 @@ class AmiServer:
         self._run(self._stop_listening())
         with self._lock:
             self._calls.clear()
+            self._waiting.clear()
             self._replayed.clear()
             if not self._persistent:
                 self._members.clear()
@@ -499,31 +501,45 @@ class AmiServer:
     def queue_call(
         self,
         queue: str,
-        interface: str,
+        interface: str | None,
         *,
         caller_num: str,
         caller_name: str = "",
         did: str = "",
         timeout: float | None = None,
+        waited: float = 0.0,
     ) -> QueueCall:
         """A caller waiting in ``queue`` (answered by Queue()) and app_queue ringing the
         member ``interface``: ``QueueCallerJoin``, then the member's channel, ``AgentCalled``
         and ``DialBegin``. With ``timeout`` (queues.conf's ``timeout``), a ring nobody
         answers ends after that many seconds with ``AgentRingNoAnswer`` as app_queue's
-        ring_entry/rna do (else ``ring_out()`` ends it)."""
+        ring_entry/rna do (else ``ring_out()`` ends it). Without ``interface`` the caller
+        waits with nobody rung (every member paused, as in the recording's abandoned call).
+        ``QueueStatus`` lists the caller as a ``QueueEntry`` while it waits; ``waited``: it
+        joined that many seconds ago."""
         with self._lock:
-            found = self._find(queue, interface)
-            if found is None:
-                raise ValueError(f"{interface} is not a member of {queue}")
-            member = self._members[found].member
+            canonical = self._queue_name(queue)
+            if canonical is None:
+                raise ValueError(f"no queue {queue}")
+            member: Member | None = None
+            if interface is not None:
+                found = self._find(queue, interface)
+                if found is None:
+                    raise ValueError(f"{interface} is not a member of {queue}")
+                member = self._members[found].member
             u1 = self._next_uniqueid()
             caller = _Channel(
                 f"PJSIP/trunk-{self._next_channel()}",
                 u1, u1, 6, caller_num, caller_name, "", "", "from-trunk", did,
             )  # fmt: skip
-            call = QueueCall(self, caller, found[0], member, timeout)
+            call = QueueCall(self, caller, canonical, member, timeout, waited)
             call._join()
             return call
+
+    def waiting(self, queue: str) -> list[str]:
+        """The Uniqueids of the callers waiting in ``queue``, in order."""
+        with self._lock:
+            return [c.caller_uniqueid for c in self._waiting if c._queue == queue]
 
     # -- internals: state ----------------------------------------------------------------------
 
@@ -864,6 +880,7 @@ class AmiServer:
         for queue in self._queues:
             if queue_filter and queue.lower() != queue_filter.lower():
                 continue
+            callers = [c for c in self._waiting if c._queue == queue]
             out.append(
                 _format(
                     [
@@ -871,7 +888,7 @@ class AmiServer:
                         ("Queue", queue),
                         ("Max", "0"),
                         ("Strategy", "ringall"),
-                        ("Calls", "0"),
+                        ("Calls", str(len(callers))),
                         ("Holdtime", "0"),
                         ("TalkTime", "0"),
                         ("Completed", "0"),
@@ -904,6 +921,30 @@ class AmiServer:
                             member_fields[1],
                             ("Location", member.interface),
                             *member_fields[2:],
+                            *id_field,
+                        ]
+                    )
+                )
+                items += 1
+            now = time.monotonic()
+            for position, caller in enumerate(callers, start=1):
+                # manager_queues_status(): the fields of the QueueEntry event (Asterisk 16.24+,
+                # docs.asterisk.org AMI_Events/QueueEntry); an absent caller id is "unknown".
+                channel = caller._source
+                out.append(
+                    _format(
+                        [
+                            ("Event", "QueueEntry"),
+                            ("Queue", queue),
+                            ("Position", str(position)),
+                            ("Channel", channel.name),
+                            ("Uniqueid", channel.uniqueid),
+                            ("CallerIDNum", channel.caller_num or "unknown"),
+                            ("CallerIDName", channel.caller_name or "unknown"),
+                            ("ConnectedLineNum", channel.connected_num or "unknown"),
+                            ("ConnectedLineName", channel.connected_name or "unknown"),
+                            ("Wait", str(int(now - caller._joined_at))),
+                            ("Priority", "0"),
                             *id_field,
                         ]
                     )
@@ -1173,34 +1214,39 @@ class Call:
 class QueueCall(Call):
     """A caller in a queue and app_queue's rings of one member; the events and their fields
     are those of the recording (``tests/pbx/recordings/asterisk-ami-queue-recording.jsonl``:
-    AgentCalled, DialBegin, then AgentRingNoAnswer with RingTime, DialEnd NOANSWER and
-    CANCEL and the member channel's Hangup; or DialEnd ANSWER, QueueCallerLeave,
-    AgentConnect and the bridge)."""
+    QueueCallerJoin; AgentCalled, DialBegin, then AgentRingNoAnswer with RingTime, DialEnd
+    NOANSWER and CANCEL and the member channel's Hangup; or DialEnd ANSWER,
+    QueueCallerLeave, AgentConnect and the bridge; or, the caller hanging up while waiting,
+    QueueCallerAbandon with HoldTime, QueueCallerLeave and the caller's Hangup)."""
 
     def __init__(
         self,
         server: AmiServer,
         caller: _Channel,
         queue: str,
-        member: Member,
+        member: Member | None,
         timeout: float | None,
+        waited: float = 0.0,
     ) -> None:
         self._queue = queue
         self._member = member
         self._timeout = timeout
         self._rang_at = time.monotonic()
-        self._joined_at = time.monotonic()
+        self._joined_at = time.monotonic() - waited
+        self._position = 0
         self.rings = 0
         self._ringing = False
+        self.caller_uniqueid = caller.uniqueid
         super().__init__(
             server,
             source=caller,
-            dest=self._member_channel(server, caller),
+            dest=self._member_channel(server, caller) if member is not None else caller,
             extension_side=caller,
-            dial_string=member.interface.split("/", 1)[-1],
+            dial_string=member.interface.split("/", 1)[-1] if member is not None else "",
         )
 
     def _member_channel(self, server: AmiServer, caller: _Channel) -> _Channel:
+        assert self._member is not None
         interface = self._member.interface
         name = channel_name_of(interface, server._next_channel())
         return _Channel(
@@ -1209,6 +1255,7 @@ class QueueCall(Call):
         )  # fmt: skip
 
     def _agent(self, event: str, *extra: tuple[str, str]) -> None:
+        assert self._member is not None
         fields = [
             *self._source.fields(),
             *self._dest.fields("Dest"),
@@ -1219,14 +1266,28 @@ class QueueCall(Call):
         ]
         self._server._emit(event, "agent,all", fields)
 
+    def _caller(self, event: str, *extra: tuple[str, str]) -> None:
+        """A QueueCaller* event: the caller's channel, then Queue and ``extra``."""
+        fields = [*self._source.fields(), ("Queue", self._queue), *extra]
+        self._server._emit(event, "agent,all", fields)
+
+    def _waiting_here(self) -> list[QueueCall]:
+        return [c for c in self._server._waiting if c._queue == self._queue]
+
     def _join(self) -> None:
+        self._server._waiting.append(self)
+        self._position = count = len(self._waiting_here())
         self._emit("Newchannel", self._source.fields())
-        self._server._emit(
-            "QueueCallerJoin",
-            "agent,all",
-            [*self._source.fields(), ("Queue", self._queue), ("Position", "1"), ("Count", "1")],
-        )
-        self._ring()
+        self._caller("QueueCallerJoin", ("Position", str(count)), ("Count", str(count)))
+        if self._member is not None:
+            self._ring()
+
+    def _leave(self) -> None:
+        """QueueCallerLeave: the caller's position as it left, and the callers left after."""
+        position = self._waiting_here().index(self) + 1
+        self._server._waiting.remove(self)
+        left = len(self._waiting_here())
+        self._caller("QueueCallerLeave", ("Position", str(position)), ("Count", str(left)))
 
     def _ring(self) -> None:
         self._server._calls.append(self)  # the member's device rings (QueueMember Status)
@@ -1264,7 +1325,7 @@ class QueueCall(Call):
     def ring_again(self) -> None:
         """app_queue rings the member again (after the queue's ``retry``)."""
         with self._server._lock:
-            if self._ringing or self._answered or self._hung_up:
+            if self._ringing or self._answered or self._hung_up or self._member is None:
                 return
             self._dest = self._member_channel(self._server, self._source)
             self._ring()
@@ -1277,11 +1338,7 @@ class QueueCall(Call):
             self._ringing = False
             self._set_state(self._dest, 6)
             self._dial("DialEnd", ("DialStatus", "ANSWER"))
-            self._server._emit(
-                "QueueCallerLeave",
-                "agent,all",
-                [*self._source.fields(), ("Queue", self._queue), ("Position", "1"), ("Count", "0")],
-            )
+            self._leave()  # before AgentConnect, as recorded
             hold = str(int(time.monotonic() - self._joined_at))
             ring = str(int((time.monotonic() - self._rang_at) * 1000))
             self._agent("AgentConnect", ("HoldTime", hold), ("RingTime", ring))
@@ -1290,8 +1347,37 @@ class QueueCall(Call):
                 self._emit("BridgeEnter", [*self._bridge_fields(count), *channel.fields()])
             self._bridged = True
 
+    def abandon(self) -> None:
+        """The caller hangs up while waiting: a ring in progress is cancelled (DialEnd
+        CANCEL, the member channel's Hangup), then QueueCallerAbandon (HoldTime, whole
+        seconds), QueueCallerLeave and the caller's Hangup, as recorded."""
+        with self._server._lock:
+            if self._answered or self._hung_up or self not in self._server._waiting:
+                return
+            if self._ringing:
+                self._ringing = False
+                self._dial("DialEnd", ("DialStatus", "CANCEL"))
+                cause = [("Cause", "16"), ("Cause-txt", "Normal Clearing")]
+                self._emit("Hangup", [*self._dest.fields(), *cause])
+                self._server._calls.remove(self)
+            self._hung_up = True
+            position = self._waiting_here().index(self) + 1
+            hold = str(int(time.monotonic() - self._joined_at))
+            self._caller(
+                "QueueCallerAbandon",
+                ("Position", str(position)),
+                ("OriginalPosition", str(self._position)),
+                ("HoldTime", hold),
+            )
+            self._leave()
+            cause = [("Cause", "16"), ("Cause-txt", "Normal Clearing")]
+            self._emit("Hangup", [*self._source.fields(), *cause])
+
     def hangup(self) -> None:
         with self._server._lock:
+            if not self._answered and self in self._server._waiting:
+                self.abandon()
+                return
             if self._answered and not self._hung_up:
                 hold = str(int(time.monotonic() - self._joined_at))
                 self._agent(

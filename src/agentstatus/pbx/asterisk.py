@@ -27,9 +27,11 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.phone_registration import PhoneSeen
+from agentstatus.domain.queues import WaitingNow
 from agentstatus.domain.seats import Seat, SeatState, channel_template, template_pattern
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.ami import ActionFailed, AmiConnection, AmiError, Message
+from agentstatus.pbx.asterisk_queues import QUEUE_EVENTS, caller_event, waiting_now
 from agentstatus.pbx.connector import Connector
 from agentstatus.pbx.phone import (
     Drift,
@@ -67,6 +69,7 @@ FOLLOWED = frozenset(
         "Hold",
         "Unhold",
         "Hangup",
+        *QUEUE_EVENTS,
         *ASTERISK_EVENTS,
     }
 )
@@ -383,6 +386,9 @@ class Asterisk(Connector):
             return [] if self.echoes.is_echo(pause) else [pause]
         if name == "AgentRingNoAnswer":
             return self._ring_no_answer(m)
+        if name in QUEUE_EVENTS:  # a caller in a queue (asterisk_queues.py)
+            heard = caller_event(m, self.config.queues, now_ms())
+            return [heard] if heard is not None else []
         found = self._call_event(name, m)
         return [found] if found is not None else []
 
@@ -506,6 +512,20 @@ class Asterisk(Connector):
                 listed.append([])
         devices, contacts = listed
         return self.phones.listed(devices, contacts)
+
+    async def waiting(self) -> list[WaitingNow]:
+        """The callers waiting in each configured queue now: ``QueueStatus``' ``QueueEntry``
+        items (a queue Asterisk refuses to list is left as it was)."""
+        found = []
+        for queue in self.config.queues:
+            try:
+                _, items = await self._action("QueueStatus", {"Queue": queue}, listing=True)
+            except PhoneError:
+                if not self.connected():
+                    raise
+                continue
+            found.append(waiting_now(queue, items, now_ms()))
+        return found
 
     async def live_calls(self) -> list[Call]:
         """The calls of the organisation's extensions now (after a reconnect)."""

@@ -24,10 +24,12 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, fill
 from agentstatus.domain.phone_registration import PhoneSeen
+from agentstatus.domain.queues import WaitingNow
 from agentstatus.domain.seats import Seat, SeatState
 from agentstatus.outbound import OutboundPolicy
 from agentstatus.pbx.connector import Connector
 from agentstatus.pbx.esl import CommandFailed, EslConnection, EslError, Headers
+from agentstatus.pbx.freeswitch_queues import QUEUE_ACTIONS, caller_event, waiting_now
 from agentstatus.pbx.phone import (
     BoundCrossed,
     LoginRefused,
@@ -438,6 +440,9 @@ class FreeSwitch(Connector):
                 return []
             if h.get("CC-Action") == "bridge-agent-fail":
                 return self._agent_failed(h)
+            if h.get("CC-Action") in QUEUE_ACTIONS:  # a caller (freeswitch_queues.py)
+                heard = caller_event(h, self.config.queues, self._at(h))
+                return [heard] if heard is not None else []
             if h.get("CC-Action") != "agent-status-change":
                 return []
             return self._status_change(h.get("CC-Agent", ""), h.get("CC-Agent-Status", ""))
@@ -587,6 +592,20 @@ class FreeSwitch(Connector):
         except EslError as exc:
             raise self._lost(f"sofia status: {exc}") from None
         return self.phones.listed(answer)
+
+    async def waiting(self) -> list[WaitingNow]:
+        """The callers waiting in each configured queue now, from ``callcenter_config
+        queue list members`` (a queue that cannot be listed is left as it was)."""
+        found = []
+        for queue in self.config.queues:
+            try:
+                rows = parse_table(await self._api(f"queue list members {quoted(queue)}"))
+            except PhoneError:
+                if not self.connected():
+                    raise
+                continue
+            found.append(waiting_now(queue, rows, now_ms()))
+        return found
 
     async def live_calls(self) -> list[Call]:
         """The calls of the organisation's extensions now (after a reconnect), from

@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from agentstatus.domain.calls import CallChange, Changed
 from agentstatus.domain.catalogue import LOGOUT
@@ -38,6 +38,7 @@ from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.pbx_config import PbxConfig, PbxKind
 from agentstatus.domain.phone_registration import PhoneSeen, PhoneState
+from agentstatus.domain.queues import CallerChange, CallerEvent, WaitingNow
 from agentstatus.domain.seats import Seat, status_for_pause, template_pattern
 from agentstatus.events.hub import EventHub
 from agentstatus.outbound import OutboundPolicy
@@ -55,6 +56,7 @@ from agentstatus.pbx.phone import (
 )
 from agentstatus.service import wrap_up
 from agentstatus.service.missed_calls import missed_call
+from agentstatus.service.queues import record as record_queues
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.storage.commit_order import CommitFence, latest_final, read_events
 from agentstatus.storage.types import Engine
@@ -298,6 +300,9 @@ class PbxLink:
                 self.announce(t.oid)
         self._phones.clear()
         await self._store_phones(await phone.registrations())
+        # Read before any event is handled: the events that came meanwhile are handled
+        # after it, in order, and a change they repeat changes nothing.
+        await self._store_queues(await phone.waiting())
         self._retry.clear()
         tasks = [
             asyncio.create_task(self._follow(phone, cursor), name="pbx-follow"),
@@ -422,6 +427,7 @@ class PbxLink:
                 # followed has not ended, and starts no wrap-up.
                 await wrap_up.calls_changed(self.engine, self.changes, t.oid, calls, self.announce)
             await self._store_phones([e for e in batch if isinstance(e, PhoneSeen)])
+            await self._store_queues([e for e in batch if isinstance(e, CallerEvent)])
             kick = False
             for event in batch:
                 if isinstance(event, PauseAtPhone):
@@ -452,20 +458,40 @@ class PbxLink:
         if await asyncio.to_thread(store.store_phones, self.engine, self.target.oid, new):
             self.announce(self.target.oid)
 
-    async def _pause(self, event: PauseAtPhone) -> bool:
-        """The status a pause at the phone means, applied; False when it means none."""
-        t = self.target
-        match = self._seat_key.match(event.key)
+    async def _store_queues(self, heard: Sequence[CallerEvent | WaitingNow]) -> None:
+        """The callers of the phone system's queues, in order (``service.queues``): an
+        answered one names the agent logged in at the seat that answered it."""
+        if not heard:
+            return
+        named: list[CallerEvent | WaitingNow] = []
+        for item in heard:
+            if isinstance(item, CallerEvent) and item.change is CallerChange.ANSWERED:
+                found = await self._agent_at_seat(item.member) if item.member else None
+                if found is not None:
+                    item = replace(item, user_id=found[0].user_id)
+            named.append(item)
+        if await asyncio.to_thread(record_queues, self.engine, self.target.oid, named):
+            self.announce(self.target.oid)
+
+    async def _agent_at_seat(self, key: str) -> tuple[store.AtExtension, str] | None:
+        """The agent logged in at a seat (Asterisk's interface, FreeSWITCH's agent name)
+        and the extension, or None."""
+        match = self._seat_key.match(key)
         if match is None:
-            return False
+            return None
         fields = match.groupdict()
-        found = await asyncio.to_thread(
+        return await asyncio.to_thread(
             store.agent_at,
             self.engine,
-            t.oid,
+            self.target.oid,
             sip=fields.get("extension"),
             user_id=None if "extension" in fields else fields.get("user_id"),
         )
+
+    async def _pause(self, event: PauseAtPhone) -> bool:
+        """The status a pause at the phone means, applied; False when it means none."""
+        t = self.target
+        found = await self._agent_at_seat(event.key)
         if found is None:
             return False
         agent, sip = found
@@ -487,17 +513,7 @@ class PbxLink:
         """A call offered to a seat rang out: recorded for the agent logged in there, who
         may be moved by the organisation's missed-calls rule (``service/missed_calls.py``)."""
         t = self.target
-        match = self._seat_key.match(event.key)
-        if match is None:
-            return
-        fields = match.groupdict()
-        found = await asyncio.to_thread(
-            store.agent_at,
-            self.engine,
-            t.oid,
-            sip=fields.get("extension"),
-            user_id=None if "extension" in fields else fields.get("user_id"),
-        )
+        found = await self._agent_at_seat(event.key)
         if found is not None:
             agent, _ = found
             await missed_call(self.engine, self.changes, self.announce, t.oid, agent.user_id, event)

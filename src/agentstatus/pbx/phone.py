@@ -9,6 +9,7 @@ from typing import Protocol
 from agentstatus.domain.calls import Call, CallBook, Changed
 from agentstatus.domain.missed_calls import MissedOffer
 from agentstatus.domain.phone_registration import PhoneSeen
+from agentstatus.domain.queues import CallerEvent, WaitingNow
 from agentstatus.domain.seats import Seat
 
 STALE_ECHO_SECONDS = 1.0
@@ -67,7 +68,7 @@ class Resync:
     why: str
 
 
-PhoneEvent = PauseAtPhone | Changed | Drift | Resync | MissedOffer | PhoneSeen
+PhoneEvent = PauseAtPhone | Changed | Drift | Resync | MissedOffer | PhoneSeen | CallerEvent
 
 
 def ends_batch(found: list[PhoneEvent]) -> bool:
@@ -131,6 +132,11 @@ class PhoneSystem(Protocol):
 
     async def registrations(self) -> list[PhoneSeen]:
         """The phones' registrations now (on connect)."""
+        ...
+
+    async def waiting(self) -> list[WaitingNow]:
+        """The callers waiting in each configured queue now (on connect): one
+        :class:`WaitingNow` per queue read."""
         ...
 
     async def events(self) -> list[PhoneEvent] | None:

@@ -13,10 +13,11 @@ from agentstatus.service.phone_registration import plan_after_changes, store_pho
 from agentstatus.storage import pbx_seats
 from agentstatus.storage.pbx_leases import add_commands, count_repairs, record
 from agentstatus.storage.pbx_members import keep_owned, owned_members
-from agentstatus.storage.pbx_seats import agent_at, org_extensions, pause_names
+from agentstatus.storage.pbx_seats import AtExtension, agent_at, org_extensions, pause_names
 from agentstatus.storage.types import Engine
 
 __all__ = [
+    "AtExtension",
     "add_commands",
     "agent_at",
     "all_seats",
