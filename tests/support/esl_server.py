@@ -335,7 +335,9 @@ class QueueOffer:
     ``bridge-agent-fail`` with the headers mod_callcenter.c adds to it (CC-Queue, CC-Action,
     CC-Hangup-Cause, CC-Agent, CC-Agent-System, CC-Agent-Called-Time, CC-Agent-Aborted-Time,
     CC-Member-UUID, CC-Member-Session-UUID, CC-Member-CID-Name, CC-Member-CID-Number,
-    CC-Member-Joined-Time; no recording has one, so they are modelled on the source)."""
+    CC-Member-Joined-Time; no recording has one, so they are modelled on the source). An
+    offer of a :class:`QueueMember` may be answered (``bridge-agent-start``, as recorded)
+    and then hung up (``bridge-agent-end``, ``member-queue-end`` ``Terminated``)."""
 
     def __init__(
         self,
@@ -345,14 +347,19 @@ class QueueOffer:
         caller_num: str,
         caller_name: str,
         extension: str,
+        member: QueueMember | None = None,
     ) -> None:
         self._server = server
         self._queue = queue
         self._agent = agent
         self._caller = (caller_name, caller_num)
-        self._member_uuid = str(uuid.uuid4())
-        self._session_uuid = str(uuid.uuid4())
+        self._member_uuid = member.member_uuid if member is not None else str(uuid.uuid4())
+        self._session_uuid = member.session_uuid if member is not None else str(uuid.uuid4())
+        self._queued = member
         self._called = int(time.time())
+        self._joined = member.joined if member is not None else self._called
+        self._answered = 0
+        self._ended = False
         self._leg = server._leg(
             "outbound",
             f"sofia/internal/sip:{extension}@{_PHONE_IP}:5060",
@@ -426,9 +433,257 @@ class QueueOffer:
             "CC-Agent-Called-Time": str(self._called),
             "CC-Agent-Aborted-Time": str(int(time.time())),
             **self._member(),
-            "CC-Member-Joined-Time": str(self._called),
+            "CC-Member-Joined-Time": str(self._joined),
         }
         srv._emit(event)
+        if self._queued is not None:
+            self._queued.offer = None
+            self._queued.state = "Waiting"
+
+    def answer(self) -> None:
+        """The agent answers: its leg is answered, then ``bridge-agent-start`` with the
+        agent leg's data and the recorded CC headers, and the queue's ``members-count``;
+        the caller is Answered (it stays listed until the call ends)."""
+        self._server._on_loop(self._answer)
+
+    def _answer(self) -> None:
+        srv, member = self._server, self._queued
+        assert member is not None, "only a QueueMember's offer is answered"
+        leg = self._leg
+        self._answered = int(time.time())
+        leg.answer_state, leg.call_state = "answered", "ACTIVE"
+        leg.answered_us = srv._now_us()
+        srv._emit(srv._channel_event("CHANNEL_ANSWER", leg))
+        with srv._lock:
+            member.state, member.bridge_epoch = "Answered", self._answered
+        event = self._agent_event("bridge-agent-start", "2009")
+        event |= {
+            "CC-Agent": self._agent,
+            "CC-Agent-System": "single_box",
+            "CC-Agent-UUID": leg.uuid,
+            "CC-Agent-Called-Time": str(self._called),
+            "CC-Agent-Answered-Time": str(self._answered),
+            "CC-Member-Joined-Time": str(self._joined),
+            **self._member(),
+        }
+        srv._emit(event)
+        srv._emit(member._count_event())
+
+    def hangup(self) -> None:
+        """The answered call ends: ``bridge-agent-end``, the agent leg's hangup, then
+        ``member-queue-end`` with ``CC-Cause: Terminated`` (the caller is no longer listed)."""
+        self._server._on_loop(self._hangup)
+
+    def _hangup(self) -> None:
+        srv, member = self._server, self._queued
+        if self._ended or not self._answered or member is None:
+            return
+        self._ended = True
+        now = str(int(time.time()))
+        event = self._agent_event("bridge-agent-end", "2188")
+        event |= {
+            "CC-Hangup-Cause": "SUCCESS",
+            "CC-Agent": self._agent,
+            "CC-Agent-System": "single_box",
+            "CC-Agent-UUID": self._leg.uuid,
+            "CC-Agent-Bridged": "true",
+            "CC-Agent-Called-Time": str(self._called),
+            "CC-Agent-Answered-Time": str(self._answered),
+            "CC-Member-Joined-Time": str(self._joined),
+            "CC-Bridge-Terminated-Time": now,
+            **self._member(),
+        }
+        srv._emit(event)
+        self._leg.answer_state, self._leg.call_state = "hangup", "HANGUP"
+        hangup = srv._channel_event("CHANNEL_HANGUP_COMPLETE", self._leg)
+        hangup["Hangup-Cause"] = "NORMAL_CLEARING"
+        srv._emit(hangup)
+        with srv._lock:
+            srv._legs.pop(self._leg.uuid, None)
+        end = member._member_event("member-queue-end", "agent")
+        end |= {
+            "CC-Hangup-Cause": "SUCCESS",
+            "CC-Cause": "Terminated",
+            "CC-Agent": self._agent,
+            "CC-Agent-System": "single_box",
+            "CC-Agent-UUID": self._leg.uuid,
+            "CC-Agent-Called-Time": str(self._called),
+            "CC-Agent-Answered-Time": str(self._answered),
+            "CC-Member-Leaving-Time": now,
+            "CC-Member-Joined-Time": str(self._joined),
+            **self._member(),
+        }
+        srv._emit(end)
+        member._gone()
+
+    def _agent_event(self, action: str, line: str) -> dict[str, str]:
+        """A callcenter::info event carrying the agent leg's data, as bridge events do."""
+        srv = self._server
+        event = {"Event-Subclass": "callcenter::info", **srv._channel_event("CUSTOM", self._leg)}
+        event["Event-Calling-File"] = "mod_callcenter.c"
+        event["Event-Calling-Function"] = "outbound_agent_thread_run"
+        event["Event-Calling-Line-Number"] = line
+        event |= {"CC-Queue": self._queue, "CC-Action": action}
+        return event
+
+
+class QueueMember:
+    """A caller waiting in a mod_callcenter queue (``callcenter_function``): its leg, then
+    ``member-queue-start`` (the caller leg's data and the CC headers, as recorded) and
+    ``members-count``; listed by ``callcenter_config queue list members`` (state Waiting,
+    Trying while offered, Answered, Abandoned) until it leaves. ``abandon()``: the caller
+    hangs up while waiting (``member-queue-end`` ``CC-Cause: Cancel``, ``CC-Cancel-Reason:
+    BREAK_OUT``, modelled on mod_callcenter.c: no recording has one); ``time_out()``: the
+    queue's ``max-wait-time`` sends it on (``TIMEOUT``)."""
+
+    def __init__(
+        self, server: EslServer, queue: str, caller_num: str, caller_name: str, waited: float
+    ) -> None:
+        self._server = server
+        self.queue = queue
+        self.caller = (caller_name, caller_num)
+        self.member_uuid = str(uuid.uuid4())
+        self.joined = int(time.time() - waited)
+        self.state = "Waiting"
+        self.bridge_epoch = 0
+        self.abandoned_epoch = 0
+        self.offer: QueueOffer | None = None
+        self.leg = server._leg(
+            "inbound",
+            f"sofia/external/{caller_num or 'anonymous'}@{_TRUNK_IP}",
+            username=caller_num,
+            cid=(caller_name, caller_num),
+            destination="5000",
+            callee=("", ""),
+            addr=_TRUNK_IP,
+            context="public",
+            variables={
+                "cc_side": "member",
+                "cc_member_uuid": self.member_uuid,
+                "cc_queue_joined_epoch": str(self.joined),
+                "cc_queue": queue,
+            },
+        )
+        self.session_uuid = self.leg.uuid
+
+    def _member_event(self, action: str, function: str = "member") -> dict[str, str]:
+        srv = self._server
+        event = {"Event-Subclass": "callcenter::info", **srv._channel_event("CUSTOM", self.leg)}
+        event["Event-Calling-File"] = "mod_callcenter.c"
+        event["Event-Calling-Function"] = (
+            "callcenter_function" if function == "member" else "outbound_agent_thread_run"
+        )
+        event["Event-Calling-Line-Number"] = "3113"
+        event |= {"CC-Queue": self.queue, "CC-Action": action}
+        return event
+
+    def _ids(self) -> dict[str, str]:
+        return {
+            "CC-Member-UUID": self.member_uuid,
+            "CC-Member-Session-UUID": self.session_uuid,
+            "CC-Member-CID-Name": self.caller[0],
+            "CC-Member-CID-Number": self.caller[1],
+        }
+
+    def _count_event(self) -> dict[str, str]:
+        srv = self._server
+        event = srv._base_event("CUSTOM", "callcenter::info")
+        event["Event-Calling-Function"] = "cc_queue_count"
+        with srv._lock:
+            count = sum(1 for m in srv._queue_members if m.queue == self.queue)
+        event |= {
+            "CC-Queue": self.queue,
+            "CC-Action": "members-count",
+            "CC-Count": str(count),
+            "CC-Selection": "Single-Queue",
+        }
+        return event
+
+    def _join(self) -> None:
+        srv = self._server
+        leg = self.leg
+        leg.answer_state, leg.call_state = "answered", "ACTIVE"
+        leg.answered_us = srv._now_us()
+        with srv._lock:
+            srv._legs[leg.uuid] = leg
+            srv._queue_members.append(self)
+        srv._emit(srv._channel_event("CHANNEL_CREATE", leg))
+        srv._emit(srv._channel_event("CHANNEL_ANSWER", leg))
+        srv._emit({**self._member_event("member-queue-start"), **self._ids()})
+        srv._emit(self._count_event())
+
+    def offer_to(self, agent: str) -> QueueOffer:
+        """mod_callcenter offers this caller to ``agent`` (``agent-offering``, its leg)."""
+
+        def make() -> QueueOffer:
+            srv = self._server
+            with srv._lock:
+                row = srv._agents.get(agent)
+                if row is None or (self.queue, agent) not in srv._tiers:
+                    raise ValueError(f"agent {agent} is not in {self.queue}")
+                extension = row.agent.contact.rsplit("/", 1)[-1]
+                self.state = "Trying"
+            offer = QueueOffer(
+                srv, self.queue, agent, self.caller[1], self.caller[0], extension, self
+            )
+            self.offer = offer
+            offer._offer()
+            return offer
+
+        return self._server._on_loop(make)
+
+    def abandon(self) -> None:
+        self._server._on_loop(lambda: self._cancel("BREAK_OUT"))
+
+    def time_out(self) -> None:
+        self._server._on_loop(lambda: self._cancel("TIMEOUT"))
+
+    def _cancel(self, reason: str) -> None:
+        srv = self._server
+        if self.state not in ("Waiting", "Trying"):
+            return
+        if self.offer is not None:
+            self.offer._fail("ORIGINATOR_CANCEL")
+        with srv._lock:
+            # The row stays, Abandoned and without its session, for discard-abandoned-after.
+            self.state, self.abandoned_epoch = "Abandoned", int(time.time())
+        event = self._member_event("member-queue-end")
+        event |= {
+            "CC-Member-Leaving-Time": str(self.abandoned_epoch),
+            "CC-Member-Joined-Time": str(self.joined),
+            "CC-Cause": "Cancel",
+            "CC-Cancel-Reason": reason,
+            **self._ids(),
+        }
+        srv._emit(event)
+        srv._emit(self._count_event())
+        if reason == "BREAK_OUT":  # the caller hung up; sent on, it goes elsewhere
+            self.leg.answer_state, self.leg.call_state = "hangup", "HANGUP"
+            hangup = srv._channel_event("CHANNEL_HANGUP_COMPLETE", self.leg)
+            hangup["Hangup-Cause"] = "NORMAL_CLEARING"
+            srv._emit(hangup)
+        with srv._lock:
+            srv._legs.pop(self.leg.uuid, None)
+
+    def _gone(self) -> None:
+        srv = self._server
+        with srv._lock:
+            if self in srv._queue_members:
+                srv._queue_members.remove(self)
+            srv._legs.pop(self.leg.uuid, None)
+
+    def row(self) -> str:
+        """Its row of ``queue list members`` (``members`` table, in its column order)."""
+        serving = self.offer._agent if self.offer is not None else ""
+        session = "" if self.state == "Abandoned" else self.session_uuid
+        return "|".join(
+            [
+                self.queue, "single_box", self.member_uuid, session, self.caller[1],
+                self.caller[0], str(self.joined), str(self.joined), "0", str(self.bridge_epoch),
+                str(self.abandoned_epoch), str(self.joined), "0", serving,
+                "single_box" if serving else "", self.state,
+            ]
+        )  # fmt: skip
 
 
 class EslServer:
@@ -457,6 +712,7 @@ class EslServer:
         self._refuse = False
         self._flood: tuple[bytes, int] | None = None
         self._legs: dict[str, _Leg] = {}
+        self._queue_members: list[QueueMember] = []  # callers in queues, as they joined
         self._core_uuid = str(uuid.uuid4())
         self._sequence = itertools.count(1000)
         self._last_us = 0
@@ -882,6 +1138,21 @@ class EslServer:
 
         return self._on_loop(make)
 
+    def queue_caller(
+        self, queue: str, *, caller_num: str, caller_name: str = "", waited: float = 0.0
+    ) -> QueueMember:
+        """A caller enters ``queue`` (``callcenter <queue>`` in the dialplan) and waits;
+        ``waited``: it joined that many seconds ago."""
+
+        def make() -> QueueMember:
+            if queue not in self._queues:
+                raise ValueError(f"no queue {queue}")
+            member = QueueMember(self, queue, caller_num, caller_name, waited)
+            member._join()
+            return member
+
+        return self._on_loop(make)
+
     def _start_call(self, first: _Leg, second: _Leg, extension: _Leg) -> Call:
         with self._lock:
             self._legs[first.uuid] = first
@@ -1237,8 +1508,8 @@ class EslServer:
             if what == "tiers":
                 return _table(_TIER_COLUMNS, self._tier_rows(queue))
             if what == "members":
-                # Callers waiting in the queue: none here (calls reach agents directly).
-                return _table(_MEMBER_COLUMNS, [])
+                rows = [m.row() for m in self._queue_members if m.queue == queue]
+                return _table(_MEMBER_COLUMNS, rows)
             if what == "agents":
                 names = [a for q, a in self._tiers if q == queue]
                 rows = [self._agents[n] for n in names if n in self._agents]

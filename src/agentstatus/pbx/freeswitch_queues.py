@@ -11,7 +11,8 @@ Asterisk's timeout is a leave without an abandon). ``CC-Cause: Terminated`` is t
 answered call: a leave of a caller no longer waiting, which changes nothing.
 
 Every caller is its session (``CC-Member-Session-UUID``, the caller's channel); times are
-whole epoch seconds.
+whole epoch seconds. An empty header comes as ``_undef_`` (``switch_event_serialize``): a
+caller without a number, or without a session, is read as such.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ WAITING_STATES = frozenset({"Waiting", "Trying"})
 """``queue list members`` states of a caller not yet answered (mod_callcenter's
 ``MEMBER_STATE_CHART``; ``Answered`` and ``Abandoned`` rows stay listed for a while)."""
 MAX_WAIT_SECONDS = 7 * 24 * 3600
+UNDEFINED = "_undef_"
+"""What the event socket sends for an empty header value."""
+
+
+def _header(h: Mapping[str, str], key: str) -> str:
+    value = h.get(key, "")
+    return "" if value == UNDEFINED else value
 
 
 def _epoch(text: str) -> int | None:
@@ -62,18 +70,20 @@ def caller_event(h: Mapping[str, str], queues: Collection[str], at_ms: int) -> C
     action, queue = h.get("CC-Action", ""), h.get("CC-Queue", "")
     if action not in QUEUE_ACTIONS or queue not in queues:
         return None
-    caller = _caller(queue, h.get("CC-Member-Session-UUID", ""), h.get("CC-Member-CID-Number", ""))
+    caller = _caller(
+        queue, _header(h, "CC-Member-Session-UUID"), _header(h, "CC-Member-CID-Number")
+    )
     if caller is None:
         return None
-    joined = h.get("CC-Member-Joined-Time", "")
+    joined = _header(h, "CC-Member-Joined-Time")
     if action == "member-queue-start":
         return CallerEvent(caller, CallerChange.JOINED, at_ms)
     if action == "bridge-agent-start":
-        waited = wait_ms(joined, h.get("CC-Agent-Answered-Time", ""))
+        waited = wait_ms(joined, _header(h, "CC-Agent-Answered-Time"))
         return CallerEvent(
-            caller, CallerChange.ANSWERED, at_ms, wait_ms=waited, member=h.get("CC-Agent", "")
+            caller, CallerChange.ANSWERED, at_ms, wait_ms=waited, member=_header(h, "CC-Agent")
         )
-    waited = wait_ms(joined, h.get("CC-Member-Leaving-Time", ""))
+    waited = wait_ms(joined, _header(h, "CC-Member-Leaving-Time"))
     abandoned = h.get("CC-Cause") == "Cancel" and h.get("CC-Cancel-Reason", "") not in SENT_ON
     change = CallerChange.ABANDONED if abandoned else CallerChange.LEFT
     return CallerEvent(caller, change, at_ms, wait_ms=waited if abandoned else None)
