@@ -362,3 +362,52 @@ def test_a_queue_ring_that_times_out_is_what_app_queue_sends(
     assert leave["Queue"] == "support"
     connect = client.next("AgentConnect")
     assert _keys(connect) == [*_keys(_recorded_for_p9("AgentCalled")), "HoldTime", "RingTime"]
+
+
+def test_queue_callers_are_what_app_queue_sends_and_lists(
+    server: AmiServer, client: Client
+) -> None:
+    """As recorded: QueueCallerJoin; QueueCallerLeave then AgentConnect for the answered
+    caller; QueueCallerAbandon then QueueCallerLeave for the one who hangs up. While they
+    wait, QueueStatus lists them as QueueEntry items (docs.asterisk.org's fields)."""
+    recorded = {m["Event"]: m for m in reversed(events(QUEUE))}  # the first of each
+    server.add_at_phone("support", "Local/p2@agents", "Eli")
+    answered = server.queue_call("support", "Local/p2@agents", caller_num="0501", waited=12)
+    gone = server.queue_call("support", None, caller_num="")
+    client.send(Action="QueueStatus", Queue="support", ActionID="qs")
+    entries, seen = [], []
+    while (item := client.read()).get("Event") != "QueueStatusComplete":
+        if item.get("Event") == "QueueEntry":
+            entries.append(item)
+        elif item.get("Event") == "QueueParams":
+            assert item["Calls"] == "2"
+        elif item.get("Event", "").startswith("QueueCaller"):
+            seen.append(item)  # the joins, sent before the answer
+    assert [_keys(e) for e in entries] == [[
+        "Event", "Queue", "Position", "Channel", "Uniqueid", "CallerIDNum", "CallerIDName",
+        "ConnectedLineNum", "ConnectedLineName", "Wait", "Priority",
+    ]] * 2  # fmt: skip
+    assert [(e["Uniqueid"], e["CallerIDNum"], e["Position"]) for e in entries] == [
+        (answered.caller_uniqueid, "0501", "1"),
+        (gone.caller_uniqueid, "unknown", "2"),
+    ]
+    assert int(entries[0]["Wait"]) >= 12
+    answered.answer()
+    gone.abandon()
+    while len(seen) < 6:
+        message = client.read()
+        if message["Event"].startswith(("QueueCaller", "AgentConnect")):
+            seen.append(message)
+    assert [m["Event"] for m in seen] == [
+        "QueueCallerJoin",
+        "QueueCallerJoin",
+        "QueueCallerLeave",
+        "AgentConnect",
+        "QueueCallerAbandon",
+        "QueueCallerLeave",
+    ]
+    for message in seen:
+        assert _keys(message) == _keys(recorded[message["Event"]]), message["Event"]
+    assert int(seen[3]["HoldTime"]) >= 12
+    assert seen[4]["Uniqueid"] == gone.caller_uniqueid
+    assert server.waiting("support") == []

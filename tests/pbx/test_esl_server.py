@@ -243,3 +243,98 @@ def test_splitting_and_encoding_follow_freeswitch() -> None:
         "On Break",
     ]
     assert url_encode("sip:a b@c") == "sip%3Aa%20b%40c"
+
+
+def _authed(server: EslServer) -> Raw:
+    raw = Raw(server.port)
+    raw.frame()
+    assert raw.send("auth ClueCon-test-01")[0]["Reply-Text"] == "+OK accepted"
+    return raw
+
+
+def _cc_keys(event: dict[str, str]) -> list[str]:
+    return [k for k in event if k.startswith("CC-")]
+
+
+def test_a_caller_in_a_queue_is_what_mod_callcenter_sends_and_lists(
+    server: EslServer, client: Raw
+) -> None:
+    """Joined, offered, answered and ended with the CC headers of the recording (lines 31,
+    66, 116, 121), in its order; ``queue list members`` lists the caller while it is there."""
+    cc = "callcenter_config "
+    assert client.api(cc + "agent add 101 Callback") == "+OK\n"
+    assert client.api(cc + "agent set contact 101 user/sip1") == "+OK\n"
+    assert client.api(cc + "tier add support@default 101 1 1") == "+OK\n"
+    lister = _authed(server)  # answers only: events go to the client
+    client.send("event plain CUSTOM callcenter::info")
+    caller = server.queue_caller("support@default", caller_num="0501", caller_name="Dana")
+    listed = lister.api(cc + "queue list members support@default").splitlines()
+    assert listed[0] == (
+        "queue|instance_id|uuid|session_uuid|cid_number|cid_name|system_epoch|joined_epoch|"
+        "rejoined_epoch|bridge_epoch|abandoned_epoch|base_score|skill_score|serving_agent|"
+        "serving_system|state"
+    )
+    row = dict(zip(listed[0].split("|"), listed[1].split("|"), strict=True))
+    assert (row["session_uuid"], row["cid_number"], row["state"]) == (
+        caller.session_uuid, "0501", "Waiting",
+    )  # fmt: skip
+    assert listed[2:] == ["+OK"]
+    offer = caller.offer_to("101")
+    offer.answer()
+    offer.hangup()
+    events = []
+    while len(events) < 7:
+        body = client.frame()[1]
+        event = dict(line.split(": ", 1) for line in body.strip("\n").split("\n"))
+        if event.get("Event-Subclass") == "callcenter%3A%3Ainfo":
+            events.append(event)
+    assert [e["CC-Action"] for e in events] == [
+        "member-queue-start",
+        "members-count",
+        "agent-offering",
+        "bridge-agent-start",
+        "members-count",
+        "bridge-agent-end",
+        "member-queue-end",
+    ]
+    for event, line in zip(
+        [events[i] for i in (0, 1, 3, 5, 6)], (31, 32, 66, 116, 121), strict=True
+    ):
+        assert _cc_keys(event) == _cc_keys(recorded(line)), event["CC-Action"]
+    join, answered, end = events[0], events[3], events[6]
+    assert join["Unique-ID"] == join["CC-Member-Session-UUID"] == caller.session_uuid
+    assert answered["CC-Agent"] == "101"
+    assert answered["Channel-Name"].startswith("sofia/internal/sip%3Asip1%40")
+    assert end["CC-Cause"] == "Terminated"
+    assert lister.api(cc + "queue list members support@default") == "+OK\n"
+    lister.close()
+
+
+def test_a_caller_who_hangs_up_while_waiting_stays_listed_abandoned(
+    server: EslServer, client: Raw
+) -> None:
+    lister = _authed(server)
+    client.send("event plain CUSTOM callcenter::info")
+    caller = server.queue_caller("support@default", caller_num="0502", caller_name="")
+    caller.abandon()
+    events = []
+    while len(events) < 4:
+        body = client.frame()[1]
+        events.append(dict(line.split(": ", 1) for line in body.strip("\n").split("\n")))
+    end = events[2]
+    assert [e["CC-Action"] for e in events] == [
+        "member-queue-start", "members-count", "member-queue-end", "members-count",
+    ]  # fmt: skip
+    # mod_callcenter.c callcenter_function's cancel event, in its order.
+    assert _cc_keys(end) == [
+        "CC-Queue", "CC-Action", "CC-Member-Leaving-Time", "CC-Member-Joined-Time", "CC-Cause",
+        "CC-Cancel-Reason", "CC-Member-UUID", "CC-Member-Session-UUID", "CC-Member-CID-Name",
+        "CC-Member-CID-Number",
+    ]  # fmt: skip
+    assert (end["CC-Cause"], end["CC-Cancel-Reason"], end["CC-Member-CID-Name"]) == (
+        "Cancel", "BREAK_OUT", "_undef_",
+    )  # fmt: skip
+    listed = lister.api("callcenter_config queue list members support@default").splitlines()
+    row = dict(zip(listed[0].split("|"), listed[1].split("|"), strict=True))
+    assert (row["session_uuid"], row["state"]) == ("", "Abandoned")
+    lister.close()
