@@ -7,7 +7,9 @@ set to what presence says *now*. A phone system that was down for an hour is the
 given the agents' current state, not a replay of every change, and a command that fails is
 retried, with the state current then, until it is applied. Pauses made at the phone come
 back as status changes with source ``pbx``; channel events become live calls, and a call's
-end may start the agent's wrap-up or apply its next status (``service/wrap_up.py``).
+end may start the agent's wrap-up or apply its next status (``service/wrap_up.py``). The
+callers in the phone system's queues are read on every connect and followed from its queue
+events (``service/queues.py``); an answered one names the agent at the seat that answered.
 
 A member changed at the phone system without agentstatus asking (removed, added, paused
 with no status change to follow) is set back to what presence says at once (a
