@@ -22,6 +22,7 @@ from agentstatus.domain.pbx_config import make_config
 from agentstatus.domain.queues import CallerChange, CallerEvent, QueueCaller
 from agentstatus.pbx.asterisk import Asterisk
 from agentstatus.service import pbx_settings
+from agentstatus.service.tokens import Role, create_token
 from tests.support.ami_recording import MAIN, QUEUE, events
 from tests.support.ami_server import AmiServer
 from tests.support.factories import OrgFixture, make_org
@@ -29,6 +30,7 @@ from tests.support.inprocess import InProcessServer
 from tests.support.pbx import PBX_ENV, RECONNECT_SECONDS, use_asterisk, wait_state
 from tests.support.queue_callers import detail, queue_events, queue_now, today, wait, waiting
 from tests.support.receiver import LOOPBACK
+from tests.support.sse import Subscriber
 from tests.support.wire import set_status
 
 SERVER_QUEUES = ("support", "sales")
@@ -90,14 +92,17 @@ def test_the_main_recordings_callers_and_another_queues_are_not_ours() -> None:
 def pbx_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in PBX_ENV.items():
         monkeypatch.setenv(key, value)
+    # Streams look for changes nobody announced only this rarely: what reaches one within
+    # a second was announced.
+    monkeypatch.setenv("AGENTSTATUS_EVENTS_POLL_SECONDS", "30")
 
 
 class Linked:
     """An organisation on the AMI test server through the real link, served in process,
     agent 101 logged in at sip1 (a member of ``support``)."""
 
-    def __init__(self, engine: Engine, org: OrgFixture, ami: AmiServer) -> None:
-        self.engine, self.org, self.ami = engine, org, ami
+    def __init__(self, engine: Engine, org: OrgFixture, ami: AmiServer, base_url: str) -> None:
+        self.engine, self.org, self.ami, self.base_url = engine, org, ami, base_url
 
     def waiting(self, queue: str = "support") -> list[tuple[str, str]]:
         return waiting(self.engine, self.org.name, queue)
@@ -112,7 +117,7 @@ def linked(pbx_env: None, database_url: str, engine: Engine, tmp_path: Path) -> 
             wait_state(engine, org.name, lambda s: s.connected and s.reconcile_ms is not None)
             set_status(server.base_url, org.code, "101", "sip1", 1)
             ami.wait_for(lambda: ("support", "PJSIP/sip1") in ami.members(), what="sip1 added")
-            yield Linked(engine, org, ami)
+            yield Linked(engine, org, ami, server.base_url)
 
 
 def test_a_caller_waits_within_a_second_and_is_answered_by_the_agent(linked: Linked) -> None:
@@ -232,3 +237,20 @@ def test_malformed_caller_events_neither_drop_the_link_nor_write_garbage(
     assert answered.user_id == ""  # no Interface: nobody named
     figures = today(engine, org, "support")
     assert (figures.offered, figures.answered, figures.abandoned) == (2, 1, 1)
+
+
+def test_the_event_stream_wakes_at_once_for_a_caller(linked: Linked) -> None:
+    """The link announces what it wrote: the stream sends the join at once, not at its
+    next poll."""
+    engine, org = linked.engine, linked.org.name
+    token = create_token(engine, Role.ADMIN, org).token
+    with Subscriber(f"{linked.base_url}/api/v1/orgs/{org}/events", token) as stream:
+        stream.wait_for(1)
+        before = len(stream.events)
+        call = linked.ami.queue_call("support", None, caller_num="0506666666")
+        joined = [
+            e for e in stream.wait_for(before + 1, timeout=1.0)[before:]
+            if e.event == QUEUE_JOINED or e.data.get("type") == QUEUE_JOINED
+        ]  # fmt: skip
+        assert joined, stream.events[before:]
+        call.abandon()
