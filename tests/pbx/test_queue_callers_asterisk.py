@@ -6,11 +6,13 @@ every (re)connect. The adapter is also fed the real recordings' lines."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from agentstatus.app import open_database
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.event_types import (
     QUEUE_ABANDONED,
@@ -108,8 +110,8 @@ class Linked:
         return waiting(self.engine, self.org.name, queue)
 
 
-@pytest.fixture
-def linked(pbx_env: None, database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Linked]:
+@contextmanager
+def _linked(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Linked]:
     org = make_org(engine)
     with AmiServer(queues=SERVER_QUEUES) as ami:
         use_asterisk(engine, database_url, org.name, ami, CONFIGURED)
@@ -118,6 +120,35 @@ def linked(pbx_env: None, database_url: str, engine: Engine, tmp_path: Path) -> 
             set_status(server.base_url, org.code, "101", "sip1", 1)
             ami.wait_for(lambda: ("support", "PJSIP/sip1") in ami.members(), what="sip1 added")
             yield Linked(engine, org, ami, server.base_url)
+
+
+@pytest.fixture
+def linked(pbx_env: None, database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Linked]:
+    with _linked(engine, database_url, tmp_path) as found:
+        yield found
+
+
+def test_on_both_engines_a_caller_answered_and_one_abandoned(
+    pbx_env: None, any_database_url: str, tmp_path: Path
+) -> None:
+    engine = open_database(any_database_url)
+    try:
+        with _linked(engine, any_database_url, tmp_path) as on:
+            org = on.org.name
+            answered = on.ami.queue_call("support", "PJSIP/sip1", caller_num="0501")
+            gone = on.ami.queue_call("support", None, caller_num="0502")
+            wait(lambda: len(on.waiting()) == 2, "both waiting")
+            answered.answer()
+            gone.abandon()
+            wait(lambda: on.waiting() == [], "nobody waiting")
+            figures = today(engine, org, "support")
+            assert (figures.offered, figures.answered, figures.abandoned) == (2, 1, 1)
+            by_kind = {e.kind: e for e in queue_events(engine, org)}
+            assert by_kind[QUEUE_ANSWERED].user_id == "101"
+            assert by_kind[QUEUE_ABANDONED].user_id == ""
+            answered.hangup()
+    finally:
+        engine.dispose()
 
 
 def test_a_caller_waits_within_a_second_and_is_answered_by_the_agent(linked: Linked) -> None:
