@@ -13,6 +13,7 @@ from agentstatus.domain.queues import CallerChange
 from agentstatus.http.voicenter.answers import QUEUE_ANSWERS
 from agentstatus.service import organisations
 from agentstatus.wire.outcomes import Row
+from tests.cli.helpers import run_cli
 from tests.conftest import OrgFactory
 from tests.support.factories import OrgFixture
 from tests.support.queues import ended, joined, write_callers
@@ -154,3 +155,32 @@ def test_the_python_client_reads_them_typed(
         pytest.raises(AuthorizationFailed),
     ):
         client.queues()
+
+
+def test_the_client_command_lists_the_callers(
+    shared_server: ServerProcess, shared_org_factory: OrgFactory, shared_engine: Engine
+) -> None:
+    org = shared_org_factory()
+    callers_waiting(shared_engine, org)
+    done = run_cli(
+        None,
+        "client",
+        "queues",
+        "--base-url",
+        shared_server.base_url,
+        env={"AGENTSTATUS_CODE": org.code},
+    )
+    assert done.code == 0, done.stderr
+    lines = [line.split() for line in done.stdout.strip().splitlines()]
+    assert lines[0] == ["QUEUE", "PHONE", "CALL", "WAITED", "(S)"]
+    assert [row[:3] for row in lines[1:]] == [
+        ["sales", "-", "-"],
+        ["support", "0501234567", "1796590237.1"],
+        ["support", "-", "1796590249.9"],
+    ]
+    refused = run_cli(
+        None, "client", "queues", "--base-url", shared_server.base_url, "--retries", "0",
+        env={"AGENTSTATUS_CODE": "no-such-code"},
+    )  # fmt: skip
+    assert refused.code == 10  # AuthorizationFailed
+    assert refused.stderr.startswith("error: authorization failed")
