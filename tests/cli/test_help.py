@@ -40,6 +40,9 @@ DOCUMENTED = [
     *(f"token {c}" for c in ("create", "list", "revoke")),
     *(f"user {c}" for c in ("add", "list", "password", "remove")),
     "org timezone",
+    "queues",
+    "queue-service-level",
+    "client queues",
 ]
 
 

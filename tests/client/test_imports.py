@@ -112,6 +112,8 @@ def test_the_public_names() -> None:
             "ExtensionNotFound",
             "ExtensionPresence",
             "MissingParameter",
+            "Queue",
+            "QueueCaller",
             "RateLimited",
             "RetryPolicy",
             "Status",

@@ -176,6 +176,8 @@ HOSTILE_REQUESTS = [
     ("DELETE", "/webhooks/-1", {}),
     ("GET", "/events", {"headers": {"Last-Event-ID": "99999999999999999999"}}),
     ("GET", "/events?after=99999999999999999999", {}),
+    ("PUT", "/queues/a%00b", {"json": {"service_level_seconds": 20}}),
+    ("PUT", "/queues/%E2%80%AE", {"json": {"service_level_seconds": 20, "weight": 2**40}}),
 ]
 
 

@@ -33,7 +33,8 @@ from tests.support.server import ServerProcess
 
 SET_STATUS, STATUSES_LIST = "/UserLogin/SetStatusFromAPI", "/UserLogin/GetStatusesList"
 GET_EXTENSIONS, EXTENSIONS_CALLS = "/Comet/api/GetExtensions", "/comet/API/GetExtensionsCalls"
-PATHS = [SET_STATUS, SET_STATUS, STATUSES_LIST, GET_EXTENSIONS, EXTENSIONS_CALLS]
+QUEUES_CALLERS = "/comet/API/GetQueuesCallers"
+PATHS = [SET_STATUS, SET_STATUS, STATUSES_LIST, GET_EXTENSIONS, EXTENSIONS_CALLS, QUEUES_CALLERS]
 TRIPLE_HTTP = {
     triple: {http for http, body in SPEC_OUTCOMES.values() if tuple(body.values()) == triple}
     for triple in {tuple(body.values()) for _, body in SPEC_OUTCOMES.values()}
@@ -69,7 +70,7 @@ json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3), m
 VARIANTS = {
     "Code": ["Code", "code", "CODE", "c%6Fde", " Code"],
     "UserId": ["UserId", "userid", "USERID"],
-    "ExtensionUser": ["ExtensionUser", "extensionuser", "sipid", "extension", "EXTENSION"],
+    "ExtensionUser": ["ExtensionUser", "extensionuser", "sipid", "extension", "EXTENSION", "queue"],
     "Status": ["Status", "status"],
 }
 
@@ -171,6 +172,8 @@ def check_shape(endpoint: str, method: str, answer: RawAnswer) -> str:
         assert answer.status == 405, answer
     if endpoint in (GET_EXTENSIONS, EXTENSIONS_CALLS):
         return check_comet(endpoint, answer.status, document)
+    if endpoint == QUEUES_CALLERS:
+        return check_queues(answer.status, document)
     if "Statuses" in document and endpoint == STATUSES_LIST:
         assert answer.status == 200
         assert list(document) == ["Statuses"]
@@ -184,6 +187,25 @@ def check_shape(endpoint: str, method: str, answer: RawAnswer) -> str:
     allowed = TRIPLE_HTTP[triple] | ({405} if triple == (2, 0, "Authorization Failed") else set())
     assert answer.status in allowed, answer
     return f"{answer.status} {triple[0]}/{triple[1]} {triple[2]}"
+
+
+def check_queues(status: int, document: dict[str, object]) -> str:
+    """GetQueuesCallers: Voicenter's ERR 1 (unreadable) / ERR 2 (refused Code) family."""
+    if document["ERR"] == 1:
+        assert document == {"ERR": 1, "DESC": "Invalid request"}, document
+        assert status in (200, 405)
+        return f"{status} queues malformed"
+    if document["ERR"] == 2:
+        assert document == {"ERR": 2, "DESC": "Unauthorized"}, document
+        assert status in (200, 403, 429)
+        return f"{status} queues unauthorized"
+    assert status == 200
+    assert list(document) == ["ERR", "DESC", "QUEUES"]
+    queues = document["QUEUES"]
+    assert isinstance(queues, list)
+    for queue in queues:
+        assert sorted(queue) == ["Callers", "ID", "Name", "Weight"], queue
+    return "queues OK"
 
 
 def check_comet(endpoint: str, status: int, document: dict[str, object]) -> str:

@@ -15,10 +15,12 @@ from sqlalchemy import Engine
 from agentstatus.app import create_status_store, open_database
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source, StatusCommand
+from agentstatus.domain.queues import CallerChange
 from agentstatus.domain.secret_box import SecretBox
 from agentstatus.service import presence, tokens, webhooks
 from agentstatus.service.history import read_history
 from agentstatus.service.organisations import list_organisations
+from agentstatus.service.queues import queues_now, set_queue
 from agentstatus.service.status_change import StatusChanges
 from agentstatus.service.tokens import Role
 from agentstatus.storage.copy import AlreadyInTarget, NotInSource, copy_organisations
@@ -27,6 +29,7 @@ from agentstatus.storage.schema import webhook_endpoints
 from tests.cli.helpers import run_cli
 from tests.support.factories import OrgFixture, make_org
 from tests.support.postgres import PostgresDatabases
+from tests.support.queues import ended, joined, write_callers
 from tests.support.receiver import LOOPBACK
 
 
@@ -184,3 +187,41 @@ def test_copy_refuses_in_process_with_its_own_error(tmp_path: Path) -> None:
     assert [o.name for o in list_organisations(b)] == ["same"]
     a.dispose()
     b.dispose()
+
+
+def test_copy_takes_the_queues_settings_and_days_not_the_callers_waiting(
+    tmp_path: Path,
+) -> None:
+    """queue_settings renumbered (GetQueuesCallers' ID), queue_days as they are, the
+    queue.caller_* events (of no agent) with the history; queue_callers is live, as calls."""
+    source = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    target = open_database(f"sqlite:///{tmp_path / 'b.db'}")
+    now = 1_796_590_237_000
+    make_org(source, name="acme")
+    write_callers(
+        source,
+        "acme",
+        [
+            joined("support", "c1", "0501", now - 9_000),
+            joined("support", "c2", "", now - 5_000),
+            ended(CallerChange.ANSWERED, "support", "c1", "0501", now, user_id="101"),
+        ],
+    )
+    set_queue(source, "acme", "support", 45, 3)
+    make_org(target, name="there")
+    write_callers(target, "there", [joined("sales", "x", "", now)])  # takes queue id 1
+    report = copy_organisations(source, target, ["acme"], lambda s: s)
+    assert (report.counts["queue_settings"], report.counts["queue_days"]) == (1, 1)
+    assert "queue_callers" not in report.counts
+    (before,) = queues_now(source, "acme", now)
+    (after,) = queues_now(target, "acme", now)
+    assert after.settings.id != before.settings.id  # renumbered past the target's own
+    assert (after.settings.name, after.settings.service_level_seconds) == ("support", 45)
+    assert after.settings.weight == 3
+    assert after.today == before.today
+    assert (after.today.offered, after.today.answered) == (2, 1)
+    assert after.waiting == ()  # live: the new connection reads them again
+    kinds = [e.type for e in read_history(target, "acme").events]
+    assert kinds == ["queue.caller_joined", "queue.caller_joined", "queue.caller_answered"]
+    source.dispose()
+    target.dispose()

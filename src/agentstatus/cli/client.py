@@ -283,3 +283,21 @@ def presence(connection: Connection, extension: str | None) -> None:
         ["extension", "name", "user", "status"],
         [(p.extension, p.name, p.user_id or "-", p.status if p.logged_in else "-") for p in found],
     )
+
+
+@group.command("queues", epilog=EXIT_HELP)
+@click.option("--queue", default=None, help="Only this queue.")
+@connection_options
+def queues(connection: Connection, queue: str | None) -> None:
+    """Show the callers waiting in each queue, longest first (GetQueuesCallers): one row
+    per caller, and a queue with nobody waiting as one row of "-"."""
+    found = connection.run(lambda client: client.queues(queue))
+    if connection.as_json:
+        print_json([dict(q.raw) for q in found])
+        return
+    rows: list[tuple[object, ...]] = []
+    for q in found:
+        rows.extend((q.name, c.phone or "-", c.call_id, c.duration) for c in q.callers)
+        if not q.callers:
+            rows.append((q.name, "-", "-", "-"))
+    print_table(["queue", "phone", "call", "waited (s)"], rows)

@@ -56,6 +56,16 @@ def _missed(event: HistoryEvent) -> str:
     )
 
 
+def _queue(event: HistoryEvent) -> str:
+    """``queue support: 0501234567 answered after 12s``."""
+    q = event.queue_json()
+    said = f"queue {q['name']}: {q['phone'] or 'unknown caller'} {q['change']}"
+    wait = q["wait_seconds"]
+    if isinstance(wait, float):
+        said += f" after {wait:g}s"
+    return said
+
+
 def describe(event: HistoryEvent) -> str:
     """What one history row says, for a person: a change's statuses and extensions, a
     call's extension and other party, a warning's status and when its limit passed."""
@@ -64,6 +74,8 @@ def describe(event: HistoryEvent) -> str:
         return f"still {_at(event.new_status, event.new_extension)}{due}"
     if event.type == MISSED_CALL_EVENT:
         return _missed(event)
+    if event.is_queue:
+        return _queue(event)
     if event.type == PHONE_EVENT:
         phone = orjson.loads(event.detail or "{}").get("phone", "?")
         return f"{event.new_extension or '-'} phone {phone}"
@@ -94,8 +106,10 @@ def history(
     as_json: bool,
 ) -> None:
     """Show ORG's history in the order it happened: status changes (agent.login,
-    agent.status, agent.logout), limits' warnings (agent.overdue) and calls (call.started,
-    call.answered, call.held, call.resumed, call.ended)."""
+    agent.status, agent.logout), limits' warnings (agent.overdue), calls (call.started,
+    call.answered, call.held, call.resumed, call.ended) and the callers in the phone
+    system's queues (queue.caller_joined, _answered, _abandoned, _left; with --user, the
+    agent's own events only, no queue's)."""
     page = read_history(
         state.engine, org, user_id=user_id, start_ms=start, end_ms=end, after=after, limit=limit
     )

@@ -25,6 +25,7 @@ from agentstatus.cli.history import history, report
 from agentstatus.cli.panel_links import list_links, panel_link
 from agentstatus.cli.panel_links import revoke as revoke_link
 from agentstatus.cli.presence import force_logout, presence
+from agentstatus.cli.queues import queue_service_level, queues
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
 from agentstatus.domain.secret_box import SecretKeyError
@@ -112,6 +113,8 @@ for command in (
     panel_link,
     list_links,
     revoke_link,
+    queues,
+    queue_service_level,
 ):
     cli.add_command(command)
 

@@ -24,7 +24,15 @@ from ._exceptions import (
     TransportError,
     UpdateFailed,
 )
-from ._models import AgentStatus, Extension, ExtensionPresence, Status, StatusResult
+from ._models import (
+    AgentStatus,
+    Extension,
+    ExtensionPresence,
+    Queue,
+    QueueCaller,
+    Status,
+    StatusResult,
+)
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -39,6 +47,8 @@ __all__ = [
     "ExtensionNotFound",
     "ExtensionPresence",
     "MissingParameter",
+    "Queue",
+    "QueueCaller",
     "RateLimited",
     "RetryPolicy",
     "Status",

@@ -10,12 +10,17 @@ from typing import Self
 
 import httpx
 
-from ..wire.paths import GET_EXTENSIONS, GET_EXTENSIONS_CALLS, GET_STATUSES_LIST
+from ..wire.paths import (
+    GET_EXTENSIONS,
+    GET_EXTENSIONS_CALLS,
+    GET_QUEUES_CALLERS,
+    GET_STATUSES_LIST,
+)
 from ._base import DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, USER_AGENT, BaseClient
-from ._models import AgentStatus, Extension, ExtensionPresence, Status, StatusResult
+from ._models import AgentStatus, Extension, ExtensionPresence, Queue, Status, StatusResult
 from ._outcomes import checked
 from ._retry import RetryPolicy
-from ._wire import Call, extensions_from, presence_from, statuses_from
+from ._wire import Call, extensions_from, presence_from, queues_from, statuses_from
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
@@ -79,6 +84,12 @@ class Client(BaseClient):
         """Who is logged in at each extension, or at one (``GetExtensionsCalls``)."""
         call = self._read_call(self._http, GET_EXTENSIONS_CALLS, extension=extension)
         return presence_from(checked(call, self._send(call), "EXTENSIONS"))
+
+    def queues(self, queue: str | None = None) -> list[Queue]:
+        """The callers waiting in each queue, or in one (``GetQueuesCallers``; an unknown
+        queue: an empty list)."""
+        call = self._read_call(self._http, GET_QUEUES_CALLERS, queue=queue)
+        return queues_from(checked(call, self._send(call), "QUEUES"))
 
     def _send(self, call: Call) -> httpx.Response:
         attempts = 0
@@ -169,6 +180,12 @@ class AsyncClient(BaseClient):
         """Who is logged in at each extension, or at one (``GetExtensionsCalls``)."""
         call = self._read_call(self._http, GET_EXTENSIONS_CALLS, extension=extension)
         return presence_from(checked(call, await self._send(call), "EXTENSIONS"))
+
+    async def queues(self, queue: str | None = None) -> list[Queue]:
+        """The callers waiting in each queue, or in one (``GetQueuesCallers``; an unknown
+        queue: an empty list)."""
+        call = self._read_call(self._http, GET_QUEUES_CALLERS, queue=queue)
+        return queues_from(checked(call, await self._send(call), "QUEUES"))
 
     async def _send(self, call: Call) -> httpx.Response:
         attempts = 0

@@ -10,7 +10,15 @@ from typing import Any
 from ..wire.catalogue import AgentStatus
 from ..wire.outcomes import OUTCOMES, Row
 
-__all__ = ["AgentStatus", "Extension", "ExtensionPresence", "Status", "StatusResult"]
+__all__ = [
+    "AgentStatus",
+    "Extension",
+    "ExtensionPresence",
+    "Queue",
+    "QueueCaller",
+    "Status",
+    "StatusResult",
+]
 
 _OK = OUTCOMES[Row.OK]
 
@@ -82,3 +90,33 @@ class ExtensionPresence:
     def logged_in(self) -> bool:
         """True when an agent holds the extension."""
         return self.user_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCaller:
+    """One caller waiting in a queue (``GetQueuesCallers``' ``Callers``)."""
+
+    phone: str
+    """The caller's number; "" when the phone system hides it."""
+    call_id: str
+    join_time: int
+    """When it joined the queue, in Unix seconds (``JoinTime``)."""
+    duration: int
+    """Seconds waited so far (``Duration``)."""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One queue of the phone system and its callers waiting, longest first
+    (``GetQueuesCallers``).
+
+    for q in client.queues():
+        print(q.name, len(q.callers), max((c.duration for c in q.callers), default=0))
+    """
+
+    name: str
+    id: int
+    weight: int
+    callers: tuple[QueueCaller, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -106,11 +106,16 @@ def _comet_error(
         return UpdateFailed(_server_failed(call, http_status), **context)
     if http_status == 403:
         return AuthorizationFailed(_NOT_ALLOWED, **context)
-    if err == comet.ERR_REFUSED:
+    description = str(fields.get(comet.DESC, ""))
+    # ERR 1 is every refusal of the extensions' endpoints; GetQueuesCallers answers ERR 2
+    # (Voicenter's "the values sent are incorrect") for a refused Code. The client always
+    # sends a Code, so its ERR 1 is a refused one too.
+    if err == comet.ERR_REFUSED or (
+        err == comet.ERR_INVALID and description == comet.DESC_UNAUTHORIZED
+    ):
         return AuthorizationFailed(
             "authorization failed: the Code matches no organisation", **context
         )
-    description = str(fields.get(comet.DESC, ""))
     return AgentStatusError(f"the server refused the request: {description}", **context)
 
 

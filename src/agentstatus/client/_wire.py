@@ -13,7 +13,7 @@ import httpx
 from ..wire import comet, statuses_list
 from ..wire.paths import PATHS, SET_STATUS, route_key
 from ..wire.redaction import REDACTED, shown
-from ._models import AgentStatus, Extension, ExtensionPresence, Status
+from ._models import AgentStatus, Extension, ExtensionPresence, Queue, QueueCaller, Status
 
 LOGOUT = AgentStatus.LOGOUT
 ENDPOINTS = frozenset(route_key(p) for p in PATHS)
@@ -64,7 +64,7 @@ def scrub(text: str, secret: str) -> str:
 
 
 def redact_url(url: httpx.URL) -> httpx.URL:
-    """The URL of one of the four endpoints without the Code in its query string."""
+    """The URL of one of the Voicenter endpoints without the Code in its query string."""
     if route_key(url.path) not in ENDPOINTS or not url.query:
         return url
     params: list[tuple[str, str | int | float | bool | None]] = [
@@ -161,3 +161,25 @@ def presence_from(fields: Mapping[str, Any]) -> list[ExtensionPresence]:
             )
         )
     return listing
+
+
+def queues_from(fields: Mapping[str, Any]) -> list[Queue]:
+    return [
+        Queue(
+            name=str(_get(q, comet.QUEUE_NAME, default="")),
+            id=_int(_get(q, comet.QUEUE_ID), 0),
+            weight=_int(_get(q, comet.QUEUE_WEIGHT), 0),
+            callers=tuple(
+                QueueCaller(
+                    phone=str(_get(c, comet.CALLER_PHONE_NUMBER, default="") or ""),
+                    call_id=str(_get(c, comet.CALLER_CALL_ID, default="")),
+                    join_time=_int(_get(c, comet.CALLER_JOIN_TIME), 0),
+                    duration=_int(_get(c, comet.CALLER_DURATION), 0),
+                    raw=c,
+                )
+                for c in _objects(q, comet.QUEUE_CALLERS)
+            ),
+            raw=q,
+        )
+        for q in _objects(fields, comet.QUEUES)
+    ]

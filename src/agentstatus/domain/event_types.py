@@ -79,9 +79,18 @@ def change_kind(prev_status: int, new_status: int, reason: str | None = None) ->
     return STATUS_EVENT
 
 
+QUEUE_PREFIX = "queue.caller_"
+
+
 def queue_kind(change: str) -> str:
     """The kind of a queue caller's event: ``queue.caller_`` and what happened."""
-    return "queue.caller_" + change
+    return QUEUE_PREFIX + change
+
+
+def is_queue(kind: str) -> bool:
+    """Whether an event of this kind is a queue's caller's: no agent's event, even when it
+    names the agent who answered (an agent's own stream does not carry it)."""
+    return kind.startswith(QUEUE_PREFIX)
 
 
 def call_kind(change: str) -> str:

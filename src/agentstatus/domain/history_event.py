@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import orjson
 
 from agentstatus.domain.clock import to_iso
-from agentstatus.domain.event_types import is_change
+from agentstatus.domain.event_types import QUEUE_PREFIX, is_change, is_queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,43 @@ class HistoryEvent:
 
     def _extras(self, shaped: dict[str, object]) -> dict[str, object]:
         """The reason, actor and detail, only where the event has them (the shapes of
-        events without them are as they always were)."""
+        events without them are as they always were); a queue's caller's detail as its
+        ``queue`` object."""
         if self.reason is not None:
             shaped["reason"] = self.reason
         if self.actor is not None:
             shaped["actor"] = self.actor
-        if self.detail is not None:
+        if self.is_queue:
+            shaped["queue"] = self.queue_json()
+        elif self.detail is not None:
             shaped["detail"] = orjson.loads(self.detail)
         return shaped
+
+    @property
+    def is_queue(self) -> bool:
+        """A queue's caller's event (``queue.caller_*``): no agent's."""
+        return is_queue(self.kind)
+
+    @property
+    def agent_user_id(self) -> str:
+        """The agent whose event this is, for an agent's own stream: "" for a queue's
+        caller's, even one an agent answered."""
+        return "" if self.is_queue else self.user_id
+
+    def queue_json(self) -> dict[str, object]:
+        """A queue's caller's event as the streams, webhooks and the history show it: what
+        happened (``change``), the queue, the caller, when it joined and how long it
+        waited (null for a join), in seconds to the millisecond."""
+        detail = orjson.loads(self.detail or "{}")
+        joined, wait = detail.get("joined_ms"), detail.get("wait_ms")
+        return {
+            "change": self.kind.removeprefix(QUEUE_PREFIX),
+            "name": detail.get("queue", ""),
+            "call_id": detail.get("call_id", ""),
+            "phone": detail.get("phone", ""),
+            "joined_at": None if joined is None else to_iso(int(joined)),
+            "wait_seconds": None if wait is None else int(wait) / 1000,
+        }
 
     @property
     def type(self) -> str:
@@ -74,7 +103,15 @@ class HistoryEvent:
         return self._extras(shaped)
 
     def as_event_json(self) -> dict[str, object]:
-        """The shape of the event streams and webhooks (typed, no client address)."""
+        """The shape of the event streams and webhooks (typed, no client address). A
+        queue's caller's event has no agent's fields (``user_id`` only when an agent
+        answered it) and its ``queue`` object."""
+        if self.is_queue:
+            queued: dict[str, object] = {"id": self.id, "type": self.kind, "org": self.org}
+            if self.user_id:
+                queued["user_id"] = self.user_id
+            queued.update(at=to_iso(self.at_ms), source=self.source)
+            return self._extras(queued)
         shaped: dict[str, object] = {
             "id": self.id,
             "type": self.kind,

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agentstatus.domain.clock import to_iso
+
 DEFAULT_SERVICE_LEVEL_SECONDS = 20
 """Answered within this many seconds of waiting counts in a queue's service level, unless
 the queue's own threshold says otherwise (the industry's 80/20 habit)."""
@@ -89,6 +91,14 @@ class QueueSettings:
     weight: int
     """GetQueuesCallers' ``Weight`` (Asterisk's queue weight; 0 unless set)."""
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "id": self.id,
+            "weight": self.weight,
+            "service_level_seconds": self.service_level_seconds,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class DayFigures:
@@ -128,6 +138,36 @@ class QueueNow:
 
     def longest_wait_ms(self, now_ms: int) -> int:
         return max((now_ms - w.joined_ms for w in self.waiting), default=0)
+
+    def as_json(self, now_ms: int) -> dict[str, object]:
+        """The native API's and ``agentstatus queues --json``'s shape: waits in whole
+        seconds at ``now_ms``, the average wait to the millisecond."""
+        s, day = self.settings, self.today
+        average = day.average_wait_ms
+        return {
+            "name": s.name,
+            "id": s.id,
+            "weight": s.weight,
+            "service_level_seconds": s.service_level_seconds,
+            "waiting": [
+                {
+                    "phone": w.caller.phone,
+                    "call_id": w.caller.call_id,
+                    "joined_at": to_iso(w.joined_ms),
+                    "wait_seconds": max(0, now_ms - w.joined_ms) // 1000,
+                }
+                for w in self.waiting
+            ],
+            "today": {
+                "offered": day.offered,
+                "answered": day.answered,
+                "abandoned": day.abandoned,
+                "answered_within": day.answered_within,
+                "service_level": day.service_level,
+                "average_wait_seconds": None if average is None else average / 1000,
+                "longest_wait_seconds": self.longest_wait_ms(now_ms) // 1000,
+            },
+        }
 
 
 def clean_phone(number: str) -> str:

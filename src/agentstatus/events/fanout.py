@@ -54,13 +54,15 @@ class Framed:
     id: int
     type: str
     user_id: str
+    """The agent whose event it is ("" for none: a queue's caller's)."""
     frame: bytes
 
 
 def frame_event(event: HistoryEvent) -> Framed:
     data = orjson.dumps(event.as_event_json()).decode()
     frame = format_sse_event(data_str=data, event=event.type, id=str(event.id))
-    return Framed(event.id, event.type, event.user_id, frame)
+    # A queue's caller's event is no agent's: "" reaches no agent's own stream (a panel).
+    return Framed(event.id, event.type, event.agent_user_id, frame)
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,9 @@ ERRORS: Mapping[ErrorCode, Kind] = {
         409,
         "A next status for an agent neither on a call nor in wrap-up: set the status itself.",
     ),
+    ErrorCode.QUEUE_NOT_FOUND: Kind(
+        404, "No queue of that name was heard of: a queue is known from its first caller."
+    ),
 }
 
 # The code of an HTTP status the framework answers by itself (an unknown path, a method).

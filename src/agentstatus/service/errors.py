@@ -52,6 +52,8 @@ class ErrorCode(StrEnum):
     EXTENSION_IN_USE = "extension_in_use"
     INVALID_REASON = "invalid_reason"
     NOT_ON_CALL = "not_on_call"
+    # PUT /orgs/{org}/queues/{queue}: no queue of that name was heard of.
+    QUEUE_NOT_FOUND = "queue_not_found"
 
 
 class ServiceError(Exception):

@@ -1,6 +1,6 @@
 """What the Voicenter read endpoints ask of the database: the organisation a Code names
-(its address allow-list applied, every refusal audited), its enabled statuses and its
-extensions with who holds them."""
+(its address allow-list applied, every refusal audited), its enabled statuses, its
+extensions with who holds them and its queues with their callers waiting."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest
 from agentstatus.domain.commands import Source
 from agentstatus.domain.phone_registration import PhoneState
+from agentstatus.domain.queues import QueueNow
 from agentstatus.service.phone_calls import calls_by_extension
 from agentstatus.service.phone_registration import phones_by_extension
+from agentstatus.service.queues import queues_of
 from agentstatus.service.statuses import Status, status_rows
 from agentstatus.storage.audit import AuditRow, write_audit
 from agentstatus.storage.database import reading
@@ -119,6 +121,23 @@ def read_extensions(
         endpoint,
         source,
         lambda conn, oid: _extension_states(conn, oid, only),
+    )
+
+
+def read_queues(
+    engine: Engine,
+    code: str,
+    address: str | None,
+    endpoint: str,
+    only: str | None,
+    *,
+    source: Source,
+    at_ms: int,
+) -> list[QueueNow] | Row:
+    """The queues heard of (or the one named ``only``; none when no queue has that name),
+    by name, with their callers waiting at ``at_ms``, of the organisation ``code`` names."""
+    return authenticated_read(
+        engine, code, address, endpoint, source, lambda conn, oid: queues_of(conn, oid, at_ms, only)
     )
 
 

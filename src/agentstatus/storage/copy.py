@@ -24,6 +24,8 @@ from agentstatus.storage.schema import (
     history,
     organisations,
     presence,
+    queue_days,
+    queue_settings,
     statuses,
     webhook_deliveries,
     webhook_endpoints,
@@ -34,7 +36,10 @@ CHUNK = 5000
 # not organisations, and every row of it lapses within a minute. Nor are the web's users and
 # sessions and the panel links: people sign in again, and the CRM makes new links. Nor is
 # the phone system's connection (its secret is sealed with the source's key; set it again
-# with `agentstatus pbx set`) or its live calls (the new connection finds them).
+# with `agentstatus pbx set`) or its live calls (the new connection finds them), nor the
+# callers waiting in its queues (queue_callers: live like the calls; the new connection reads
+# them again). The queues' settings (renumbered: their ID is GetQueuesCallers') and their
+# days' figures are copied, as the queue.caller_* events of the history are.
 _RENUMBERED = (
     organisations,
     agents,
@@ -45,6 +50,7 @@ _RENUMBERED = (
     webhook_endpoints,
     webhook_deliveries,
     deadlines,
+    queue_settings,
 )
 # References to renumber: column -> the table it points at.
 _REFERENCES: dict[str, dict[str, Table]] = {
@@ -58,6 +64,8 @@ _REFERENCES: dict[str, dict[str, Table]] = {
     "webhook_endpoints": {"org_id": organisations},
     "webhook_deliveries": {"endpoint_id": webhook_endpoints, "history_id": history},
     "deadlines": {"org_id": organisations, "agent_id": agents},
+    "queue_settings": {"org_id": organisations},
+    "queue_days": {"org_id": organisations},
 }
 
 
@@ -125,6 +133,8 @@ _ORDER = (
     webhook_endpoints,
     webhook_deliveries,
     deadlines,
+    queue_settings,
+    queue_days,
 )
 """The tables in the order they are written: each after those it points at."""
 

@@ -7,13 +7,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, select
 
-from agentstatus.domain.event_types import CHANGE_KINDS
+from agentstatus.domain.event_types import CHANGE_KINDS, QUEUE_EVENTS
 from agentstatus.domain.history_event import HistoryEvent
 from agentstatus.storage.schema import agents, history
 
 IS_CHANGE: ColumnElement[bool] = history.c.kind.in_(CHANGE_KINDS)
 """The history rows that change a presence: not a limit's warning nor a call's event; in
 Python, :func:`~agentstatus.domain.event_types.is_change`."""
+IS_QUEUE: ColumnElement[bool] = history.c.kind.in_(QUEUE_EVENTS)
+"""A queue's caller's rows: no agent's, even one that names the agent who answered; an
+agent's own reads (its history, its stream) leave them out."""
 
 
 def event_of(org: str, r: Row[Any]) -> HistoryEvent:
@@ -54,14 +57,15 @@ def page(
     changes_only: bool,
 ) -> list[HistoryEvent]:
     """Up to ``limit`` events with ``start <= at < end`` between the cursors, by id (or
-    by id backwards, ``newest_first``); with ``changes_only``, the changes only."""
+    by id backwards, ``newest_first``); with ``changes_only``, the changes only; with
+    ``user_id``, that agent's own (no queue's caller's)."""
     query = select(history).where(history.c.org_id == oid)
     if user_id is not None:
         # By the agent's row id, so the (org, agent, time) index answers it.
         agent = select(agents.c.id).where(
             agents.c.org_id == history.c.org_id, agents.c.user_id == user_id
         )
-        query = query.where(history.c.agent_id.in_(agent.scalar_subquery()))
+        query = query.where(history.c.agent_id.in_(agent.scalar_subquery()), ~IS_QUEUE)
     if start_ms is not None:
         query = query.where(history.c.at_ms >= start_ms)
     if end_ms is not None:
@@ -107,7 +111,7 @@ def events_after(
         query = query.where(history.c.id <= upto)
     if user_ids is not None:
         wanted = select(agents.c.id).where(agents.c.org_id == oid, agents.c.user_id.in_(user_ids))
-        query = query.where(history.c.agent_id.in_(wanted.scalar_subquery()))
+        query = query.where(history.c.agent_id.in_(wanted.scalar_subquery()), ~IS_QUEUE)
     return [event_of(org, r) for r in conn.execute(query.limit(limit))]
 
 

@@ -279,3 +279,26 @@ def days_of(conn: Connection, oid: int, day: str) -> dict[str, DayFigures]:
         )
         for r in rows
     }
+
+
+def update_settings(
+    conn: Connection,
+    oid: int,
+    name: str,
+    service_level_seconds: int | None,
+    weight: int | None,
+) -> QueueSettings | None:
+    """Set a known queue's threshold and/or weight (None: unchanged); its settings after,
+    or None when no queue of that name was heard of."""
+    key = (queue_settings.c.org_id == oid, queue_settings.c.name == name)
+    values: dict[str, int] = {}
+    if service_level_seconds is not None:
+        values["service_level_seconds"] = service_level_seconds
+    if weight is not None:
+        values["weight"] = weight
+    if values:
+        conn.execute(update(queue_settings).where(*key).values(**values))
+    r = conn.execute(select(queue_settings).where(*key)).first()
+    if r is None:
+        return None
+    return QueueSettings(int(r.id), r.name, int(r.service_level_seconds), int(r.weight))

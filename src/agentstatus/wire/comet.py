@@ -1,5 +1,5 @@
-"""The answers of Voicenter's Comet endpoints, ``GetExtensions`` and ``GetExtensionsCalls``
-(SPEC.md section 4).
+"""The answers of Voicenter's Comet endpoints, ``GetExtensions``, ``GetExtensionsCalls``
+(SPEC.md section 4) and ``GetQueuesCallers`` (issue 24).
 
 The field names and descriptions are part of the exposed HTTP API; don't rename them.
 """
@@ -15,6 +15,13 @@ ERR_REFUSED = 1
 DESC_OK = "OK"
 DESC_UNAUTHORIZED = "Unauthorized"
 DESC_UNAVAILABLE = "Service unavailable"
+# GetQueuesCallers answers Voicenter's documented family of ``ERR`` (its Active Calls page):
+# 1 a request that cannot be read (no Code, unreadable parameters, another method), 2 a
+# Code that is refused (unknown, blocked, not from this address) or an internal error.
+ERR_MALFORMED = 1
+ERR_INVALID = 2
+DESC_MALFORMED = "Invalid request"
+QUEUES = "QUEUES"
 
 # A GetExtensions item: part of the exposed HTTP API; don't rename.
 SIP = "SIP"
@@ -43,6 +50,15 @@ DIRECTION = "direction"
 IVR_ID = "ivrid"
 DID = "did"
 DIRECTIONS = {"in": "Incoming", "out": "Outgoing"}
+# A GetQueuesCallers queue and caller: part of the exposed HTTP API; don't rename.
+QUEUE_NAME = "Name"
+QUEUE_ID = "ID"
+QUEUE_WEIGHT = "Weight"
+QUEUE_CALLERS = "Callers"
+CALLER_PHONE_NUMBER = "Phone"
+CALLER_CALL_ID = "CallID"
+CALLER_JOIN_TIME = "JoinTime"
+CALLER_DURATION = "Duration"
 
 
 def unauthorized() -> dict[str, int | str]:
@@ -57,6 +73,44 @@ def unavailable() -> dict[str, int | str]:
 
 def ok(extensions: list[dict[str, object]]) -> dict[str, object]:
     return {ERR: ERR_OK, DESC: DESC_OK, EXTENSIONS: extensions}
+
+
+def malformed() -> dict[str, int | str]:
+    """GetQueuesCallers: a request that cannot be read (no Code, another method)."""
+    return {ERR: ERR_MALFORMED, DESC: DESC_MALFORMED}
+
+
+def invalid_code() -> dict[str, int | str]:
+    """GetQueuesCallers: a Code that is unknown, blocked or not allowed from here."""
+    return {ERR: ERR_INVALID, DESC: DESC_UNAUTHORIZED}
+
+
+def failed() -> dict[str, int | str]:
+    """GetQueuesCallers: the database could not be read (sent with HTTP 503)."""
+    return {ERR: ERR_INVALID, DESC: DESC_UNAVAILABLE}
+
+
+def queues_ok(queues: list[dict[str, object]]) -> dict[str, object]:
+    return {ERR: ERR_OK, DESC: DESC_OK, QUEUES: queues}
+
+
+def queue(
+    name: str, queue_id: int, weight: int, callers: list[dict[str, object]]
+) -> dict[str, object]:
+    """One queue of ``GetQueuesCallers``: its callers waiting, longest first."""
+    return {QUEUE_NAME: name, QUEUE_ID: queue_id, QUEUE_WEIGHT: weight, QUEUE_CALLERS: callers}
+
+
+def caller(phone: str, call_id: str, joined_ms: int, now_ms: int) -> dict[str, object]:
+    """One caller waiting: its number ("" when unknown), its call, when it joined in Unix
+    seconds (as ``GetExtensionsCalls``' call times) and how many whole seconds it has
+    waited so far."""
+    return {
+        CALLER_PHONE_NUMBER: phone,
+        CALLER_CALL_ID: call_id,
+        CALLER_JOIN_TIME: joined_ms // 1000,
+        CALLER_DURATION: max(0, now_ms - joined_ms) // 1000,
+    }
 
 
 def extension(sip: str, name: str, phone: str | None = None) -> dict[str, object]:

@@ -39,6 +39,8 @@ ENDPOINTS = {
     ("get", "/api/v1/orgs/{org}/missed-calls"),
     ("put", "/api/v1/orgs/{org}/missed-calls"),
     ("delete", "/api/v1/orgs/{org}/missed-calls"),
+    ("get", "/api/v1/orgs/{org}/queues"),
+    ("put", "/api/v1/orgs/{org}/queues/{queue}"),
     ("get", "/api/v1/orgs/{org}/phone-offline"),
     ("put", "/api/v1/orgs/{org}/phone-offline"),
     ("delete", "/api/v1/orgs/{org}/phone-offline"),

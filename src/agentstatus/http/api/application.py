@@ -19,6 +19,7 @@ from agentstatus.http.api import (
     phone_offline,
     presence,
     presence_set,
+    queues,
     reports,
     statuses,
     webhooks,
@@ -37,7 +38,7 @@ Native management API of agentstatus. The Voicenter-compatible endpoints
 **Authentication**: `Authorization: Bearer <token>`, with a token made by
 `agentstatus token create --role admin|supervisor [--org ORG]` (tokens are never made over
 HTTP). *admin* may do everything; *supervisor* may read organisations, agents, extensions,
-statuses, presence, history and reports, log one agent out and put one in any status
+statuses, presence, history, reports and queues, log one agent out and put one in any status
 (the token's label is recorded as who did it). A token with `--org` works only on that
 organisation.
 
@@ -81,6 +82,7 @@ def create_api(context: AppContext) -> FastAPI:
         pbx,
         missed_calls,
         phone_offline,
+        queues,
         presence_set,  # last: PUT …/presence/{user_id:path} takes any path below an agent
     ):
         v1.include_router(module.router)

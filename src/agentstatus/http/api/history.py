@@ -26,6 +26,15 @@ class Placement(ResponseBody):
     status: int
 
 
+class QueueCaller(ResponseBody):
+    change: str = Field(description="joined, answered, abandoned or left.")
+    name: str = Field(description="The queue.")
+    call_id: str
+    phone: str = Field(description='The caller\'s number; "" when hidden.')
+    joined_at: str | None = Field(description="When it joined (UTC, ISO 8601).")
+    wait_seconds: float | None = Field(description="How long it waited; null for a join.")
+
+
 class HistoryEvent(ResponseBody):
     id: int
     user_id: str
@@ -54,6 +63,11 @@ class HistoryEvent(ResponseBody):
         None,
         description="Who, where the source has one: the web user's e-mail, the API token's "
         "label (token:ID without one), cli:LOGIN, panel-link:ID.",
+    )
+    queue: QueueCaller | None = Field(
+        None,
+        description="A queue's caller's event only (user_id \"\" unless an agent "
+        "answered it): what happened and to whom.",
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from agentstatus.http.context import AppContext
 from agentstatus.http.voicenter.get_extensions import GetExtensions
 from agentstatus.http.voicenter.get_extensions_calls import GetExtensionsCalls
+from agentstatus.http.voicenter.get_queues_callers import GetQueuesCallers
 from agentstatus.http.voicenter.get_statuses_list import GetStatusesList
 from agentstatus.http.voicenter.pipeline import Handler, VoicenterEndpoint
 from agentstatus.http.voicenter.set_status import SetStatusFromAPI
@@ -23,5 +24,6 @@ def voicenter_routes(context: AppContext) -> dict[str, Handler]:
         GetStatusesList,
         GetExtensions,
         GetExtensionsCalls,
+        GetQueuesCallers,
     )
     return {route_key(e.path): e(context) for e in endpoints}

@@ -161,7 +161,7 @@ def status_parameters(params: Mapping[str, str | None]) -> StatusParameters | Ro
     return StatusParameters(code, user_id, extension, parse_status(status))
 
 
-_SAFE_IN_LOGS = frozenset({"userid", "extensionuser", "sipid", "status", "extension"})
+_SAFE_IN_LOGS = frozenset({"userid", "extensionuser", "sipid", "status", "extension", "queue"})
 # Names are logged only when known: a client that escapes its whole query
 # (``?Code%3D...``) or sends the Code bare (``?<code>``) puts the secret in a *name*.
 _NAMES_IN_LOGS = _SAFE_IN_LOGS | {
