@@ -40,6 +40,7 @@ DOCUMENTED = [
     *(f"token {c}" for c in ("create", "list", "revoke")),
     *(f"user {c}" for c in ("add", "list", "password", "remove")),
     "org timezone",
+    *(f"wall-link{c}" for c in ("", "s", "-revoke")),
 ]
 
 

@@ -27,6 +27,9 @@ from agentstatus.cli.panel_links import revoke as revoke_link
 from agentstatus.cli.presence import force_logout, presence
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
+from agentstatus.cli.wall_links import list_links as list_wall_links
+from agentstatus.cli.wall_links import revoke as revoke_wall_link
+from agentstatus.cli.wall_links import wall_link
 from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.package_files import PackageFileMissing
 from agentstatus.service.errors import ImportRejected, ServiceError
@@ -112,6 +115,9 @@ for command in (
     panel_link,
     list_links,
     revoke_link,
+    wall_link,
+    list_wall_links,
+    revoke_wall_link,
 ):
     cli.add_command(command)
 
