@@ -11,7 +11,6 @@ from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
 from agentstatus.http.api.integers import LinkId
 from agentstatus.http.api.models import RequestBody, ResponseBody
-from agentstatus.http.api.panel_links import base_url
 from agentstatus.service import wall_links
 from agentstatus.service.wall_links import LIFETIME, MAX_LABEL, WallLink
 
@@ -73,7 +72,7 @@ async def create_wall_link(
         token.actor,
     )
     response.headers["Cache-Control"] = "no-store"
-    url = wall_links.wall_url(base_url(context, request), org, created.token)
+    url = wall_links.wall_url(context.base_url(request), org, created.token)
     return CreatedWallLink(**_info(created.link).model_dump(), url=url)
 
 
