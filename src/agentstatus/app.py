@@ -23,6 +23,7 @@ from agentstatus.http.metrics import Metrics
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.pbx.manager import PbxManager
+from agentstatus.service import wall_links
 from agentstatus.service.deadlines import DeadlineRunner
 from agentstatus.service.panel_links import ended_among
 from agentstatus.service.status_change import StatusChanges
@@ -220,15 +221,17 @@ def _metrics(fanout: Fanout) -> Metrics:
 
 
 def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential]:
-    """Which of the open streams' tokens are revoked, sessions closed and panel links
-    ended (one query each)."""
+    """Which of the open streams' tokens are revoked, sessions closed and panel and wall
+    links ended (one query each)."""
     tokens = {c.id for c in held if c.kind == "token"}
     sessions = {c.id for c in held if c.kind == "session"}
     links = {c.id for c in held if c.kind == "panel"}
+    walls = {c.id for c in held if c.kind == "wall"}
     return (
         {credentials.token(i) for i in revoked_among(engine, tokens)}
         | {credentials.session(i) for i in closed_among(engine, sessions)}
         | {credentials.panel(i) for i in ended_among(engine, links)}
+        | {credentials.wall(i) for i in wall_links.ended_among(engine, walls)}
     )
 
 

@@ -43,6 +43,7 @@ DOCUMENTED = [
     "queues",
     "queue-service-level",
     "client queues",
+    *(f"wall-link{c}" for c in ("", "s", "-revoke")),
 ]
 
 

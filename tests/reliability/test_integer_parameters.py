@@ -64,6 +64,8 @@ PAGE_INTEGERS: dict[tuple[str, str], list[Spot]] = {
     ("POST", "/o/{org}/admin/statuses"): [("form", "status_id")],
     ("POST", "/o/{org}/admin/statuses/edit"): [("form", "status_id")],
     ("POST", "/o/{org}/admin/settings/pbx"): [("form", "port")],
+    ("POST", "/o/{org}/admin/settings/wall-links"): [("form", "days")],
+    ("POST", "/o/{org}/admin/settings/wall-links/revoke"): [("form", "link_id")],
     ("GET", "/panel/{org}/api/events"): [("header", "last-event-id")],
     ("POST", "/panel/{org}/api/status"): [("json", "status")],
 }

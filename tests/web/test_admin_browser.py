@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from agentstatus.service import agents, extensions, statuses, timezones
+from agentstatus.service import agents, extensions, statuses, timezones, wall_links
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
 from tests.support.web import WebUser
@@ -236,3 +236,28 @@ def test_the_time_zone_and_a_new_code(
     expect(page.locator("#secret-value")).not_to_be_empty()
     expect(page.locator(".secret")).to_contain_text("update the CRM")
     assert page.locator("#secret-value").inner_text().strip() != own_org.code
+
+
+def test_a_wall_link_made_shown_once_and_revoked(
+    page: Page,
+    shared_server: ServerProcess,
+    root_admin: WebUser,
+    own_org: OrgFixture,
+    shared_engine: Engine,
+) -> None:
+    open_area(page, shared_server.base_url, root_admin, own_org.name, "settings")
+    expect(page.get_by_text("No wall link yet.")).to_be_visible()
+    page.get_by_role("textbox", name="Label").fill("TV by the door")
+    page.get_by_role("combobox", name="Lasts").select_option("7")
+    page.get_by_role("button", name="Make the wall link").click()
+    url = page.locator("#secret-value").inner_text().strip()
+    assert re.fullmatch(rf"http://[^/]+/o/{own_org.name}/wall#token=asw_[\w-]{{43}}", url), url
+    row = page.locator("tr[data-wall-link-id]")
+    expect(row).to_contain_text("TV by the door")
+    expect(row).to_contain_text(root_admin.email)
+    link_id = row.get_attribute("data-wall-link-id")
+    page.get_by_role("button", name=f"Revoke wall link {link_id}").click()
+    confirm_in_dialog(page, f"Revoke wall link {link_id}")
+    expect(page.get_by_role("status")).to_have_text("The wall link was revoked.")
+    expect(page.locator("tr[data-wall-link-id]")).to_have_count(0)
+    assert wall_links.list_links(shared_engine, own_org.name) == []

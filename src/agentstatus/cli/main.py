@@ -28,6 +28,9 @@ from agentstatus.cli.presence import force_logout, presence
 from agentstatus.cli.queues import queue_service_level, queues
 from agentstatus.cli.serve import serve
 from agentstatus.cli.state import CliState
+from agentstatus.cli.wall_links import list_links as list_wall_links
+from agentstatus.cli.wall_links import revoke as revoke_wall_link
+from agentstatus.cli.wall_links import wall_link
 from agentstatus.domain.secret_box import SecretKeyError
 from agentstatus.package_files import PackageFileMissing
 from agentstatus.service.errors import ImportRejected, ServiceError
@@ -115,6 +118,9 @@ for command in (
     revoke_link,
     queues,
     queue_service_level,
+    wall_link,
+    list_wall_links,
+    revoke_wall_link,
 ):
     cli.add_command(command)
 

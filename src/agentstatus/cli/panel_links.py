@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from agentstatus.cli.link_options import base_url_of, base_url_option
 from agentstatus.cli.output import json_option, print_json, print_table
 from agentstatus.cli.params import Duration
 from agentstatus.cli.state import CliState, pass_state
@@ -26,12 +27,7 @@ from agentstatus.service.panel_links import DEFAULT_TTL_SECONDS
     show_default=True,
     help="How long the link lasts: 90m, 12h, 7d (at most 7 days).",
 )
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="The address browsers reach the service at [default: AGENTSTATUS_PUBLIC_URL, "
-    "else http://HOST:PORT of the settings].",
-)
+@base_url_option
 @pass_state
 def panel_link(
     state: CliState, org: str, user_id: str, extension: str | None, ttl: int, base_url: str | None
@@ -42,15 +38,13 @@ def panel_link(
     expires or is revoked: hand it to the agent's browser only.
     """
     created = panel_links.create_link(state.engine, org, user_id, extension, ttl)
-    settings = state.settings
-    base = base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
     link = created.link
     click.echo(
         f"panel link {link.id} for agent {user_id} of {org}, "
         f"{'at extension ' + link.extension if link.extension else 'extension asked at login'}, "
         f"until {to_iso(link.expires_ms)} (shown once):"
     )
-    click.echo(panel_links.panel_url(base, org, created.token))
+    click.echo(panel_links.panel_url(base_url_of(state, base_url), org, created.token))
 
 
 @click.command("panel-links")

@@ -11,6 +11,8 @@ TOKEN_PREFIX = "ast_"  # noqa: S105 - a prefix, not a secret
 # A panel link's token: its own prefix, so a leaked one is recognised (and never taken for
 # an API token: the two are looked up in separate tables).
 PANEL_TOKEN_PREFIX = "asp_"  # noqa: S105 - a prefix, not a secret
+# A wall link's token: likewise its own prefix and its own table.
+WALL_TOKEN_PREFIX = "asw_"  # noqa: S105 - a prefix, not a secret
 
 STRONG_MIN_LENGTH = 24
 STRONG_MIN_DISTINCT = 8
@@ -29,12 +31,20 @@ def generate_code() -> str:
     return secrets.token_hex(24)
 
 
+def _bearer(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
 def generate_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return _bearer(TOKEN_PREFIX)
 
 
 def generate_panel_token() -> str:
-    return PANEL_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return _bearer(PANEL_TOKEN_PREFIX)
+
+
+def generate_wall_token() -> str:
+    return _bearer(WALL_TOKEN_PREFIX)
 
 
 def digest(secret: str) -> str:

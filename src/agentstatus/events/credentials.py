@@ -1,5 +1,5 @@
-"""What opened an event stream: an API token, a web session or a panel link. Their ids are
-of separate tables; a stream is capped per credential and per owner (the web user of a
+"""What opened an event stream: an API token, a web session, a panel link or a wall link.
+Their ids are of separate tables; a stream is capped per credential and per owner (the web user of a
 session, the agent of a panel link: new sessions or links do not lift the cap), and ends
 when its credential is revoked."""
 
@@ -11,7 +11,7 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    kind: Literal["token", "session", "panel"]
+    kind: Literal["token", "session", "panel", "wall"]
     id: int
     owner: str | None = field(default=None, compare=False)
     """Whose it is, when several credentials can be one person's (``user:7``, ``agent:3``);
@@ -28,3 +28,7 @@ def session(session_id: int, user_id: int | None = None) -> Credential:
 
 def panel(link_id: int, agent_id: int | None = None) -> Credential:
     return Credential("panel", link_id, None if agent_id is None else f"agent:{agent_id}")
+
+
+def wall(link_id: int, org_id: int | None = None) -> Credential:
+    return Credential("wall", link_id, None if org_id is None else f"org:{org_id}")

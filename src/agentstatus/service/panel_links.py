@@ -6,23 +6,24 @@ A link never contains nor reveals the organisation's Code."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.codes import digest, generate_panel_token
 from agentstatus.domain.integers import INT64_MAX
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
+from agentstatus.service.links import Lifetime, LinkRefusal, link_url, may_be_token, refusal
 from agentstatus.service.organisations import org_id
 from agentstatus.service.presence import agent_row_id
 from agentstatus.storage import agents, extensions, panel_links
 from agentstatus.storage.database import reading
 from agentstatus.storage.types import Connection, Engine
 
-DEFAULT_TTL_SECONDS = 12 * 3600
-MIN_TTL_SECONDS = 60
-MAX_TTL_SECONDS = 7 * 86400
-MAX_TOKEN_LENGTH = 128
+LIFETIME = Lifetime("a panel link", default=12 * 3600, minimum=60, maximum=7 * 86400)
+DEFAULT_TTL_SECONDS = LIFETIME.default
+MIN_TTL_SECONDS = LIFETIME.minimum
+MAX_TTL_SECONDS = LIFETIME.maximum
+__all__ = ["LinkRefusal"]  # re-exported: the panel names its refusals from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,36 +57,17 @@ class PanelGrant:
     expires_ms: int
 
 
-class LinkRefusal(StrEnum):
-    """Why a link is not accepted, in the words the panel shows."""
-
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
 def panel_url(base_url: str, org: str, token: str) -> str:
     """The link: the panel page's address, the token in the fragment (which browsers never
     send to a server, so it reaches no access log and no ``Referer``)."""
-    return f"{base_url.rstrip('/')}/panel/{org}#{token}"
-
-
-def ttl_seconds(value: int | None) -> int:
-    if value is None:
-        return DEFAULT_TTL_SECONDS
-    if not MIN_TTL_SECONDS <= value <= MAX_TTL_SECONDS:
-        raise InvalidInput(
-            f"a panel link lasts from {MIN_TTL_SECONDS} seconds to 7 days "
-            f"({MAX_TTL_SECONDS} seconds), not {value}"
-        )
-    return value
+    return link_url(base_url, f"/panel/{org}", token)
 
 
 def create_link(
     engine: Engine, org: str, user_id: str, extension: str | None, ttl: int | None = None
 ) -> CreatedLink:
     """A new link for an active agent; NotFound for an unknown agent or extension."""
-    seconds = ttl_seconds(ttl)
+    seconds = LIFETIME.seconds(ttl)
     if extension is not None:
         extension = validation.identifier("extension", extension)
     token = generate_panel_token()
@@ -107,16 +89,16 @@ def create_link(
 def verify_link(engine: Engine, org: str, token: str) -> PanelGrant | LinkRefusal:
     """The grant of a valid link of ``org``, or why it is refused (a link of another
     organisation is unknown here, as if it did not exist)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not may_be_token(token):
         return LinkRefusal.UNKNOWN
     with reading(engine) as conn:
         row = panel_links.find_grant(conn, digest(token))
     if row is None or row.org != org:
         return LinkRefusal.UNKNOWN
-    if row.revoked or not row.active:
-        return LinkRefusal.REVOKED
-    if row.expires_ms <= now_ms():
-        return LinkRefusal.EXPIRED
+    ended = bool(row.revoked or not row.active)
+    refused = refusal(ended=ended, expires_ms=int(row.expires_ms), now=now_ms())
+    if refused is not None:
+        return refused
     return PanelGrant(
         int(row.id),
         row.org,

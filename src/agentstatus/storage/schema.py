@@ -275,6 +275,24 @@ panel_links = Table(
     Index("ix_panel_links_agent", "agent_id"),
 )
 
+# Links to an organisation's wall (the board for a TV that no one signs in to): a bearer
+# token of which only the digest is kept, expiring, revocable. The row is the link's record:
+# who made it and when, who revoked it and when (rows are never deleted).
+wall_links = Table(
+    "wall_links",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("label", String(128), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("created_by", String(320), nullable=True),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Column("revoked_by", String(320), nullable=True),
+    Index("ix_wall_links_org", "org_id"),
+)
+
 # When a policy acts: a status's limit for one agent (``version``: the agent's presence
 # version it was planned for; any change since cancels it) or an organisation's shift end.
 # One row per plan, claimed for a while (``claimed_until_ms``) by the instance acting on it

@@ -22,6 +22,7 @@ from agentstatus.http.api import (
     queues,
     reports,
     statuses,
+    wall_links,
     webhooks,
     wrap_up,
 )
@@ -70,6 +71,7 @@ def create_api(context: AppContext) -> FastAPI:
     for module in (
         organisations,
         panel_links,  # before agents: its paths start with an agent's (any) user id
+        wall_links,
         agents,
         extensions,
         statuses,

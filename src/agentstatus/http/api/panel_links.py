@@ -13,7 +13,6 @@ from agentstatus.http.api.dependencies import Context
 from agentstatus.http.api.errors import AUTH_RESPONSES, NOT_FOUND
 from agentstatus.http.api.integers import LinkId
 from agentstatus.http.api.models import RequestBody, ResponseBody
-from agentstatus.http.requests import is_https
 from agentstatus.service import embed_origins, panel_links
 from agentstatus.service.panel_links import MAX_TTL_SECONDS, MIN_TTL_SECONDS, PanelLink
 
@@ -68,15 +67,6 @@ def _info(link: PanelLink) -> PanelLinkInfo:
     )
 
 
-def base_url(context: Context, request: Request) -> str:
-    """``AGENTSTATUS_PUBLIC_URL``, else the address this request came to."""
-    if context.settings.public_url:
-        return context.settings.public_url
-    scheme = "https" if is_https(request.scope, context.trusted_proxies) else "http"
-    host = request.headers.get("host") or f"{context.settings.host}:{context.settings.port}"
-    return f"{scheme}://{host}"
-
-
 @router.post("/agents/{user_id:path}/panel-links", status_code=201)
 async def create_panel_link(
     org: OrgAdmin,
@@ -97,7 +87,7 @@ async def create_panel_link(
         wanted.ttl_seconds,
     )
     response.headers["Cache-Control"] = "no-store"
-    url = panel_links.panel_url(base_url(context, request), org, created.token)
+    url = panel_links.panel_url(context.base_url(request), org, created.token)
     return CreatedPanelLink(**_info(created.link).model_dump(), url=url)
 
 

@@ -64,6 +64,8 @@ def admin_routes(org: str) -> list[Route]:
         Route(f"{base}/settings/allowlist", settings.save_allowlist, methods=["POST"]),
         Route(f"{base}/settings/timezone", settings.save_timezone, methods=["POST"]),
         Route(f"{base}/settings/embed", settings.save_embed_origins, methods=["POST"]),
+        Route(f"{base}/settings/wall-links", settings.make_wall_link, methods=["POST"]),
+        Route(f"{base}/settings/wall-links/revoke", settings.revoke_wall_links, methods=["POST"]),
         Route(f"{base}/settings/shift", settings.save_shift_end, methods=["POST"]),
         Route(f"{base}/settings/pbx", settings.save_pbx, methods=["POST"]),
         Route(f"{base}/settings/pbx/off", settings.pbx_off, methods=["POST"]),

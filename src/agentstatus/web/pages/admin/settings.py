@@ -1,12 +1,14 @@
 """The organisation's settings: the address allow-list of the wire requests, the origins
-that may embed the agent's panel, the time zone of its pages and reports, and rotating its
-Code (a generated one, shown once)."""
+that may embed the agent's panel, the links to its wall (a new one's address shown once),
+the time zone of its pages and reports, and rotating its Code (a generated one, shown
+once)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -17,8 +19,15 @@ from starlette.responses import Response
 from agentstatus.domain.integers import parse_int
 from agentstatus.domain.pbx_config import PbxConfig, PbxConfigError, make_config
 from agentstatus.domain.policies import WEEKDAYS
-from agentstatus.service import embed_origins, organisations, pbx_settings, policies, timezones
-from agentstatus.service.errors import InvalidInput
+from agentstatus.service import (
+    embed_origins,
+    organisations,
+    pbx_settings,
+    policies,
+    timezones,
+    wall_links,
+)
+from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
 from agentstatus.web.pages.common import PageRequest
@@ -31,6 +40,8 @@ DONE = {
     "shift": N_("The end of the shift was saved."),
     "pbx": N_("The phone system was saved; the service connects within a few seconds."),
     "pbx-off": N_("The phone system was turned off."),
+    "wall-revoked": N_("The wall link was revoked."),
+    "walls-revoked": N_("Every wall link was revoked."),
 }
 BAD_PBX = N_("Check the phone system's settings.")
 SECRET_AGAIN = N_(
@@ -45,6 +56,12 @@ BAD_ORIGIN = N_("Enter origins like https://crm.example.com, one a line.")
 BAD_ALLOWLIST = N_("Enter addresses or networks like 192.0.2.10 or 10.0.0.0/8, one a line.")
 BAD_ZONE = N_("Choose a time zone from the list.")
 ENTRY_SEPARATORS = re.compile(r"[\s,]+")
+BAD_WALL_LABEL = N_("A label is at most 128 characters, without control characters.")
+BAD_WALL_DAYS = N_("Choose how long the link lasts.")
+NO_WALL_LINK = N_("There is no such wall link.")
+WALL_DAYS = (1, 7, 30, 90, 365)
+"""How long a wall link made on the page lasts, in days (the first is the default's)."""
+DEFAULT_WALL_DAYS = "30"
 
 
 def ago(seconds: float, code: str) -> str:
@@ -61,7 +78,20 @@ def _allowlist(page: PageRequest) -> list[str] | None:
     return next((o.allowlist for o in found if o.name == page.org), None)
 
 
-async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Response:
+@dataclass(frozen=True, slots=True)
+class NewWallLink:
+    """A wall link just made: its address (with the token) is on this answer only."""
+
+    link: wall_links.WallLink
+    url: str
+
+
+async def _show(
+    page: PageRequest,
+    *forms: Form,
+    code: str | None = None,
+    new_wall_link: NewWallLink | None = None,
+) -> Response:
     engine = page.context.engine
     by_name = {f.name: f for f in forms}
     allowlist = by_name.get("allowlist")
@@ -99,7 +129,15 @@ async def _show(page: PageRequest, *forms: Form, code: str | None = None) -> Res
             }
             | {"queues": "\n".join(state.config.queues) if state else ""},
         )
+    wall = by_name.get("wall") or Form("wall", {"days": DEFAULT_WALL_DAYS})
+    walls = await asyncio.to_thread(wall_links.list_links, engine, page.org)
     values = {
+        "wall": wall,
+        "walls": walls,
+        "walls_form": by_name.get("walls") or Form("walls"),
+        "wall_days": WALL_DAYS,
+        "new_wall_link": new_wall_link,
+        "zone": await asyncio.to_thread(timezones.get_timezone, engine, page.org),
         "pbx": pbx,
         "pbx_state": state.as_json() if state is not None else None,
         "pbx_kinds": PBX_KINDS,
@@ -247,3 +285,46 @@ async def rotate_code(request: Request, page: PageRequest) -> Response:
     # Always a generated Code: it is shown once, on this answer (no redirect, no-store).
     rotated = await asyncio.to_thread(organisations.rotate_code, page.context.engine, page.org)
     return await _show(page, code=rotated.code)
+
+
+@admin_page
+async def make_wall_link(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "wall")
+    context, org = page.context, page.org
+    days = form.value("days")
+    if days not in {str(d) for d in WALL_DAYS}:
+        form.refuse("days", BAD_WALL_DAYS)
+        return await _show(page, form)
+    made = await asyncio.to_thread(
+        form.check,
+        "label",
+        BAD_WALL_LABEL,
+        lambda: wall_links.create_link(
+            context.engine, org, form.value("label"), int(days) * 86400, page.actor
+        ),
+    )
+    if made is None:
+        return await _show(page, form)
+    # Shown once, on this answer (not a redirect); the page is sent ``no-store``.
+    url = wall_links.wall_url(context.base_url(request), org, made.token)
+    return await _show(page, new_wall_link=NewWallLink(made.link, url))
+
+
+@admin_page
+async def revoke_wall_links(request: Request, page: PageRequest) -> Response:
+    """One link (``link_id``), or every link of the organisation (``every``)."""
+    form, _ = await read_form(request, "walls")
+    engine, org, actor = page.context.engine, page.org, page.actor
+    if form.value("every"):
+        await asyncio.to_thread(wall_links.revoke_all, engine, org, actor)
+        return done(page, AREA, "walls-revoked")
+    link_id = parse_int(form.value("link_id"), 1)
+    if link_id is None:  # no number of a link: 422, as every page answers a bad number
+        form.refuse("form", NO_WALL_LINK)
+        return await _show(page, form)
+    try:
+        await asyncio.to_thread(wall_links.revoke_link, engine, org, link_id, actor)
+    except NotFound as exc:
+        form.refuse("form", NO_WALL_LINK, exc)
+        return await _show(page, form)
+    return done(page, AREA, "wall-revoked")
