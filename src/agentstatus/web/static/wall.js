@@ -545,6 +545,7 @@ async function run() {
       clearTimeout(silence);
       abort.abort();
     }
+    clearTimeout(reconnectedTimer); // a "Reconnected" due later must not hide this drop
     if (banner.dataset.state !== "refused") setBanner("disconnected", text.disconnected);
     const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
     attempt += 1;
