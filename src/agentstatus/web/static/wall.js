@@ -194,12 +194,13 @@ function build(state) {
     order.push(record);
   }
   order.sort(compare);
-  const fragment = document.createDocumentFragment();
-  for (const record of order) fragment.append(record.tile);
-  grid.replaceChildren(fragment);
+  // Sized before the tiles go in: measuring the grid after would lay out every tile twice.
   showQueues(state.queues);
   countFloor();
   layout();
+  const fragment = document.createDocumentFragment();
+  for (const record of order) fragment.append(record.tile);
+  grid.replaceChildren(fragment);
   grid.removeAttribute("aria-busy");
   // The wall is read and shown: the tests and the benchmark wait for this.
   if (body.dataset.ready !== "1") {
