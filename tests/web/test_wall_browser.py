@@ -197,6 +197,9 @@ def test_the_floor_counts_and_the_sorting(
     expect(page.locator('[data-count="break"]')).to_have_text("1")
     expect(tile(page, "104").locator(".wall-call")).to_have_text("On a call")
     expect(tile(page, "104").locator(".wall-next")).to_have_text("→ Lunch break")
+    # Queued anew while the wall is open (the stream's agent.next_status).
+    queue_next(shared_engine, org.name, "104", 5, Source.SUPERVISOR, "sue@example.com")
+    expect(tile(page, "104").locator(".wall-next")).to_have_text("→ Administrative time")
     # A change moves its tile: 101 to lunch (the newest in it, after 102).
     set_status(base, org, 0, 3)
     expect(tile(page, "101")).to_have_attribute("data-status", "3")
@@ -361,3 +364,29 @@ def test_screenshots_of_a_wall_of_two_hundred(
         assert fits(page)
         page.screenshot(path=str(folder / f"wall-{code}.png"))
         page.goto(f"{shared_server.base_url}/o/{org.name}/")  # the language switch is there
+
+
+def test_a_wall_opened_by_a_link_sends_its_token_and_no_cookie(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine
+) -> None:
+    """Ready for the wall links (answered in ``wall_access``): the fragment's token goes as
+    ``Authorization: Bearer`` on every read, with no cookie, and leaves the address bar."""
+    org = make_org(shared_engine, agent_count=1, extension_count=1)
+    user = add_user(shared_engine, f"l-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    sign_in(page, shared_server.base_url, user)
+    sent: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.all_headers()) if "/wall/state" in r.url else None,
+    )
+    page.goto(f"{shared_server.base_url}/o/{org.name}/wall#token=not-a-real-token")
+    # No session sent, so the server (sessions only, for now) refuses: said, not shown.
+    expect(page.locator("#wall-connection")).to_have_attribute("data-state", "refused")
+    expect(page.locator("#wall-connection")).to_have_text(
+        "This wall cannot be shown: sign in again, or ask for a new link."
+    )
+    assert page.url == f"{shared_server.base_url}/o/{org.name}/wall"
+    assert sent
+    assert sent[0]["authorization"] == "Bearer not-a-real-token"
+    assert "cookie" not in sent[0]
+    expect(page.locator(".wall-back")).to_be_hidden()

@@ -234,10 +234,9 @@ function flush() {
     if (change.status !== undefined) {
       record.status = change.status;
       record.sinceMs = change.sinceMs;
-      if (change.clearsNext) record.next = null;
       record.overdue = isOverdue(record, now);
     }
-    if (change.next !== undefined) record.next = change.next;
+    if ("next" in change) record.next = change.next;
     paint(record);
     reposition(record);
   }
@@ -252,13 +251,11 @@ function queueChange(userId, change) {
 }
 
 function changed(event) {
-  queueChange(event.user_id, {
-    status: event.new.status,
-    sinceMs: Date.parse(event.at),
-    // Any applied change clears the status queued as next, but the move into wrap-up keeps it.
-    clearsNext: event.type !== "agent.wrap_up_started",
-    next: undefined,
-  });
+  const change = { status: event.new.status, sinceMs: Date.parse(event.at) };
+  // Any applied change clears the status queued as next, but the move into wrap-up keeps it
+  // (merged in order: a status queued after this change, in the same frame, wins).
+  if (event.type !== "agent.wrap_up_started") change.next = null;
+  queueChange(event.user_id, change);
 }
 
 function nextChanged(event) {
