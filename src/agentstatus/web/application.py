@@ -24,6 +24,7 @@ from agentstatus.web.pages import (
     reports,
     sign_in,
     supervisor_status,
+    wall,
 )
 from agentstatus.web.pages.admin.routes import admin_routes, body_limit
 from agentstatus.web.pages.common import error_page
@@ -85,6 +86,10 @@ def create_web(context: AppContext) -> WebFront:
         Route(f"/o/{ORG}/", board.board, methods=["GET"]),
         Route(f"/o/{ORG}/catalogue.css", board.catalogue_css, methods=["GET"]),
         Route(f"/o/{ORG}/events", SessionEvents(), methods=["GET"]),
+        Route(f"/o/{ORG}/wall", wall.wall, methods=["GET"]),
+        Route(f"/o/{ORG}/wall/state", wall.state, methods=["GET"]),
+        Route(f"/o/{ORG}/wall/queues", wall.queues, methods=["GET"]),
+        Route(f"/o/{ORG}/wall/events", wall.Events(), methods=["GET"]),
         # A user id may hold "/" (web/agent_paths.py): the rest of the path is the id.
         Route(f"/o/{ORG}/agents/{{user_id:path}}/logout", board.logout_agent, methods=["POST"]),
         Route(
