@@ -36,6 +36,9 @@ from agentstatus.web.status_names import displayed
 BOARD_PAGE = 500
 """Agents on one page of the board: a 50,000-agent organisation's whole board was 26 MB
 of HTML (and seconds of rendering) per load. Counts per status are of everyone."""
+VIRTUAL_PAST = 500
+"""Past this many rows the compact board keeps only the rows in view in the table
+(``board.js``); its page sends them in an inert template, never laid out all at once."""
 COMPACT_PAGE = 2000
 """Agents on one page of the compact board (``?view=compact``): its rows are 28 px and
 only those in view are in the document (``board.js``), so a page holds four times more."""
@@ -194,6 +197,7 @@ async def board(request: Request) -> Response:
             "phones_json": {sip: state.value for sip, state in phones.items()},
             "zone": zone,
             "queues": queues,
+            "virtual_past": VIRTUAL_PAST,
             # The callers waiting, for the script to follow the queue.* events.
             "queues_json": {q.name: [list(w) for w in q.waiting] for q in queues},
         },

@@ -16,7 +16,10 @@ const text = JSON.parse(document.getElementById("board-text").textContent);
 const catalogue = new Map(
   JSON.parse(document.getElementById("catalogue").textContent).map((s) => [s.id, s]),
 );
-const rows = new Map([...tbody.rows].map((row) => [row.dataset.userId, row]));
+// A compact page of many rows sends them in a template (board.html): none in the table yet.
+const outside = document.getElementById("board-rows");
+const served = outside ? [...outside.content.querySelectorAll("tr[data-user-id]")] : [...tbody.rows];
+const rows = new Map(served.map((row) => [row.dataset.userId, row]));
 // Every row in the order shown, whether in the document or not: past VIRTUAL_PAST rows the
 // compact board keeps only the rows in view in the table (see "the rows in view" below);
 // the others are kept here and changed all the same, so a row scrolled into view is current.
@@ -156,7 +159,7 @@ for (const button of table.querySelectorAll("[data-sort]")) {
 // one of 500. Past one page of the comfortable board the compact board is another page of
 // the server's (?view=compact), so switching reloads it.
 const COMPACT_KEY = "agentstatus.board.compact";
-const VIRTUAL_PAST = 500;
+const VIRTUAL_PAST = Number(body.dataset.virtualPast) || 500;
 const OVERSCAN = 15;
 let windowed = false;
 let rowHeight = 28;
@@ -231,11 +234,18 @@ function setWindowed(on) {
   if (on === windowed) return;
   windowed = on;
   if (on) {
-    const measured = ordered.find((row) => row.isConnected && !row.hidden);
-    if (measured) rowHeight = measured.getBoundingClientRect().height || rowHeight;
+    // Every row out at once, before anything asks for a layout (of a table of 2000 rows,
+    // seconds); the rows in view come back, and the height of one tells the others'.
+    tbody.replaceChildren(...spacers);
+    paintWindow();
+    const measured = ordered.find((row) => row.isConnected);
+    const height = measured ? measured.getBoundingClientRect().height : 0;
+    if (height > 0 && height !== rowHeight) {
+      rowHeight = height;
+      paintWindow();
+    }
     window.addEventListener("scroll", schedulePaint, { passive: true });
     window.addEventListener("resize", schedulePaint);
-    paintWindow();
   } else {
     window.removeEventListener("scroll", schedulePaint);
     window.removeEventListener("resize", schedulePaint);

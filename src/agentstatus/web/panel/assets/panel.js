@@ -118,7 +118,7 @@ class AgentstatusPanel extends HTMLElement {
     this.generation = 0;
     // Back in view: the queues as they are now, not as they were when it was hidden.
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && this.queueList && !this.ended) {
+      if (document.visibilityState === "visible" && this.queueList && !this.ended && this.isConnected) {
         this.askQueues(this.generation);
       }
     });
