@@ -6,6 +6,7 @@ e-mail. Also without the script (the menu as a page), and the admin pages' actor
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
@@ -112,10 +113,15 @@ def test_a_refusal_is_said_in_the_readers_words(
     menu.get_by_label("Extension (for an agent logged out)").fill("sip1")
     menu.get_by_role("button", name="Set status").click()
     asked = page.get_by_role("dialog", name="Are you sure?")
-    with page.expect_event("dialog") as alert:  # the browser's alert, with the server's words
-        asked.get_by_role("button", name="Set status").click()
-    assert alert.value.message == "Another agent holds that extension."
-    alert.value.accept()
+    # The browser's alert, with the server's words: accepted as it opens (an alert open
+    # while the click still waits on the page would hold both until the click's timeout).
+    said: list[str] = []
+    page.once("dialog", lambda dialog: (said.append(dialog.message), dialog.accept()))
+    asked.get_by_role("button", name="Set status").click()
+    deadline = time.monotonic() + 5
+    while not said and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert said == ["Another agent holds that extension."]
     assert where(shared_engine, org.name, "102") == (None, 2)
 
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from agentstatus.domain.calls import Call
 from agentstatus.domain.catalogue import LOGOUT
-from agentstatus.domain.clock import to_iso
+from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.integers import INT32_MAX, parse_int
 from agentstatus.service import statuses
 from agentstatus.service.board import BoardPage, board_page
@@ -30,11 +30,18 @@ from agentstatus.web import messages
 from agentstatus.web.agent_paths import user_id_of
 from agentstatus.web.pages.common import PageRequest, Refused, error_page, page_request, render
 from agentstatus.web.pages.confirm import ask_logout, ask_logout_all, is_confirmed
+from agentstatus.web.queue_strip import board_queues
 from agentstatus.web.status_names import displayed
 
 BOARD_PAGE = 500
 """Agents on one page of the board: a 50,000-agent organisation's whole board was 26 MB
 of HTML (and seconds of rendering) per load. Counts per status are of everyone."""
+VIRTUAL_PAST = 500
+"""Past this many rows the compact board keeps only the rows in view in the table
+(``board.js``); its page sends them in an inert template, never laid out all at once."""
+COMPACT_PAGE = 2000
+"""Agents on one page of the compact board (``?view=compact``): its rows are 28 px and
+only those in view are in the document (``board.js``), so a page holds four times more."""
 MAX_QUERY = 128
 
 
@@ -45,6 +52,11 @@ class BoardView:
     text: str
     status: int | None
     page: int
+    compact: bool = False
+
+    @property
+    def size(self) -> int:
+        return COMPACT_PAGE if self.compact else BOARD_PAGE
 
     @staticmethod
     def of(request: Request) -> BoardView | None:
@@ -56,10 +68,14 @@ class BoardView:
         page = parse_int(page_text, 1, INT32_MAX)
         if page is None or (status_text and status is None):
             return None
-        return BoardView(text, status, page)
+        return BoardView(text, status, page, query.get("view") == "compact")
 
     def link(self, org: str, page: int) -> str:
-        query = {"q": self.text, "status": "" if self.status is None else str(self.status)}
+        query = {
+            "q": self.text,
+            "status": "" if self.status is None else str(self.status),
+            "view": "compact" if self.compact else "",
+        }
         kept = urlencode({k: v for k, v in query.items() if v} | {"page": str(page)})
         return f"/o/{org}/?{kept}"
 
@@ -92,12 +108,12 @@ async def _board_page(page: PageRequest, view: BoardView) -> BoardPage:
             page.org,
             needle=view.text,
             status=view.status,
-            offset=(number - 1) * BOARD_PAGE,
-            limit=BOARD_PAGE,
+            offset=(number - 1) * view.size,
+            limit=view.size,
         )
 
     found = await asyncio.to_thread(read, view.page)
-    last = max(1, -(-found.matching // BOARD_PAGE))
+    last = max(1, -(-found.matching // view.size))
     if view.page > last:
         found = await asyncio.to_thread(read, last)
     return found
@@ -138,6 +154,7 @@ async def board(request: Request) -> Response:
     calls = await asyncio.to_thread(calls_of_org, engine, page.org)
     phones = await asyncio.to_thread(phones_of_org, engine, page.org)
     nexts = await asyncio.to_thread(next_statuses_of_org, engine, page.org)
+    queues = await asyncio.to_thread(board_queues, engine, page.org, now_ms())
     rows = [
         BoardRow(
             a.user_id,
@@ -154,7 +171,7 @@ async def board(request: Request) -> Response:
         for a in taken.agents
     ]
     # In name order (the database's); the page's script sorts again on request.
-    pages = max(1, -(-taken.matching // BOARD_PAGE))
+    pages = max(1, -(-taken.matching // view.size))
     number = min(view.page, pages)
     return render(
         page,
@@ -162,7 +179,9 @@ async def board(request: Request) -> Response:
         {
             "rows": rows,
             "total": taken.total,
-            "paged": taken.total > BOARD_PAGE,
+            "paged": taken.total > view.size,
+            # Past one page of either size, the compact view is another page (reloaded).
+            "sizes_differ": taken.total > BOARD_PAGE,
             "view": view,
             "page_number": number,
             "pages": pages,
@@ -177,6 +196,10 @@ async def board(request: Request) -> Response:
             # Every extension's phone, for the script: an agent logging in at one shows it.
             "phones_json": {sip: state.value for sip, state in phones.items()},
             "zone": zone,
+            "queues": queues,
+            "virtual_past": VIRTUAL_PAST,
+            # The callers waiting, for the script to follow the queue.* events.
+            "queues_json": {q.name: [list(w) for w in q.waiting] for q in queues},
         },
     )
 

@@ -34,6 +34,7 @@ from agentstatus.service.presence import agent_presence
 from agentstatus.storage.types import Engine, OperationalError
 from agentstatus.web.i18n import LANGUAGES, choose, language
 from agentstatus.web.panel import texts
+from agentstatus.web.queue_strip import agent_queues
 from agentstatus.web.status_names import displayed
 from agentstatus.web.templating import Pages
 from agentstatus.web.visitors import context_of
@@ -182,6 +183,8 @@ async def state(request: Request) -> Response:
             "after_call": (
                 await asyncio.to_thread(after_call, engine, grant.org_id, grant.agent_id)
             ).as_json(),
+            # The callers waiting in the agent's queues (None: no phone system).
+            "queues": await _queues_json(engine, grant),
             "expires_at": to_iso(grant.expires_ms),
             "now": to_iso(now_ms()),
             "language": code,
@@ -189,6 +192,22 @@ async def state(request: Request) -> Response:
             "texts": {key: _say(request, text) for key, text in texts.UI.items()},
         }
     )
+
+
+async def _queues_json(engine: Engine, grant: PanelGrant) -> list[dict[str, object]] | None:
+    found = await asyncio.to_thread(agent_queues, engine, grant.org, now_ms())
+    return None if found is None else [q.as_json() for q in found]
+
+
+@answers
+async def queues(request: Request) -> Response:
+    """``GET /panel/{org}/api/queues``: the callers waiting in the agent's queues, how
+    many and since when the longest waits, asked every few seconds while the panel is in
+    view. Not on the panel's stream: that carries the agent's own events only, and a
+    caller's event (its number, the agent who answered) is nobody's to see there."""
+    grant = await _grant(request)
+    engine = context_of(request).engine
+    return _json({"queues": await _queues_json(engine, grant), "now": to_iso(now_ms())})
 
 
 async def _change_body(request: Request) -> tuple[int, str | None]:

@@ -48,6 +48,7 @@ def create_panel(
             Route(f"/panel/{ORG}/api/status", api.change, methods=["POST"]),
             Route(f"/panel/{ORG}/api/events", api.Events(), methods=["GET"]),
             Route(f"/panel/{ORG}/api/wrapup", after_call.read, methods=["GET"]),
+            Route(f"/panel/{ORG}/api/queues", api.queues, methods=["GET"]),
             Route(f"/panel/{ORG}/api/ready", after_call.ready, methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _wrong_method, Exception: _failed},

@@ -31,6 +31,9 @@ UI = {
     "wrap_up_left": N_("Wrap-up, time left"),
     "wrap_up": N_("Wrap-up"),
     "next_status": N_("Next status"),
+    "queues": N_("Callers waiting in your queues"),
+    "queue_waiting": N_("%(count)s waiting in %(queue)s"),
+    "queue_longest": N_("longest %(wait)s"),
 }
 
 # Why a change or the link itself was refused (the answer's "detail"; "reason" is for code).

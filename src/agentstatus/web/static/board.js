@@ -1,6 +1,7 @@
 // The live floor board: one EventSource for the page, each event patches one row (and two
 // tile counts). Filtering and sorting work on the rows already in the table. Replay
 // (replay.js) shows the floor of a past instant in the same rows.
+import { QUEUE_EVENTS, queueChanged } from "./board-queues.js";
 import { ask } from "./confirm.js";
 import { setupReplay } from "./replay.js";
 import { setupStatusMenu } from "./status-menu.js";
@@ -15,7 +16,14 @@ const text = JSON.parse(document.getElementById("board-text").textContent);
 const catalogue = new Map(
   JSON.parse(document.getElementById("catalogue").textContent).map((s) => [s.id, s]),
 );
-const rows = new Map([...tbody.rows].map((row) => [row.dataset.userId, row]));
+// A compact page of many rows sends them in a template (board.html): none in the table yet.
+const outside = document.getElementById("board-rows");
+const served = outside ? [...outside.content.querySelectorAll("tr[data-user-id]")] : [...tbody.rows];
+const rows = new Map(served.map((row) => [row.dataset.userId, row]));
+// Every row in the order shown, whether in the document or not: past VIRTUAL_PAST rows the
+// compact board keeps only the rows in view in the table (see "the rows in view" below);
+// the others are kept here and changed all the same, so a row scrolled into view is current.
+const ordered = [...rows.values()];
 const LOGOUT = 2;
 // A large organisation's board is in pages (web/pages/board.py): the search and the tiles
 // ask the server, and changes of agents on other pages only move the counts.
@@ -46,7 +54,9 @@ function matches(row) {
 }
 
 function applyFilter(row) {
-  row.hidden = row.dataset.absent === "yes" || !matches(row);
+  const hidden = row.dataset.absent === "yes" || !matches(row);
+  if (hidden !== row.hidden && windowed) schedulePaint();
+  row.hidden = hidden;
 }
 
 function applyFilters() {
@@ -110,19 +120,19 @@ function compare(a, b) {
 }
 
 function sortAll() {
-  const sorted = [...rows.values()].sort(compare);
-  tbody.append(...sorted);
+  ordered.sort(compare);
+  if (windowed) paintWindow();
+  else tbody.append(...ordered);
 }
 
 // Only the row that changed moves: its place is found among the others, already sorted.
 function reposition(row) {
-  let next = null;
-  for (const other of tbody.rows) {
-    if (other !== row && compare(row, other) < 0) {
-      next = other;
-      break;
-    }
-  }
+  ordered.splice(ordered.indexOf(row), 1);
+  let at = ordered.findIndex((other) => compare(row, other) < 0);
+  if (at < 0) at = ordered.length;
+  ordered.splice(at, 0, row);
+  if (windowed) return schedulePaint();
+  const next = ordered[at + 1] || null;
   if (row.nextSibling !== next) tbody.insertBefore(row, next);
 }
 
@@ -141,6 +151,136 @@ for (const button of table.querySelectorAll("[data-sort]")) {
   });
 }
 
+// -- density and the rows in view -------------------------------------------------------
+// The compact board has rows of 28 px and a header that stays in view (app.css), and is
+// remembered in this browser. Past VIRTUAL_PAST rows only the rows in view (and OVERSCAN
+// either side) are in the table, between two spacer rows as tall as the rows left out: a
+// page of COMPACT_PAGE rows (web/pages/board.py) stays as quick to scroll and to change as
+// one of 500. Past one page of the comfortable board the compact board is another page of
+// the server's (?view=compact), so switching reloads it.
+const COMPACT_KEY = "agentstatus.board.compact";
+const VIRTUAL_PAST = Number(body.dataset.virtualPast) || 500;
+const OVERSCAN = 15;
+let windowed = false;
+let rowHeight = 28;
+let paintDue = false;
+const spacers = ["before", "after"].map((side) => {
+  const spacer = document.createElement("tr");
+  spacer.className = "spacer";
+  spacer.dataset.spacer = side;
+  spacer.setAttribute("aria-hidden", "true");
+  const cell = document.createElement("td");
+  cell.colSpan = table.tHead.rows[0].cells.length;
+  spacer.append(cell);
+  return spacer;
+});
+
+function remembered() {
+  try {
+    return window.localStorage.getItem(COMPACT_KEY) === "1";
+  } catch {
+    return false; // storage refused (a private window's policy): the page's own choice
+  }
+}
+
+function remember(compact) {
+  try {
+    if (compact) window.localStorage.setItem(COMPACT_KEY, "1");
+    else window.localStorage.removeItem(COMPACT_KEY);
+  } catch {
+    // not remembered; the board still switches
+  }
+}
+
+function viewAddress(compact) {
+  const url = new URL(window.location.href);
+  if (compact) url.searchParams.set("view", "compact");
+  else url.searchParams.delete("view");
+  url.searchParams.delete("page"); // pages of another size: from the first
+  return url.toString();
+}
+
+function schedulePaint() {
+  if (paintDue) return;
+  paintDue = true;
+  requestAnimationFrame(paintWindow);
+}
+
+// The rows that would be in view, placed in the table; the rows already there stay put
+// (a focused button keeps its focus while the page scrolls).
+function paintWindow() {
+  paintDue = false;
+  if (!windowed) return;
+  const shown = ordered.filter((row) => !row.hidden);
+  const [before, after] = spacers;
+  if (!before.isConnected) tbody.prepend(before);
+  const top = before.getBoundingClientRect().top; // where the first row would be
+  const first = Math.min(shown.length, Math.max(0, Math.floor(-top / rowHeight) - OVERSCAN));
+  const seen = Math.ceil((window.innerHeight - top) / rowHeight) + OVERSCAN;
+  const last = Math.min(shown.length, Math.max(first, seen));
+  before.style.blockSize = `${first * rowHeight}px`;
+  after.style.blockSize = `${(shown.length - last) * rowHeight}px`;
+  const wanted = [before, ...shown.slice(first, last), after];
+  const keep = new Set(wanted);
+  for (const child of [...tbody.children]) if (!keep.has(child)) child.remove();
+  let at = tbody.firstElementChild;
+  for (const element of wanted) {
+    if (element === at) at = at.nextElementSibling;
+    else tbody.insertBefore(element, at);
+  }
+}
+
+function setWindowed(on) {
+  if (on === windowed) return;
+  windowed = on;
+  if (on) {
+    // Every row out at once, before anything asks for a layout (of a table of 2000 rows,
+    // seconds); the rows in view come back, and the height of one tells the others'.
+    tbody.replaceChildren(...spacers);
+    paintWindow();
+    const measured = ordered.find((row) => row.isConnected);
+    const height = measured ? measured.getBoundingClientRect().height : 0;
+    if (height > 0 && height !== rowHeight) {
+      rowHeight = height;
+      paintWindow();
+    }
+    window.addEventListener("scroll", schedulePaint, { passive: true });
+    window.addEventListener("resize", schedulePaint);
+  } else {
+    window.removeEventListener("scroll", schedulePaint);
+    window.removeEventListener("resize", schedulePaint);
+    for (const spacer of spacers) spacer.remove();
+    tbody.append(...ordered);
+  }
+}
+
+function setupDensity() {
+  const toggle = document.querySelector("[data-compact-toggle]");
+  const served = body.dataset.view === "compact";
+  const differ = body.dataset.sizesDiffer === "yes";
+  // An address asking for the compact board wins (and is remembered); else this browser's.
+  const asked = new URL(window.location.href).searchParams.get("view") === "compact";
+  let compact = asked || remembered();
+  if (asked) remember(true);
+  if (differ && compact !== served) {
+    window.location.replace(viewAddress(compact));
+    return;
+  }
+  const apply = () => {
+    if (compact) body.dataset.density = "compact";
+    else delete body.dataset.density;
+    toggle.setAttribute("aria-pressed", String(compact));
+    setWindowed(compact && ordered.length > VIRTUAL_PAST);
+  };
+  apply();
+  toggle.addEventListener("click", () => {
+    compact = !compact;
+    remember(compact);
+    if (differ) window.location.assign(viewAddress(compact));
+    else apply();
+  });
+}
+
 // -- live updates -----------------------------------------------------------------------
 
 // An agent's segment of a page address, as web/agent_paths.py writes it: "." and ".."
@@ -154,7 +294,7 @@ function agentPath(userId) {
 }
 
 function addRow(userId) {
-  const row = tbody.rows[0] ? tbody.rows[0].cloneNode(true) : null;
+  const row = ordered[0] ? ordered[0].cloneNode(true) : null;
   if (row === null) return null; // an empty board is rebuilt by a reload
   row.dataset.userId = userId;
   const link = row.querySelector(".name a");
@@ -168,7 +308,9 @@ function addRow(userId) {
   setNext(row, null);
   const button = row.querySelector("button[data-logout]");
   button.setAttribute("aria-label", `${text.log_out_label} ${userId}`);
-  tbody.append(row);
+  ordered.push(row);
+  if (windowed) schedulePaint();
+  else tbody.append(row);
   rows.set(userId, row);
   return row;
 }
@@ -296,6 +438,9 @@ function connect() {
     source.addEventListener(type, (message) => showCall(JSON.parse(message.data)));
   }
   source.addEventListener("extension.phone", (message) => phoneChanged(JSON.parse(message.data)));
+  for (const type of QUEUE_EVENTS) {
+    source.addEventListener(type, (message) => queueChanged(type, JSON.parse(message.data)));
+  }
   source.addEventListener("open", () => {
     setBanner(dropped ? "reconnected" : "live", dropped ? text.reconnected : text.live);
   });
@@ -367,6 +512,7 @@ function showFloor(agents) {
     if (then) setState(row, then.status, then.extension, then.since_ms);
     else row.hidden = true;
   }
+  if (windowed) schedulePaint();
   recount();
   showEmpty();
 }
@@ -402,6 +548,7 @@ setupReplay({
 });
 
 // The rows come sorted by name from the server; sortAll runs when a header is clicked.
+setupDensity();
 connect();
 // The board is whole: the benchmark and the tests wait for this.
 document.body.dataset.ready = "1";

@@ -12,6 +12,9 @@ const LOGOUT = 2;
 const CHANGES = new Set(["agent.login", "agent.logout", "agent.status", "agent.wrap_up_started"]);
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
 const RECONNECTED_MS = 3000;
+// The callers waiting in the agent's queues are asked this often while the panel is in
+// view (not on the stream: it carries the agent's own events only, see api.py queues).
+const QUEUES_EVERY_MS = 5000;
 // Before the first answer there are no words from the server: these two say why.
 const FALLBACK = {
   en: {
@@ -113,6 +116,12 @@ class AgentstatusPanel extends HTMLElement {
     this.section.setAttribute("aria-busy", "true");
     this.root.append(style, this.section);
     this.generation = 0;
+    // Back in view: the queues as they are now, not as they were when it was hidden.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.queueList && !this.ended && this.isConnected) {
+        this.askQueues(this.generation);
+      }
+    });
   }
 
   connectedCallback() {
@@ -146,6 +155,7 @@ class AgentstatusPanel extends HTMLElement {
     this.generation += 1; // every loop of an older start sees it and ends
     this.abort?.abort();
     clearInterval(this.ticker);
+    clearInterval(this.queuesTimer);
     clearTimeout(this.retryTimer);
   }
 
@@ -202,6 +212,9 @@ class AgentstatusPanel extends HTMLElement {
     }
     this.setPresence(body.presence);
     this.setAfterCall(body.after_call);
+    this.setQueues(body.queues);
+    clearInterval(this.queuesTimer);
+    this.queuesTimer = setInterval(() => this.askQueues(generation), QUEUES_EVERY_MS);
     this.connect(generation);
   }
 
@@ -283,6 +296,10 @@ class AgentstatusPanel extends HTMLElement {
       this.confirmBox,
     );
     this.buildAfterCall(current);
+    this.queueList = element("ul", "queues");
+    this.queueList.setAttribute("aria-label", this.text("queues"));
+    this.queueList.hidden = true;
+    this.afterCallLine.after(this.queueList);
     this.refreshButtons();
     for (const call of this.state.calls || []) this.calls.set(call.id, call.state);
     this.showCalls();
@@ -316,6 +333,52 @@ class AgentstatusPanel extends HTMLElement {
     this.nextLine.title = this.text("next_status");
     this.afterCallLine.hidden = !inWrapUp && this.nextLine.hidden;
     this.tick();
+  }
+
+  // The callers waiting in each of the agent's queues (null: no phone system, no list).
+  setQueues(queues) {
+    if (!this.queueList) return;
+    this.queues = queues || [];
+    this.queueList.hidden = this.queues.length === 0;
+    const items = this.queues.map((queue) => {
+      const item = element("li", "queue");
+      item.dataset.queue = queue.name;
+      item.dataset.waiting = String(queue.waiting);
+      item.append(element("span", "queue-waiting"), element("span", "queue-longest"));
+      return item;
+    });
+    this.queueList.replaceChildren(...items);
+    this.tick();
+  }
+
+  async askQueues(generation) {
+    if (document.visibilityState !== "visible") return; // asked again when back in view
+    try {
+      const answer = await this.request("queues");
+      if (!answer.ok || generation !== this.generation) return;
+      const body = await answer.json();
+      if (generation !== this.generation) return;
+      this.offset = Date.parse(body.now) - Date.now();
+      this.setQueues(body.queues);
+    } catch {
+      // asked again on the next round
+    }
+  }
+
+  showQueues() {
+    const now = Date.now() + (this.offset || 0);
+    for (const [index, item] of [...this.queueList.children].entries()) {
+      const queue = this.queues[index];
+      const waiting = this.text("queue_waiting")
+        .replace("%(count)s", String(queue.waiting))
+        .replace("%(queue)s", queue.name);
+      const [count, longest] = item.children;
+      if (count.textContent !== waiting) count.textContent = waiting;
+      const since = queue.longest_since ? Date.parse(queue.longest_since) : null;
+      const wait = since === null ? "" : this.text("queue_longest").replace("%(wait)s", clock(now - since));
+      if (longest.textContent !== wait) longest.textContent = wait;
+      longest.hidden = wait === "";
+    }
   }
 
   // The agent's events that may start, restart or end a wrap-up: ask what it is now.
@@ -436,6 +499,7 @@ class AgentstatusPanel extends HTMLElement {
   }
 
   tick() {
+    if (this.queueList && this.queues) this.showQueues();
     if (this.timer && !Number.isNaN(this.sinceMs)) {
       const elapsed = Date.now() + (this.offset || 0) - this.sinceMs;
       const text = clock(elapsed);
