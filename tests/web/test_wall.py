@@ -22,6 +22,7 @@ from agentstatus.domain.queues import CallerChange, CallerEvent, QueueCaller
 from agentstatus.service import queues
 from agentstatus.service.organisations import org_id
 from agentstatus.service.tokens import Role
+from agentstatus.service.wall_links import create_link, revoke_all
 from agentstatus.storage.database import reading
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
@@ -64,9 +65,14 @@ def test_the_page_is_the_wall_only_and_the_board_links_to_it(
 ) -> None:
     org, user = _wall_of(shared_engine)
     base = shared_server.base_url
-    answer = httpx.get(f"{base}/o/{org.name}/wall", follow_redirects=False)
-    assert answer.status_code == 303
-    assert answer.headers["location"] == f"/sign-in?next=%2Fo%2F{org.name}%2Fwall"
+    # Without a session the shell is served (a wall link's token is in the fragment, which
+    # no server sees): the organisation's name and the script, nothing else of the site.
+    shell = httpx.get(f"{base}/o/{org.name}/wall", follow_redirects=False)
+    assert shell.status_code == 200
+    assert shell.headers["cache-control"] == "no-store"
+    assert 'class="wall-back"' not in shell.text
+    assert "Reports" not in shell.text
+    assert "<form" not in shell.text
     with signed_in(base, user) as client:
         board = client.get(f"/o/{org.name}/")
         assert f'href="/o/{org.name}/wall"' in board.text
@@ -158,6 +164,24 @@ def test_who_may_see_a_wall(shared_server: ServerProcess, shared_engine: Engine)
             answer = client.get(f"/o/no-such-org/wall/{path}")
             assert answer.status_code == 404, path
             assert "detail" in answer.json()
+    # A wall link reads its own organisation's wall, and nothing of another's.
+    link = create_link(shared_engine, org.name).token
+    theirs = create_link(shared_engine, other.name).token
+    bearer = {"authorization": f"Bearer {link}"}
+    for path in ("state", "queues"):
+        assert httpx.get(f"{base}/o/{org.name}/wall/{path}", headers=bearer).status_code == 200
+        refused = httpx.get(
+            f"{base}/o/{org.name}/wall/{path}", headers={"authorization": f"Bearer {theirs}"}
+        )
+        assert refused.status_code == 401, path
+        assert refused.json()["reason"] == "unknown"
+        assert theirs not in refused.text
+    with httpx.stream("GET", f"{base}/o/{org.name}/wall/events", headers=bearer) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+    revoke_all(shared_engine, org.name)
+    gone = httpx.get(f"{base}/o/{org.name}/wall/state", headers=bearer)
+    assert (gone.status_code, gone.json()["reason"]) == (401, "revoked")
 
 
 def test_the_stream_carries_the_changes_and_the_queues(
@@ -180,7 +204,7 @@ def test_the_stream_carries_the_changes_and_the_queues(
                 if line.startswith("event: "):
                     kinds.append(line.removeprefix("event: "))
                 if line.startswith("data: ") and kinds[-1] == "queue.caller_joined":
-                    detail = orjson.loads(line.removeprefix("data: "))["detail"]
-                    assert detail["queue"] == "support"
+                    queue = orjson.loads(line.removeprefix("data: "))["queue"]
+                    assert (queue["name"], queue["call_id"]) == ("support", "c9")
                     break
     assert kinds == ["agent.login", "queue.caller_joined"]

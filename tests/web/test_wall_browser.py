@@ -29,6 +29,7 @@ from agentstatus.service.next_status import queue_next
 from agentstatus.service.organisations import org_id
 from agentstatus.service.phone_calls import store_calls
 from agentstatus.service.tokens import Role
+from agentstatus.service.wall_links import create_link, revoke_all
 from agentstatus.storage.database import reading
 from agentstatus.storage.stores import announce_once
 from tests.support.factories import OrgFixture, make_org
@@ -366,11 +367,45 @@ def test_screenshots_of_a_wall_of_two_hundred(
         page.goto(f"{shared_server.base_url}/o/{org.name}/")  # the language switch is there
 
 
+def test_a_wall_link_opens_the_wall_with_no_session_and_a_revoked_one_says_so(
+    page: Page, shared_server: ServerProcess, shared_engine: Engine
+) -> None:
+    """A TV with nobody signed in: the fragment's token goes as ``Authorization: Bearer``
+    on every read, with no cookie, and leaves the address bar; the wall is live. Revoked,
+    the wall says so in words; a visitor with neither link nor session is sent to sign in."""
+    org = make_org(shared_engine, agent_count=2, extension_count=2)
+    set_status(shared_server.base_url, org, 0, 1)
+    made = create_link(shared_engine, org.name, "Floor TV")
+    sent: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.all_headers()) if "/wall/state" in r.url else None,
+    )
+    page.goto(f"{shared_server.base_url}/o/{org.name}/wall#token={made.token}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#wall-connection")).to_have_attribute("data-state", "live")
+    expect(tile(page, "101")).to_have_attribute("data-status", "1")
+    assert page.url == f"{shared_server.base_url}/o/{org.name}/wall"
+    assert sent[0]["authorization"] == f"Bearer {made.token}"
+    assert "cookie" not in sent[0]
+    expect(page.locator(".wall-back")).to_have_count(0)  # no other page named
+    set_status(shared_server.base_url, org, 1, 1)
+    expect(tile(page, "102")).to_have_attribute("data-status", "1")
+
+    revoke_all(shared_engine, org.name)
+    page.goto(f"{shared_server.base_url}/o/{org.name}/wall#token={made.token}")
+    expect(page.locator("#wall-connection")).to_have_attribute("data-state", "refused")
+    expect(page.locator("#wall-connection")).to_contain_text("This wall link was revoked")
+
+    page.goto(f"{shared_server.base_url}/o/{org.name}/wall")
+    page.wait_for_url("**/sign-in?next=*")
+
+
 def test_a_wall_opened_by_a_link_sends_its_token_and_no_cookie(
     page: Page, shared_server: ServerProcess, shared_engine: Engine
 ) -> None:
-    """Ready for the wall links (answered in ``wall_access``): the fragment's token goes as
-    ``Authorization: Bearer`` on every read, with no cookie, and leaves the address bar."""
+    """Signed in, a wall opened by a link still goes by the link: its token as
+    ``Authorization: Bearer`` on every read, with no cookie."""
     org = make_org(shared_engine, agent_count=1, extension_count=1)
     user = add_user(shared_engine, f"l-{org.name}@example.com", Role.SUPERVISOR, org.name)
     sign_in(page, shared_server.base_url, user)
@@ -380,11 +415,9 @@ def test_a_wall_opened_by_a_link_sends_its_token_and_no_cookie(
         lambda r: sent.append(r.all_headers()) if "/wall/state" in r.url else None,
     )
     page.goto(f"{shared_server.base_url}/o/{org.name}/wall#token=not-a-real-token")
-    # No session sent, so the server (sessions only, for now) refuses: said, not shown.
+    # The link decides, not the session beside it: an unknown token is refused in words.
     expect(page.locator("#wall-connection")).to_have_attribute("data-state", "refused")
-    expect(page.locator("#wall-connection")).to_have_text(
-        "This wall cannot be shown: sign in again, or ask for a new link."
-    )
+    expect(page.locator("#wall-connection")).to_contain_text("This wall link does not work")
     assert page.url == f"{shared_server.base_url}/o/{org.name}/wall"
     assert sent
     assert sent[0]["authorization"] == "Bearer not-a-real-token"

@@ -326,11 +326,12 @@ class PbxLink:
 
     @staticmethod
     def _touched(events: list[HistoryEvent]) -> tuple[set[str], set[str]]:
-        """The extensions and agents the changes touched (a call's event touches none)."""
+        """The extensions and agents the changes touched (an event that changes no presence,
+        such as a call's or a queue's caller's, touches none)."""
         sips: set[str] = set()
         users: set[str] = set()
         for e in events:
-            if e.call is not None:
+            if not e.is_change:
                 continue
             users.add(e.user_id)
             for sip in (e.prev_extension, e.new_extension):

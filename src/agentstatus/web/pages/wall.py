@@ -40,10 +40,10 @@ from agentstatus.service.phone_calls import calls_of_org
 from agentstatus.service.queues import queues_now
 from agentstatus.service.wrap_up import get_wrap_up
 from agentstatus.storage.types import OperationalError
-from agentstatus.web.pages.common import Refused, page_request, render
+from agentstatus.web.pages.common import Refused, page_request, pages_of, render
 from agentstatus.web.pages.wall_access import WallRefused, WallViewer, wall_viewer
 from agentstatus.web.status_names import displayed
-from agentstatus.web.visitors import context_of
+from agentstatus.web.visitors import context_of, language_of, visitor
 
 WALL_MAX = 5000
 """Agents on one wall: 200 fill a 1920x1080 screen with readable tiles, 1,000 with small
@@ -65,8 +65,21 @@ def _unavailable(detail: str) -> Response:
 
 async def wall(request: Request) -> Response:
     """``GET /o/{org}/wall``: the page (a shell; the script fills it)."""
+    org = request.path_params["org"]
+    if await visitor(request) is None:
+        # A TV opened by a wall link: the token is in the fragment, which no server sees,
+        # so the shell is served to anyone (it holds nothing but the organisation's name,
+        # which the link's URL shows anyway); its script signs in with the token, or sends
+        # a visitor without one to the sign-in page.
+        pages = pages_of(request)
+        code = language_of(request)
+        values = {"org": org, "signed_in": False, "visitor": None}
+        response = pages.render(code, "wall.html", values)
+        response.headers["cache-control"] = "no-store"
+        response.headers["referrer-policy"] = "no-referrer"
+        return response
     try:
-        page = await page_request(request, request.path_params["org"])
+        page = await page_request(request, org)
     except Refused as refused:
         return refused.response
     return render(page, "wall.html", {"signed_in": True})

@@ -45,16 +45,17 @@ function show(name) {
 }
 
 export function queueChanged(type, event) {
-  const detail = event.detail;
-  if (!detail || typeof detail.queue !== "string" || typeof detail.call_id !== "string") return;
-  const callers = waiting.get(detail.queue) || new Map();
-  waiting.set(detail.queue, callers);
+  // The event's queue object (domain/history_event.py queue_json): name, call_id, joined_at.
+  const queue = event.queue;
+  if (!queue || typeof queue.name !== "string" || typeof queue.call_id !== "string") return;
+  const callers = waiting.get(queue.name) || new Map();
+  waiting.set(queue.name, callers);
   if (type === "queue.caller_joined") {
-    callers.set(detail.call_id, Number(detail.joined_ms) || Date.parse(event.at));
+    callers.set(queue.call_id, Date.parse(queue.joined_at) || Date.parse(event.at));
   } else {
-    callers.delete(detail.call_id);
+    callers.delete(queue.call_id);
   }
-  show(detail.queue);
+  show(queue.name);
 }
 
 export const QUEUE_EVENTS = [

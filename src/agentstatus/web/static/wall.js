@@ -472,11 +472,32 @@ function setBanner(state, words) {
   body.dataset.connection = state;
 }
 
-class Refusal extends Error {}
+// A refused wall: without a link, the visitor signs in (and comes back here); with one,
+// the server's words say why (unknown, expired, revoked), in the viewer's language.
+class Refusal extends Error {
+  constructor(words) {
+    super("refused");
+    this.words = words;
+  }
+}
+
+async function refusal(answer) {
+  if (token === null && answer.status === 401) {
+    location.assign(`/sign-in?next=${encodeURIComponent(location.pathname)}`);
+  }
+  let words = text.refused;
+  try {
+    const said = await answer.json();
+    if (said.title) words = said.detail ? `${said.title}. ${said.detail}` : said.title;
+  } catch {
+    // not JSON: the generic words
+  }
+  return new Refusal(words);
+}
 
 async function loadState() {
   const answer = await request("/state");
-  if (answer.status === 401 || answer.status === 403) throw new Refusal();
+  if (answer.status === 401 || answer.status === 403) throw await refusal(answer);
   if (!answer.ok) throw new Error(`state: ${answer.status}`);
   const state = await answer.json();
   build(state);
@@ -512,7 +533,7 @@ async function run() {
       const headers = { accept: "text/event-stream" };
       if (lastId !== null) headers["last-event-id"] = lastId;
       const answer = await request("/events", { headers, signal: abort.signal });
-      if (answer.status === 401 || answer.status === 403) throw new Refusal();
+      if (answer.status === 401 || answer.status === 403) throw await refusal(answer);
       if (!answer.ok) throw new Error(`events: ${answer.status}`);
       if (dropped) {
         // Caught up from the history (Last-Event-ID); the queues' figures are read anew.
@@ -536,7 +557,7 @@ async function run() {
       }
     } catch (error) {
       if (error instanceof Refusal) {
-        setBanner("refused", text.refused);
+        setBanner("refused", error.words);
         attempt = RETRY_MS.length - 1; // a session may come back (signed in elsewhere)
       }
     } finally {
