@@ -12,10 +12,16 @@ Debian's Chromium against one agentstatus on SQLite.
 Targets: render under 1 s (the median; the worst is shown), change-to-screen p99 under 300 ms.
 Since issue 21 the board shows ``BOARD_PAGE`` (500) rows a page, by name: the render is of
 that page, and the changes go to the agents on it.
+
+3. The wall (issue 24): the same two measures on ``/o/{org}/wall`` at 1920x1080 with every
+   agent a tile (``performance.mark("wall-ready")``; the changes go to all the agents), and
+   the browser's CPU while the changes arrive (its processes' user and system time from
+   ``/proc``, over the wall-clock time of the changes: 1.0 is one core busy).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import threading
@@ -59,6 +65,21 @@ OBSERVE = """() => {
   });
 }"""
 
+WALL_OBSERVE = """() => {
+  window.__seen = {};
+  const observer = new MutationObserver((records) => {
+    const at = performance.timeOrigin + performance.now();
+    for (const record of records) {
+      const tile = record.target.closest(".wall-tile");
+      if (tile) window.__seen[tile.dataset.userId + ":" + tile.dataset.status] = at;
+    }
+  });
+  observer.observe(document.querySelector("#wall"), {
+    subtree: true, attributes: true, attributeFilter: ["data-status"],
+  });
+}"""
+WALL_VIEWPORT = {"width": 1920, "height": 1080}
+
 
 @dataclass(frozen=True)
 class BrowserPlan:
@@ -85,6 +106,7 @@ class BrowserResult:
     rate: float
     non_ok: int
     notes: list[str] = field(default_factory=list)
+    wall: WallResult | None = None
 
     @property
     def render_median_ms(self) -> float:
@@ -95,7 +117,29 @@ class BrowserResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BrowserResult:
-        return cls(**data)
+        wall = data.get("wall")
+        return cls(**{**data, "wall": None if wall is None else WallResult(**wall)})
+
+
+@dataclass
+class WallResult:
+    """The wall's render and change-to-tile figures, and the browser's CPU meanwhile."""
+
+    tiles: int
+    render_ms: list[float]
+    changes: int
+    shown: int
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    latency_max_ms: float | None
+    browser_cores: float | None
+    """The browser's CPU time over the changes' wall-clock time (1.0: one core)."""
+    fits: bool
+    """No scrollbar at 1920x1080."""
+
+    @property
+    def render_median_ms(self) -> float:
+        return statistics.median(self.render_ms) if self.render_ms else float("inf")
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -111,6 +155,7 @@ def _drive(
     shown: list[int],
     answered: dict[str, float],
     failures: list[int],
+    current: dict[int, int] | None = None,
 ) -> None:
     """Wire changes at ``plan.rate`` per second, each a new status of the next agent of
     ``shown`` (the rows on the board's page: since issue 21 it shows ``BOARD_PAGE`` rows a
@@ -124,6 +169,9 @@ def _drive(
                 time.sleep(pause)
             agent = shown[k % len(shown)]
             status = STATUSES[(k // len(shown)) % len(STATUSES)]
+            if current is not None:  # a status the agent is not in (a change to see)
+                status = next(s for s in STATUSES if s != current.get(agent))
+                current[agent] = status
             answer = client.get(
                 "/UserLogin/SetStatusFromAPI",
                 params={
@@ -137,6 +185,70 @@ def _drive(
                 answered[f"{agent}:{status}"] = time.time() * 1000
             else:
                 failures.append(k)
+
+
+def _browser_cpu_seconds() -> float:
+    """User and system time of every Chromium process now running (seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            if "chrom" not in name:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _measure_wall(plan: BrowserPlan, base: str, browser: Any) -> WallResult:
+    """The wall of every agent at 1920x1080: navigations to ready, then changes."""
+    page = browser.new_page(viewport=WALL_VIEWPORT)
+    page.goto(f"{base}/sign-in")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_selector("body[data-ready]")
+    render: list[float] = []
+    for _ in range(plan.navigations):
+        page.goto(f"{base}/o/{ORG}/wall")
+        page.wait_for_selector('body[data-ready="1"]')
+        render.append(page.evaluate("performance.getEntriesByName('wall-ready')[0].startTime"))
+    page.wait_for_selector('#wall-connection[data-state="live"]')
+    statuses = page.eval_on_selector_all(
+        ".wall-tile", "tiles => tiles.map(t => [t.dataset.userId, t.dataset.status])"
+    )
+    current = {int(u): int(s) for u, s in statuses}
+    tiles = list(current)
+    fits = bool(page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight"))
+    page.evaluate(WALL_OBSERVE)
+    answered: dict[str, float] = {}
+    failures: list[int] = []
+    driver = threading.Thread(target=_drive, args=(base, plan, tiles, answered, failures, current))
+    cpu_before, started = _browser_cpu_seconds(), time.monotonic()
+    driver.start()
+    while driver.is_alive():
+        page.wait_for_timeout(200)
+    cores = (_browser_cpu_seconds() - cpu_before) / (time.monotonic() - started)
+    page.wait_for_timeout(1500)
+    seen: dict[str, float] = page.evaluate("window.__seen")
+    page.close()
+    latencies = [seen[key] - at for key, at in answered.items() if key in seen]
+    return WallResult(
+        tiles=len(tiles),
+        render_ms=[round(r, 1) for r in render],
+        changes=len(answered),
+        shown=len(latencies),
+        latency_p50_ms=_percentile(latencies, 50),
+        latency_p99_ms=_percentile(latencies, 99),
+        latency_max_ms=max(latencies) if latencies else None,
+        browser_cores=round(cores, 2) if not failures else None,
+        fits=fits,
+    )
 
 
 def run_browser(plan: BrowserPlan, workdir: Path) -> BrowserResult:
@@ -193,9 +305,12 @@ def _measure(plan: BrowserPlan, base: str) -> BrowserResult:
             page.wait_for_timeout(200)  # Playwright's events are handled while it waits
         page.wait_for_timeout(1500)
         seen: dict[str, float] = page.evaluate("window.__seen")
+        page.close()
+        wall = _measure_wall(plan, base, browser)
         browser.close()
     latencies = [seen[key] - at for key, at in answered.items() if key in seen]
     return BrowserResult(
+        wall=wall,
         agents=plan.agents,
         rows_rendered=rows,
         render_ms=[round(r, 1) for r in render],
@@ -233,6 +348,32 @@ def _checks() -> list[Check[BrowserResult]]:
             "ms",
             lambda r: f"browser: change to screen at {r.rate:g}/s, p99 < 300 ms (all shown)",
         ),
+        Check(
+            "browser: wall of 1,000 agents rendered < 1 s (median), no scrollbar",
+            lambda r: (
+                r.wall.render_median_ms
+                if r.wall is not None and r.wall.tiles == r.agents and r.wall.fits
+                else float("inf")
+            ),
+            "<",
+            1000,
+            "ms",
+            lambda r: f"browser: wall of {r.agents:,} agents rendered < 1 s (median), no scrollbar",
+        ),
+        Check(
+            "browser: change to tile p99 < 300 ms",
+            lambda r: (
+                r.wall.latency_p99_ms
+                if r.wall is not None
+                and r.wall.latency_p99_ms is not None
+                and r.wall.shown == r.wall.changes
+                else float("inf")
+            ),
+            "<",
+            300,
+            "ms",
+            lambda r: f"browser: change to wall tile at {r.rate:g}/s, p99 < 300 ms (all shown)",
+        ),
     ]
 
 
@@ -260,5 +401,22 @@ def table(result: BrowserResult) -> str:
             f"on screen; change to screen p50 {_ms(result.latency_p50_ms)}, p99 "
             f"{_ms(result.latency_p99_ms)}, max {_ms(result.latency_max_ms)}; non-OK "
             f"{result.non_ok}",
+            *_wall_lines(result),
         ]
     )
+
+
+def _wall_lines(result: BrowserResult) -> list[str]:
+    wall = result.wall
+    if wall is None:
+        return []
+    renders = ", ".join(f"{r:.0f}" for r in wall.render_ms)
+    cores = "-" if wall.browser_cores is None else f"{wall.browser_cores:.2f} core"
+    return [
+        f"browser: wall of {wall.tiles:,} tiles at 1920x1080 "
+        f"({'no scrollbar' if wall.fits else 'SCROLLS'}); navigation to ready median "
+        f"{wall.render_median_ms:.0f} ms (each: {renders} ms)",
+        f"browser: {wall.changes} wire changes at {result.rate:g}/s, {wall.shown} seen on the "
+        f"wall; change to tile p50 {_ms(wall.latency_p50_ms)}, p99 {_ms(wall.latency_p99_ms)}, "
+        f"max {_ms(wall.latency_max_ms)}; the browser's CPU meanwhile {cores}",
+    ]

@@ -14,7 +14,8 @@ server software (uvicorn, one worker): see ``bench/references.py`` and docs/perf
 4. Scale: reports over 100,000 agents and 10 million history rows; the server's memory.
 5. Fan-out (``bench/fanout.py``): thousands of event-stream subscribers of one instance.
 6. Browser (``bench/browser.py``): the board of 1,000 agents in Chromium, its render time
-   and change-to-screen latency at 50 changes/s.
+   and change-to-screen latency at 50 changes/s; the wall of the same 1,000 agents at
+   1920x1080, its render time, change-to-tile latency and the browser's CPU (issue 24).
 7. Deadlines (``bench/deadlines.py``): how soon the policies act after their deadlines pass,
    on SQLite and on three PostgreSQL instances, each deadline exactly once.
 8. Phone system (``bench/pbx.py``): the time from an OK answer to the command read by a
@@ -739,7 +740,7 @@ def run_parts(plan: Plan, workdir: Path, results: Results) -> None:
     if plan.browser:
         missing = browser.available()
         if missing is None:
-            log(f"browser: the board of {plan.browser.agents:,} agents in Chromium")
+            log(f"browser: the board and the wall of {plan.browser.agents:,} agents in Chromium")
             results["browser"] = browser.run_browser(plan.browser, workdir).to_json()
         else:
             results["browser_skipped"] = missing

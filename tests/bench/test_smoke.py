@@ -86,6 +86,16 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     assert phone["reconcile_repaired"] == phone["drift_made"] > 0, phone
     assert phone["reconciled_right"]
 
+    # The browser part: every change seen on the board and on the wall, whose tiles are
+    # every agent with no scrollbar (Chromium is there in CI).
+    if os.environ.get("CI") == "true" or "browser" in results:
+        seen = results["browser"]
+        assert seen["changes"] == seen["shown"] > 0, seen
+        wall = seen["wall"]
+        assert (wall["tiles"], wall["fits"]) == (seen["agents"], True), wall
+        assert wall["changes"] == wall["shown"] > 0, wall
+        assert wall["browser_cores"] is not None, wall
+
     # The wrap-up part: every hang-up became a pause, every wrap-up's end was acted on once
     # and unpaused, no deadline left over.
     wrap = results["wrap_up"]["result"]
