@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -285,3 +286,25 @@ def test_the_event_stream_wakes_at_once_for_a_caller(linked: Linked) -> None:
         ]  # fmt: skip
         assert joined, stream.events[before:]
         call.abandon()
+
+
+def test_a_caller_on_the_ami_server_is_in_get_queues_callers_within_a_second(
+    linked: Linked,
+) -> None:
+    """End to end, as a CRM sees it: a caller joins at Asterisk and Voicenter's
+    GetQueuesCallers names it within a second; abandoned, it is gone."""
+    call = linked.ami.queue_call("support", None, caller_num="0503333333")
+    url = f"{linked.base_url}/comet/API/GetQueuesCallers"
+
+    def callers() -> list[dict[str, object]]:
+        answer = httpx.get(url, params={"code": linked.org.code}).json()
+        assert answer["ERR"] == 0, answer
+        return [c for q in answer["QUEUES"] if q["Name"] == "support" for c in q["Callers"]]
+
+    took = wait(lambda: [c["Phone"] for c in callers()] == ["0503333333"], "in GetQueuesCallers")
+    assert took < 1.0
+    [caller] = callers()
+    assert caller["CallID"] == call.caller_uniqueid
+    call.abandon()
+    wait(lambda: callers() == [], "gone from GetQueuesCallers")
+    assert today(linked.engine, linked.org.name, "support").abandoned == 1
