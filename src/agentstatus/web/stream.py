@@ -33,7 +33,8 @@ def _refuse(status: int, detail: str) -> Response:
     )
 
 
-def _resume(request: Request) -> int | None:
+def resume_position(request: Request) -> int | None:
+    """Where a board's or wall's stream resumes: ``Last-Event-ID`` or ``?after=``."""
     text = request.headers.get("last-event-id") or request.query_params.get("after")
     if text is None:
         return None
@@ -63,7 +64,7 @@ class SessionEvents:
         try:
             if len(user_ids or ()) > MAX_USERS:
                 raise InvalidInput(f"at most {MAX_USERS} user_id filters")
-            resume = _resume(request)
+            resume = resume_position(request)
             oid = await asyncio.to_thread(agents.stream_org_id, context.engine, org, user_ids)
             return await subscriber_response(
                 context,

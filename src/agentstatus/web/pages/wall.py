@@ -27,11 +27,10 @@ from starlette.types import Receive, Scope, Send
 
 from agentstatus.domain.clock import now_ms
 from agentstatus.domain.contrast import ink_for
-from agentstatus.domain.integers import parse_int
 from agentstatus.domain.queues import QueueNow
 from agentstatus.events.fanout import EventFilter
 from agentstatus.http.context import AppContext
-from agentstatus.http.events_endpoint import MAX_EVENT_ID, subscriber_response
+from agentstatus.http.events_endpoint import subscriber_response
 from agentstatus.service import agents, statuses
 from agentstatus.service.board import board_page
 from agentstatus.service.errors import InvalidInput, NotFound, TooMany, Unavailable
@@ -43,6 +42,7 @@ from agentstatus.storage.types import OperationalError
 from agentstatus.web.pages.common import Refused, page_request, pages_of, render
 from agentstatus.web.pages.wall_access import WallRefused, WallViewer, wall_viewer
 from agentstatus.web.status_names import displayed
+from agentstatus.web.stream import resume_position
 from agentstatus.web.visitors import context_of, language_of, visitor
 
 WALL_MAX = 5000
@@ -178,16 +178,6 @@ async def queues(request: Request) -> Response:
     return _json({"queues": [queue_json(q) for q in found], "now_ms": at})
 
 
-def _resume(request: Request) -> int | None:
-    text = request.headers.get("last-event-id") or request.query_params.get("after")
-    if text is None:
-        return None
-    value = parse_int(text.strip(), 0, MAX_EVENT_ID)
-    if value is None:
-        raise InvalidInput(f"the resume position must be a whole number from 0 to {MAX_EVENT_ID}")
-    return value
-
-
 class Events:
     """``GET /o/{org}/wall/events``: the organisation's event stream (every agent's
     events and the queues'), resumed by ``Last-Event-ID`` or ``?after=``, for the wall's
@@ -201,7 +191,7 @@ class Events:
     async def _response(self, request: Request) -> Response:
         try:
             viewer = await wall_viewer(request, request.path_params["org"])
-            resume = _resume(request)
+            resume = resume_position(request)
             context = context_of(request)
             oid = await asyncio.to_thread(agents.stream_org_id, context.engine, viewer.org, None)
             return await subscriber_response(
