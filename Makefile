@@ -22,7 +22,7 @@ run: install
 	$(BIN)/agentstatus serve --host $(HOST) --port $(PORT)
 
 ## test: install, then lint, type-check and run the whole suite (Chromium for the web's tests)
-test: install browser lint typecheck pytest
+test: install browser node lint typecheck pytest
 
 ## browser: Debian's Chromium for the browser tests (apt-get, as root); without it they skip
 .PHONY: browser
@@ -30,6 +30,17 @@ browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 	  echo "note: no chromium (apt-get install chromium): the browser tests will skip"
+
+## node: the real socket.io clients the monitor socket's tests drive and the OpenID provider
+## of the single sign-on tests (npm ci, from the lock
+## file, again whenever it changes); without Node (apt-get install nodejs npm) those tests skip
+.PHONY: node
+NODE_STAMP := tests/node/node_modules/.installed
+node:
+	@if command -v npm >/dev/null; then \
+	  { [ -f $(NODE_STAMP) ] && [ $(NODE_STAMP) -nt tests/node/package-lock.json ]; } || \
+	  { npm ci --prefix tests/node --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); }; \
+	else echo "note: no npm (apt-get install nodejs npm): the monitor socket's client and single sign-on tests will skip"; fi
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -43,8 +54,8 @@ typecheck: install
 # starting, streams, the browser): 12m55s against 15m49s with two, on this 2-core machine.
 # PYTEST_WORKERS=0 runs in this process.
 PYTEST_WORKERS ?= 4
-pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+pytest: install node
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 format: install
 	$(BIN)/ruff format src tests

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -115,7 +116,10 @@ def main() -> None:
     other = make_org(engine, name="other")
     with EslServer(queues=QUEUES) as esl:
         use_freeswitch(engine, url, victim.name, esl, QUEUES)
-        with ServerProcess(url, work / "server.log", env=PBX_ENV) as server:
+        # The installed script, executed as a user starts it (the tests' default command
+        # is forked from a process that has imported the service: tests/support/forked.py).
+        script = (str(Path(sys.executable).parent / "agentstatus"),)
+        with ServerProcess(url, work / "server.log", env=PBX_ENV, command=script) as server:
             assert server.process is not None
             pid = server.process.pid
             wait_state(engine, victim.name, lambda s: s.connected and s.reconcile_ms is not None)

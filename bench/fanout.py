@@ -9,7 +9,13 @@ and, in one other process (this one), every subscriber and the producer of chang
      ``org_subscribers_ii`` of the whole organisation, ``rate_ii`` changes/s;
 (iii) ``panels_iii`` open agent panels (issue 13): each its own panel link, on the panel's
      stream (``/panel/{org}/api/events``, the link's agent only), the agents covered
-     evenly as in (ii), ``rate_iii`` changes/s.
+     evenly as in (ii), ``rate_iii`` changes/s;
+(iv) ``monitor_sockets_iv`` Voicenter monitor sockets of the organisation (issue 25): one
+     login (``POST /monitorAPI/Login/Token``), then each a WebSocket at ``/socket.io/``
+     speaking Engine.IO 3 as the Events SDK's socket.io 1.3.7 does, ``rate_iv`` changes/s.
+     Its snapshot is ``AllExtensionsStatus``; its events ``ExtensionEvent``
+     (``userStatusUpdate``: the extension names the agent, ``representativeStatus`` the
+     status). Target: p99 within 1.5x of (i)'s, measured in the same run.
 
 Each scenario connects all its subscribers at once and times the first connect to the last
 snapshot; then the producer sends changes at a fixed rate (open loop: request k is sent at
@@ -20,11 +26,11 @@ U (its ``new.status`` is checked against it); its latency is its arrival (the mo
 time the read that carried it returned) minus the monotonic time the change's OK answer
 was read. Producer and subscribers share this process, hence one clock.
 
-Subscribers are raw asyncio streams: an HTTP/1.1 request, the chunked body decoded by hand,
-SSE blocks split on blank lines; of an event only ``id``, ``user_id`` and ``new.status``
-are read. A subscriber the server disconnects reconnects with ``Last-Event-ID`` (counted).
-An event for an agent a subscriber did not ask for is counted as *extra* (the server does
-not filter) and otherwise ignored.
+Subscribers of (i)-(iii) are raw asyncio streams: an HTTP/1.1 request, the chunked body
+decoded by hand, SSE blocks split on blank lines; of an event only ``id``, ``user_id`` and
+``new.status`` are read. A subscriber the server disconnects reconnects with
+``Last-Event-ID`` (counted). An event for an agent a subscriber did not ask for is counted
+as *extra* (the server does not filter) and otherwise ignored.
 
 ``python -m bench.fanout [--smoke]`` runs this part alone; ``bench/run.py`` runs it as one
 part of ``make bench``.
@@ -44,7 +50,7 @@ import tempfile
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -61,7 +67,7 @@ from bench.dataset import CODE, ORG, SHIFT, USER_BASE, build_sqlite
 from bench.harness import OK_MARKER, Server, agentstatus_server, read_answer
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-SCENARIOS = ("i", "ii", "iii")
+SCENARIOS = ("i", "ii", "iii", "iv")
 HOST = "127.0.0.1"
 PRODUCER_POOL = 4
 """Keep-alive connections the producer opens first; it opens more if all are busy."""
@@ -88,6 +94,8 @@ class FanoutPlan:
     rate_ii: float = 50.0
     panels_iii: int = 2_000
     rate_iii: float = 50.0
+    monitor_sockets_iv: int = 1_000
+    rate_iv: float = 10.0
     seconds: float = 25.0
     """The measured window of each scenario."""
     warmup: float = 3.0
@@ -98,6 +106,7 @@ class FanoutPlan:
             Scenario("i", self.org_subscribers_i, 0, self.rate_i),
             Scenario("ii", self.org_subscribers_ii, self.agent_subscribers_ii, self.rate_ii),
             Scenario("iii", 0, self.panels_iii, self.rate_iii, panels=True),
+            Scenario("iv", self.monitor_sockets_iv, 0, self.rate_iv, monitor=True),
         ]
 
 
@@ -111,6 +120,8 @@ SMOKE = FanoutPlan(
     rate_ii=10.0,
     panels_iii=100,
     rate_iii=10.0,
+    monitor_sockets_iv=100,
+    rate_iv=5.0,
     seconds=1.0,
     warmup=0.5,
 )
@@ -124,9 +135,13 @@ class Scenario:
     rate: float
     panels: bool = False
     """The one-agent subscribers are agent panels, each with its own link."""
+    monitor: bool = False
+    """The organisation's subscribers are Voicenter monitor sockets (one login)."""
 
     @property
     def label(self) -> str:
+        if self.monitor:
+            return f"({self.key}) {self.org_subscribers:,} monitor sockets, {self.rate:g}/s"
         parts = []
         if self.agent_subscribers:
             kind = "panel" if self.panels else "x one agent"
@@ -291,7 +306,26 @@ def _checks() -> list[Check[FanoutResult]]:
                     "core",
                 )
             )
+    out.append(
+        Check(
+            "fan-out (iv): monitor p99 within 1.5x of (i)'s SSE",
+            _monitor_to_sse,
+            "<=",
+            1.5,
+            "x",
+        )
+    )
     return out
+
+
+def _monitor_to_sse(result: FanoutResult) -> float | None:
+    """(iv)'s change-to-event p99 over (i)'s, both of this run; None unless both ran."""
+    sse, monitor = result.scenario("i"), result.scenario("iv")
+    if sse is None or monitor is None:
+        return None
+    if sse.p99_ms is None or monitor.p99_ms is None:
+        return math.inf
+    return monitor.p99_ms / max(sse.p99_ms, 1e-9)
 
 
 CHECKS = _checks()
@@ -356,16 +390,28 @@ class Counters:
 
 
 USER_KEY = b'"user_id"'
+# (iv): what an ExtensionEvent's text is read for.
+REASON_STATUS = b'"reason":"userStatusUpdate"'
+EXTEN_USER = b'"extenUser":"'
+REPRESENTATIVE_STATUS = b'"representativeStatus":'
 
 
 class Run:
     """One scenario: its subscribers, its changes, the deliveries seen."""
 
     def __init__(
-        self, port: int, token: str, scenario: Scenario, agents: int, panels: Sequence[str] = ()
+        self,
+        port: int,
+        token: str,
+        scenario: Scenario,
+        agents: int,
+        panels: Sequence[str] = (),
+        monitor_token: str = "",
     ) -> None:
         self.port = port
         self.token = token
+        self.monitor_token = monitor_token
+        """(iv): the socket token of the run's one monitor login."""
         self.scenario = scenario
         self.agents = agents
         self.counters = Counters()
@@ -413,6 +459,9 @@ class Run:
     async def subscribe(self, sub: Subscriber) -> None:
         """Until cancelled: connect, read, and reconnect whenever the stream ends (at
         once, unless the last stream lasted under a second: then after a pause)."""
+        if self.scenario.monitor:
+            await self._monitor(sub)
+            return
         connected_at: float | None = None
         while not self.stopping:
             if connected_at is not None:
@@ -529,6 +578,11 @@ class Run:
         except (ValueError, KeyError, TypeError):
             counters.unexpected += 1
             return
+        self._deliver(sub, user, status, now)
+
+    def _deliver(self, sub: Subscriber, user: int, status: int, now: float) -> None:
+        """The n-th event for ``user`` this subscriber got is the n-th change sent for it."""
+        counters = self.counters
         n = sub.seen.get(user, 0)
         sub.seen[user] = n + 1
         changes = self.user_changes[user] if 0 < user <= self.agents else []
@@ -542,6 +596,73 @@ class Run:
         self.delivery_at.append(now)
         counters.delivered += 1
 
+    # (iv): a Voicenter monitor socket, Engine.IO 3 over a WebSocket, as the Events SDK's
+    # socket.io 1.3.7 speaks it: the server's open packet ("0{...}") and namespace connect
+    # ("40"), then events as '42["<name>",<payload>]'; the client pings ("2") within the
+    # server's ping interval and the server answers "3". Like the SSE subscribers, a raw
+    # asyncio stream: the WebSocket handshake and frames by hand (RFC 6455; the server's
+    # frames are unmasked, the client's masked), and of an ExtensionEvent only the
+    # extension and the status are read (the server's cost is measured, not a client's).
+
+    async def _monitor(self, sub: Subscriber) -> None:
+        connected_at: float | None = None
+        while not self.stopping:
+            if connected_at is not None:
+                self.counters.reconnects += 1
+                if time.monotonic() - connected_at < 1.0:
+                    await asyncio.sleep(RECONNECT_PAUSE)
+            connected_at = time.monotonic()
+            try:
+                reader, writer = await asyncio.open_connection(HOST, self.port, limit=READ_SIZE)
+            except OSError:
+                self.counters.connect_errors += 1
+                continue
+            pinger: asyncio.Task[None] | None = None
+            try:
+                writer.write(self._upgrade())
+                head = await reader.readuntil(b"\r\n\r\n")
+                if head.split()[1] != b"101":
+                    self.counters.bad_answers += 1
+                    continue
+                sub.connected = True
+                async for text in _ws_texts(reader):
+                    if text[:2] == b"42":
+                        self._on_monitor_event(sub, text, time.monotonic())
+                    elif text[:1] == b"0" and pinger is None:  # open: ping in time
+                        interval = orjson.loads(text[1:])["pingInterval"] / 1000
+                        pinger = asyncio.create_task(_eio3_pings(writer, interval))
+            except (OSError, ValueError, IndexError, EOFError, asyncio.LimitOverrunError):
+                pass  # dropped, or unreadable framing: reconnect
+            finally:
+                sub.connected = False
+                if pinger is not None:
+                    pinger.cancel()
+                writer.close()
+
+    def _upgrade(self) -> bytes:
+        return (
+            f"GET /socket.io/?token={self.monitor_token}&EIO=3&transport=websocket HTTP/1.1\r\n"
+            f"Host: {HOST}:{self.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: YWdlbnRzdGF0dXMtYmVuYw==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+
+    def _on_monitor_event(self, sub: Subscriber, text: bytes, now: float) -> None:
+        if text.startswith(b'42["AllExtensionsStatus"'):
+            if sub.snapshot_at is None:
+                sub.snapshot_at = now
+            return
+        if not text.startswith(b'42["ExtensionEvent"') or REASON_STATUS not in text:
+            return
+        try:
+            at = text.index(EXTEN_USER) + len(EXTEN_USER)
+            user = int(text[at : text.index(b'"', at)].removeprefix(b"sip")) - USER_BASE
+            at = text.index(REPRESENTATIVE_STATUS) + len(REPRESENTATIVE_STATUS)
+            status = int(text[at : text.index(b",", at)])
+        except ValueError:
+            self.counters.unexpected += 1
+            return
+        self._deliver(sub, user, status, now)
+
     # The producer.
 
     def add_change(self, user: int, status: int) -> int:
@@ -552,6 +673,37 @@ class Run:
         self.user_changes[user].append(g)
         self.expected_total += self.subscribers_of[user]
         return g
+
+
+async def _eio3_pings(writer: asyncio.StreamWriter, interval: float) -> None:
+    """An Engine.IO 3 client's pings ("2", a masked text frame), a little inside the
+    server's interval."""
+    mask = b"\x00\x00\x00\x00"  # a zero mask leaves the payload as it is
+    ping = bytes([0x81, 0x80 | 1]) + mask + b"2"
+    try:
+        while True:
+            await asyncio.sleep(interval * 0.8)
+            writer.write(ping)
+    except Exception:  # the socket closed: its reader reconnects
+        return
+
+
+async def _ws_texts(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The text messages of a server's WebSocket frames (unfragmented, as it sends them);
+    ends at a close frame."""
+    while True:
+        first, second = await reader.readexactly(2)
+        size = second & 0x7F
+        if size == 126:
+            size = int.from_bytes(await reader.readexactly(2))
+        elif size == 127:
+            size = int.from_bytes(await reader.readexactly(8))
+        payload = await reader.readexactly(size)
+        opcode = first & 0x0F
+        if opcode == 0x8:
+            return
+        if opcode == 0x1:
+            yield payload
 
 
 @dataclass
@@ -760,10 +912,11 @@ async def run_scenario(
     walk: Walk,
     plan: FanoutPlan,
     panels: Sequence[str] = (),
+    monitor_token: str = "",
 ) -> ScenarioResult:
     assert server.process is not None
     pid = server.process.pid
-    run = Run(server.port, token, scenario, plan.agents, panels)
+    run = Run(server.port, token, scenario, plan.agents, panels, monitor_token)
     producer = Producer(run, walk)
 
     connect_started = time.monotonic()
@@ -901,6 +1054,17 @@ def _panel_links(engine: Engine, plan: FanoutPlan) -> list[str]:
     ]
 
 
+def _monitor_login(port: int, api_token: str) -> str:
+    """(iv)'s one monitor login, as the Events SDK makes it: its socket token."""
+    import httpx
+
+    answer = httpx.post(
+        f"http://{HOST}:{port}/monitorAPI/Login/Token", json={"token": api_token}, timeout=30
+    )
+    answer.raise_for_status()
+    return str(answer.json()["Data"]["Socket"]["Token"])
+
+
 def run_fanout(
     plan: FanoutPlan, workdir: Path, *, scenarios: Sequence[str] = SCENARIOS
 ) -> FanoutResult:
@@ -928,11 +1092,14 @@ def run_fanout(
     result = FanoutResult(agents=plan.agents, server=server.name)
     try:
         server.start()
+        monitor_token = _monitor_login(server.port, token) if "iv" in scenarios else ""
         walk = Walk(plan.agents)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             for scenario in chosen:
                 _log(f"fan-out {scenario.label}: connecting")
-                done = runner.run(run_scenario(server, token, scenario, walk, plan, panels))
+                done = runner.run(
+                    run_scenario(server, token, scenario, walk, plan, panels, monitor_token)
+                )
                 result.scenarios.append(done)
                 _log(
                     f"fan-out {scenario.label}: delivered {done.delivered:,}/{done.expected:,},"

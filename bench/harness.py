@@ -37,6 +37,9 @@ class Server(ServerProcess):
         env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
+        # The installed script, executed as a user starts it: never forked from a process
+        # that has imported the service already (tests/support/forked.py), whose start
+        # and memory would not be a user's.
         command = (str(BIN / "agentstatus"),)
         log_path = workdir / f"{name}.log"
         super().__init__(

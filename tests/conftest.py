@@ -15,6 +15,20 @@ from tests.support.inprocess import InProcessServer
 from tests.support.postgres import PostgresDatabases
 from tests.support.server import ServerProcess
 
+# The directories whose modules take longest (the bench's smoke run, the browser, the
+# reliability runs: 35-150 s each); run first, so that no worker ends the run alone with one
+# of them (xdist's default order, most tests first, put the two-test bench module last: a
+# two-minute tail). The Makefile keeps this order with --no-loadscope-reorder.
+LONG_FIRST = ("tests/bench/", "tests/web/", "tests/reliability/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, d in enumerate(LONG_FIRST) if path.startswith(d)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a module is kept
+
 
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[PostgresDatabases]:
@@ -27,11 +41,14 @@ def postgres_databases() -> Iterator[PostgresDatabases]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: PostgresDatabases
-) -> str:
+) -> Iterator[str]:
     """The test runs once on each engine, each time on a new database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'agentstatus.db'}"
-    return postgres_databases.create()
+        yield f"sqlite:///{tmp_path / 'agentstatus.db'}"
+        return
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.release(url)
 
 
 @pytest.fixture

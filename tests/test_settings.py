@@ -44,3 +44,65 @@ def test_the_key_is_not_in_the_repr() -> None:
     settings = load_settings(secret_key=key)
     assert settings.secret_key == key
     assert key not in repr(settings)
+
+
+def test_a_monitor_refresh_token_outlasts_its_socket_token() -> None:
+    with pytest.raises(SettingsError, match="AGENTSTATUS_MONITOR_REFRESH_SECONDS"):
+        load_settings(monitor_token_seconds=7200, monitor_refresh_seconds=3600)
+    with pytest.raises(SettingsError, match="AGENTSTATUS_MONITOR_TOKEN_SECONDS"):
+        load_settings(monitor_token_seconds=10)
+    assert load_settings(monitor_token_seconds=600).monitor_refresh_seconds == 30 * 86400
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"oidc_issuer": "http://idp.example.com"},
+            "invalid AGENTSTATUS_OIDC_ISSUER: an http:// issuer is accepted only on a loopback",
+        ),
+        (
+            {"oidc_issuer": "https://idp.example.com"},
+            "invalid AGENTSTATUS_OIDC_CLIENT_ID: required with AGENTSTATUS_OIDC_ISSUER",
+        ),
+        (
+            {"oidc_issuer": "https://idp.example.com", "oidc_client_id": "a"},
+            "invalid AGENTSTATUS_OIDC_CLIENT_SECRET: required with AGENTSTATUS_OIDC_ISSUER",
+        ),
+        (
+            {"password_sign_in": False},
+            "invalid AGENTSTATUS_PASSWORD_SIGN_IN: false needs AGENTSTATUS_OIDC_ISSUER",
+        ),
+        (
+            {
+                "oidc_issuer": "https://idp.example.com",
+                "oidc_client_id": "a",
+                "oidc_client_secret": "private-value",
+                "oidc_client_secret_file": "/nonexistent/secret",
+            },
+            "invalid AGENTSTATUS_OIDC_CLIENT_SECRET: set it or ..._SECRET_FILE, not both",
+        ),
+    ],
+)
+def test_the_openid_settings_are_checked_at_start(given: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(**given)
+    assert str(raised.value).startswith(message)
+    assert "private-value" not in str(raised.value)
+
+
+def test_the_openid_client_secret_may_be_a_file_and_is_never_shown(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("from-the-file\n")
+    for issuer in ("https://idp.example.com/", "http://127.0.0.1:9000", "http://localhost:1"):
+        settings = load_settings(
+            oidc_issuer=issuer, oidc_client_id="a", oidc_client_secret_file=str(secret)
+        )
+        assert settings.oidc_client_secret is not None
+        assert settings.oidc_client_secret.get_secret_value() == "from-the-file"
+        assert "from-the-file" not in repr(settings)
+    assert settings.oidc_issuer == "http://localhost:1"
+    with pytest.raises(SettingsError, match="OIDC_CLIENT_SECRET_FILE: cannot be read"):
+        load_settings(
+            oidc_issuer="https://x.example", oidc_client_id="a", oidc_client_secret_file="/nope"
+        )

@@ -13,6 +13,7 @@ from agentstatus.events.credentials import Credential
 from agentstatus.events.delivery import DeliveryPolicy, WebhookDeliverer
 from agentstatus.events.fanout import Fanout
 from agentstatus.events.hub import EventHub
+from agentstatus.events.monitor import status_repeated
 from agentstatus.events.pg_listener import PostgresListener
 from agentstatus.http.access_log import AccessLogMiddleware
 from agentstatus.http.api.application import create_api
@@ -20,10 +21,12 @@ from agentstatus.http.application import Dispatcher, Mounted
 from agentstatus.http.context import AppContext
 from agentstatus.http.events_endpoint import EventsEndpoint
 from agentstatus.http.metrics import Metrics
+from agentstatus.http.monitor_socket import MonitorSocket
+from agentstatus.http.monitor_source import ServiceMonitorSource
 from agentstatus.http.ratelimit import WINDOW_SECONDS, FailedAuthLimiter
 from agentstatus.http.voicenter import voicenter_routes
 from agentstatus.pbx.manager import PbxManager
-from agentstatus.service import wall_links
+from agentstatus.service import monitor_login, wall_links
 from agentstatus.service.deadlines import DeadlineRunner
 from agentstatus.service.panel_links import ended_among
 from agentstatus.service.status_change import StatusChanges
@@ -64,6 +67,12 @@ class _Core:
     listener: PostgresListener | None
     secret_box: SecretBox | None
     changes: StatusChanges = field(init=False)
+    fanout: Fanout | None = field(init=False, default=None)
+    """Told of an identical status set again (Voicenter's monitor sockets announce it)."""
+
+    def __post_init__(self) -> None:
+        if self.listener is not None:  # another instance's repeats reach this one's monitor
+            self.listener.on_repeat = lambda n: self.repeated(n.org_id, n.user_id, n.at_ms)
 
     def announce(self, org_id: int | None) -> None:
         """Wake the streams and phone-system links of ``org_id`` on every instance.
@@ -75,7 +84,19 @@ class _Core:
             self.listener.announce(org_id)
 
     def after_commit(self, result: StatusResult) -> None:
+        if result.change is None:  # an identical status again: only the monitor hears it
+            if result.org_id is not None and result.repeated:
+                at_ms = result.at_ms or 0
+                self.repeated(result.org_id, result.repeated, at_ms)
+                if self.listener is not None:  # and the other instances' monitors
+                    self.listener.announce_repeat(result.org_id, result.repeated, at_ms)
+            return
         self.announce(result.org_id)
+
+    def repeated(self, org_id: int, user_id: str, at_ms: int) -> None:
+        """A repeat, here or on another instance: this instance's monitor sockets hear it."""
+        if self.fanout is not None:
+            status_repeated(self.fanout, org_id, user_id, at_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +136,7 @@ class _Workers:
 def create_service(settings: Settings) -> Service:
     core = _core(settings)
     limiter, shared_failures = _limiter(settings, core.conninfo)
-    fanout = _fanout(settings, core)
+    fanout = core.fanout = _fanout(settings, core)
     deliverer = _deliverer(settings, core)
     context = AppContext(
         settings=settings,
@@ -144,6 +165,7 @@ def create_service(settings: Settings) -> Service:
         workers.shutdown,
         EventsEndpoint(context),
         Mounted(create_web(context), web_handles),
+        MonitorSocket(ServiceMonitorSource(core.engine, fanout)),
     )
     if settings.access_log:
         app = AccessLogMiddleware(app)
@@ -221,17 +243,19 @@ def _metrics(fanout: Fanout) -> Metrics:
 
 
 def revoked_credentials(engine: Engine, held: set[Credential]) -> set[Credential]:
-    """Which of the open streams' tokens are revoked, sessions closed and panel and wall
-    links ended (one query each)."""
+    """Which of the open streams' tokens are revoked, sessions closed, panel and wall links
+    ended and monitor logins ended (one query each)."""
     tokens = {c.id for c in held if c.kind == "token"}
     sessions = {c.id for c in held if c.kind == "session"}
     links = {c.id for c in held if c.kind == "panel"}
     walls = {c.id for c in held if c.kind == "wall"}
+    monitors = {c.id for c in held if c.kind == "monitor"}
     return (
         {credentials.token(i) for i in revoked_among(engine, tokens)}
         | {credentials.session(i) for i in closed_among(engine, sessions)}
         | {credentials.panel(i) for i in ended_among(engine, links)}
         | {credentials.wall(i) for i in wall_links.ended_among(engine, walls)}
+        | {credentials.monitor(i) for i in monitor_login.ended_among(engine, monitors)}
     )
 
 

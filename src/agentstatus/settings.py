@@ -3,10 +3,19 @@ server and the CLI alike."""
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agentstatus.domain.addresses import AddressError, Network, parse_network
@@ -82,12 +91,78 @@ class Settings(BaseSettings):
     pbx_timeout_seconds: float = Field(
         5.0, gt=0, le=120, description="a phone system's answer to one command waits this long"
     )
+    monitor_token_seconds: int = Field(
+        3600,
+        ge=60,
+        le=86400,
+        description="how long a Voicenter monitor login's socket token lasts (60 s to a day)",
+    )
+    monitor_refresh_seconds: int = Field(
+        30 * 86400,
+        ge=60,
+        le=365 * 86400,
+        description="how long its refresh token lasts (at least the socket token's lifetime, "
+        "at most a year); each refresh makes a new one",
+    )
 
     public_url: str | None = Field(
         None,
         description="the address browsers reach the service at (https://status.example.com); "
         "panel links are made with it, else with the request's own host",
     )
+
+    oidc_issuer: str | None = Field(
+        None,
+        description="the OpenID provider (https://login.example.com/realms/acme): turns on "
+        "'Sign in with ...'; http:// only on a loopback address",
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = Field(None, repr=False)
+    oidc_client_secret_file: Path | None = Field(
+        None, description="a file holding the client secret (instead of the variable)"
+    )
+    oidc_role_claim: str | None = Field(
+        None,
+        description="a claim naming role and organisation (supervisor:acme, admin:*): "
+        "signs in, and creates, users agentstatus does not know",
+    )
+    oidc_name: str = Field("single sign-on", max_length=64, description="the button's name")
+    password_sign_in: bool = Field(True, description="false hides the password form")
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError("use an absolute https:// URL without a query")
+        if parts.scheme == "http" and not _loopback(parts.hostname):
+            raise ValueError(
+                "an http:// issuer is accepted only on a loopback address; use https://"
+            )
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        # Reported under the variable that is missing; never with the secret's value.
+        if self.oidc_issuer is None:
+            if not self.password_sign_in:
+                raise _at("password_sign_in", "false needs AGENTSTATUS_OIDC_ISSUER")
+            return self
+        if not self.oidc_client_id:
+            raise _at("oidc_client_id", "required with AGENTSTATUS_OIDC_ISSUER")
+        if self.oidc_client_secret_file is not None:
+            if self.oidc_client_secret is not None:
+                raise _at("oidc_client_secret", "set it or ..._SECRET_FILE, not both")
+            try:
+                read = self.oidc_client_secret_file.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                raise _at("oidc_client_secret_file", "cannot be read") from None
+            self.oidc_client_secret = SecretStr(read)
+        if self.oidc_client_secret is None or not self.oidc_client_secret.get_secret_value():
+            raise _at("oidc_client_secret", "required with AGENTSTATUS_OIDC_ISSUER")
+        return self
 
     @field_validator("public_url")
     @classmethod
@@ -98,6 +173,14 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise ValueError("use an absolute http:// or https:// URL without a query")
         return value.strip().rstrip("/")
+
+    @field_validator("monitor_refresh_seconds")
+    @classmethod
+    def _refresh_outlasts_token(cls, value: int, info: ValidationInfo) -> int:
+        token = info.data.get("monitor_token_seconds")
+        if token is not None and value < token:
+            raise ValueError("must be at least AGENTSTATUS_MONITOR_TOKEN_SECONDS")
+        return value
 
     @field_validator("trusted_proxies", "outbound_allowed_networks")
     @classmethod
@@ -133,6 +216,27 @@ class Settings(BaseSettings):
         return OutboundPolicy.from_setting(self.outbound_allowed_networks)
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _FieldError(ValueError):
+    """A check across fields, reported under the field it names."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _at(field: str, message: str) -> _FieldError:
+    return _FieldError(field, message)
+
+
 class SettingsError(ValueError):
     """An ``AGENTSTATUS_*`` variable is invalid; the message names it, never its value."""
 
@@ -149,6 +253,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = env_var("_".join(str(part) for part in first["loc"]))
+        cause = first.get("ctx", {}).get("error")
+        loc = (cause.field,) if isinstance(cause, _FieldError) else first["loc"]
+        name = env_var("_".join(str(part) for part in loc))
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"invalid {name}: {message}") from None

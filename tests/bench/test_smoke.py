@@ -57,7 +57,7 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     # agents exactly once (a completeness check, not a speed).
     assert "fan-out check" in table
     scenarios = {s["key"]: s for s in results["fanout"]["scenarios"]}
-    assert set(scenarios) == {"i", "ii", "iii"}
+    assert set(scenarios) == {"i", "ii", "iii", "iv"}
     assert scenarios["iii"]["extra"] == 0  # a panel gets its own agent's events only
     for key, s in scenarios.items():
         assert s["non_ok"] == 0, (key, s["first_bad"])
@@ -109,7 +109,7 @@ def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
     results_path = tmp_path / "pg.json"
     command = [sys.executable, "-m", "bench.run", "--smoke", "--no-sqlite", "--no-scale"]
-    command += ["--no-fanout", "--no-deadlines", "--no-pbx", "--no-wrap-up"]
+    command += ["--no-fanout", "--no-browser", "--no-deadlines", "--no-pbx", "--no-wrap-up"]
     command += ["--json", str(results_path), "--chart", str(tmp_path / "pg.svg")]
     run = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
@@ -118,6 +118,7 @@ def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     results = json.loads(results_path.read_text())
     assert "mix" not in results
     assert "fanout" not in results
+    assert "browser" not in results  # alone: no Chromium started for it
     assert "SQLite: " not in run.stdout  # no SQLite target is judged
     if "postgres" not in results:
         assert os.environ.get("CI") != "true", results.get("postgres_skipped")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import httpx
 from click.testing import CliRunner
 
 from agentstatus.cli.main import cli
+from tests.support.forked import run_agentstatus
 
 OK_BODY: dict[str, object] = {"Status": 1, "StatusError": 1, "StatusErroMessage": "OK"}
 AUTH_FAILED_BODY: dict[str, object] = {
@@ -42,23 +41,13 @@ def run_cli(
     stdin: str | None = None,
     cwd: str | None = None,
 ) -> Outcome:
-    """``python -m agentstatus [--database URL] ARGS`` in a subprocess."""
-    base = [sys.executable, "-m", "agentstatus"]
-    if database_url is not None:
-        base += ["--database", database_url]
+    """``python -m agentstatus [--database URL] ARGS`` in a process of its own."""
+    base = [] if database_url is None else ["--database", database_url]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AGENTSTATUS_")}
     environment.update(env or {})
-    done = subprocess.run(
-        [*base, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        input=stdin,
-        cwd=cwd,
-        timeout=120,
-        check=False,
+    return Outcome(
+        *run_agentstatus([*base, *args], env=environment, stdin=stdin, cwd=cwd, timeout=120)
     )
-    return Outcome(done.returncode, done.stdout, done.stderr)
 
 
 def invoke(

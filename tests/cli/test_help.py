@@ -44,6 +44,7 @@ DOCUMENTED = [
     "queue-service-level",
     "client queues",
     *(f"wall-link{c}" for c in ("", "s", "-revoke")),
+    *(f"monitor-logins {c}" for c in ("list", "revoke")),
 ]
 
 

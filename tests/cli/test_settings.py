@@ -4,6 +4,7 @@ comes from ``AGENTSTATUS_SECRET_KEY`` through it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -146,3 +147,22 @@ def test_serve_runs_at_every_log_level_in_any_case(tmp_path: Path) -> None:
         env = {"AGENTSTATUS_LOG_LEVEL": level}
         with ServerProcess(url, tmp_path / f"{level}.log", env=env) as server:
             assert httpx.get(f"{server.base_url}/healthz", timeout=10).is_success
+
+
+def test_webhook_add_shows_a_chosen_secrets_whsec_form_and_takes_cloudevents(
+    database_url: str,
+) -> None:
+    env = {"AGENTSTATUS_SECRET_KEY": Fernet.generate_key().decode()}
+    assert invoke(database_url, "org", "create", "acme").code == 0
+    add = ("webhook", "add", "acme", "https://crm.example/hook")
+    added = invoke(database_url, *add, "--secret", "a secret of our own", "--cloudevents", env=env)
+    assert added.code == 0, added.stderr
+    lines = added.stdout.splitlines()
+    assert lines[-3:] == [
+        "a secret of our own",
+        "its Standard Webhooks form (for a standardwebhooks library):",
+        "whsec_YSBzZWNyZXQgb2Ygb3VyIG93bg==",
+    ]
+    listed = invoke(database_url, "webhook", "list", "acme", "--json", env=env)
+    assert listed.code == 0, listed.stderr
+    assert [e["cloudevents"] for e in json.loads(listed.stdout)] == [True]

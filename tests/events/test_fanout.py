@@ -130,46 +130,57 @@ def _dechunk(raw: bytes) -> bytes:
     return bytes(body)
 
 
+READER_SLACK = 200
+"""How far the reading subscriber may be behind the changes (its buffer holds 1,000)."""
+
+
 def test_a_subscriber_that_stops_reading_is_dropped_and_resumes_without_loss(
     engine: Engine, server: ServerProcess
 ) -> None:
     org = make_org(engine, agent_count=20, extension_count=20)
     token = create_token(engine, Role.SUPERVISOR, org.name).token
     url = f"{server.base_url}/api/v1/orgs/{org.name}/events"
-    stalled = socket.socket()
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stalled.connect(("127.0.0.1", server.port))
-    stalled.sendall(
-        f"GET /api/v1/orgs/{org.name}/events HTTP/1.1\r\nHost: test\r\n"
-        f"Authorization: Bearer {token}\r\n\r\n".encode()
-    )
-    raw = bytearray()
-    while b"event: snapshot" not in raw or b"retry:" not in raw:
-        raw += stalled.recv(65536)  # its snapshot, then it stops reading
-    answered: list[float] = []
-    with httpx.Client(base_url=server.base_url) as client, Subscriber(url, token) as reader:
-        reader.wait_for(1)
-        # Changes until the server drops the stalled subscriber (its socket buffers, then
-        # its BUFFER events, fill up), and as many again while it is gone.
-        dropped_after = None
-        i = 0
-        while dropped_after is None or i < 2 * dropped_after:
-            assert i < 5_000, "the stalled subscriber was never dropped"
-            agent = i % 20
-            change(client, org, org.agents[agent], org.extensions[agent], 1 if i % 40 < 20 else 3)
-            answered.append(time.monotonic())
-            i += 1
-            if dropped_after is None and i % 10 == 0 and lagged_count(client) == 1:
-                dropped_after = i
-        changes = i
-        reader.wait_for(1 + changes, timeout=30)
-        delays = [reader.arrived[1 + i] - answered[i] for i in range(changes)]
-        assert lagged_count(client) == 1  # only the stalled one
-    # Now read what the stalled subscriber got, until the server closes its connection.
-    stalled.settimeout(15)
-    while chunk := stalled.recv(65536):
-        raw += chunk
-    stalled.close()
+    # Closed however the test ends: a socket left open is reported in a later test.
+    with socket.socket() as stalled:
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(
+            f"GET /api/v1/orgs/{org.name}/events HTTP/1.1\r\nHost: test\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n".encode()
+        )
+        raw = bytearray()
+        while b"event: snapshot" not in raw or b"retry:" not in raw:
+            raw += stalled.recv(65536)  # its snapshot, then it stops reading
+        answered: list[float] = []
+        with httpx.Client(base_url=server.base_url) as client, Subscriber(url, token) as reader:
+            reader.wait_for(1)
+            # Changes until the server drops the stalled subscriber (its socket buffers, then
+            # its BUFFER events, fill up), and as many again while it is gone.
+            dropped_after = None
+            i = 0
+            while dropped_after is None or i < 2 * dropped_after:
+                assert i < 5_000, "the stalled subscriber was never dropped"
+                agent = i % 20
+                change(
+                    client, org, org.agents[agent], org.extensions[agent], 1 if i % 40 < 20 else 3
+                )
+                answered.append(time.monotonic())
+                i += 1
+                if dropped_after is None and i % 10 == 0 and lagged_count(client) == 1:
+                    dropped_after = i
+                if i % 10 == 0:
+                    # The reading subscriber is a thread of this process, sharing it with the
+                    # server and this loop: kept within its buffer, so that only the stalled one
+                    # falls behind (unpaced, it was dropped too now and then, in CI).
+                    reader.wait_for(1 + i - READER_SLACK, timeout=30)
+            changes = i
+            reader.wait_for(1 + changes, timeout=30)
+            delays = [reader.arrived[1 + i] - answered[i] for i in range(changes)]
+            assert lagged_count(client) == 1  # only the stalled one
+        # Now read what the stalled subscriber got, until the server closes its connection.
+        stalled.settimeout(15)
+        while chunk := stalled.recv(65536):
+            raw += chunk
     body = _dechunk(bytes(raw)).decode()
     first: list[SSEvent] = list(read_events(iter(body.split("\n"))))
     assert first, "the stalled subscriber's snapshot did not even start"

@@ -163,8 +163,12 @@ def test_every_producer_reaches_both_instances(floor: Floor, any_database_url: s
         same_instance_ms={k: [round(d * 1000, 1) for d in v] for k, v in here.items()},
         other_instance_ms={k: [round(d * 1000, 1) for d in v] for k, v in there.items()},
     )
-    # Woken by the change itself (the poll is 0.5 s on SQLite, 30 s here on PostgreSQL).
-    assert statistics.median(same) <= 0.1, here
+    # Woken by the change itself, not found by a poll. On PostgreSQL the poll is 30 s: any
+    # arrival within a second is a wake-up (a median of 0.25 s was measured while the bench
+    # smoke run's wrk filled both cores). On SQLite the poll is 0.5 s, so only a median well
+    # below its average delay (0.25 s) tells a wake-up from a poll.
+    if engine_name == "sqlite":
+        assert statistics.median(same) <= 0.1, here
     assert max(same) < 1.0, here
     assert max(other) < 1.0, there
     history = read_history(floor.engine, floor.org.name, limit=100).events

@@ -161,6 +161,7 @@ def test_a_webhook_subscribed_to_abandoned_callers_receives_them_only(
             receiver.url,
             ["queue.caller_abandoned"],
             outbound=LOOPBACK,
+            secret=receiver.secret,
         )
         write_callers(
             shared_engine,

@@ -6,8 +6,6 @@ used, and a receiver's answer is for admins only."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +23,7 @@ from agentstatus.storage.key_file import secret_box_for
 from tests.cli.helpers import invoke
 from tests.reliability.figures import record
 from tests.support.factories import OrgFixture, make_org
+from tests.support.forked import run_agentstatus
 from tests.support.inprocess import InProcessServer
 from tests.support.receiver import (
     LOOPBACK,
@@ -54,9 +53,10 @@ def any_engine(any_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def hook(engine: Engine, url: str, org: OrgFixture, target: str) -> int:
+def hook(engine: Engine, url: str, org: OrgFixture, target: str, secret: str | None = None) -> int:
     box = secret_box_for(url, KEY)
-    return webhooks.add_endpoint(engine, box, org.name, target, outbound=LOOPBACK).endpoint.id
+    added = webhooks.add_endpoint(engine, box, org.name, target, outbound=LOOPBACK, secret=secret)
+    return added.endpoint.id
 
 
 def login(base: str, org: OrgFixture, user: str, ext: str) -> None:
@@ -93,7 +93,7 @@ def test_a_dripping_receiver_holds_only_its_own_deliveries(
     slow, other = make_org(engine), make_org(engine, agent_count=4, extension_count=4)
     with ScriptedReceiver(drip_head) as drip, Receiver() as fine:
         slow_hook = hook(engine, any_database_url, slow, drip.url)
-        hook(engine, any_database_url, other, fine.url)
+        hook(engine, any_database_url, other, fine.url, fine.secret)
         with InProcessServer(any_database_url, tmp_path / "s.log", env=ENV) as server:
             delays = []
             for i, user in enumerate(other.agents):
@@ -226,7 +226,7 @@ def test_loopback_is_refused_when_saved_and_when_used_by_default(
         by_name = api.post("/webhooks", json={"url": f"http://localhost:{port}/hook"})
         assert by_name.status_code == 201, by_name.text
         # Saved while the operator allowed loopback, used after the allowance is gone.
-        saved_before = hook(engine, database_url, org, receiver.url)
+        saved_before = hook(engine, database_url, org, receiver.url, receiver.secret)
         for endpoint in (by_name.json()["id"], saved_before):
             assert api.post(f"/webhooks/{endpoint}/test").status_code == 202
         # Until both attempts are over (their attempt is counted when they are claimed).
@@ -251,18 +251,14 @@ def test_loopback_is_refused_when_saved_and_when_used_by_default(
 
 def test_the_cli_applies_the_same_policy(database_url: str, engine: Engine) -> None:
     org = make_org(engine)
-    base = [sys.executable, "-m", "agentstatus", "--database", database_url, "webhook", "add"]
     env = {"PATH": "/usr/bin:/bin", "AGENTSTATUS_SECRET_KEY": KEY}
-    refused = subprocess.run(
-        [*base, org.name, "http://127.0.0.1:9/hook"],
-        capture_output=True,
-        text=True,
+    code, _, stderr = run_agentstatus(
+        ["--database", database_url, "webhook", "add", org.name, "http://127.0.0.1:9/hook"],
         env=env,
-        check=False,
     )
-    assert refused.returncode == 1
-    assert "Traceback" not in refused.stderr
-    assert "127.0.0.1 is loopback" in refused.stderr
+    assert code == 1
+    assert "Traceback" not in stderr
+    assert "127.0.0.1 is loopback" in stderr
     # The rest in-process (the same command and exit codes).
     add = ("webhook", "add", org.name)
     numeric = invoke(database_url, *add, "http://0x7f.1/hook", env={"AGENTSTATUS_SECRET_KEY": KEY})

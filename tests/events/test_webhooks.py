@@ -3,6 +3,7 @@ real server processes where one is killed or several deliver."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import orjson
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
+from standardwebhooks import Webhook
 
 from agentstatus.app import open_database
 from agentstatus.events import signing
@@ -63,9 +65,14 @@ def engine(url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def add_hook(engine: Engine, url: str, org: OrgFixture, target: str) -> webhooks.CreatedEndpoint:
+def add_hook(
+    engine: Engine, url: str, org: OrgFixture, receiver: Receiver
+) -> webhooks.CreatedEndpoint:
+    """An endpoint for ``receiver``, with the secret it verifies every delivery with."""
     box = secret_box_for(url, KEY)
-    return webhooks.add_endpoint(engine, box, org.name, target, outbound=LOOPBACK)
+    return webhooks.add_endpoint(
+        engine, box, org.name, receiver.url, outbound=LOOPBACK, secret=receiver.secret
+    )
 
 
 def login(base: str, org: OrgFixture, user: str, ext: str, status: int = 1) -> None:
@@ -83,7 +90,7 @@ def test_signed_delivery_verifies(
     url, engine = shared_database_url, shared_engine
     org = make_org(engine)
     with Receiver() as receiver:
-        hook = add_hook(engine, url, org, receiver.url)
+        hook = add_hook(engine, url, org, receiver)
         login(hook_server.base_url, org, "101", "sip1")
         (got,) = receiver.wait_for(1)
     body = orjson.loads(got.body)
@@ -91,6 +98,12 @@ def test_signed_delivery_verifies(
     assert body["user_id"] == "101"
     assert body["new"] == {"extension": "sip1", "status": 1}
     assert got.headers[signing.EVENT_ID_HEADER] == str(body["id"])
+    # Standard Webhooks, beside today's headers (the receiver verified it too).
+    assert Webhook(hook.secret).verify(got.body, got.headers) == body
+    delivery_id = got.headers[signing.DELIVERY_HEADER]
+    assert got.headers["webhook-id"].startswith(f"msg_{delivery_id}_")
+    assert got.headers["webhook-timestamp"] == got.headers[signing.TIMESTAMP_HEADER]
+    assert got.headers["webhook-signature"].startswith("v1,")
     assert signing.verify(
         hook.secret,
         got.headers[signing.TIMESTAMP_HEADER],
@@ -116,7 +129,7 @@ def test_failed_attempts_are_retried(
     url, engine = shared_database_url, shared_engine
     org = make_org(engine)
     with Receiver(respond=lambda n: 503 if n <= 2 else 200) as receiver:
-        add_hook(engine, url, org, receiver.url)
+        add_hook(engine, url, org, receiver)
         login(hook_server.base_url, org, "101", "sip1")
         got = receiver.wait_for(3)
         deadline = time.monotonic() + 10
@@ -124,9 +137,61 @@ def test_failed_attempts_are_retried(
             assert time.monotonic() < deadline
             time.sleep(0.1)
     assert len({g.headers[signing.EVENT_ID_HEADER] for g in got}) == 1
+    assert len({g.headers["webhook-id"] for g in got}) == 1  # each attempt verified
     (delivery,) = webhooks.list_deliveries(engine, org.name)
     assert delivery.attempts == 3
     assert delivery.last_status_code == 200
+
+
+def test_an_endpoint_with_a_secret_of_its_own_verifies_in_its_whsec_form(
+    shared_database_url: str, shared_engine: Engine, hook_server: InProcessServer
+) -> None:
+    """A secret that is not whsec_ + base64 (chosen by an admin, or generated before secrets
+    were) keeps working: the receiver gives its whsec_ form to the library."""
+    url, engine = shared_database_url, shared_engine
+    org = make_org(engine)
+    with Receiver(secret="whsec_an-old-url_safe-one-0123456789") as receiver:
+        hook = add_hook(engine, url, org, receiver)
+        assert hook.standard_secret == "whsec_" + base64.b64encode(hook.secret.encode()).decode()
+        login(hook_server.base_url, org, "101", "sip1")
+        (got,) = receiver.wait_for(1)
+    assert Webhook(hook.standard_secret).verify(got.body, got.headers)["type"] == "agent.login"
+
+
+def test_a_cloudevents_endpoint_gets_structured_envelopes(
+    shared_database_url: str, shared_engine: Engine, hook_server: InProcessServer
+) -> None:
+    url, engine = shared_database_url, shared_engine
+    org = make_org(engine)
+    with Receiver() as receiver:
+        box = secret_box_for(url, KEY)
+        hook = webhooks.add_endpoint(
+            engine,
+            box,
+            org.name,
+            receiver.url,
+            outbound=LOOPBACK,
+            secret=receiver.secret,
+            cloudevents=True,
+        )
+        assert hook.endpoint.cloudevents
+        assert webhooks.list_endpoints(engine, org.name)[0].cloudevents
+        login(hook_server.base_url, org, "101", "sip1")
+        (got,) = receiver.wait_for(1)  # the Standard Webhooks signature covers the envelope
+    assert got.headers["Content-Type"] == "application/cloudevents+json; charset=utf-8"
+    envelope = orjson.loads(got.body)
+    data = envelope.pop("data")
+    assert envelope == {
+        "specversion": "1.0",
+        "id": got.headers[signing.EVENT_ID_HEADER],
+        "source": f"/orgs/{org.name}",
+        "type": "agent.login",
+        "datacontenttype": "application/json",
+        "time": data["at"],
+    }
+    assert data["type"] == "agent.login"
+    assert data["user_id"] == "101"
+    assert str(data["id"]) == envelope["id"]
 
 
 def test_killed_mid_delivery_delivers_after_restart(
@@ -134,7 +199,7 @@ def test_killed_mid_delivery_delivers_after_restart(
 ) -> None:
     org = make_org(engine)
     with Receiver() as receiver:
-        add_hook(engine, url, org, receiver.url)
+        add_hook(engine, url, org, receiver)
         receiver.hang.set()
         server = ServerProcess(url, tmp_path / "s.log", env=FAST).start()
         try:
@@ -160,7 +225,7 @@ def test_killed_mid_delivery_delivers_after_restart(
 def test_two_instances_deliver_each_event_once(url: str, engine: Engine, tmp_path: Path) -> None:
     org = make_org(engine, agent_count=30, extension_count=30)
     with Receiver() as receiver:
-        add_hook(engine, url, org, receiver.url)
+        add_hook(engine, url, org, receiver)
         with (
             ServerProcess(url, tmp_path / "a.log", env=FAST) as a,
             ServerProcess(url, tmp_path / "b.log", env=FAST) as b,
@@ -179,7 +244,7 @@ def test_cli_webhook_test_sends_a_test_event(url: str, engine: Engine) -> None:
     """On a database of its own: a server's deliverer could take the test event first."""
     org = make_org(engine)
     with Receiver() as receiver:
-        hook = add_hook(engine, url, org, receiver.url)
+        hook = add_hook(engine, url, org, receiver)
         result = invoke(
             url,
             "webhook",

@@ -6,7 +6,8 @@ endpoints, the pages, the panel, the native API with its event stream), so a rou
 later is covered without being listed here. Each answers the wall link as it answers a
 made-up token of the same shape: the native API 401 ``unauthorized``, the panel 401
 ``unknown``, the pages the sign-in page (or 401 for the board's event stream), the
-Voicenter endpoints their wire refusal; the few public routes the same page to anyone.
+Voicenter endpoints their wire refusal, the monitor's login its 401; the few public routes
+the same page to anyone.
 None answers with a 5xx, and the token is in no line of the server's log.
 """
 
@@ -38,6 +39,9 @@ PUBLIC = {
     ("GET", "/sign-in"),
     ("POST", "/sign-in"),
     ("POST", "/sign-out"),
+    # Single sign-on: 404 when no provider is configured (as here), else the provider's.
+    ("GET", "/auth/oidc/start"),
+    ("GET", "/auth/oidc/callback"),
     ("POST", "/language"),
     ("GET", "/static/{name}"),
     ("GET", "/panel/embed.js"),
@@ -46,6 +50,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+    ("GET", "/monitorapi/getmonitorurls"),  # the monitor's server list (its token optional)
+    ("GET", "/asyncapi.json"),  # the event contract, like /openapi.json
 }
 
 
@@ -108,6 +114,9 @@ def _refused(endpoint: Endpoint, answer: Answer) -> bool:
     if endpoint.kind == "page":
         # Sent to the sign-in page, or the board's event stream's 401.
         return (answer.status == 200 and answer.path == "/sign-in") or answer.status == 401
+    if endpoint.kind == "monitor":
+        # The monitor's login: 401 in the SDK's shape (a GET to a login: 405, unread).
+        return answer.status in (401, 405) and answer.body["Data"] is None
     assert endpoint.kind == "voicenter"
     body = answer.body
     return answer.status == 200 and (body.get("ERR") == 1 or body.get("StatusError") == 6)
@@ -116,7 +125,7 @@ def _refused(endpoint: Endpoint, answer: Answer) -> bool:
 def test_every_other_route_takes_the_wall_link_for_an_unknown_token(world: World) -> None:
     made_up = WALL_TOKEN_PREFIX + secrets.token_urlsafe(32)
     kinds = {e.kind for e in world.endpoints}
-    assert kinds == {"api", "page", "panel", "voicenter"}
+    assert kinds == {"api", "page", "panel", "voicenter", "monitor"}
     assert len(world.endpoints) > 80
     wrong = []
     for endpoint in world.endpoints:

@@ -34,7 +34,7 @@ def post(policy: OutboundPolicy, url: str) -> httpx.Response:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    with Receiver() as receiver:
+    with Receiver(verify=False) as receiver:
         yield receiver
 
 
@@ -91,7 +91,7 @@ def test_proxy_and_netrc_settings_of_the_environment_are_not_read(
 
 def test_redirects_are_not_followed(tmp_path: Path) -> None:
     """A 3xx is the receiver's answer (a failed attempt), never a second request."""
-    with Receiver(respond=lambda n: 307) as receiver:
+    with Receiver(respond=lambda n: 307, verify=False) as receiver:
         answer = post(LOOPBACK, receiver.url)
     assert answer.status_code == 307
     assert len(receiver.received) == 1

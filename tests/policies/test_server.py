@@ -58,7 +58,7 @@ def test_warn_login_and_logout_with_events_history_and_webhooks(
     ):
         hook = httpx.post(
             f"{server.base_url}/api/v1/orgs/{org.name}/webhooks",
-            json={"url": receiver.url},
+            json={"url": receiver.url, "secret": receiver.secret},
             headers={"Authorization": f"Bearer {token}"},
         )
         assert hook.status_code == 201, hook.text

@@ -36,6 +36,7 @@ from agentstatus.service.tokens import Role, create_token
 from agentstatus.settings import Settings
 from agentstatus.web.application import WebFront
 from agentstatus.web.panel.api import MAX_BODY as PANEL_MAX_BODY
+from agentstatus.wire.paths import PATHS, route_key
 from tests.support.factories import OrgFixture, make_org
 from tests.support.server import ServerProcess
 from tests.support.web import SAME_ORIGIN, WebUser, add_user, signed_in
@@ -88,7 +89,7 @@ class Endpoint:
     method: str
     path: str
     integers: list[Spot]
-    kind: str  # "api", "page", "panel", "voicenter"
+    kind: str  # "api", "page", "panel", "voicenter", "monitor"
 
 
 def _routes_of(app: Any) -> list[BaseRoute]:
@@ -123,7 +124,14 @@ def every_endpoint(app: Any) -> list[Endpoint]:
     """The routes of the whole application, walked from its outermost ASGI app."""
     while not isinstance(app, Dispatcher):
         app = app.app
-    found = [Endpoint("GET", path, VOICENTER_STATUS, "voicenter") for path in app.routes]
+    voicenter = {route_key(p) for p in PATHS}
+    # The other raw routes are the monitor's login (/monitorAPI/...): they read no integer.
+    found = [
+        Endpoint("GET", path, VOICENTER_STATUS, "voicenter")
+        if path in voicenter
+        else Endpoint("GET", path, [], "monitor")
+        for path in app.routes
+    ]
     # The raw event stream answers the API's documented path (its parameters read below).
     assert EVENTS_PATH.fullmatch(RAW_EVENTS.replace("{org}", "x"))
     assert isinstance(app.web.app, WebFront)

@@ -308,10 +308,12 @@ class AmiServer:
             self._refuse = refuse
 
     def drop_connections(self) -> None:
-        self._run(self._drop_all())
+        """The network drops every session (what was not yet sent is lost)."""
+        self._run(self._drop_all(abort=True))
 
     def stop_listening(self) -> None:
-        self._run(self._stop_listening())
+        """Asterisk is gone from the network: no listener, every session dropped."""
+        self._run(self._stop_listening(abort=True))
 
     def stop_asterisk(self, *, clean: bool = True) -> None:
         """Asterisk stops: ``Shutdown`` to every session when ``clean`` (SIGTERM; none on
@@ -322,7 +324,7 @@ class AmiServer:
                 self._emit(
                     "Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "False")]
                 )
-        self._run(self._stop_listening())
+        self._run(self._stop_listening(abort=not clean))
         with self._lock:
             self._calls.clear()
             self._waiting.clear()
@@ -363,21 +365,27 @@ class AmiServer:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
-    async def _stop_listening(self) -> None:
+    async def _stop_listening(self, *, abort: bool = False) -> None:
         server, self._server = self._server, None
         if server is not None:
             server.close()
             await server.wait_closed()
-        await self._drop_all()
+        await self._drop_all(abort=abort)
 
-    async def _drop_all(self) -> None:
+    async def _drop_all(self, *, abort: bool = False) -> None:
+        """End every session: closed after what is queued for it has been sent, or, when
+        ``abort`` (a lost connection), at once: a close waits for the peer to read what is
+        queued, and a connection lost does not."""
         with self._lock:
             sessions = list(self._sessions.values())
             self._sessions.clear()
             for session in sessions:
                 session.closed = True
         for session in sessions:
-            session.writer.close()
+            if abort:
+                session.writer.transport.abort()
+            else:
+                session.writer.close()
         for session in sessions:
             with contextlib.suppress(OSError):
                 await session.writer.wait_closed()

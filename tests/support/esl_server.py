@@ -440,6 +440,11 @@ class QueueOffer:
             self._queued.offer = None
             self._queued.state = "Waiting"
 
+    @property
+    def answered_epoch(self) -> int:
+        """When the agent answered, in whole seconds as mod_callcenter stamps it (0 before)."""
+        return self._answered
+
     def answer(self) -> None:
         """The agent answers: its leg is answered, then ``bridge-agent-start`` with the
         agent leg's data and the recorded CC headers, and the queue's ``members-count``;

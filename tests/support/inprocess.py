@@ -18,6 +18,7 @@ import uvicorn
 from agentstatus.app import create_service
 from agentstatus.http.head_limit import BoundedHttpToolsProtocol
 from agentstatus.http.stopping import StreamEndingServer
+from agentstatus.http.websocket_protocol import MAX_FRAME_BYTES, RedactingWebSocketProtocol
 from agentstatus.settings import ENV_PREFIX, Settings, load_settings
 from tests.support.server import ServerProcess
 
@@ -59,7 +60,8 @@ class InProcessServer(ServerProcess):
             server_header=False,
             proxy_headers=False,
             timeout_graceful_shutdown=10,
-            ws="none",
+            ws=RedactingWebSocketProtocol,
+            ws_max_size=MAX_FRAME_BYTES,
             http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
         )
         server = StreamEndingServer(config, service.context.fanout.end_streams)

@@ -6,8 +6,11 @@ where a missing PostgreSQL is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import queue
+import threading
 
 import psycopg
 import pytest
@@ -41,11 +44,18 @@ def require_postgres() -> None:
 
 
 class PostgresDatabases:
-    """Creates the migrated template once, then one database per test from it."""
+    """Creates the migrated template once, then one database per test from it.
+
+    A test's database is dropped in the background when the test ends (``release``), the
+    others at the session's end. PostgreSQL 15's DROP DATABASE waits for a checkpoint:
+    0.05 s on an idle server, up to seconds under the suite's load; all dropped at the end,
+    a worker's hundred-odd databases made the run's tail up to 14 s longer."""
 
     def __init__(self) -> None:
         self._template_ready = False
         self._created: list[str] = []
+        self._released: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._dropper: threading.Thread | None = None
 
     def _ensure_template(self) -> None:
         if self._template_ready:
@@ -67,7 +77,28 @@ class PostgresDatabases:
         self._created.append(name)
         return _url_for(name)
 
+    def release(self, url: str) -> None:
+        """The test using ``url`` has ended: its database is dropped in the background."""
+        name = make_url(url).database
+        if name not in self._created:
+            return
+        self._created.remove(name)
+        if self._dropper is None:
+            self._dropper = threading.Thread(target=self._drop_released, daemon=True)
+            self._dropper.start()
+        self._released.put(name)
+
+    def _drop_released(self) -> None:
+        while (name := self._released.get()) is not None:
+            # A failed drop leaves a database behind; the next run's names differ.
+            with contextlib.suppress(psycopg.Error), _admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def drop_all(self) -> None:
+        if self._dropper is not None:
+            self._released.put(None)
+            self._dropper.join()
+            self._dropper = None
         if not self._created and not self._template_ready:
             return
         with _admin() as conn:

@@ -1,4 +1,5 @@
-"""A real webhook receiver on a loopback port, recording what it is sent."""
+"""A real webhook receiver on a loopback port, recording what it is sent and verifying every
+request with the ``standardwebhooks`` library, as a receiver in the field would."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from agentstatus.domain.webhook_secret import new_secret, standard_secret
 from agentstatus.outbound import OutboundPolicy
+from tests.support import contract
 
 # Receivers listen on loopback, which the outbound address policy refuses by default: what
 # a server (LOOPBACK_ENV) or a direct call (LOOPBACK) needs to reach them.
@@ -26,14 +31,35 @@ class Received:
 
 
 class Receiver:
-    """Answers 200, or what ``respond`` says; ``hang`` makes it hold requests open."""
+    """Answers 200, or what ``respond`` says; ``hang`` makes it hold requests open.
 
-    def __init__(self, respond: Callable[[int], int] = lambda n: 200) -> None:
+    Every request is verified with ``standardwebhooks.Webhook(secret).verify``: give the
+    endpoint ``secret`` (a fresh ``whsec_`` one) when adding it, or set ``secret`` to the one
+    the server made. A request that does not verify is recorded in ``unverified``, and fails
+    ``wait_for`` and the end of the ``with`` block. ``verify`` False is for the tests of the
+    outbound transport, which post what is not a webhook."""
+
+    def __init__(
+        self,
+        respond: Callable[[int], int] = lambda n: 200,
+        secret: str | None = None,
+        *,
+        verify: bool = True,
+        contract: bool = True,
+    ) -> None:
+        self.verify = verify
+        self.contract = contract
+        """Whether what it receives is checked against /asyncapi.json (False for tests
+        that deliver bodies of their own, not the server's events)."""
+        self.secret = secret if secret is not None else new_secret()
         self.received: list[Received] = []
+        self.unverified: list[str] = []
         self.respond = respond
         self.hang = threading.Event()
         self.arrived = threading.Event()  # a request has come in (hanging or not)
         self._lock = threading.Lock()
+        self.violations: list[str] = []
+        """Deliveries that do not match /asyncapi.json (found at the exit, which fails)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,6 +67,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 receiver.arrived.set()
+                receiver._verify(dict(self.headers.items()), body)
                 while receiver.hang.is_set():
                     time.sleep(0.05)
                 with receiver._lock:
@@ -65,14 +92,39 @@ class Receiver:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self.hang.clear()
         self.server.shutdown()
         self.server.server_close()
+        # Checked once it is closed, not as requests come (the tests that time answers).
+        if self.contract:
+            self.violations += contract.violations_of_webhooks(
+                (r.headers, r.body) for r in self.received
+            )
+        if exc_type is None:
+            self.check_verified()
+            if self.violations:
+                raise AssertionError(f"not as /asyncapi.json says: {self.violations[0]}")
+
+    def _verify(self, headers: dict[str, str], body: bytes) -> None:
+        if not self.verify:
+            return
+        # A secret that is not whsec_ is given to the library in its whsec_ form, as the
+        # docs tell a receiver to.
+        try:
+            Webhook(standard_secret(self.secret)).verify(body, headers, json_parse=False)
+        except WebhookVerificationError as exc:
+            with self._lock:
+                self.unverified.append(f"{headers.get('webhook-id')}: {exc}")
+
+    def check_verified(self) -> None:
+        with self._lock:
+            assert not self.unverified, f"deliveries failed verification: {self.unverified}"
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.check_verified()
             with self._lock:
                 if len(self.received) >= count:
                     return list(self.received)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.forked import ForkedProcess, can_fork
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -39,7 +41,7 @@ class ServerProcess:
         self.extra_args = extra_args
         self.command = command
         self.cwd = cwd
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
 
     @property
     def base_url(self) -> str:
@@ -59,15 +61,20 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = {**os.environ, **self.env}
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.argv(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=self.cwd,
-        )
-        log.close()
+        if can_fork(self.command, env):  # the same command, its imports already done
+            self.process = ForkedProcess(
+                self.argv()[len(self.command) :], env, self.cwd, self.log_path
+            )
+        else:
+            log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                self.argv(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.cwd,
+            )
+            log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import httpx
 import orjson
 
+from tests.support import contract
+
 
 @dataclass(frozen=True)
 class SSEvent:
@@ -67,6 +69,8 @@ class Subscriber:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._socket: socket.socket | None = None
+        self.violations: list[str] = []
+        """Events that do not match /asyncapi.json (found at the exit, which fails)."""
 
     def _run(self) -> None:
         try:
@@ -103,6 +107,11 @@ class Subscriber:
                 self._socket.shutdown(socket.SHUT_RDWR)
         self._client.close()
         self._thread.join(5)
+        # Checked after the stream, not as it is read: a reader slowed by the checks would
+        # fall behind the server in the tests that measure how one keeps up.
+        self.violations += contract.violations_of_stream((e.event, e.data) for e in self.events)
+        if exc[0] is None and self.violations:
+            raise AssertionError(f"not as /asyncapi.json says: {self.violations[0]}")
 
     def wait_closed(self, timeout: float = 10.0) -> None:
         """Until the server ended the stream."""

@@ -4,8 +4,6 @@ wire request, filters and sorting, force-logout, a reconnect after a restart, es
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +15,10 @@ from agentstatus.domain.policies import Limit, LimitAction
 from agentstatus.service import agents, policies
 from agentstatus.service.tokens import Role
 from tests.support.factories import OrgFixture, make_org
+from tests.support.forked import run_agentstatus
 from tests.support.server import ServerProcess
 from tests.support.web import WebUser, add_user
 from tests.support.wire import set_status
-
-CLI = (sys.executable, "-m", "agentstatus")
 
 
 def sign_in(page: Page, base_url: str, user: WebUser) -> None:
@@ -50,24 +47,23 @@ def test_signing_in_and_out(page: Page, shared_server: ServerProcess, supervisor
     expect(page).to_have_url(f"{shared_server.base_url}/sign-in?next=%2F")
 
 
-def test_a_wire_change_shows_within_a_second(
+def test_a_wire_change_shows_on_the_open_board(
     page: Page, shared_server: ServerProcess, supervisor: WebUser, org: OrgFixture
 ) -> None:
+    # Pushed by the stream, never polled. How fast is a figure of `make bench` (its browser
+    # part: change to tile, p99 against 300 ms), not a clock in a test on CI's loaded cores.
     sign_in(page, shared_server.base_url, supervisor)
     user_id, sip = org.agents[0], org.extensions[0]
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     set_status(shared_server.base_url, org.code, user_id, sip, 1)
-    answered = time.monotonic()
     badge = row(page, user_id).locator("[data-status]")
-    expect(badge).to_have_attribute("data-status", "1", timeout=1000)
-    shown = time.monotonic() - answered
+    expect(badge).to_have_attribute("data-status", "1")
     expect(row(page, user_id).locator(".extension")).to_have_text(sip)
     expect(row(page, user_id).locator(".takes-calls")).to_have_text("Yes")
     set_status(shared_server.base_url, org.code, user_id, sip, 3)
-    expect(badge).to_have_attribute("data-status", "3", timeout=1000)
+    expect(badge).to_have_attribute("data-status", "3")
     expect(badge).to_contain_text("Lunch break")
     expect(row(page, user_id).locator(".takes-calls")).to_have_text("No")
-    assert shown < 1.0
 
 
 def test_filters_tiles_and_sorting(
@@ -163,11 +159,10 @@ def test_the_board_reconnects_after_a_restart_and_catches_up(
         server.stop()
         expect(banner).to_have_attribute("data-state", "disconnected", timeout=10_000)
         # A change while the server is down: the CLI's, straight to the database.
-        subprocess.run(
-            [*CLI, "--database", shared_database_url, "force-logout", org.name, "101"],
-            check=True,
-            capture_output=True,
+        code, _, stderr = run_agentstatus(
+            ["--database", shared_database_url, "force-logout", org.name, "101"]
         )
+        assert code == 0, stderr
         server = ServerProcess(shared_database_url, tmp_path / "restart.log", port=server.port)
         server.start()
         expect(banner).to_have_attribute("data-state", "reconnected", timeout=15_000)

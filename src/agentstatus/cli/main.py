@@ -13,6 +13,7 @@ from agentstatus.cli import (
     client,
     database,
     extensions,
+    monitor_logins,
     organisations,
     pbx,
     statuses,
@@ -102,6 +103,7 @@ for module in (
     users,
     webhooks,
     pbx,
+    monitor_logins,
     database,
     client,
 ):

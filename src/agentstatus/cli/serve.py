@@ -44,6 +44,7 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
     from agentstatus.app import create_service
     from agentstatus.http.head_limit import BoundedHttpToolsProtocol
     from agentstatus.http.stopping import StreamEndingServer
+    from agentstatus.http.websocket_protocol import MAX_FRAME_BYTES, RedactingWebSocketProtocol
 
     given = {"host": host, "port": port, "access_log": access_log}
     # Click has checked each value's type and range, which is all Settings would check.
@@ -81,9 +82,10 @@ def serve(state: CliState, host: str | None, port: int | None, access_log: bool 
         # uvicorn's default of 2048 pending connections is below a floor of event streams
         # reconnecting at once (the kernel caps it at net.core.somaxconn).
         backlog=4096,
-        # No WebSocket endpoint exists; uvicorn's WebSocket handling would log the request
-        # line, a Code in its query string included, outside our redacting access log.
-        ws="none",
+        # The monitor socket (/socket.io/); uvicorn's own WebSocket protocol would log each
+        # handshake's query string (a token in it), this one cuts it out.
+        ws=RedactingWebSocketProtocol,
+        ws_max_size=MAX_FRAME_BYTES,
         # refuses request heads over 64 KiB (431) or slower than the timeout (408)
         http=BoundedHttpToolsProtocol.with_head_timeout(settings.head_timeout_seconds),
     )

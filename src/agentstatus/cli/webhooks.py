@@ -30,6 +30,11 @@ def group() -> None:
 )
 @click.option("--secret", help="Signing secret (default: generated). At least 16 characters.")
 @click.option("--description", default="")
+@click.option(
+    "--cloudevents",
+    is_flag=True,
+    help="Send each event as a CloudEvents 1.0 structured JSON envelope.",
+)
 @pass_state
 def add(
     state: CliState,
@@ -38,6 +43,7 @@ def add(
     events: tuple[str, ...],
     secret: str | None,
     description: str,
+    cloudevents: bool,
 ) -> None:
     """Send ORG's events to URL; prints the signing secret last (shown only once)."""
     created = webhooks.add_endpoint(
@@ -49,10 +55,14 @@ def add(
         outbound=state.settings.outbound_policy(),
         secret=secret,
         description=description,
+        cloudevents=cloudevents,
     )
     click.echo(f"added webhook {created.endpoint.id} for {org}: {created.endpoint.url}")
     click.echo("signing secret (shown once):")
     click.echo(created.secret)
+    if created.standard_secret != created.secret:
+        click.echo("its Standard Webhooks form (for a standardwebhooks library):")
+        click.echo(created.standard_secret)
 
 
 @group.command("list")

@@ -13,6 +13,10 @@ TOKEN_PREFIX = "ast_"  # noqa: S105 - a prefix, not a secret
 PANEL_TOKEN_PREFIX = "asp_"  # noqa: S105 - a prefix, not a secret
 # A wall link's token: likewise its own prefix and its own table.
 WALL_TOKEN_PREFIX = "asw_"  # noqa: S105 - a prefix, not a secret
+# A Voicenter monitor login's socket token and refresh token: their own prefixes (the access
+# log redacts them wherever they appear in a path) and their own table.
+MONITOR_TOKEN_PREFIX = "asm_"  # noqa: S105 - a prefix, not a secret
+MONITOR_REFRESH_PREFIX = "asr_"
 
 STRONG_MIN_LENGTH = 24
 STRONG_MIN_DISTINCT = 8
@@ -45,6 +49,14 @@ def generate_panel_token() -> str:
 
 def generate_wall_token() -> str:
     return _bearer(WALL_TOKEN_PREFIX)
+
+
+def generate_monitor_token() -> str:
+    return _bearer(MONITOR_TOKEN_PREFIX)
+
+
+def generate_monitor_refresh_token() -> str:
+    return _bearer(MONITOR_REFRESH_PREFIX)
 
 
 def digest(secret: str) -> str:

@@ -67,3 +67,6 @@ class StatusResult:
     change: Change | None = None
     history_id: int | None = None
     at_ms: int | None = None
+    repeated: str | None = None
+    """The agent who set the status (and extension) it was already in: nothing changed
+    nor recorded (SPEC 3.2), but Voicenter's monitor announces it again."""

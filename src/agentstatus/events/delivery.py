@@ -15,6 +15,8 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -63,6 +65,13 @@ class Claimed:
     body: bytes
     attempts: int
     created_ms: int
+    content_type: str = "application/json"
+
+    @property
+    def message_id(self) -> str:
+        """The Standard Webhooks ``webhook-id``: the same on every attempt of this delivery.
+        With the creation time, since SQLite reuses the ids of deleted rows."""
+        return f"msg_{self.id}_{self.created_ms}"
 
 
 def claim_due(
@@ -83,16 +92,40 @@ def claim_due(
     return [_ready(d) for d in deliveries.claim(engine, lease)]
 
 
+def cloudevent(event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event as a CloudEvents 1.0 structured JSON envelope: the event itself is its
+    ``data``; ``id`` the same as X-Agentstatus-Event-Id, ``type`` the event's type."""
+    envelope: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": f"/orgs/{quote(str(event.get('org', '')), safe='')}",
+        "type": event.get("type", ""),
+        "datacontenttype": "application/json",
+    }
+    if isinstance(event.get("at"), str):
+        envelope["time"] = event["at"]
+    envelope["data"] = event
+    return envelope
+
+
 def _ready(d: deliveries.ClaimedDelivery) -> Claimed:
-    """A claimed delivery with its body and event id."""
+    """A claimed delivery with its body (the event, or its CloudEvents envelope) and event
+    id."""
+    event: dict[str, Any]
     if d.event is None:
-        body = (d.payload or "{}").encode()
+        event = orjson.loads(d.payload or "{}")
         # SQLite reuses the ids of deleted rows; with the creation time a test event's
         # id never repeats.
         event_id = f"test-{d.created_ms}-{d.id}"
     else:
-        body = orjson.dumps(d.event.as_event_json())
+        event = d.event.as_event_json()
         event_id = str(d.event.id)
+    if d.cloudevents:
+        body = orjson.dumps(cloudevent(event_id, event))
+        content_type = "application/cloudevents+json; charset=utf-8"
+    else:
+        body = orjson.dumps(event) if d.event is not None else (d.payload or "{}").encode()
+        content_type = "application/json"
     return Claimed(
         d.id,
         d.endpoint_id,
@@ -103,6 +136,7 @@ def _ready(d: deliveries.ClaimedDelivery) -> Claimed:
         body,
         d.attempts,
         d.created_ms,
+        content_type,
     )
 
 
@@ -167,7 +201,7 @@ async def attempt(
     except OutboundRefused as exc:
         return None, str(exc)[:MAX_ERROR]
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": claimed.content_type,
         "User-Agent": "agentstatus-webhooks",
         "Accept-Encoding": "identity",
         signing.EVENT_ID_HEADER: claimed.event_id,
@@ -175,6 +209,11 @@ async def attempt(
         signing.DELIVERY_HEADER: str(claimed.id),
         signing.TIMESTAMP_HEADER: str(timestamp),
         signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, claimed.body),
+        signing.STANDARD_ID_HEADER: claimed.message_id,
+        signing.STANDARD_TIMESTAMP_HEADER: str(timestamp),
+        signing.STANDARD_SIGNATURE_HEADER: signing.standard_sign(
+            secret, claimed.message_id, timestamp, claimed.body
+        ),
     }
     status: int | None = None
     body = bytearray()
@@ -307,7 +346,9 @@ class WebhookDeliverer:
                     except Exception:
                         log.exception("webhook delivery claim failed; retrying")
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+                        # (see fanout's feed: not wait_for, which may swallow a cancel)
+                        async with asyncio.timeout(self.policy.poll_seconds):
+                            await self._wake.wait()
             finally:
                 for task in list(self._busy.values()):
                     task.cancel()

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 import orjson
 from fastapi.sse import format_sse_event
@@ -76,6 +77,14 @@ class EventFilter:
         return (self.user_ids is None or event.user_id in self.user_ids) and (
             self.types is None or event.type in self.types
         )
+
+
+class FeedTap(Protocol):
+    """Something that reads every event a feed reads, in order, before the streams are
+    handed them (Voicenter's monitor state, ``events.monitor``: only on a feed whose
+    organisation has monitor sockets, so the event streams' path costs nothing more)."""
+
+    def take(self, events: list[HistoryEvent]) -> None: ...
 
 
 class Dropped(Enum):
@@ -195,6 +204,9 @@ class OrgFeed:
         self.recent: deque[Framed] = deque()
         self._everyone: set[Subscription] = set()
         self._by_user: dict[str, set[Subscription]] = {}
+        self._unfed: set[Subscription] = set()
+        self.tap: FeedTap | None = None
+        """Voicenter's monitor state, while the organisation has monitor sockets."""
         self.subscribers = 0
         self._idle_since: float | None = None
         self._checked_quiet = time.monotonic()
@@ -202,11 +214,16 @@ class OrgFeed:
         self._snapshotting: asyncio.Future[SnapshotFrame] | None = None
         self.task: asyncio.Task[None] | None = None
 
-    def attach(self, subscription: Subscription) -> None:
+    def attach(self, subscription: Subscription, *, fed: bool = True) -> None:
         """Register a subscriber for the events after its cursor (at or past this feed's:
-        what it missed before, it takes from ``recent`` and the history)."""
+        what it missed before, it takes from ``recent`` and the history). One not ``fed``
+        (a monitor socket, fed by the feed's tap) is only counted, watched for its token
+        and closed with the feed."""
         users = subscription.filter.user_ids
-        groups = [self._everyone] if users is None else [self._group(u) for u in users]
+        if not fed:
+            users, groups = None, [self._unfed]
+        else:
+            groups = [self._everyone] if users is None else [self._group(u) for u in users]
         for group in groups:
             group.add(subscription)
         self.subscribers += 1
@@ -239,7 +256,11 @@ class OrgFeed:
                 subscription.offer(event)
 
     def all(self) -> list[Subscription]:
-        return [*self._everyone, *(s for g in self._by_user.values() for s in g)]
+        return [
+            *self._everyone,
+            *(s for g in self._by_user.values() for s in g),
+            *self._unfed,
+        ]
 
     def ask_keepalives(self) -> None:
         """Once a second at most: a keepalive for every subscriber quiet for long enough."""
@@ -297,14 +318,21 @@ class OrgFeed:
 
     async def run(self) -> None:
         fanout = self._fanout
+        # At most a buffer's worth per read: the streams' writers empty the buffers while
+        # the next read waits for the database, so a burst of changes read at once (the
+        # feed was busy, the database slow) drops only a subscriber that does not read,
+        # never one that keeps up.
+        batch = min(BATCH, fanout.buffer)
         with fanout.hub.listen(self.oid) as wake:
             while True:
                 wake.clear()
                 read = await asyncio.to_thread(
-                    read_events, fanout.engine, fanout.fence, self.org, self.oid, self.cursor, BATCH
+                    read_events, fanout.engine, fanout.fence, self.org, self.oid, self.cursor, batch
                 )
+                if self.tap is not None:
+                    self.tap.take(read)
                 self.publish(frame_event(e) for e in read)
-                if len(read) >= BATCH:
+                if len(read) >= batch:
                     continue
                 self.ask_keepalives()
                 if self._idle_since is not None and (
@@ -313,8 +341,12 @@ class OrgFeed:
                     fanout.forget(self)
                     return
                 await asyncio.sleep(MIN_READ_INTERVAL)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel
+                # that arrives as the wake-up does, and the feed then ran on until it was
+                # idle for IDLE_SECONDS (a shutdown held 30 s; seen in the tests).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), fanout.poll_seconds)
+                    async with asyncio.timeout(fanout.poll_seconds):
+                        await wake.wait()
 
 
 class Fanout:
@@ -351,6 +383,10 @@ class Fanout:
     @property
     def subscribers(self) -> int:
         return sum(feed.subscribers for feed in self._feeds.values())
+
+    def existing_feed(self, oid: int) -> OrgFeed | None:
+        """The organisation's feed when it runs on this instance (no feed is started)."""
+        return self._feeds.get(oid)
 
     async def feed(self, org: str, oid: int) -> OrgFeed:
         """The organisation's feed; a new one starts at the newest final event."""
@@ -404,11 +440,25 @@ class Fanout:
         subscription.credential = credential
         subscription.release = release
         feed.attach(subscription)
+        self._watch(subscription)
+        return Catching(subscription, start, backlog)
+
+    def attach_unfed(self, feed: OrgFeed, subscription: Subscription) -> None:
+        """Attach a subscriber the feed does not hand events to (a monitor socket, fed by
+        the feed's tap): counted, capped, ended when its credential is revoked and when
+        the feed or the server stops, like a stream."""
+        feed.attach(subscription, fed=False)
+        self._watch(subscription)
+
+    def _watch(self, subscription: Subscription) -> None:
         if self._ending:
             subscription.drop(Dropped.CLOSED)
-        if credential is not None and self._revoked_among is not None and self._token_watch is None:
+        if (
+            subscription.credential is not None
+            and self._revoked_among is not None
+            and self._token_watch is None
+        ):
             self._token_watch = asyncio.create_task(self._watch_tokens(), name="token-watch")
-        return Catching(subscription, start, backlog)
 
     async def _watch_tokens(self) -> None:
         """End the streams whose credential was revoked (a token or a session is checked
@@ -441,6 +491,10 @@ class Fanout:
             feed.close_all()
 
     def _count_lagged(self) -> None:
+        self.lagged += 1
+
+    def count_lagged(self) -> None:
+        """A subscriber fed elsewhere (a monitor socket) was dropped for falling behind."""
         self.lagged += 1
 
     async def history(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 
 from agentstatus.events.hub import EventHub
-from agentstatus.storage.announcements import announcing, listening
+from agentstatus.storage.announcements import Repeated, announcing, listening
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,26 @@ class PostgresListener:
         self._task: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._pending: set[int] = set()
+        self._repeats: list[Repeated] = []
         self._has_pending = asyncio.Event()
+        self.sender = secrets.token_hex(8)
+        """This instance, in its repeats' notes (it hears its own and skips them)."""
+        self.on_repeat: Callable[[Repeated], None] = lambda _: None
+        """Told of another instance's repeat (the service hands it to its monitor)."""
+        self.listening = asyncio.Event()
+        """Set while LISTEN is in place (a note sent before it is not heard)."""
 
     def announce(self, org_id: int | None) -> None:
         """Tell every instance (this one included) that ``org_id`` has new events."""
         if org_id is not None:
             self._pending.add(org_id)
             self._has_pending.set()
+
+    def announce_repeat(self, org_id: int, user_id: str, at_ms: int) -> None:
+        """Tell the other instances that an agent set its status again (nothing recorded:
+        no event will tell them); sent after the organisations announced before it."""
+        self._repeats.append(Repeated(self.sender, org_id, user_id, at_ms))
+        self._has_pending.set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pg-event-listener")
@@ -66,7 +80,9 @@ class PostgresListener:
                         await asyncio.sleep(ANNOUNCE_DELAY)  # gather a few changes
                         self._has_pending.clear()
                         orgs, self._pending = self._pending, set()
+                        repeats, self._repeats = self._repeats, []
                         await announcer.announce(orgs)
+                        await announcer.repeat(repeats)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -79,13 +95,20 @@ class PostgresListener:
         while True:
             try:
                 async with listening(self._conninfo) as announced:
+                    self.listening.set()
                     # Anything committed while we were not listening: let streams look.
                     self._hub.notify(None)
-                    async for org_id in announced:
-                        self._hub.notify(org_id)
+                    async for note in announced:
+                        if isinstance(note, Repeated):
+                            if note.sender != self.sender:
+                                self.on_repeat(note)
+                            continue
+                        self._hub.notify(note)
                         self._on_notify()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("event listener lost its connection (%s); retrying", type(exc).__name__)
+            finally:
+                self.listening.clear()
             await asyncio.sleep(self._retry)

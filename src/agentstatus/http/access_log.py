@@ -1,5 +1,6 @@
 """An access log that never writes secrets (query strings are redacted, SPEC.md 6, and so
-is a panel link's token should one ever be put in a path) and
+are a panel link's token should one ever be put in a path, and the token of the monitor's
+``getMonitorUrls/{token}``) and
 costs the hot path little: lines are buffered and written to stderr a few times a second,
 not passed through ``logging`` one record at a time."""
 
@@ -30,6 +31,9 @@ _ESCAPES |= {0x2028: "\\u2028", 0x2029: "\\u2029", ord('"'): '\\"', ord("\\"): "
 # A panel link's token travels in the URL's fragment, which no server sees; a link pasted
 # with "/" for "#" would bring it into the path.
 PANEL_TOKEN = re.compile(r"asp_[A-Za-z0-9_-]+")
+# The oldest Events SDK asks for its server list at getMonitorUrls/{token} (an API token or
+# a monitor socket token, or anything a client mistyped): whatever follows is a secret.
+MONITOR_URLS_TOKEN = re.compile(r"(?i)(/monitorapi/getmonitorurls/)[^?]+")
 
 
 def loggable(text: str, limit: int = MAX_TARGET) -> str:
@@ -74,6 +78,7 @@ class AccessLogMiddleware:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         query = scope.get("query_string", b"")
         path = PANEL_TOKEN.sub("asp_[redacted]", scope["path"])
+        path = MONITOR_URLS_TOKEN.sub(r"\1[redacted]", path)
         target = loggable(path + ("?" + redact_query(query) if query else ""))
         client = scope.get("state", {}).get("client_addr") or (scope.get("client") or ("-",))[0]
         self._lines.append(

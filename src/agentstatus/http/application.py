@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agentstatus.http.events_endpoint import EventsEndpoint
+from agentstatus.http.monitor_socket import PATHS as MONITOR_PATHS
+from agentstatus.http.monitor_socket import MonitorSocket, refuse_http
 from agentstatus.http.voicenter.pipeline import Handler
 from agentstatus.wire.paths import route_key
 
@@ -37,7 +39,9 @@ class Dispatcher:
         on_shutdown: Callable[[], Awaitable[None]],
         events: EventsEndpoint | None = None,
         web: Mounted | None = None,
+        monitor: MonitorSocket | None = None,
     ) -> None:
+        self.monitor = monitor
         self.web = web
         self.routes = routes
         self.events = events
@@ -59,6 +63,17 @@ class Dispatcher:
             if self.web is not None and self.web.handles(path):
                 await self.web.app(scope, receive, send)
                 return
+            if self.monitor is not None and path in MONITOR_PATHS:
+                await refuse_http(scope, receive, send)
+                return
+        elif scope["type"] == "websocket":
+            # Voicenter's monitor socket is the one WebSocket endpoint; any other path is
+            # refused at the handshake (403), before anything reads the query string.
+            if self.monitor is not None and scope["path"] in MONITOR_PATHS:
+                await self.monitor(scope, receive, send)
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return

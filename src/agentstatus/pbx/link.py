@@ -413,7 +413,8 @@ class PbxLink:
                     await self._flush(phone)
                 await self._flush(phone)  # the count held back, when it is due
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                    async with asyncio.timeout(POLL_SECONDS):  # (see fanout's feed: not wait_for)
+                        await wake.wait()
 
     # -- the phone system to agentstatus
 

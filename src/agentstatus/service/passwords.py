@@ -65,5 +65,9 @@ def verify(password: str, stored: str | None) -> tuple[bool, str | None]:
             return False, None
         try:
             return _hasher().verify_and_update(password, stored or "")
-        except Exception:  # a hash this version cannot read: a wrong password
+        except Exception:
+            # A hash this version cannot read, or an account that has no password (made by
+            # single sign-on): a wrong password, as slow as any other, so that the time an
+            # answer takes does not tell such an account from the others.
+            _hasher().verify(password, _dummy_hash())
             return False, None

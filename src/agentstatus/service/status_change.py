@@ -46,6 +46,8 @@ WIRE_ENDPOINT = "SetStatusFromAPI"
 # Sources that act for the organisation itself, after their own authorisation: they may
 # log out an agent that is no longer active (deactivation logs out after deactivating).
 _TRUSTED = frozenset({Source.ADMIN, Source.SYSTEM})
+# Sources whose identical status again is a rule's, not a person's: not announced again.
+_AUTOMATIC = frozenset({Source.SYSTEM, Source.PBX})
 
 
 def _when(cmd: StatusCommand) -> int:
@@ -98,8 +100,10 @@ def status_change(cmd: StatusCommand) -> Steps:
         if decision.row is not Row.OK:
             yield _audit(cmd, found.org_id, decision.row)
             return StatusResult(decision.row, found.org_id)
-        if change is None:
-            return StatusResult(Row.OK, found.org_id)
+        if change is None:  # the same status (and extension) again: nothing to record
+            if cmd.source in _AUTOMATIC:
+                return StatusResult(Row.OK, found.org_id)
+            return StatusResult(Row.OK, found.org_id, at_ms=_when(cmd), repeated=cmd.user_id)
         assert found.agent_id is not None  # decide() answered row 6 otherwise
         at = _when(cmd)
         limit = found.status_limit_seconds
@@ -136,7 +140,8 @@ AfterCommit = Callable[[StatusResult], None]
 class StatusChanges:
     """Runs every status change through :func:`status_change` on the store, and announces
     each applied one after its commit (``after_commit``: wake this instance's streams,
-    tell the other instances)."""
+    tell the other instances), and each identical status set again (``repeated``: for
+    Voicenter's monitor sockets; nothing was committed)."""
 
     def __init__(self, store: StatusStore, after_commit: AfterCommit) -> None:
         self.store = store
@@ -153,7 +158,7 @@ class StatusChanges:
 
     async def apply(self, command: StatusCommand) -> StatusResult:
         result = await self.store.run(lambda: status_change(command))
-        if result.change is not None:
+        if result.change is not None or result.repeated is not None:
             self._after_commit(result)
         return result
 
@@ -178,7 +183,7 @@ async def standalone_changes(
     changed: set[int] = set()
 
     def remember(result: StatusResult) -> None:
-        if result.org_id is not None:
+        if result.org_id is not None and result.change is not None:
             changed.add(result.org_id)
 
     changes = StatusChanges(create_status_store(database_url, timeout_seconds), remember)

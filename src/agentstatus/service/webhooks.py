@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ import orjson
 from agentstatus.domain.clock import now_ms, to_iso
 from agentstatus.domain.event_types import EVENT_TYPES, TEST_EVENT
 from agentstatus.domain.secret_box import SecretBox
+from agentstatus.domain.webhook_secret import new_secret, standard_secret
 from agentstatus.outbound import OutboundPolicy, OutboundRefused, check_url
 from agentstatus.service import validation
 from agentstatus.service.errors import InvalidInput, NotFound
@@ -33,6 +33,8 @@ class Endpoint:
     events: list[str]
     enabled: bool
     description: str
+    cloudevents: bool = False
+    """Bodies are CloudEvents 1.0 structured JSON envelopes."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -41,6 +43,7 @@ class Endpoint:
             "events": self.events,
             "enabled": self.enabled,
             "description": self.description,
+            "cloudevents": self.cloudevents,
         }
 
 
@@ -49,6 +52,11 @@ class CreatedEndpoint:
     endpoint: Endpoint
     secret: str
     """Shown once; the receiver needs it to verify signatures."""
+
+    @property
+    def standard_secret(self) -> str:
+        """The secret's Standard Webhooks ``whsec_`` form (itself, when generated)."""
+        return standard_secret(self.secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +119,7 @@ def _check_events(events: list[str] | None) -> str:
 
 def _endpoint(r: Row[Any]) -> Endpoint:
     events = ["*"] if r.events == "*" else r.events.split(",")
-    return Endpoint(r.id, r.url, events, bool(r.enabled), r.description)
+    return Endpoint(r.id, r.url, events, bool(r.enabled), r.description, bool(r.cloudevents))
 
 
 def add_endpoint(
@@ -124,19 +132,27 @@ def add_endpoint(
     outbound: OutboundPolicy,
     secret: str | None = None,
     description: str = "",
+    cloudevents: bool = False,
 ) -> CreatedEndpoint:
     """``outbound`` judges the URL now (syntax, and a literal address); every delivery
     judges it again, and each address its host resolves to."""
     clean_url = _check_url(url, outbound)
     event_list = _check_events(events)
-    clear = secret if secret is not None else "whsec_" + secrets.token_urlsafe(32)
+    clear = secret if secret is not None else new_secret()
     if len(clear) < 16:
         raise InvalidInput("a webhook secret must be at least 16 characters")
     clean_description = validation.display_name(description)
     with engine.begin() as conn:
         oid = org_id(conn, org)
         new_id = webhooks.insert_endpoint(
-            conn, oid, clean_url, box.seal(clear), event_list, clean_description, now_ms()
+            conn,
+            oid,
+            clean_url,
+            box.seal(clear),
+            event_list,
+            clean_description,
+            now_ms(),
+            cloudevents=cloudevents,
         )
     endpoint = Endpoint(
         new_id,
@@ -144,6 +160,7 @@ def add_endpoint(
         ["*"] if event_list == "*" else event_list.split(","),
         True,
         clean_description,
+        cloudevents,
     )
     return CreatedEndpoint(endpoint, clear)
 

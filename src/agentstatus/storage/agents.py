@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from agentstatus.domain.catalogue import LOGOUT
 from agentstatus.storage.batches import insert_new
@@ -123,3 +123,45 @@ def import_batch(
     if renamed:
         conn.execute(_RENAME, renamed)
     return len(inserted), len(renamed)
+
+
+_RECORD = (
+    agents.c.id,
+    agents.c.user_id,
+    agents.c.name,
+    agents.c.active,
+    agents.c.created_ms,
+    agents.c.external_id,
+)
+
+
+def record_by_id(conn: Connection, oid: int, agent_id: int) -> Row[*tuple[Any, ...]] | None:
+    """id, user_id, name, active, created_ms, external_id of the organisation's agent with
+    this row id."""
+    query = select(*_RECORD).where(agents.c.org_id == oid, agents.c.id == agent_id)
+    return conn.execute(query).first()
+
+
+def record_page(
+    conn: Connection, oid: int, user_id: str | None, offset: int, limit: int
+) -> tuple[int, list[Row[Any]]]:
+    """How many of the organisation's agents there are (only ``user_id`` when given), and
+    ``limit`` of them from ``offset`` on, in row-id order (stable while agents are added)."""
+    where = [agents.c.org_id == oid]
+    if user_id is not None:
+        where.append(agents.c.user_id == user_id)
+    total: int = conn.execute(select(func.count()).select_from(agents).where(*where)).scalar_one()
+    if limit <= 0:
+        return total, []
+    query = select(*_RECORD).where(*where).order_by(agents.c.id).offset(offset).limit(limit)
+    return total, list(conn.execute(query))
+
+
+def set_external_id(conn: Connection, oid: int, agent_id: int, external_id: str | None) -> bool:
+    """Whether the organisation has the agent (whose external id is now ``external_id``)."""
+    query = (
+        update(agents)
+        .where(agents.c.org_id == oid, agents.c.id == agent_id)
+        .values(external_id=external_id)
+    )
+    return conn.execute(query).rowcount > 0

@@ -237,9 +237,9 @@ class SharedFailureCounts:
             else:
                 self._work.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wait_for_work(), max(0.0, min(next_count, next_prune) - loop.time())
-                    )
+                    # (see fanout's feed: not wait_for, which may swallow a cancel)
+                    async with asyncio.timeout(max(0.0, min(next_count, next_prune) - loop.time())):
+                        await self._wait_for_work()
 
     async def _wait_for_work(self) -> None:
         work = asyncio.ensure_future(self._work.wait())

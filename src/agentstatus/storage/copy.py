@@ -34,9 +34,10 @@ from agentstatus.storage.schema import (
 CHUNK = 5000
 # auth_failures (the limiter's shared counts) is not copied: it is about client addresses,
 # not organisations, and every row of it lapses within a minute. Nor are the web's users and
-# sessions and the panel links: people sign in again, and the CRM makes new links. Nor is
-# the phone system's connection (its secret is sealed with the source's key; set it again
-# with `agentstatus pbx set`) or its live calls (the new connection finds them), nor the
+# sessions, the panel links and the Voicenter monitor's logins: people sign in again, and
+# the CRM makes new links and logs in again. Nor is the phone system's connection (its
+# secret is sealed with the source's key; set it again with `agentstatus pbx set`) or its
+# live calls (the new connection finds them), nor the
 # callers waiting in its queues (queue_callers: live like the calls; the new connection reads
 # them again). The queues' settings (renumbered: their ID is GetQueuesCallers') and their
 # days' figures are copied, as the queue.caller_* events of the history are.

@@ -40,6 +40,8 @@ class ClaimedDelivery:
     attempts: int
     created_ms: int
     event: HistoryEvent | None
+    cloudevents: bool = False
+    """The endpoint wants CloudEvents 1.0 structured envelopes."""
 
 
 def _due(lease: Lease) -> list[ColumnElement[bool]]:
@@ -93,6 +95,7 @@ def _claimed(conn: Connection, ids: list[int]) -> list[ClaimedDelivery]:
             d.c.history_id,
             w.c.url,
             w.c.secret_enc,
+            w.c.cloudevents,
             organisations.c.name,
         )
         .join(w, w.c.id == d.c.endpoint_id)
@@ -119,6 +122,7 @@ def _claimed(conn: Connection, ids: list[int]) -> list[ClaimedDelivery]:
             r.attempts,
             r.created_ms,
             None if r.history_id is None else events[r.history_id],
+            bool(r.cloudevents),
         )
         for r in rows
     ]

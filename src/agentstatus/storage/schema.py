@@ -69,6 +69,8 @@ agents = Table(
     Column("name", String(256), nullable=False, server_default=""),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_ms", BigInteger, nullable=False),
+    # What a provisioning client (SCIM's externalId) calls the agent; NULL when none.
+    Column("external_id", String(256), nullable=True),
     UniqueConstraint("org_id", "user_id", name="uq_agents_org_user"),
 )
 
@@ -196,6 +198,8 @@ webhook_endpoints = Table(
     Column("enabled", Boolean, nullable=False, server_default=true()),
     Column("description", String(256), nullable=False, server_default=""),
     Column("created_ms", BigInteger, nullable=False),
+    # Bodies as CloudEvents 1.0 structured JSON envelopes instead of the bare event.
+    Column("cloudevents", Boolean, nullable=False, server_default=false()),
 )
 
 webhook_deliveries = Table(
@@ -259,6 +263,21 @@ web_sessions = Table(
     Index("ix_web_sessions_user", "user_id"),
 )
 
+# OpenID Connect sign-ins under way (issue 26): the digest of the ``state`` sent to the
+# provider, the nonce and PKCE verifier it must come back with, where to go after. A row
+# is deleted when its callback comes (or when it is ten minutes old): a state is used once.
+oidc_states = Table(
+    "oidc_states",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("state_hash", String(64), nullable=False, unique=True),
+    Column("nonce", String(128), nullable=False),
+    Column("verifier", String(128), nullable=False),
+    Column("next_path", String(2048), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_oidc_states_created", "created_ms"),
+)
+
 # Links to the agent's status panel: a bearer token scoped to one agent (and optionally one
 # extension), of which only the digest is kept. Deactivating the agent revokes its links.
 panel_links = Table(
@@ -291,6 +310,30 @@ wall_links = Table(
     Column("revoked_ms", BigInteger, nullable=True),
     Column("revoked_by", String(320), nullable=True),
     Index("ix_wall_links_org", "org_id"),
+)
+
+# Logins to Voicenter's real-time monitor (``/monitorAPI/Login/...``): a grant of one
+# organisation made from an API token or a web user, holding the digests of its current
+# socket token and refresh token with their expiries (a refresh replaces both). A user's
+# grant keeps ``password_key``, the digest of the password hash it was made under: a new
+# password ends it; removing the user deletes it. Revoked rows keep when and by whom.
+monitor_logins = Table(
+    "monitor_logins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("token_id", Id, ForeignKey("api_tokens.id"), nullable=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("password_key", String(64), nullable=True),
+    Column("socket_hash", String(64), nullable=False, unique=True),
+    Column("socket_expires_ms", BigInteger, nullable=False),
+    Column("refresh_hash", String(64), nullable=False, unique=True),
+    Column("refresh_expires_ms", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Column("revoked_by", String(320), nullable=True),
+    Index("ix_monitor_logins_org", "org_id"),
+    Index("ix_monitor_logins_user", "user_id"),
 )
 
 # When a policy acts: a status's limit for one agent (``version``: the agent's presence

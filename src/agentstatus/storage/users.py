@@ -64,3 +64,7 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> Non
 
 def delete_user(conn: Connection, user_id: int) -> None:
     conn.execute(delete(users).where(users.c.id == user_id))
+
+
+def set_role(conn: Connection, user_id: int, role: str, org_id: int | None) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(role=role, org_id=org_id))

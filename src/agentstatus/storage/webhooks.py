@@ -18,6 +18,8 @@ def insert_endpoint(
     events: str,
     description: str,
     created_ms: int,
+    *,
+    cloudevents: bool = False,
 ) -> int:
     """A new enabled endpoint's id."""
     new_id = conn.execute(
@@ -29,6 +31,7 @@ def insert_endpoint(
             enabled=True,
             description=description,
             created_ms=created_ms,
+            cloudevents=cloudevents,
         )
     ).inserted_primary_key
     assert new_id is not None

@@ -16,10 +16,12 @@ from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.context import AppContext
 from agentstatus.service.passwords import CONCURRENT_CHECKS
 from agentstatus.web import messages
+from agentstatus.web.oidc_provider import OidcProvider
 from agentstatus.web.pages import (
     agent_day,
     board,
     language,
+    oidc,
     replay,
     reports,
     sign_in,
@@ -38,7 +40,9 @@ from agentstatus.web.templating import Pages
 
 ORG = "{org:str}"
 log = logging.getLogger(__name__)
-EXACT_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/language"})
+EXACT_PATHS = frozenset(
+    {"/", "/sign-in", "/sign-out", "/language", oidc.START_PATH, oidc.CALLBACK_PATH}
+)
 PREFIXES = ("/o/", "/static/", PANEL_PREFIX)
 
 
@@ -81,6 +85,8 @@ def create_web(context: AppContext) -> WebFront:
         Route("/sign-in", sign_in.sign_in_form, methods=["GET"]),
         Route("/sign-in", sign_in.sign_in, methods=["POST"]),
         Route("/sign-out", sign_in.sign_out, methods=["POST"]),
+        Route(oidc.START_PATH, oidc.start_sign_in, methods=["GET"]),
+        Route(oidc.CALLBACK_PATH, oidc.callback, methods=["GET"]),
         Route("/language", language.choose_language, methods=["POST"]),
         Route("/static/{name:str}", static.serve, methods=["GET"]),
         Route(f"/o/{ORG}/", board.board, methods=["GET"]),
@@ -113,6 +119,8 @@ def create_web(context: AppContext) -> WebFront:
     app.state.context = context
     app.state.pages = pages = Pages(static)
     app.state.password_checks = sign_in.PasswordQueue(CONCURRENT_CHECKS)
+    settings = context.settings
+    app.state.oidc = OidcProvider(settings) if settings.oidc_issuer else None
     # The panel's refused origins, for the settings page to show.
     app.state.refused_origins = refused = RefusedOrigins()
     return WebFront(

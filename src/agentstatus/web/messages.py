@@ -22,3 +22,12 @@ WRONG_METHOD = N_("This page does not take that request.")
 SERVER_ERROR = N_("Something went wrong on our side; try again.")
 BOARD_UNAVAILABLE = N_("The board cannot be read now; try again.")
 NOT_APPLIED = N_("The database did not take the change; try again.")
+OIDC_STATE = N_("This sign-in is not valid any more (used already, or too old). Start again.")
+OIDC_PROVIDER = N_(
+    "The identity provider could not be reached or did not sign you in. Try again later."
+)
+OIDC_TOKEN = N_("The identity provider's answer could not be verified, so it was refused.")
+OIDC_UNVERIFIED = N_("The identity provider did not give a verified e-mail address.")
+OIDC_UNKNOWN_USER = N_("Your account is not a user of agentstatus. Ask an administrator to add it.")
+OIDC_NO_ROLE = N_("Your account has no role in agentstatus. Ask an administrator.")
+PASSWORD_SIGN_IN_OFF = N_("Signing in with a password is turned off here.")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 
 import httpx
 
+from tests.support.forked import run_agentstatus
 from tests.support.server import ServerProcess
 
 
@@ -31,13 +30,11 @@ def code_works(server: ServerProcess, code: str) -> bool:
 
 
 def cli_json(database_url: str, *args: str) -> object:
-    done = subprocess.run(
-        [sys.executable, "-m", "agentstatus", "--database", database_url, *args, "--json"],
-        capture_output=True,
-        check=True,
-        timeout=60,
+    code, stdout, stderr = run_agentstatus(
+        ["--database", database_url, *args, "--json"], timeout=60
     )
-    return json.loads(done.stdout)
+    assert code == 0, stderr
+    return json.loads(stdout)
 
 
 def declare_large_body(

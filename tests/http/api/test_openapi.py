@@ -23,6 +23,8 @@ ENDPOINTS = {
     ("get", "/api/v1/orgs/{org}/wall-links"),
     ("delete", "/api/v1/orgs/{org}/wall-links"),
     ("delete", "/api/v1/orgs/{org}/wall-links/{link_id}"),
+    ("get", "/api/v1/orgs/{org}/monitor-logins"),
+    ("delete", "/api/v1/orgs/{org}/monitor-logins/{login_id}"),
     ("get", "/api/v1/orgs/{org}/embed-origins"),
     ("put", "/api/v1/orgs/{org}/embed-origins"),
     ("get", "/api/v1/orgs/{org}/extensions"),

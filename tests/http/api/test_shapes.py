@@ -5,8 +5,6 @@ their documented models."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import date
 
@@ -23,6 +21,7 @@ from agentstatus.service.call_reports import CallsRow
 from agentstatus.service.reports import TimeInStatus
 from tests.http.api.helpers import cli_json, set_status
 from tests.support.factories import OrgFixture
+from tests.support.forked import run_agentstatus
 from tests.support.server import ServerProcess
 
 
@@ -52,15 +51,13 @@ def test_a_report_as_the_command_line_prints_it(
     answer = admin.get(
         f"/orgs/{org.name}/reports/time-in-status", params={"from": start, "to": end}
     )
-    command = [sys.executable, "-m", "agentstatus", "--database", shared_database_url]
-    printed = subprocess.run(
-        [*command, "report", org.name, "--from", start, "--to", end, "--format", "json"],
-        capture_output=True,
-        check=True,
-        timeout=60,
+    period = ["--from", start, "--to", end, "--format", "json"]
+    code, printed, stderr = run_agentstatus(
+        ["--database", shared_database_url, "report", org.name, *period], timeout=60
     )
+    assert code == 0, stderr
     assert answer.status_code == 200
-    served, shown = answer.json(), json.loads(printed.stdout)
+    served, shown = answer.json(), json.loads(printed)
     assert {r["user_id"] for r in served} == {"101", "102", "103"}
 
     def timeless(rows: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -48,6 +48,7 @@ def test_the_configured_key_seals_and_the_deliverer_signs(
             created = admin.post(f"/orgs/{org.name}/webhooks", json={"url": receiver.url})
             assert created.status_code == 201, created.text
             hook = created.json()
+            receiver.secret = hook["secret"]  # generated: already in the whsec_ form
             queued = admin.post(f"/orgs/{org.name}/webhooks/{hook['id']}/test")
             assert queued.status_code == 202
             (got,) = receiver.wait_for(1)
@@ -79,7 +80,9 @@ def test_the_key_file_is_read_once_when_the_server_starts(
         # A request that looked for the key again would make a new file and seal with a key
         # the deliverer does not hold.
         key_file.unlink()
-        created = admin.post(f"/orgs/{org.name}/webhooks", json={"url": receiver.url})
+        created = admin.post(
+            f"/orgs/{org.name}/webhooks", json={"url": receiver.url, "secret": receiver.secret}
+        )
         assert created.status_code == 201, created.text
         endpoint_id = created.json()["id"]
         assert admin.post(f"/orgs/{org.name}/webhooks/{endpoint_id}/test").status_code == 202

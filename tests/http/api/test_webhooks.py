@@ -21,9 +21,26 @@ def test_adding_an_endpoint_without_a_key(
         body = answer.json()
         assert body["url"] == "https://crm.example/hook"
         assert len(body["secret"]) >= 32
+        # Generated in the Standard Webhooks form: one secret for both signatures.
+        assert body["secret"].startswith("whsec_")
+        assert body["standard_webhooks_secret"] == body["secret"]
         listed = admin.get(f"/orgs/{org.name}/webhooks").json()
         assert [e["url"] for e in listed] == ["https://crm.example/hook"]
         assert "secret" not in listed[0]
+        own = admin.post(
+            f"/orgs/{org.name}/webhooks",
+            json={"url": "https://crm.example/own", "secret": "a secret of our own"},
+        ).json()
+        assert own["secret"] == "a secret of our own"
+        assert own["standard_webhooks_secret"] == "whsec_YSBzZWNyZXQgb2Ygb3VyIG93bg=="
+        assert body["cloudevents"] is False
+        cloud = admin.post(
+            f"/orgs/{org.name}/webhooks",
+            json={"url": "https://crm.example/ce", "cloudevents": True},
+        ).json()
+        assert cloud["cloudevents"] is True
+        listed = admin.get(f"/orgs/{org.name}/webhooks").json()
+        assert [e["cloudevents"] for e in listed] == [False, False, True]
     else:
         assert answer.status_code == 503
         assert "AGENTSTATUS_SECRET_KEY" in answer.json()["detail"]

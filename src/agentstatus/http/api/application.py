@@ -12,6 +12,7 @@ from agentstatus.http.api import (
     extensions,
     history,
     missed_calls,
+    monitor_logins,
     operations,
     organisations,
     panel_links,
@@ -31,6 +32,8 @@ from agentstatus.http.api.limits import BodyLimitMiddleware
 from agentstatus.http.api.redirects import RelativeRedirectMiddleware
 from agentstatus.http.context import AppContext
 from agentstatus.http.errors import ERRORS
+from agentstatus.http.scim.mount import PREFIX as SCIM_PREFIX
+from agentstatus.http.scim.mount import ScimOnFirstUse
 
 DESCRIPTION = """\
 Native management API of agentstatus. The Voicenter-compatible endpoints
@@ -72,6 +75,7 @@ def create_api(context: AppContext) -> FastAPI:
         organisations,
         panel_links,  # before agents: its paths start with an agent's (any) user id
         wall_links,
+        monitor_logins,
         agents,
         extensions,
         statuses,
@@ -90,4 +94,6 @@ def create_api(context: AppContext) -> FastAPI:
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(operations.router)
+    # SCIM answers its own error shape, so it is its own application (docs/scim.md).
+    api.mount(SCIM_PREFIX, ScimOnFirstUse(context))
     return api

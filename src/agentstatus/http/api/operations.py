@@ -1,4 +1,4 @@
-"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+"""Operational endpoints: liveness, readiness, Prometheus metrics and the event contract."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ async def readyz(context: Context) -> Response:
 @router.get("/metrics")
 async def metrics(request: Request, context: Context) -> Response:
     return Response(context.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/asyncapi.json")
+async def asyncapi() -> Response:
+    """The event contract (AsyncAPI 3.0): no authentication, like /openapi.json."""
+    # Imported on first use: its pydantic shapes read their fields' docstrings from the
+    # source, a cost every server start need not pay.
+    from agentstatus.http.asyncapi import document_json
+
+    return Response(document_json(), media_type="application/json")

@@ -41,6 +41,11 @@ class NewEndpoint(RequestBody):
         None, min_length=16, max_length=256, description="Signing secret; default generated."
     )
     description: str = Field("", max_length=256)
+    cloudevents: bool = Field(
+        False,
+        description="Send each event as a CloudEvents 1.0 structured JSON envelope "
+        "(application/cloudevents+json) instead of the bare event.",
+    )
 
 
 class EndpointBody(ResponseBody):
@@ -49,10 +54,15 @@ class EndpointBody(ResponseBody):
     events: list[str]
     enabled: bool
     description: str
+    cloudevents: bool
 
 
 class CreatedEndpointBody(EndpointBody):
     secret: str = Field(description="The signing secret: shown only now.")
+    standard_webhooks_secret: str = Field(
+        description="The same secret in its Standard Webhooks form (whsec_ + base64 of the "
+        "key), for a Standard Webhooks library; equal to secret when it was generated."
+    )
 
 
 class EndpointUpdate(RequestBody):
@@ -99,6 +109,7 @@ def add_endpoint(
             outbound=context.settings.outbound_policy(),
             secret=body.secret,
             description=body.description,
+            cloudevents=body.cloudevents,
         )
     except webhooks.InvalidWebhookUrl as exc:
         # A field error, as FastAPI reports the others; the URL is not echoed (a password
@@ -106,7 +117,11 @@ def add_endpoint(
         error = {"type": "value_error", "loc": ("body", "url"), "msg": exc.message}
         raise RequestValidationError([error]) from None
     response.headers["Cache-Control"] = "no-store"
-    return CreatedEndpointBody(**created.endpoint.as_json(), secret=created.secret)
+    return CreatedEndpointBody(
+        **created.endpoint.as_json(),
+        secret=created.secret,
+        standard_webhooks_secret=created.standard_secret,
+    )
 
 
 @router.get("")

@@ -1,5 +1,6 @@
 """The Voicenter-compatible endpoints (SPEC.md 3 and 4) as raw ASGI handlers: one shared
-request pipeline, one small module per endpoint."""
+request pipeline, one small module per endpoint; and the real-time monitor's login
+(SPEC.md 9, ``monitor_login``), which answers in the Events SDK's shape."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from agentstatus.http.voicenter.get_extensions import GetExtensions
 from agentstatus.http.voicenter.get_extensions_calls import GetExtensionsCalls
 from agentstatus.http.voicenter.get_queues_callers import GetQueuesCallers
 from agentstatus.http.voicenter.get_statuses_list import GetStatusesList
+from agentstatus.http.voicenter.monitor_login import with_monitor_routes
 from agentstatus.http.voicenter.pipeline import Handler, VoicenterEndpoint
 from agentstatus.http.voicenter.set_status import SetStatusFromAPI
 from agentstatus.wire.paths import route_key
@@ -18,7 +20,8 @@ __all__ = ["Handler", "voicenter_routes"]
 
 
 def voicenter_routes(context: AppContext) -> dict[str, Handler]:
-    """Each endpoint by the key its path matches under (:func:`route_key`)."""
+    """Each endpoint by the key its path matches under (:func:`route_key`), the monitor's
+    login endpoints included."""
     endpoints: tuple[type[VoicenterEndpoint[Any]], ...] = (
         SetStatusFromAPI,
         GetStatusesList,
@@ -26,4 +29,4 @@ def voicenter_routes(context: AppContext) -> dict[str, Handler]:
         GetExtensionsCalls,
         GetQueuesCallers,
     )
-    return {route_key(e.path): e(context) for e in endpoints}
+    return with_monitor_routes(context, {route_key(e.path): e(context) for e in endpoints})

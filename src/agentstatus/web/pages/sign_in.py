@@ -64,11 +64,14 @@ class PasswordQueue:
             self._slots.release()
 
 
-def _form_page(
+def form_page(
     request: Request, email: str, target: str, error: str | None, status: int
 ) -> Response:
+    """The sign-in page: the password form (unless turned off) and the provider's button."""
     code = language_of(request)
     pages = pages_of(request)
+    settings = context_of(request).settings
+    provider = request.app.state.oidc
     return pages.render(
         code,
         "sign_in.html",
@@ -79,6 +82,10 @@ def _form_page(
             "email": email,
             "next": target,
             "error": pages.gettext(code, error) if error else None,
+            "password_form": settings.password_sign_in,
+            "oidc_name": None if provider is None else provider.name,
+            "oidc_start": "/auth/oidc/start"
+            + ("" if target == "/" else f"?next={quote(target, safe='')}"),
         },
         status_code=status,
     )
@@ -88,11 +95,13 @@ async def sign_in_form(request: Request) -> Response:
     target = safe_next(request.query_params.get("next"))
     if await visitor(request) is not None:
         return RedirectResponse(target, status_code=303)
-    return _form_page(request, "", target, None, 200)
+    return form_page(request, "", target, None, 200)
 
 
 async def sign_in(request: Request) -> Response:
     context = context_of(request)
+    if not context.settings.password_sign_in:
+        return form_page(request, "", "/", messages.PASSWORD_SIGN_IN_OFF, 403)
     form = await request.form(max_files=0, max_fields=8)
     email = str(form.get("email") or "")[:MAX_FIELD]
     password = str(form.get("password") or "")[:MAX_FIELD]
@@ -101,7 +110,7 @@ async def sign_in(request: Request) -> Response:
     # The limiter's trust is per secret: the pair, so one right password trusts only itself.
     ticket = await context.limiter.admit(address, f"\0sign-in\0{email.lower()}\0{password}")
     if isinstance(ticket, Refusal):
-        limited = _form_page(request, email, target, messages.SIGN_IN_LIMITED, 429)
+        limited = form_page(request, email, target, messages.SIGN_IN_LIMITED, 429)
         limited.headers["retry-after"] = str(max(1, ticket.retry_after))
         return limited
     queue: PasswordQueue = request.app.state.password_checks
@@ -111,7 +120,7 @@ async def sign_in(request: Request) -> Response:
             user = await asyncio.to_thread(authenticate, context.engine, email, password)
     except Busy:
         context.limiter.abandoned(ticket)  # not a failure: nothing was checked
-        busy = _form_page(request, email, target, messages.SIGN_IN_BUSY, 503)
+        busy = form_page(request, email, target, messages.SIGN_IN_BUSY, 503)
         busy.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return busy
     except Exception:
@@ -119,7 +128,7 @@ async def sign_in(request: Request) -> Response:
         raise
     if user is None:
         await context.limiter.failed(ticket)
-        return _form_page(request, email, target, messages.WRONG_PASSWORD, 401)
+        return form_page(request, email, target, messages.WRONG_PASSWORD, 401)
     context.limiter.authenticated(ticket)
     secret = await asyncio.to_thread(open_session, context.engine, user)
     response = RedirectResponse(target, status_code=303)
