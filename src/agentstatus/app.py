@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp
@@ -35,7 +37,7 @@ from agentstatus.service.web_sessions import closed_among
 from agentstatus.settings import Settings
 from agentstatus.storage.auth_failures import SharedFailureCounts
 from agentstatus.storage.commit_order import CommitFence
-from agentstatus.storage.database import libpq_conninfo, parse_url
+from agentstatus.storage.database import connections_in_use, libpq_conninfo, parse_url
 from agentstatus.storage.key_file import secret_box_if_configured
 from agentstatus.storage.migrate import open_database
 from agentstatus.storage.stores import create_status_store
@@ -130,7 +132,22 @@ class _Workers:
         if self.shared_failures is not None:
             await self.shared_failures.close()
         await self.core.changes.close()
+        await _connections_returned(self.core.engine)
         self.core.engine.dispose()
+
+
+# A background loop cancelled at shutdown does not stop the thread running its database call
+# (``asyncio.to_thread``): disposing the pool under that thread would leave the connection it
+# then gives back in the discarded pool, open until the garbage collector warns ("deleted
+# while still open"). Those calls are short; wait for them, a bounded time.
+RETURN_WAIT_SECONDS = 5.0
+
+
+async def _connections_returned(engine: Engine) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(RETURN_WAIT_SECONDS):
+            while connections_in_use(engine):
+                await asyncio.sleep(0.01)
 
 
 def create_service(settings: Settings) -> Service:

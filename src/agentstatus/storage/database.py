@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import QueuePool
 
 from agentstatus.storage.write_turns import turn_of
 
@@ -125,6 +126,13 @@ def create_sql_engine(url: str | URL) -> Engine:
     return create_engine(
         sqlalchemy_url(parsed), pool_pre_ping=True, connect_args={"connect_timeout": 5}
     )
+
+
+def connections_in_use(engine: Engine) -> int:
+    """How many of the engine's pooled connections are checked out now (both engines pool
+    with a QueuePool; another pool does not count them: 0)."""
+    pool = engine.pool
+    return pool.checkedout() if isinstance(pool, QueuePool) else 0
 
 
 def sqlalchemy_url(url: URL) -> URL:
