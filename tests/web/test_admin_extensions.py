@@ -90,8 +90,9 @@ def test_removing_an_extension_logs_its_agent_out(
     url = f"/o/{org.name}/admin/extensions/remove"
     with signed_in(shared_server.base_url, root_admin) as client:
         held = client.get(f"/o/{org.name}/admin/extensions")
-        removed = client.post(url, data={"extension": org.extensions[0]}, headers=SAME_ORIGIN)
-        again = client.post(url, data={"extension": org.extensions[0]}, headers=SAME_ORIGIN)
+        confirmed = {"extension": org.extensions[0], "confirmed": "yes"}
+        removed = client.post(url, data=confirmed, headers=SAME_ORIGIN)
+        again = client.post(url, data=confirmed, headers=SAME_ORIGIN)
     assert org.agents[0] in text_of(held.text)  # the agent logged in at it is shown
     assert removed.status_code == 303
     assert removed.headers["location"].endswith("?done=removed")

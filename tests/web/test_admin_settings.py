@@ -154,7 +154,9 @@ def test_rotating_the_code_shows_the_new_one_once(
 ) -> None:
     org = make_org(shared_engine, agent_count=1, extension_count=1)
     with signed_in(shared_server.base_url, root_admin) as client:
-        rotated = client.post(f"/o/{org.name}/admin/settings/code", headers=SAME_ORIGIN)
+        rotated = client.post(
+            f"/o/{org.name}/admin/settings/code", data={"confirmed": "yes"}, headers=SAME_ORIGIN
+        )
         again = client.get(f"/o/{org.name}/admin/settings")
     assert rotated.status_code == 200
     assert rotated.headers["cache-control"] == "no-store"

@@ -61,7 +61,7 @@ def test_a_new_token_is_shown_once_works_and_can_be_revoked(
         row = next(t for t in tokens.list_tokens(shared_engine) if t.label == "CRM")
         revoked = client.post(
             f"/o/{org.name}/admin/tokens/revoke",
-            data={"token_id": str(row.id)},
+            data={"token_id": str(row.id), "confirmed": "yes"},
             headers=SAME_ORIGIN,
         )
         shown = client.get(revoked.headers["location"])

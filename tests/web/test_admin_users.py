@@ -142,7 +142,7 @@ def test_a_new_password_and_removing_a_user(
     ):
         reset = client.post(
             f"/o/{org.name}/admin/users/password",
-            data={"email": target.email},
+            data={"email": target.email, "confirmed": "yes"},
             headers=SAME_ORIGIN,
         )
         password = elements(reset.text)["secret-value"].text.strip()
@@ -152,7 +152,7 @@ def test_a_new_password_and_removing_a_user(
             pass  # signed_in asserts that the new password signs in
         removed = client.post(
             f"/o/{org.name}/admin/users/remove",
-            data={"email": target.email},
+            data={"email": target.email, "confirmed": "yes"},
             headers=SAME_ORIGIN,
         )
         shown = client.get(removed.headers["location"])

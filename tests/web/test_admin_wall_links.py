@@ -57,13 +57,19 @@ def test_a_link_is_shown_once_listed_and_revoked(
         grant = wall_links.verify_link(shared_engine, org.name, found["token"])
         link_id = wall_links.list_links(shared_engine, org.name)[0].id
         revoked = client.post(
-            f"{base}/wall-links/revoke", data={"link_id": str(link_id)}, headers=SAME_ORIGIN
+            f"{base}/wall-links/revoke",
+            data={"link_id": str(link_id), "confirmed": "yes"},
+            headers=SAME_ORIGIN,
         )
         after_one = client.get(revoked.headers["location"])
         second_token = URL.fullmatch(other)
         assert second_token, other
         still = wall_links.verify_link(shared_engine, org.name, second_token["token"])
-        every = client.post(f"{base}/wall-links/revoke", data={"every": "1"}, headers=SAME_ORIGIN)
+        every = client.post(
+            f"{base}/wall-links/revoke",
+            data={"every": "1", "confirmed": "yes"},
+            headers=SAME_ORIGIN,
+        )
         after_all = client.get(every.headers["location"])
     assert "No wall link yet." in text_of(empty.text)
     assert made.status_code == 200

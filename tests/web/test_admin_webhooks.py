@@ -68,7 +68,9 @@ def test_an_endpoint_from_adding_to_removing(
         tested = client.post(f"{base}/change", data={**row, "action": "test"}, headers=SAME_ORIGIN)
         deliveries = client.get(f"{base}?endpoint={endpoint.id}")
         removed = client.post(
-            f"{base}/change", data={**row, "action": "remove"}, headers=SAME_ORIGIN
+            f"{base}/change",
+            data={**row, "action": "remove", "confirmed": "yes"},
+            headers=SAME_ORIGIN,
         )
         gone = client.post(f"{base}/change", data={**row, "action": "test"}, headers=SAME_ORIGIN)
     assert added.status_code == 200

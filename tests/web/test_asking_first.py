@@ -1,7 +1,8 @@
-"""Every form that changes an agent asks first, also without the pages' script: the
-server answers an unconfirmed form with a page asking the question (naming the agent),
-whose form carries the same fields and the confirmation. Replay never treats a call's
-event as a change of status."""
+"""Every form that changes an agent, or that is hard to take back, asks first, also
+without the pages' script (or on a click before it ran): the server answers an
+unconfirmed form with a page asking the question (naming the agent or the thing), whose
+form carries the same fields and the confirmation. Replay never treats a call's event as
+a change of status."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import re
 from sqlalchemy import Engine, insert, select
 
 from agentstatus.domain.clock import now_ms
-from agentstatus.service import agents, presence
+from agentstatus.service import agents, extensions, presence, tokens, wall_links
+from agentstatus.service import webhooks as webhook_endpoints
 from agentstatus.service.organisations import org_id
+from agentstatus.service.tokens import Role
 from agentstatus.storage.schema import agents as agents_table
 from agentstatus.storage.schema import history
 from tests.support.factories import make_org
 from tests.support.server import ServerProcess
-from tests.support.web import SAME_ORIGIN, WebUser, signed_in, text_of
+from tests.support.web import SAME_ORIGIN, WebUser, add_user, signed_in, text_of
 from tests.support.wire import set_status
 
 
@@ -60,6 +63,97 @@ def test_a_logout_form_asks_first_naming_the_agent(
         assert statuses(shared_engine, org.name)["102"] == 1
         client.post(f"/o/{org.name}/logout-all", data={"confirmed": "yes"}, headers=SAME_ORIGIN)
         assert statuses(shared_engine, org.name)["102"] == 2
+
+
+def test_every_admin_form_that_is_hard_to_take_back_asks_first(
+    shared_server: ServerProcess, shared_engine: Engine, root_admin: WebUser
+) -> None:
+    org = make_org(shared_engine, agent_count=1, extension_count=1)
+    admin = f"/o/{org.name}/admin"
+    other = add_user(shared_engine, f"asked-{org.name}@example.com", Role.SUPERVISOR, org.name)
+    token = tokens.create_token(shared_engine, Role.SUPERVISOR, org.name, "CRM").info
+    link = wall_links.create_link(shared_engine, org.name, "TV").link
+    with signed_in(shared_server.base_url, root_admin) as client:
+        client.post(
+            f"{admin}/webhooks", data={"url": "https://crm.example.com/h"}, headers=SAME_ORIGIN
+        )
+        endpoint = webhook_endpoints.list_endpoints(shared_engine, org.name)[0].id
+        forms = [
+            ("extensions/remove", {"extension": "sip1"}, "Remove extension sip1?", "extensions"),
+            (
+                "users/password",
+                {"email": other.email},
+                f"Give {other.email} a new password? Their sessions end.",
+                "users",
+            ),
+            ("users/remove", {"email": other.email}, f"Remove {other.email}?", "users"),
+            (
+                "webhooks/change",
+                {"endpoint_id": str(endpoint), "action": "remove"},
+                f"Remove endpoint {endpoint} and its deliveries?",
+                "webhooks",
+            ),
+            (
+                "tokens/revoke",
+                {"token_id": str(token.id)},
+                f"Revoke token {token.id}? Programs using it stop working.",
+                "tokens",
+            ),
+            (
+                "settings/wall-links/revoke",
+                {"link_id": str(link.id)},
+                f"Revoke wall link {link.id}? Its screen stops showing the wall.",
+                "settings",
+            ),
+            (
+                "settings/wall-links/revoke",
+                {"every": "1"},
+                f"Revoke every wall link of {org.name}? Every screen stops showing the wall.",
+                "settings",
+            ),
+            ("settings/code", {}, f"Make a new Code for {org.name}?", "settings"),
+        ]
+        for path, fields, question, area in forms:
+            asked = client.post(f"{admin}/{path}", data=fields, headers=SAME_ORIGIN)
+            assert asked.status_code == 200, path
+            assert question in text_of(asked.text), path
+            assert hidden_fields(asked.text) == {**fields, "confirmed": "yes"}, path
+            assert f'action="{admin}/{path}"' in asked.text, path
+            assert f'href="{admin}/{area}"' in asked.text, path  # "Cancel" goes back
+        # Nothing was changed by the unconfirmed forms.
+        assert [e.extension for e in extensions.list_extensions(shared_engine, org.name)] == [
+            "sip1"
+        ]
+        with signed_in(shared_server.base_url, other):
+            pass  # their password and their account are as they were
+        assert [e.id for e in webhook_endpoints.list_endpoints(shared_engine, org.name)] == [
+            endpoint
+        ]
+        assert token.id in {t.id for t in tokens.list_tokens(shared_engine)}
+        assert [k.id for k in wall_links.list_links(shared_engine, org.name)] == [link.id]
+        set_status(shared_server.base_url, org.code, "101", "sip1", 1)  # the same Code
+
+        # Confirmed, each is carried out.
+        confirmed = client.post(
+            f"{admin}/tokens/revoke",
+            data={"token_id": str(token.id), "confirmed": "yes"},
+            headers=SAME_ORIGIN,
+        )
+        assert confirmed.status_code == 303
+        assert token.id not in {t.id for t in tokens.list_tokens(shared_engine)}
+
+        # A thing of another organisation, or none, gets its "no such" answer, not a question.
+        stranger = make_org(shared_engine, agent_count=0, extension_count=0)
+        theirs = wall_links.create_link(shared_engine, stranger.name).link
+        for path, fields in (
+            ("settings/wall-links/revoke", {"link_id": str(theirs.id)}),
+            ("webhooks/change", {"endpoint_id": str(endpoint + 1000), "action": "remove"}),
+            ("tokens/revoke", {"token_id": "999999"}),
+            ("users/remove", {"email": "nobody@example.com"}),
+        ):
+            refused = client.post(f"{admin}/{path}", data=fields, headers=SAME_ORIGIN)
+            assert refused.status_code == 404, path
+            assert 'class="confirm-page"' not in refused.text, path
 
 
 def test_the_confirmation_page_is_in_hebrew_too(

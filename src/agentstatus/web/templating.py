@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 from agentstatus.package_files import require
+from agentstatus.web import questions
 from agentstatus.web.agent_paths import agent_segment
 from agentstatus.web.i18n import LANGUAGES, language, translations
 from agentstatus.web.static_files import StaticFiles
@@ -41,6 +42,7 @@ class Pages:
         env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
         env.globals["static"] = self.static.url
         env.globals["agent_segment"] = agent_segment
+        env.globals["questions"] = questions
         env.globals["lang"] = language(code)
         env.globals["languages"] = [language(c) for c in LANGUAGES]
 

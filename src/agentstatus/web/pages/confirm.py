@@ -1,7 +1,8 @@
-"""Asking first: a form that changes an agent is carried out only with ``confirmed=yes``.
-The pages' script asks in a dialog naming the agent and adds the field; without the
-script the server answers the form with this page, which asks the same question and
-posts the same fields again, confirmed."""
+"""Asking first: a form that changes an agent, or that is hard to take back (a removal, a
+revocation, a new Code or password), is carried out only with ``confirmed=yes``. The
+pages' script asks in a dialog naming what changes and adds the field; without the
+script (or on a click before it ran) the server answers the form with this page, which
+asks the same question (``web.questions``) and posts the same fields again, confirmed."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from starlette.responses import Response
 
 from agentstatus.service.agent_days import agent_now
 from agentstatus.service.errors import NotFound
-from agentstatus.web import messages
+from agentstatus.web import messages, questions
 from agentstatus.web.agent_paths import agent_segment
-from agentstatus.web.messages import N_
 from agentstatus.web.pages.common import PageRequest, error_page, pages_of, render
+from agentstatus.web.questions import Question
 
 FIELD = "confirmed"
 
@@ -49,21 +50,30 @@ def confirmation_page(
     )
 
 
-LOG_OUT_QUESTION = N_(
-    "Log out %(name)s (%(user_id)s)? The agent stops getting calls and the extension is freed."
-)
-LOG_OUT_ALL_QUESTION = N_("Log out every agent of %(org)s?")
-DEACTIVATE_QUESTION = N_(
-    "Deactivate %(name)s (%(user_id)s)? The agent is logged out and cannot log in again "
-    "until activated."
-)
-LOG_OUT = N_("Log out")
-LOG_OUT_ALL = N_("Log everyone out")
-DEACTIVATE = N_("Deactivate")
-
-
-def _say(page: PageRequest, message: str, **values: str) -> str:
+def _say(page: PageRequest, message: str, **values: object) -> str:
     return pages_of(page.request).gettext(page.language, message) % values
+
+
+def ask(
+    page: PageRequest, fields: Mapping[str, str], question: Question, *, back: str, **values: object
+) -> Response:
+    """The page asking ``question`` (with ``values``), whose form posts ``fields`` again
+    to this address, confirmed."""
+    return confirmation_page(
+        page,
+        question=_say(page, question.text, **values),
+        action=page.request.url.path,
+        button=_say(page, question.button),
+        fields=fields,
+        back=back,
+    )
+
+
+def ask_first(
+    page: PageRequest, fields: Mapping[str, str], question: Question, *, back: str, **values: object
+) -> Response | None:
+    """None when the form came confirmed (carry it out); otherwise ``ask``'s page."""
+    return None if is_confirmed(fields) else ask(page, fields, question, back=back, **values)
 
 
 async def agent_name(page: PageRequest, user_id: str) -> str | None:
@@ -81,9 +91,9 @@ async def ask_logout(page: PageRequest, user_id: str) -> Response:
         return error_page(page.request, 404, messages.NO_SUCH_AGENT)
     return confirmation_page(
         page,
-        question=_say(page, LOG_OUT_QUESTION, name=name, user_id=user_id),
+        question=_say(page, questions.LOG_OUT.text, name=name, user_id=user_id),
         action=f"/o/{page.org}/agents/{agent_segment(user_id)}/logout",
-        button=_say(page, LOG_OUT),
+        button=_say(page, questions.LOG_OUT.button),
         fields={},
         back=f"/o/{page.org}/",
     )
@@ -92,9 +102,9 @@ async def ask_logout(page: PageRequest, user_id: str) -> Response:
 def ask_logout_all(page: PageRequest) -> Response:
     return confirmation_page(
         page,
-        question=_say(page, LOG_OUT_ALL_QUESTION, org=page.org),
+        question=_say(page, questions.LOG_OUT_ALL.text, org=page.org),
         action=f"/o/{page.org}/logout-all",
-        button=_say(page, LOG_OUT_ALL),
+        button=_say(page, questions.LOG_OUT_ALL.button),
         fields={},
         back=f"/o/{page.org}/",
     )
@@ -108,9 +118,9 @@ async def ask_deactivate(page: PageRequest, fields: Mapping[str, str]) -> Respon
         return None
     return confirmation_page(
         page,
-        question=_say(page, DEACTIVATE_QUESTION, name=name, user_id=user_id),
+        question=_say(page, questions.DEACTIVATE.text, name=name, user_id=user_id),
         action=f"/o/{page.org}/admin/agents/change",
-        button=_say(page, DEACTIVATE),
+        button=_say(page, questions.DEACTIVATE.button),
         fields=fields,
         back=f"/o/{page.org}/admin/agents",
     )

@@ -10,10 +10,12 @@ from starlette.responses import Response
 
 from agentstatus.service import extensions, validation
 from agentstatus.service.errors import AlreadyExists, ImportRejected, NotFound, Unavailable
+from agentstatus.web import questions
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import (
     Form,
     admin_page,
+    area_path,
     done,
     failed,
     paginate,
@@ -22,6 +24,7 @@ from agentstatus.web.pages.admin.forms import (
     uploaded_text,
 )
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.confirm import ask_first
 
 AREA = "extensions"
 DONE = {
@@ -78,10 +81,15 @@ async def add(request: Request, page: PageRequest) -> Response:
 @admin_page
 async def remove(request: Request, page: PageRequest) -> Response:
     form, _ = await read_form(request, "row")
+    extension = form.value("extension")
+    back = area_path(page, AREA)
+    asked = ask_first(page, form.values, questions.REMOVE_EXTENSION, back=back, extension=extension)
+    if asked is not None:
+        return asked
     context = page.context
     try:
         await extensions.remove_extension(
-            context.changes, context.engine, page.org, form.value("extension"), page.actor
+            context.changes, context.engine, page.org, extension, page.actor
         )
     except NotFound as exc:
         form.refuse("form", NO_EXTENSION, exc)

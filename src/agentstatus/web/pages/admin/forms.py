@@ -134,9 +134,14 @@ def paginate(page: PageRequest, items: list[T]) -> tuple[list[T], Paging | None]
     return paging.paginate(page, items, ADMIN_PAGE)
 
 
+def area_path(page: PageRequest, area: str) -> str:
+    """The address of an administration area's page."""
+    return f"/o/{page.org}/admin/{area}"
+
+
 def done(page: PageRequest, area: str, key: str) -> Response:
     """The redirect after a change (POST-redirect-GET), carrying the confirmation's key."""
-    return RedirectResponse(f"/o/{page.org}/admin/{area}?done={key}", status_code=303)
+    return RedirectResponse(f"{area_path(page, area)}?done={key}", status_code=303)
 
 
 def show(

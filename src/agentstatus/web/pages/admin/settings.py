@@ -28,9 +28,19 @@ from agentstatus.service import (
     wall_links,
 )
 from agentstatus.service.errors import InvalidInput, NotFound
+from agentstatus.web import questions
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.admin.forms import (
+    Form,
+    admin_page,
+    area_path,
+    done,
+    failed,
+    read_form,
+    show,
+)
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.confirm import ask, ask_first, is_confirmed
 
 AREA = "settings"
 DONE = {
@@ -282,6 +292,12 @@ async def save_timezone(request: Request, page: PageRequest) -> Response:
 
 @admin_page
 async def rotate_code(request: Request, page: PageRequest) -> Response:
+    form, _ = await read_form(request, "code")
+    asked = ask_first(
+        page, form.values, questions.NEW_CODE, back=area_path(page, AREA), org=page.org
+    )
+    if asked is not None:
+        return asked
     # Always a generated Code: it is shown once, on this answer (no redirect, no-store).
     rotated = await asyncio.to_thread(organisations.rotate_code, page.context.engine, page.org)
     return await _show(page, code=rotated.code)
@@ -315,7 +331,11 @@ async def revoke_wall_links(request: Request, page: PageRequest) -> Response:
     """One link (``link_id``), or every link of the organisation (``every``)."""
     form, _ = await read_form(request, "walls")
     engine, org, actor = page.context.engine, page.org, page.actor
+    back = area_path(page, AREA)
     if form.value("every"):
+        asked = ask_first(page, form.values, questions.REVOKE_WALL_LINKS, back=back, org=org)
+        if asked is not None:
+            return asked
         await asyncio.to_thread(wall_links.revoke_all, engine, org, actor)
         return done(page, AREA, "walls-revoked")
     link_id = parse_int(form.value("link_id"), 1)
@@ -323,6 +343,11 @@ async def revoke_wall_links(request: Request, page: PageRequest) -> Response:
         form.refuse("form", NO_WALL_LINK)
         return await _show(page, form)
     try:
+        if not is_confirmed(form.values):  # ask only about a link of this organisation
+            listed = await asyncio.to_thread(wall_links.list_links, engine, org)
+            if link_id not in {k.id for k in listed}:
+                raise NotFound("no such wall link")
+            return ask(page, form.values, questions.REVOKE_WALL_LINK, back=back, id=link_id)
         await asyncio.to_thread(wall_links.revoke_link, engine, org, link_id, actor)
     except NotFound as exc:
         form.refuse("form", NO_WALL_LINK, exc)

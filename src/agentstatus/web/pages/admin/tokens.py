@@ -12,10 +12,12 @@ from starlette.responses import Response
 from agentstatus.service import tokens, validation
 from agentstatus.service.errors import NotFound
 from agentstatus.service.tokens import Role, TokenInfo
+from agentstatus.web import questions
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import (
     Form,
     admin_page,
+    area_path,
     done,
     failed,
     paginate,
@@ -23,6 +25,7 @@ from agentstatus.web.pages.admin.forms import (
     show,
 )
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.confirm import ask_first
 
 AREA = "tokens"
 DONE = {"revoked": N_("The token was revoked.")}
@@ -101,6 +104,11 @@ async def revoke(request: Request, page: PageRequest) -> Response:
     try:
         if target is None:
             raise NotFound("no such token")
+        asked = ask_first(
+            page, form.values, questions.REVOKE_TOKEN, back=area_path(page, AREA), id=target.id
+        )
+        if asked is not None:
+            return asked
         await asyncio.to_thread(tokens.revoke_token, page.context.engine, target.id)
     except NotFound as exc:
         form.refuse("form", NO_TOKEN, exc)

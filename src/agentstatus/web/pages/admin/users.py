@@ -16,10 +16,12 @@ from agentstatus.service import passwords, users, validation
 from agentstatus.service.errors import AlreadyExists, NotFound
 from agentstatus.service.tokens import Role
 from agentstatus.service.users import User
+from agentstatus.web import questions
 from agentstatus.web.messages import N_
 from agentstatus.web.pages.admin.forms import (
     Form,
     admin_page,
+    area_path,
     done,
     failed,
     paginate,
@@ -27,6 +29,7 @@ from agentstatus.web.pages.admin.forms import (
     show,
 )
 from agentstatus.web.pages.common import PageRequest
+from agentstatus.web.pages.confirm import ask_first
 
 AREA = "users"
 DONE = {"removed": N_("The user was removed and signed out.")}
@@ -129,6 +132,11 @@ async def new_password(request: Request, page: PageRequest) -> Response:
     target = await _target(page, form)
     if target is None:
         return await _show(page, form)
+    asked = ask_first(
+        page, form.values, questions.NEW_PASSWORD, back=area_path(page, AREA), email=target.email
+    )
+    if asked is not None:
+        return asked
     password = passwords.generate()
     await asyncio.to_thread(users.set_password, page.context.engine, target.email, password)
     return await _show(page, secret=(password, target))
@@ -142,6 +150,11 @@ async def remove(request: Request, page: PageRequest) -> Response:
         form.refuse("form", NOT_YOURSELF)
     if target is None or not form.ok:
         return await _show(page, form)
+    asked = ask_first(
+        page, form.values, questions.REMOVE_USER, back=area_path(page, AREA), email=target.email
+    )
+    if asked is not None:
+        return asked
     try:
         await asyncio.to_thread(users.remove_user, page.context.engine, target.email)
     except NotFound as exc:

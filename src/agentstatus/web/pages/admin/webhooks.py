@@ -14,9 +14,19 @@ from agentstatus.domain.integers import INT64_MAX, parse_int
 from agentstatus.service import validation, webhooks
 from agentstatus.service.errors import InvalidInput, NotFound
 from agentstatus.service.timezones import get_timezone
+from agentstatus.web import questions
 from agentstatus.web.messages import N_
-from agentstatus.web.pages.admin.forms import Form, admin_page, done, failed, read_form, show
+from agentstatus.web.pages.admin.forms import (
+    Form,
+    admin_page,
+    area_path,
+    done,
+    failed,
+    read_form,
+    show,
+)
 from agentstatus.web.pages.common import PageRequest, Refused, error_page
+from agentstatus.web.pages.confirm import ask, is_confirmed
 
 AREA = "webhooks"
 DONE = {
@@ -129,6 +139,13 @@ async def change(request: Request, page: PageRequest) -> Response:
                 webhooks.set_endpoint_enabled, engine, org, endpoint_id, enabled
             )
             return done(page, AREA, f"{action}d")
+        if action == "remove" and not is_confirmed(form.values):
+            # Asked only about an endpoint of this organisation.
+            listed = await asyncio.to_thread(webhooks.list_endpoints, engine, org)
+            if endpoint_id not in {e.id for e in listed}:
+                raise NotFound("no such endpoint")
+            back = area_path(page, AREA)
+            return ask(page, form.values, questions.REMOVE_ENDPOINT, back=back, id=endpoint_id)
         if action == "remove":
             await asyncio.to_thread(webhooks.remove_endpoint, engine, org, endpoint_id)
             return done(page, AREA, "removed")
