@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, Request, expect
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from agentstatus.domain.missed_calls import MissedOffer
+from agentstatus.domain.phone_registration import PhoneSeen, PhoneState
 from agentstatus.domain.policies import Limit, LimitAction
-from agentstatus.service import embed_origins, panel_links, policies
+from agentstatus.service import embed_origins, panel_links, policies, presence
 from agentstatus.service.missed_calls import record_missed
 from agentstatus.service.organisations import org_id
+from agentstatus.service.phone_registration import store_phones
 from agentstatus.service.tokens import Role
+from agentstatus.storage.schema import history
 from agentstatus.storage.schema import panel_links as panel_links_table
 from agentstatus.web.i18n import translations
 from tests.support.crm import CrmSite
@@ -390,6 +394,19 @@ def test_a_dropped_connection_is_said_and_recovered_with_one_stream(
         server.stop()
 
 
+def overdue_written(engine: Engine, oid: int, user_id: str) -> bool:
+    """The server's limit warning for the agent is in the history."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(history.c.id).where(
+                history.c.org_id == oid,
+                history.c.user_id == user_id,
+                history.c.kind == "agent.overdue",
+            )
+        ).first()
+    return found is not None
+
+
 def test_an_agent_over_the_limit_is_shown_so(
     page: Page,
     crm: CrmSite,
@@ -398,19 +415,38 @@ def test_an_agent_over_the_limit_is_shown_so(
     shared_server: ServerProcess,
     shared_engine: Engine,
 ) -> None:
-    policies.set_limit(shared_engine, floor.name, 3, Limit(1, LimitAction.WARN))
+    limit = 3
+    policies.set_limit(shared_engine, floor.name, 3, Limit(limit, LimitAction.WARN))
     page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1")))
     panel = page.locator("agentstatus-panel")
     button(panel, 1).click()
     expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
     expect(panel.locator(".overdue")).to_be_hidden()
     button(panel, 3).click()
-    expect(panel.locator("section")).to_have_attribute("data-overdue", "", timeout=3000)
+    expect(panel.locator("section")).to_have_attribute(
+        "data-overdue", "", timeout=(limit + 3) * 1000
+    )
     expect(panel.locator(".overdue")).to_have_text("Over the limit")
-    # The server's warning (agent.overdue) arrives within 2 s and changes nothing: the
-    # timer goes on from when the agent entered the status.
-    page.wait_for_timeout(2500)
-    assert panel.locator(".timer").text_content() in ("0:00:03", "0:00:04", "0:00:05")
+    # The server's warning (agent.overdue, at or after the limit) changes nothing: the
+    # timer goes on from when the agent entered the status. The phone going unregistered
+    # after the warning on the stream shows when the panel has read the warning.
+    with shared_engine.connect() as conn:
+        oid = org_id(conn, floor.name)
+    deadline = time.monotonic() + 10
+    while not overdue_written(shared_engine, oid, "101"):
+        assert time.monotonic() < deadline, "no agent.overdue in the history"
+        time.sleep(0.05)
+    assert store_phones(shared_engine, oid, [PhoneSeen("sip1", PhoneState.UNREGISTERED)])
+    expect(panel.locator(".phone-offline")).to_be_visible()
+    entered_ms = next(
+        a.since_ms for a in presence.list_presence(shared_engine, floor.name) if a.user_id == "101"
+    )
+    read_at_ms = time.time() * 1000
+    shown = (panel.locator(".timer").text_content() or "").split(":")
+    reading = int(shown[-1]) + 60 * int(shown[-2])
+    # From the entry, the timer reads the seconds since (less a second of rounding and a
+    # second of its tick); restarted at the warning it would read at least ``limit`` less.
+    assert reading >= (read_at_ms - entered_ms) / 1000 - 2, (shown, read_at_ms - entered_ms)
     expect(panel.locator(".overdue")).to_be_visible()
     if SCREENSHOTS:
         panel.screenshot(path=str(Path(SCREENSHOTS) / "panel-overdue.png"))
@@ -567,15 +603,24 @@ def test_a_missed_call_changes_nothing_in_the_panel(
     shared_engine: Engine,
 ) -> None:
     """An ``agent.missed_call`` event (the agent's statuses unchanged) does not restart
-    the panel's timer: the agent is in its status since it entered it."""
+    the panel's timer: the agent is in its status since it entered it.
+
+    The missed call is followed on the stream by the phone going unregistered, which the
+    panel shows: once that shows, the missed call (before it on the stream) was read."""
     page.goto(element_page(crm, shared_server, link_to(floor, "101", "sip1")))
     panel = page.locator("agentstatus-panel")
     button(panel, 1).click()
     expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
-    page.wait_for_timeout(2500)
+    timer = panel.locator(".timer")
+    expect(timer).to_have_text(
+        re.compile(r"^0:00:(0[3-9]|[1-5][0-9])$")
+    )  # counting since the login
     with shared_engine.connect() as conn:
         oid = org_id(conn, floor.name)
     assert record_missed(shared_engine, oid, "101", MissedOffer("PJSIP/sip1", "support", 9000))
-    page.wait_for_timeout(1500)  # the stream delivers it within a second
-    assert panel.locator(".timer").text_content() in ("0:00:03", "0:00:04", "0:00:05")
+    assert store_phones(shared_engine, oid, [PhoneSeen("sip1", PhoneState.UNREGISTERED)])
+    expect(panel.locator(".phone-offline")).to_be_visible()
+    # Restarted, it would read 0:00:00 or 0:00:01 now; it reads on from 0:00:03.
+    shown = (timer.text_content() or "").split(":")
+    assert int(shown[-1]) + 60 * int(shown[-2]) >= 3, shown
     expect(button(panel, 1)).to_have_attribute("aria-pressed", "true")
