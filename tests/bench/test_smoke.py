@@ -43,6 +43,7 @@ def run_bench(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(command, runner.returncode, stdout, stderr)
 
 
+@pytest.mark.timeout(BENCH_TIMEOUT + 60)  # the suite's 300 s is less than a slow smoke run
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     results_path, chart_path = tmp_path / "smoke.json", tmp_path / "smoke.svg"
@@ -125,6 +126,7 @@ def test_the_smoke_run_completes_and_every_answer_is_ok(tmp_path: Path) -> None:
     assert wrap["acted_twice"] == wrap["left_over"] == 0, wrap
 
 
+@pytest.mark.timeout(BENCH_TIMEOUT + 60)  # the suite's 300 s is less than a slow smoke run
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-deps)")
 def test_the_postgresql_part_runs_on_its_own(tmp_path: Path) -> None:
     """``--no-sqlite --no-scale``: the PostgreSQL comparison alone (to repeat it quickly)."""
