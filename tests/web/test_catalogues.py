@@ -10,7 +10,8 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from agentstatus.web.i18n import LOCALES_DIR
+from agentstatus.web import questions
+from agentstatus.web.i18n import LANGUAGES, LOCALES_DIR, translations
 
 WEB = Path(__file__).parents[2] / "src" / "agentstatus" / "web"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
@@ -44,3 +45,16 @@ def test_every_string_has_a_hebrew_translation() -> None:
     for message in strings:
         placeholders = sorted(re.findall(r"%\(\w+\)s", message))
         assert sorted(re.findall(r"%\(\w+\)s", str(translated[message]))) == placeholders
+
+
+def test_a_question_s_confirming_button_never_reads_as_cancel() -> None:
+    """The dialog and the confirmation page show the confirming button beside "Cancel":
+    in every language they must read differently (Hebrew once said ביטול for both
+    "Revoke" and "Cancel")."""
+    asked = [q for q in vars(questions).values() if isinstance(q, questions.Question)]
+    assert len(asked) >= 11
+    for code in LANGUAGES:
+        say = translations(code).gettext
+        cancel = say("Cancel")
+        for question in asked:
+            assert say(question.button) != cancel, (code, question.button)
