@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sqlalchemy import Engine
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from agentstatus.domain.webhook_secret import new_secret, standard_secret
 from agentstatus.outbound import OutboundPolicy
+from agentstatus.service import webhooks
 from tests.support import contract
 
 # Receivers listen on loopback, which the outbound address policy refuses by default: what
@@ -216,3 +218,18 @@ def huge_error(size: int) -> Callable[[socket.socket, threading.Event], None]:
             sent += len(chunk)
 
     return answer
+
+
+def deliveries_once_answered(
+    engine: Engine, org: str, count: int = 1, timeout: float = 10.0
+) -> list[webhooks.Delivery]:
+    """The organisation's ``count`` deliveries once each is delivered. A receiver has a
+    request before the deliverer has read the answer and recorded it: read straight
+    after ``wait_for``, a delivery may still be pending (CI once saw it so)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = webhooks.list_deliveries(engine, org)
+        if len(found) == count and all(d.state == "delivered" for d in found):
+            return found
+        assert time.monotonic() < deadline, [(d.id, d.state) for d in found]
+        time.sleep(0.02)
